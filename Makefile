@@ -1,0 +1,97 @@
+# Sokuho build. `make run` and `make check` are the two commands of the README;
+# everything else here serves them.
+#
+#   make            build build/sokuho
+#   make run        install missing packages, start the embedded PostgreSQL
+#                   (unless DATABASE_URL is set), migrate, serve on :8080
+#   make stop       stop the embedded PostgreSQL
+#   make check      unit, database and end-to-end tests, then again under
+#                   AddressSanitizer + UndefinedBehaviorSanitizer
+#   make clean      remove build/
+
+CC := gcc
+B ?= build
+SAN ?=
+
+PKGS := libmicrohttpd jansson libpq libsodium libesmtp-1.0
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wcast-qual -Wformat=2
+ifneq ($(CI),)
+WARN += -Werror
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
+
+OPT := -O2
+ifeq ($(SAN),1)
+OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) -Isrc -Itests -MMD -MP
+LDFLAGS := $(OPT)
+
+LIB_SRC := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+DB_SRC := $(sort $(wildcard tests/db/*.c)) tests/support.c
+E2E_SRC := $(sort $(wildcard tests/e2e/*.c)) tests/support.c
+
+.PHONY: all run stop check clean deps-run deps-check build-tests sanitize
+
+all: $(B)/sokuho
+
+# `make V=1` shows the full command lines.
+Q := $(if $(V),,@)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC  $<")
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(B)/libsokuho.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/sokuho: $(B)/obj/src/main.o $(B)/libsokuho.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/test_unit: $(UNIT_SRC:%.c=$(B)/obj/%.o) $(B)/libsokuho.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+$(B)/test_db: $(DB_SRC:%.c=$(B)/obj/%.o) $(B)/libsokuho.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+$(B)/test_e2e: $(E2E_SRC:%.c=$(B)/obj/%.o) $(B)/libsokuho.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) $(CURL_LIBS)
+
+build-tests: $(B)/sokuho $(B)/test_unit $(B)/test_db $(B)/test_e2e
+
+sanitize:
+	$(MAKE) B=build/san SAN=1 build-tests
+
+deps-run:
+	@bash scripts/deps.sh run
+
+deps-check:
+	@bash scripts/deps.sh check
+
+run: deps-run
+	@$(MAKE) --no-print-directory all
+	@bash scripts/run.sh
+
+stop:
+	@bash scripts/pgctl.sh stop
+
+check: deps-check
+	@$(MAKE) --no-print-directory build-tests
+	@$(MAKE) --no-print-directory sanitize
+	@bash scripts/check.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# deps.sh: make sure the Debian packages that `make run|check|bench` need are
+# installed; installs the missing ones as root, otherwise says what to run.
+# usage: scripts/deps.sh [run|check|bench]   (default: run)
+# SOKUHO_DEPS_EXTRA="pkg ..." appends packages to the list (handy for tests).
+set -euo pipefail
+
+# compiling and linking the server (needed by every target)
+build_pkgs=(
+	build-essential      # gcc, make, libc headers
+	pkg-config           # compiler and linker flags of the libraries below
+	libmicrohttpd-dev    # embedded HTTP server
+	libjansson-dev       # JSON: API bodies, workflow files, template data
+	libpq-dev            # the PostgreSQL client library
+	libsodium-dev        # Argon2id password hashing, random tokens, SHA-256
+	libesmtp-dev         # sending notification mail over SMTP
+)
+
+# running the server against the embedded cluster (scripts/pgctl.sh)
+run_pkgs=(
+	postgresql           # server binaries (initdb, pg_ctl, postgres) for var/pgdata
+	postgresql-common    # the postgres system user, psql, pg_virtualenv (make check)
+	acl                  # setfacl, to let postgres traverse a repo under a 0700 dir
+)
+
+# the test suite
+check_pkgs=(
+	check                # C unit-test framework
+	libsubunit-dev       # needed to link against check
+	libcurl4-openssl-dev # the HTTP client of the end-to-end tests
+	python3-aiosmtpd     # a real SMTP server for the mail tests
+	postgresql-contrib   # contrib extensions the test database may load
+	valgrind             # leak checks of the server's request path
+)
+
+# the benchmarks
+bench_pkgs=(
+	postgresql-contrib   # contrib extensions the bench database may load
+	wrk                  # HTTP load generator
+)
+
+usage() {
+	echo "usage: scripts/deps.sh [run|check|bench]" >&2
+	exit 2
+}
+
+(($# <= 1)) || usage
+purpose=${1:-run}
+case $purpose in
+	run) wanted=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
+	check) wanted=("${build_pkgs[@]}" "${run_pkgs[@]}" "${check_pkgs[@]}") ;;
+	bench) wanted=("${build_pkgs[@]}" "${run_pkgs[@]}" "${bench_pkgs[@]}") ;;
+	*) usage ;;
+esac
+# shellcheck disable=SC2206 # word splitting of the extra list is intended
+wanted+=(${SOKUHO_DEPS_EXTRA:-})
+
+missing=()
+declare -A seen=()
+for pkg in "${wanted[@]}"; do
+	[[ -z ${seen[$pkg]:-} ]] || continue
+	seen[$pkg]=1
+	state=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+	[[ $state == installed ]] || missing+=("$pkg")
+done
+
+((${#missing[@]} == 0)) && exit 0
+
+if (($(id -u) != 0)); then
+	echo "missing packages: ${missing[*]}" >&2
+	echo "sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+
+echo "installing missing packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update || echo "apt-get update: failed, trying the install with the current package lists" >&2
+status=0
+apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" || status=$?
+exit "$status"

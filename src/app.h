@@ -1,0 +1,28 @@
+/* The application: what every request handler can reach. One instance per
+ * process, built by `sokuho serve` and read-only while serving. */
+#ifndef SOKUHO_APP_H
+#define SOKUHO_APP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "core/config.h"
+#include "http/http.h"
+
+struct tmpl_set;
+struct db_pool;
+
+struct app {
+	const struct config *cfg;
+	struct tmpl_set *tmpl;
+	struct db_pool *db;
+	const struct route *routes;
+	size_t nroutes;
+	atomic_int in_flight; /* requests started and not yet completed */
+};
+
+/* The route table (web/routes.c). */
+extern const struct route web_routes[];
+extern const size_t web_nroutes;
+
+#endif

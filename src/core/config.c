@@ -1,0 +1,288 @@
+/* The directive table and its loaders (see config.h). Adding a key means one
+ * row here and one field in struct config. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+enum ctype { C_STRING, C_INT, C_SIZE, C_LISTEN, C_LEVEL };
+
+struct directive {
+	const char *key;
+	const char *env;
+	enum ctype type;
+	size_t offset;
+	long min, max;
+	const char *def;
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct directive directives[] = {
+	{"listen", "SOKUHO_LISTEN", C_LISTEN, 0, 0, 0, "127.0.0.1:8080",
+	 "address and port the HTTP server listens on (HOST:PORT)"},
+	{"database_url", "DATABASE_URL", C_STRING, OFF(database_url), 0, 0, "",
+	 "libpq connection string or URI; empty uses libpq's PG* environment variables"},
+	{"threads", "SOKUHO_THREADS", C_INT, OFF(threads), 1, 256, "4",
+	 "HTTP worker threads (1-256)"},
+	{"max_body", "SOKUHO_MAX_BODY", C_SIZE, OFF(max_body), 1024, 1L << 30, "10M",
+	 "largest request body accepted; larger bodies get 413 (bytes, or with K/M/G)"},
+	{"request_timeout", "SOKUHO_REQUEST_TIMEOUT", C_INT, OFF(request_timeout), 1, 3600, "30",
+	 "seconds before an idle or slow connection is closed (1-3600)"},
+	{"connection_limit", "SOKUHO_CONNECTION_LIMIT", C_INT, OFF(connection_limit), 1, 100000,
+	 "512", "concurrent connections accepted (1-100000)"},
+	{"templates_dir", "SOKUHO_TEMPLATES_DIR", C_STRING, OFF(templates_dir), 0, 0, "templates",
+	 "folder of Mustache templates, loaded at start"},
+	{"static_dir", "SOKUHO_STATIC_DIR", C_STRING, OFF(static_dir), 0, 0, "static",
+	 "folder of static assets served under /static/"},
+	{"sql_dir", "SOKUHO_SQL_DIR", C_STRING, OFF(sql_dir), 0, 0, "sql",
+	 "folder of numbered migrations (NNNN_name.sql)"},
+	{"base_url", "SOKUHO_BASE_URL", C_STRING, OFF(base_url), 0, 0, "",
+	 "public URL of the site, used in links in mail (empty: http://LISTEN)"},
+	{"log_level", "SOKUHO_LOG_LEVEL", C_LEVEL, OFF(log_level), 0, 0, "info",
+	 "debug, info, warn or error"},
+	{"shutdown_grace", "SOKUHO_SHUTDOWN_GRACE", C_INT, OFF(shutdown_grace), 0, 600, "10",
+	 "seconds in-flight requests may take to finish on SIGTERM (0-600)"},
+};
+
+#define NDIRECTIVES (sizeof directives / sizeof directives[0])
+
+static const struct directive *find_directive(const char *key)
+{
+	for (size_t i = 0; i < NDIRECTIVES; i++)
+		if (strcmp(directives[i].key, key) == 0)
+			return &directives[i];
+	return NULL;
+}
+
+int config_parse_listen(const char *s, char **host, int *port)
+{
+	const char *colon;
+	const char *h = s;
+	size_t hlen;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':')
+			return -1;
+		h = s + 1;
+		hlen = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -1;
+		hlen = (size_t)(colon - s);
+	}
+	char *end;
+	errno = 0;
+	long p = strtol(colon + 1, &end, 10);
+	if (errno || *end || colon[1] == '\0' || p < 1 || p > 65535)
+		return -1;
+	for (size_t i = 0; i < hlen; i++)
+		if (isspace((unsigned char)h[i]))
+			return -1;
+	*host = hlen ? xstrndup(h, hlen) : xstrdup("0.0.0.0");
+	*port = (int)p;
+	return 0;
+}
+
+static int parse_size(const char *s, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	long long mul = 1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1024, end++;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1024 * 1024, end++;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1024LL * 1024 * 1024, end++;
+	if (*end)
+		return -1;
+	if (v > LLONG_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+int config_set(struct config *cfg, const char *key, const char *value, const char *origin,
+	       char *err, size_t errlen)
+{
+	const struct directive *d = find_directive(key);
+	if (!d) {
+		snprintf(err, errlen, "%s: unknown configuration key '%s' (see 'sokuho --help')",
+			 origin, key);
+		return -1;
+	}
+	char *field = (char *)cfg + d->offset;
+	switch (d->type) {
+	case C_STRING:
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
+	case C_LEVEL: {
+		enum log_level lv;
+		if (log_parse_level(value, &lv) < 0) {
+			snprintf(err, errlen,
+				 "%s: bad value '%s' for '%s': expected debug, info, warn or error",
+				 origin, value, key);
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
+	}
+	case C_INT: {
+		char *end;
+		errno = 0;
+		long v = strtol(value, &end, 10);
+		if (errno || end == value || *end || v < d->min || v > d->max) {
+			snprintf(err, errlen,
+				 "%s: bad value '%s' for '%s': expected a whole number from %ld to %ld",
+				 origin, value, key, d->min, d->max);
+			return -1;
+		}
+		*(int *)field = (int)v;
+		return 0;
+	}
+	case C_SIZE: {
+		long long v;
+		if (parse_size(value, &v) < 0 || v < d->min || v > d->max) {
+			snprintf(err, errlen,
+				 "%s: bad value '%s' for '%s': expected a size from 1K to 1G, "
+				 "such as 10M",
+				 origin, value, key);
+			return -1;
+		}
+		*(size_t *)field = (size_t)v;
+		return 0;
+	}
+	case C_LISTEN: {
+		char *host;
+		int port;
+		if (config_parse_listen(value, &host, &port) < 0) {
+			snprintf(err, errlen,
+				 "%s: bad value '%s' for '%s': expected HOST:PORT, such as "
+				 "127.0.0.1:8080",
+				 origin, value, key);
+			return -1;
+		}
+		free(cfg->listen_host);
+		cfg->listen_host = host;
+		cfg->listen_port = port;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+void config_init(struct config *cfg)
+{
+	char err[256];
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < NDIRECTIVES; i++)
+		if (config_set(cfg, directives[i].key, directives[i].def, "default", err,
+			       sizeof err) < 0)
+			abort(); /* a bad default is a programming error */
+}
+
+void config_release(struct config *cfg)
+{
+	for (size_t i = 0; i < NDIRECTIVES; i++)
+		if (directives[i].type == C_STRING || directives[i].type == C_LEVEL)
+			free(*(char **)((char *)cfg + directives[i].offset));
+	free(cfg->listen_host);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "unable to open configuration file '%s': %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	char line[4096];
+	int lineno = 0;
+	int rc = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		char origin[512];
+		snprintf(origin, sizeof origin, "%s:%d", path, lineno);
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s: line too long", origin);
+			rc = -1;
+			break;
+		}
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s: expected 'key = value', found '%s'", origin, s);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		char *key = trim(s);
+		char *value = trim(eq + 1);
+		size_t vl = strlen(value);
+		if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+			value[vl - 1] = '\0';
+			value++;
+		}
+		if (config_set(cfg, key, value, origin, err, errlen) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int config_load_env(struct config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < NDIRECTIVES; i++) {
+		const char *v = getenv(directives[i].env);
+		if (!v)
+			continue;
+		/* An empty DATABASE_URL is meaningful (use PG*); other empty
+		 * variables are treated as unset. */
+		if (!*v && directives[i].type != C_STRING)
+			continue;
+		char origin[128];
+		snprintf(origin, sizeof origin, "environment variable %s", directives[i].env);
+		if (config_set(cfg, directives[i].key, v, origin, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void config_print_help(FILE *out)
+{
+	fprintf(out, "Configuration keys (file 'key = value', environment variable, default):\n");
+	for (size_t i = 0; i < NDIRECTIVES; i++)
+		fprintf(out, "  %-17s %-24s default '%s'\n      %s\n", directives[i].key,
+			directives[i].env, directives[i].def, directives[i].help);
+}

@@ -1,0 +1,46 @@
+/* Configuration: built-in defaults, then an optional file (key = value), then
+ * environment variables, then command-line options, each overriding the last.
+ * Every key is declared once in a directive table (config.c); an unknown key
+ * or a bad value is an error that names the key and what is expected. */
+#ifndef SOKUHO_CONFIG_H
+#define SOKUHO_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct config {
+	char *listen_host;      /* "127.0.0.1" */
+	int listen_port;        /* 8080 */
+	char *database_url;     /* "" means libpq's PG* variables */
+	int threads;            /* HTTP worker threads */
+	size_t max_body;        /* bytes; larger request bodies get 413 */
+	int request_timeout;    /* seconds an idle connection is kept */
+	int connection_limit;   /* concurrent connections */
+	char *templates_dir;
+	char *static_dir;
+	char *sql_dir;
+	char *base_url;         /* used in links in mail; "" derives it from listen */
+	char *log_level;
+	int shutdown_grace;     /* seconds to let in-flight requests finish */
+};
+
+/* Sets every field to its default. Strings are owned by cfg: config_release. */
+void config_init(struct config *cfg);
+void config_release(struct config *cfg);
+
+/* Sets one key from a string value. origin says where it came from, for the
+ * message ("sokuho.conf:12", "environment SOKUHO_LISTEN", "--listen").
+ * Returns 0, or -1 after writing a message for people into err. */
+int config_set(struct config *cfg, const char *key, const char *value, const char *origin,
+	       char *err, size_t errlen);
+/* Reads a file of "key = value" lines (# starts a comment). Returns 0 or -1
+ * with a message naming the file, line and key. */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+/* Applies the environment variables of the directive table. */
+int config_load_env(struct config *cfg, char *err, size_t errlen);
+/* Prints the keys, their environment variables, defaults and meaning. */
+void config_print_help(FILE *out);
+/* Parses "HOST:PORT" or "[V6]:PORT" or ":PORT"; 0 or -1. host is malloc'd. */
+int config_parse_listen(const char *s, char **host, int *port);
+
+#endif

@@ -1,0 +1,129 @@
+/* Connections and the connection pool (see db.h). */
+#include "db.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/xalloc.h"
+
+PGconn *db_connect(const char *url, char *err, size_t errlen)
+{
+	PGconn *c = PQconnectdb(url ? url : "");
+	if (PQstatus(c) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(c);
+		size_t n = strlen(m);
+		while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+			n--;
+		snprintf(err, errlen, "unable to connect to the database: %.*s", (int)n, m);
+		PQfinish(c);
+		return NULL;
+	}
+	/* Times are stored as timestamptz; the session zone only affects text
+	 * output, and the city works in Japan time. */
+	PGresult *r = PQexec(c, "SET TIME ZONE 'Asia/Tokyo'");
+	PQclear(r);
+	return c;
+}
+
+struct db_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *url;
+	int size, opened;
+	int nfree;
+	PGconn **free;
+};
+
+struct db_pool *db_pool_new(const char *url, int size, char *err, size_t errlen)
+{
+	PGconn *first = db_connect(url, err, errlen);
+	if (!first)
+		return NULL;
+	struct db_pool *p = xcalloc(1, sizeof *p);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->url = xstrdup(url);
+	p->size = size < 1 ? 1 : size;
+	p->free = xcalloc((size_t)p->size, sizeof *p->free);
+	p->free[p->nfree++] = first;
+	p->opened = 1;
+	return p;
+}
+
+PGconn *db_pool_get(struct db_pool *p)
+{
+	PGconn *c = NULL;
+	int open_new = 0;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		if (p->nfree > 0) {
+			c = p->free[--p->nfree];
+			break;
+		}
+		if (p->opened < p->size) {
+			p->opened++;
+			open_new = 1;
+			break;
+		}
+		pthread_cond_wait(&p->cv, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+
+	if (open_new) {
+		char err[512];
+		c = db_connect(p->url, err, sizeof err);
+		if (!c) {
+			log_event(LOG_ERROR, "db_connect_failed", "error=%s", log_quote(0, err));
+			pthread_mutex_lock(&p->mu);
+			p->opened--;
+			pthread_cond_signal(&p->cv);
+			pthread_mutex_unlock(&p->mu);
+		}
+		return c;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		PQreset(c);
+		if (PQstatus(c) != CONNECTION_OK) {
+			log_event(LOG_ERROR, "db_reset_failed", NULL);
+			db_pool_put(p, c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+void db_pool_put(struct db_pool *p, PGconn *c)
+{
+	if (!c)
+		return;
+	/* A connection left inside a transaction by an error path must not
+	 * leak that transaction into the next borrower. */
+	if (PQtransactionStatus(c) != PQTRANS_IDLE && PQstatus(c) == CONNECTION_OK)
+		PQclear(PQexec(c, "ROLLBACK"));
+	pthread_mutex_lock(&p->mu);
+	p->free[p->nfree++] = c;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void db_pool_free(struct db_pool *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nfree; i++)
+		PQfinish(p->free[i]);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p->free);
+	free(p->url);
+	free(p);
+}
+
+int db_ok(const PGresult *res)
+{
+	ExecStatusType s = PQresultStatus(res);
+	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+}

@@ -1,0 +1,29 @@
+/* Database connections: one way to connect, and a small fixed pool for the
+ * HTTP threads. DATABASE_URL may be any libpq connection string or URI; an
+ * empty one leaves everything to libpq's PG* environment variables, exactly
+ * as psql does. */
+#ifndef SOKUHO_DB_H
+#define SOKUHO_DB_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/* Connects; on failure returns NULL and writes libpq's reason into err.
+ * The caller owns the connection (PQfinish). Thread-safe. */
+PGconn *db_connect(const char *url, char *err, size_t errlen);
+
+struct db_pool;
+/* Opens up to size connections lazily. Returns NULL (with err) only if the
+ * first connection cannot be made, so a bad DATABASE_URL fails at start. */
+struct db_pool *db_pool_new(const char *url, int size, char *err, size_t errlen);
+/* Borrows a connection, waiting if all are in use; a broken connection is
+ * reset first. Returns NULL if the database cannot be reached. Thread-safe. */
+PGconn *db_pool_get(struct db_pool *pool);
+/* Returns a connection taken with db_pool_get. */
+void db_pool_put(struct db_pool *pool, PGconn *conn);
+void db_pool_free(struct db_pool *pool);
+
+/* Whether a result is a success (PGRES_COMMAND_OK or PGRES_TUPLES_OK). */
+int db_ok(const PGresult *res);
+
+#endif

@@ -1,0 +1,114 @@
+/* Response helpers: every response leaves through http_queue, which adds the
+ * security headers and records status and size for the access log. */
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "core/log.h"
+#include "http.h"
+#include "tmpl/templates.h"
+
+/* No inline script or style anywhere: pages load /static/ files only. */
+static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
+			  "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+			  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+void http_add_security_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+	MHD_add_response_header(resp, "Permissions-Policy",
+				"camera=(), microphone=(), geolocation=(), interest-cohort=()");
+}
+
+int http_queue(struct request *req, unsigned status, struct MHD_Response *resp, size_t bytes)
+{
+	if (!resp)
+		return -1;
+	http_add_security_headers(resp);
+	MHD_add_response_header(resp, "X-Request-Id", req->rid);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && req->allow) {
+		char allow[32] = "";
+		if (req->allow & HTTP_GET)
+			strcat(allow, "GET, HEAD");
+		if (req->allow & HTTP_POST)
+			strcat(allow, allow[0] ? ", POST" : "POST");
+		MHD_add_response_header(resp, "Allow", allow);
+	}
+	enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
+	MHD_destroy_response(resp);
+	if (r != MHD_YES)
+		return -1;
+	req->responded = 1;
+	req->status = status;
+	req->bytes = bytes;
+	return 0;
+}
+
+int http_respond(struct request *req, unsigned status, const char *content_type,
+		 const char *body, size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return -1;
+	MHD_add_response_header(resp, "Content-Type", content_type);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	return http_queue(req, status, resp, len);
+}
+
+int http_page(struct request *req, unsigned status, const char *name, json_t *data)
+{
+	buf out = BUF_INIT;
+	if (!data)
+		data = json_object();
+	int rc = tmpl_set_render(req->app->tmpl, name, data, &out);
+	json_decref(data);
+	if (rc < 0) {
+		log_event(LOG_ERROR, "render_failed", "rid=%s template=%s", req->rid,
+			  log_quote(0, name));
+		buf_release(&out);
+		if (strcmp(name, "pages/error") == 0)
+			return http_respond(req, 500, "text/plain; charset=utf-8",
+					    "500 internal server error\n", 26);
+		return http_error(req, 500);
+	}
+	rc = http_respond(req, status, "text/html; charset=utf-8", buf_cstr(&out), out.len);
+	buf_release(&out);
+	return rc;
+}
+
+int http_error(struct request *req, unsigned status)
+{
+	char key[16];
+	snprintf(key, sizeof key, "e%u", status);
+	json_t *data = json_pack("{s:i, s:b}", "status", (int)status, key, 1);
+	if (status != 400 && status != 403 && status != 404 && status != 405 && status != 413 &&
+	    status != 500)
+		json_object_set_new(data, "eother", json_true());
+	return http_page(req, status, "pages/error", data);
+}
+
+int http_redirect(struct request *req, const char *location)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return -1;
+	MHD_add_response_header(resp, "Location", location);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	return http_queue(req, MHD_HTTP_SEE_OTHER, resp, 0);
+}
+
+const char *http_query(struct request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_header(struct request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, key);
+}

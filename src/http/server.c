@@ -1,0 +1,247 @@
+/* libmicrohttpd glue: per-request state is created in the URI-log callback,
+ * filled by the access handler, and freed (with the access-log line) in the
+ * completion callback, whatever happened to the connection. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "http.h"
+
+static enum http_method parse_method(const char *m)
+{
+	if (strcmp(m, "GET") == 0)
+		return HTTP_GET;
+	if (strcmp(m, "POST") == 0)
+		return HTTP_POST;
+	if (strcmp(m, "HEAD") == 0)
+		return HTTP_HEAD;
+	return HTTP_OTHER;
+}
+
+static int route_matches(const struct route *r, const char *path)
+{
+	if (r->flags & ROUTE_PREFIX)
+		return strncmp(path, r->pattern, strlen(r->pattern)) == 0;
+	return strcmp(path, r->pattern) == 0;
+}
+
+const struct route *server_route(const struct app *app, unsigned method, const char *path,
+				 unsigned *allow)
+{
+	unsigned want = method == HTTP_HEAD ? HTTP_GET : method;
+	*allow = 0;
+	for (size_t i = 0; i < app->nroutes; i++) {
+		const struct route *r = &app->routes[i];
+		if (!route_matches(r, path))
+			continue;
+		if (r->methods & want)
+			return r;
+		*allow |= r->methods;
+	}
+	return NULL;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)uri; /* the raw URI carries the query string: never logged */
+	struct app *app = cls;
+	struct request *req = xcalloc(1, sizeof *req);
+	req->conn = conn;
+	req->app = app;
+	clock_gettime(CLOCK_MONOTONIC, &req->start);
+	unsigned char id[8];
+	randombytes_buf(id, sizeof id);
+	sodium_bin2hex(req->rid, sizeof req->rid, id, sizeof id);
+	buf_init(&req->body);
+	atomic_fetch_add(&app->in_flight, 1);
+	return req;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)conn;
+	struct app *app = cls;
+	struct request *req = *req_cls;
+	if (!req)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 +
+		    (double)(now.tv_nsec - req->start.tv_nsec) / 1e6;
+	log_event(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_INFO : LOG_WARN, "access",
+		  "rid=%s method=%s path=%s route=%s status=%u bytes=%zu dur_ms=%.3f%s", req->rid,
+		  log_quote(0, req->method_str ? req->method_str : "-"),
+		  log_quote(1, req->path ? req->path : "-"),
+		  req->route ? req->route->name : "-", req->status, req->bytes, ms,
+		  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
+	buf_release(&req->body);
+	free(req->path);
+	free(req);
+	*req_cls = NULL;
+	atomic_fetch_sub(&app->in_flight, 1);
+}
+
+static int content_length_too_large(struct request *req)
+{
+	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (!cl)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(cl, &end, 10);
+	return errno == ERANGE || (end != cl && n > req->app->cfg->max_body);
+}
+
+static int dispatch(struct request *req)
+{
+	if (req->too_large)
+		return http_error(req, MHD_HTTP_CONTENT_TOO_LARGE);
+	if (req->path[0] != '/')
+		return http_error(req, MHD_HTTP_BAD_REQUEST);
+	unsigned allow;
+	req->route = server_route(req->app, req->method, req->path, &allow);
+	if (!req->route) {
+		if (!allow)
+			return http_error(req, MHD_HTTP_NOT_FOUND);
+		req->allow = allow;
+		return http_error(req, MHD_HTTP_METHOD_NOT_ALLOWED);
+	}
+	return req->route->handler(req);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+	(void)cls;
+	(void)version;
+	struct request *req = *req_cls;
+	if (!req->started) {
+		req->started = 1;
+		req->conn = conn;
+		req->method_str = method;
+		req->method = parse_method(method);
+		req->path = xstrdup(url ? url : "");
+		/* Refuse an announced oversized body before reading any of it,
+		 * on every route and before anything else looks at it. */
+		if (content_length_too_large(req)) {
+			req->too_large = 1;
+			if (http_error(req, MHD_HTTP_CONTENT_TOO_LARGE) < 0)
+				return MHD_NO;
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!req->responded && !req->too_large) {
+			if (req->body.len + *upload_data_size > req->app->cfg->max_body) {
+				req->too_large = 1;
+				buf_release(&req->body);
+			} else {
+				buf_append(&req->body, upload_data, *upload_data_size);
+			}
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (req->responded)
+		return MHD_YES;
+	if (dispatch(req) < 0 && !req->responded) {
+		log_event(LOG_ERROR, "handler_failed", "rid=%s", req->rid);
+		if (http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR) < 0)
+			return MHD_NO;
+	}
+	return req->responded ? MHD_YES : MHD_NO;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_event(LOG_WARN, "http_library", "message=%s", log_quote(0, msg));
+}
+
+int server_run(struct app *app)
+{
+	const struct config *cfg = app->cfg;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct addrinfo hints = {0}, *ai = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	char port[8];
+	snprintf(port, sizeof port, "%d", cfg->listen_port);
+	int gai = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+	if (gai != 0) {
+		log_event(LOG_ERROR, "listen_failed", "host=%s error=%s",
+			  log_quote(0, cfg->listen_host), log_quote(1, gai_strerror(gai)));
+		return -1;
+	}
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, app,
+		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->request_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, app,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!d) {
+		log_event(LOG_ERROR, "listen_failed", "host=%s port=%d error=%s",
+			  log_quote(0, cfg->listen_host), cfg->listen_port,
+			  log_quote(1, "unable to start the HTTP server (address in use?)"));
+		return -1;
+	}
+	log_event(LOG_INFO, "listening", "url=\"http://%s:%d/\" threads=%d", cfg->listen_host,
+		  cfg->listen_port, cfg->threads);
+
+	int sig = 0;
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_event(LOG_INFO, "shutting_down", "signal=%s in_flight=%d",
+		  sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&app->in_flight));
+	MHD_quiesce_daemon(d);
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (atomic_load(&app->in_flight) > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= cfg->shutdown_grace) {
+			log_event(LOG_WARN, "shutdown_grace_expired", "in_flight=%d",
+				  atomic_load(&app->in_flight));
+			break;
+		}
+		usleep(20 * 1000);
+	}
+	MHD_stop_daemon(d);
+	log_event(LOG_INFO, "stopped", NULL);
+	return 0;
+}

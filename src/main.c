@@ -1,0 +1,372 @@
+/* sokuho: one binary, subcommands dispatched from a table. Configuration is
+ * read the same way for every subcommand: defaults, --config FILE (or
+ * SOKUHO_CONFIG), environment variables, then --key VALUE options. */
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "http/server.h"
+#include "tmpl/mustache.h"
+#include "tmpl/templates.h"
+
+#define SOKUHO_VERSION "0.1.0"
+
+struct cmd {
+	const char *name;
+	int (*run)(struct config *cfg, int argc, char **argv);
+	const char *usage;
+	const char *summary;
+	const char *help;
+};
+
+static int cmd_serve(struct config *cfg, int argc, char **argv);
+static int cmd_migrate(struct config *cfg, int argc, char **argv);
+static int cmd_render(struct config *cfg, int argc, char **argv);
+static int cmd_version(struct config *cfg, int argc, char **argv);
+
+static const struct cmd commands[] = {
+	{"serve", cmd_serve, "sokuho serve [--listen HOST:PORT] [--KEY VALUE ...]",
+	 "run the web server",
+	 "Serves the web pages and the API until SIGTERM or SIGINT; in-flight requests\n"
+	 "finish before it exits. The database schema must be up to date (sokuho migrate)."},
+	{"migrate", cmd_migrate, "sokuho migrate [--sql_dir DIR] [--database_url URL]",
+	 "apply pending database migrations",
+	 "Applies sql/NNNN_name.sql files not yet applied, in order, each in its own\n"
+	 "transaction, under an advisory lock. Rerunning is a no-op. A changed, already\n"
+	 "applied file is refused."},
+	{"render", cmd_render, "sokuho render TEMPLATE DATA.json [--partials DIR]",
+	 "render a Mustache template to standard output",
+	 "TEMPLATE is a file, or the name of a template under templates_dir\n"
+	 "(e.g. pages/home). Partials and layouts are looked up in DIR (default:\n"
+	 "templates_dir)."},
+	{"version", cmd_version, "sokuho version", "print the version", ""},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_usage(FILE *out)
+{
+	fprintf(out,
+		"sokuho %s - security incident reporting and emergency response\n\n"
+		"usage: sokuho [--config FILE] COMMAND [OPTIONS]\n\n"
+		"commands:\n",
+		SOKUHO_VERSION);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'sokuho COMMAND --help' describes a command.\n"
+		     "Every configuration key can also be given as an option, --KEY VALUE.\n\n");
+	config_print_help(out);
+}
+
+static void print_cmd_help(const struct cmd *c)
+{
+	printf("usage: %s\n\n%s\n", c->usage, c->summary);
+	if (c->help[0])
+		printf("\n%s\n", c->help);
+	printf("\nOptions common to all commands:\n"
+	       "  --config FILE   read configuration from FILE (also SOKUHO_CONFIG)\n"
+	       "  --KEY VALUE     set a configuration key (see 'sokuho --help')\n"
+	       "  --help          show this help\n");
+}
+
+/* Splits argv into configuration options (applied to cfg) and positional
+ * arguments (left in pos). Returns 0, 1 for --help, or -1 (message printed). */
+static int parse_options(struct config *cfg, int argc, char **argv, char **pos, int *npos,
+			 const char *const *extra, const char **extra_val)
+{
+	char err[512];
+	*npos = 0;
+	for (int i = 0; i < argc; i++) {
+		char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+			return 1;
+		if (strncmp(a, "--", 2) != 0) {
+			pos[(*npos)++] = a;
+			continue;
+		}
+		char key[64];
+		const char *val;
+		const char *eq = strchr(a, '=');
+		size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+		if (klen == 0 || klen >= sizeof key) {
+			fprintf(stderr, "sokuho: unknown option '%s'\n", a);
+			return -1;
+		}
+		memcpy(key, a + 2, klen);
+		key[klen] = '\0';
+		for (char *k = key; *k; k++)
+			if (*k == '-')
+				*k = '_';
+		if (eq) {
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			fprintf(stderr, "sokuho: option '--%s' needs a value\n", key);
+			return -1;
+		}
+		if (strcmp(key, "config") == 0)
+			continue; /* already applied by main */
+		int handled = 0;
+		for (int e = 0; extra && extra[e]; e++) {
+			if (strcmp(extra[e], key) == 0) {
+				extra_val[e] = val;
+				handled = 1;
+			}
+		}
+		if (handled)
+			continue;
+		char origin[80];
+		snprintf(origin, sizeof origin, "option --%s", key);
+		if (config_set(cfg, key, val, origin, err, sizeof err) < 0) {
+			fprintf(stderr, "sokuho: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int cmd_serve(struct config *cfg, int argc, char **argv)
+{
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, rc = parse_options(cfg, argc, argv, pos, &npos, NULL, NULL);
+	free(pos);
+	if (rc != 0 || npos > 0) {
+		if (rc == 1) {
+			print_cmd_help(&commands[0]);
+			return 0;
+		}
+		if (npos > 0)
+			fprintf(stderr, "sokuho: serve takes no arguments (see 'sokuho serve --help')\n");
+		return 2;
+	}
+	enum log_level lv;
+	log_parse_level(cfg->log_level, &lv);
+	log_set_level(lv);
+
+	char err[1024];
+	struct app app = {0};
+	app.cfg = cfg;
+	app.routes = web_routes;
+	app.nroutes = web_nroutes;
+	app.tmpl = tmpl_set_load(cfg->templates_dir, err, sizeof err);
+	if (!app.tmpl) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		return 1;
+	}
+	app.db = db_pool_new(cfg->database_url, cfg->threads + 2, err, sizeof err);
+	if (!app.db) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		tmpl_set_free(app.tmpl);
+		return 1;
+	}
+	PGconn *c = db_pool_get(app.db);
+	int pending = c ? migrate_pending(c, cfg->sql_dir, err, sizeof err) : -1;
+	db_pool_put(app.db, c);
+	rc = 1;
+	if (pending < 0) {
+		fprintf(stderr, "sokuho: %s\n", c ? err : "unable to reach the database");
+	} else if (pending > 0) {
+		fprintf(stderr,
+			"sokuho: the database schema is not up to date (%d migration%s pending); "
+			"run 'sokuho migrate' first\n",
+			pending, pending == 1 ? "" : "s");
+	} else {
+		log_event(LOG_INFO, "starting", "version=%s templates=%zu", SOKUHO_VERSION,
+			  tmpl_set_count(app.tmpl));
+		rc = server_run(&app) == 0 ? 0 : 1;
+	}
+	db_pool_free(app.db);
+	tmpl_set_free(app.tmpl);
+	return rc;
+}
+
+static int cmd_migrate(struct config *cfg, int argc, char **argv)
+{
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, rc = parse_options(cfg, argc, argv, pos, &npos, NULL, NULL);
+	free(pos);
+	if (rc == 1) {
+		print_cmd_help(&commands[1]);
+		return 0;
+	}
+	if (rc != 0 || npos > 0) {
+		if (npos > 0)
+			fprintf(stderr, "sokuho: migrate takes no arguments\n");
+		return 2;
+	}
+	char err[2048];
+	PGconn *c = db_connect(cfg->database_url, err, sizeof err);
+	if (!c) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		return 1;
+	}
+	int n = migrate_run(c, cfg->sql_dir, stdout, err, sizeof err);
+	PQfinish(c);
+	if (n < 0) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		return 1;
+	}
+	printf(n == 0 ? "database schema is up to date\n" : "applied %d migration%s\n", n,
+	       n == 1 ? "" : "s");
+	return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	buf b = BUF_INIT;
+	char tmp[8192];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		buf_append(&b, tmp, n);
+	fclose(f);
+	return buf_detach(&b, len);
+}
+
+static int cmd_render(struct config *cfg, int argc, char **argv)
+{
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	static const char *const extra[] = {"partials", NULL};
+	const char *extra_val[1] = {NULL};
+	int npos, rc = parse_options(cfg, argc, argv, pos, &npos, extra, extra_val);
+	int status = 2;
+	char err[1024];
+	mst_template *t = NULL;
+	struct tmpl_set *set = NULL;
+	json_t *data = NULL;
+	char *src = NULL;
+	if (rc == 1) {
+		print_cmd_help(&commands[2]);
+		status = 0;
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	if (npos != 2) {
+		fprintf(stderr, "usage: %s\n", commands[2].usage);
+		goto out;
+	}
+	status = 1;
+	const char *pdir = extra_val[0] ? extra_val[0] : cfg->templates_dir;
+	set = tmpl_set_load(pdir, err, sizeof err);
+	if (!set && extra_val[0]) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		goto out;
+	}
+	size_t len;
+	src = slurp(pos[0], &len);
+	if (src) {
+		t = mst_compile(src, len, err, sizeof err);
+		if (!t) {
+			fprintf(stderr, "sokuho: template '%s': %s\n", pos[0], err);
+			goto out;
+		}
+	} else if (!set || !tmpl_set_get(set, pos[0])) {
+		fprintf(stderr, "sokuho: unable to open template '%s': %s\n", pos[0],
+			strerror(errno));
+		goto out;
+	}
+	json_error_t jerr;
+	data = json_load_file(pos[1], JSON_DECODE_ANY, &jerr);
+	if (!data) {
+		fprintf(stderr, "sokuho: '%s' line %d: %s\n", pos[1], jerr.line, jerr.text);
+		goto out;
+	}
+	buf out = BUF_INIT;
+	const mst_template *tt = t ? t : tmpl_set_get(set, pos[0]);
+	if (mst_render(tt, data, set ? tmpl_set_partial : NULL, set, &out) < 0) {
+		fprintf(stderr, "sokuho: template '%s': partials nested too deeply\n", pos[0]);
+		buf_release(&out);
+		goto out;
+	}
+	fwrite(buf_cstr(&out), 1, out.len, stdout);
+	buf_release(&out);
+	status = 0;
+out:
+	free(pos);
+	free(src);
+	json_decref(data);
+	mst_free(t);
+	tmpl_set_free(set);
+	return status;
+}
+
+static int cmd_version(struct config *cfg, int argc, char **argv)
+{
+	(void)cfg;
+	if (argc > 0 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+		print_cmd_help(&commands[3]);
+		return 0;
+	}
+	printf("sokuho %s\n", SOKUHO_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sokuho: unable to initialise libsodium\n");
+		return 1;
+	}
+	const char *config_file = getenv("SOKUHO_CONFIG");
+	int i = 1;
+	/* Global options before the command. */
+	for (; i < argc && strncmp(argv[i], "-", 1) == 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			print_usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			return cmd_version(NULL, 0, NULL);
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			config_file = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			config_file = argv[i] + 9;
+		} else {
+			fprintf(stderr, "sokuho: unknown option '%s' (see 'sokuho --help')\n", argv[i]);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		print_usage(stderr);
+		return 2;
+	}
+	const struct cmd *cmd = NULL;
+	for (size_t k = 0; k < NCOMMANDS; k++)
+		if (strcmp(commands[k].name, argv[i]) == 0)
+			cmd = &commands[k];
+	if (!cmd) {
+		fprintf(stderr, "sokuho: unknown command '%s' (see 'sokuho --help')\n", argv[i]);
+		return 2;
+	}
+	/* A --config after the command counts too. */
+	for (int k = i + 1; k < argc; k++) {
+		if (strcmp(argv[k], "--config") == 0 && k + 1 < argc)
+			config_file = argv[k + 1];
+		else if (strncmp(argv[k], "--config=", 9) == 0)
+			config_file = argv[k] + 9;
+	}
+	struct config cfg;
+	char err[1024];
+	config_init(&cfg);
+	int rc = 2;
+	if (config_file && *config_file && config_load_file(&cfg, config_file, err, sizeof err) < 0)
+		fprintf(stderr, "sokuho: %s\n", err);
+	else if (config_load_env(&cfg, err, sizeof err) < 0)
+		fprintf(stderr, "sokuho: %s\n", err);
+	else
+		rc = cmd->run(&cfg, argc - i - 1, argv + i + 1);
+	config_release(&cfg);
+	return rc;
+}

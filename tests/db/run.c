@@ -1,0 +1,16 @@
+/* Runner for the database tests: needs libpq's PG* variables to point at a
+ * PostgreSQL server where the user may create databases (make check uses
+ * pg_virtualenv). */
+#include <check.h>
+#include <stdlib.h>
+
+Suite *migrate_suite(void);
+
+int main(void)
+{
+	SRunner *sr = srunner_create(migrate_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

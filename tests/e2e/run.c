@@ -1,0 +1,18 @@
+/* Runner for the end-to-end tests: starts `sokuho serve` ($SOKUHO_BIN) against
+ * databases created through libpq's PG* variables. */
+#include <check.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+
+Suite *http_suite(void);
+
+int main(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	SRunner *sr = srunner_create(http_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

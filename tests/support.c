@@ -1,0 +1,190 @@
+/* Test helpers (see support.h). */
+#include "support.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/xalloc.h"
+
+const char *ts_bin(void)
+{
+	const char *b = getenv("SOKUHO_BIN");
+	return b && *b ? b : "build/sokuho";
+}
+
+char *ts_new_database(void)
+{
+	static int counter;
+	char name[64];
+	snprintf(name, sizeof name, "sokuho_t_%d_%d_%ld", (int)getpid(), ++counter,
+		 (long)time(NULL) % 100000);
+	PGconn *c = PQconnectdb("");
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "cannot connect: %s", PQerrorMessage(c));
+	char *sql = xasprintf("CREATE DATABASE %s", name);
+	PGresult *r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "create database: %s",
+		      PQresultErrorMessage(r));
+	PQclear(r);
+	free(sql);
+	PQfinish(c);
+	return xasprintf("dbname=%s", name);
+}
+
+static void drain(int fd, buf *b)
+{
+	char tmp[4096];
+	ssize_t n;
+	while ((n = read(fd, tmp, sizeof tmp)) > 0)
+		buf_append(b, tmp, (size_t)n);
+}
+
+int ts_run(const char *const *argv, const char *const *env, char **out, char **err)
+{
+	char outpath[] = "/tmp/sokuho-out-XXXXXX", errpath[] = "/tmp/sokuho-err-XXXXXX";
+	int ofd = mkstemp(outpath), efd = mkstemp(errpath);
+	ck_assert(ofd >= 0 && efd >= 0);
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)(uintptr_t)env[i]);
+		execvp(argv[0], (char *const *)(uintptr_t)argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	buf b = BUF_INIT;
+	lseek(ofd, 0, SEEK_SET);
+	drain(ofd, &b);
+	if (out)
+		*out = buf_detach(&b, NULL);
+	buf_release(&b);
+	lseek(efd, 0, SEEK_SET);
+	drain(efd, &b);
+	if (err)
+		*err = buf_detach(&b, NULL);
+	buf_release(&b);
+	close(ofd);
+	close(efd);
+	unlink(outpath);
+	unlink(errpath);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int ts_free_port(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {0};
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
+	socklen_t l = sizeof a;
+	getsockname(s, (struct sockaddr *)&a, &l);
+	close(s);
+	return ntohs(a.sin_port);
+}
+
+static int can_connect(int port)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {0};
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+	close(s);
+	return ok;
+}
+
+pid_t ts_start_server(const char *conninfo, int port, const char *const *extra,
+		      const char *logfile)
+{
+	char listen[32];
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+	const char *argv[32] = {ts_bin(), "serve", "--listen", listen, "--database_url", conninfo};
+	int n = 6;
+	for (int i = 0; extra && extra[i] && n < 31; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0)
+			dup2(fd, 2);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 300; i++) {
+		if (can_connect(port))
+			return pid;
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			char *log = ts_read_file(logfile);
+			ck_abort_msg("server exited at start: %s", log ? log : "");
+		}
+		usleep(20 * 1000);
+	}
+	kill(pid, SIGKILL);
+	ck_abort_msg("server did not start listening on %d", port);
+	return -1;
+}
+
+int ts_stop_server(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	int st;
+	for (int i = 0; i < 1500; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		usleep(10 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+char *ts_read_file(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	buf b = BUF_INIT;
+	drain(fd, &b);
+	close(fd);
+	return buf_detach(&b, NULL);
+}
+
+void ts_write_file(const char *path, const char *content)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	fputs(content, f);
+	fclose(f);
+}
+
+char *ts_tmpdir(void)
+{
+	char tmpl[] = "/tmp/sokuho-test-XXXXXX";
+	ck_assert(mkdtemp(tmpl) != NULL);
+	return xstrdup(tmpl);
+}

@@ -1,0 +1,35 @@
+/* Helpers shared by the database and end-to-end tests: throwaway databases,
+ * running the sokuho binary, and a server under test. The database is the one
+ * libpq's PG* variables point at (pg_virtualenv sets them in `make check`). */
+#ifndef SOKUHO_TEST_SUPPORT_H
+#define SOKUHO_TEST_SUPPORT_H
+
+#include <sys/types.h>
+
+/* The binary under test: $SOKUHO_BIN or build/sokuho. */
+const char *ts_bin(void);
+/* Creates an empty database with a fresh name; returns its conninfo
+ * ("dbname=..."), which the caller frees. Aborts the test on failure. */
+char *ts_new_database(void);
+/* Runs argv (argv[0] is looked up as given) with extra environment entries
+ * ("KEY=VALUE", NULL-terminated, may be NULL); stdout and stderr are captured
+ * into *out and *err when not NULL (caller frees). Returns the exit status, or
+ * -1 if it did not exit normally. */
+int ts_run(const char *const *argv, const char *const *env, char **out, char **err);
+/* Returns a TCP port on 127.0.0.1 that was free a moment ago. */
+int ts_free_port(void);
+/* Starts `sokuho serve` on 127.0.0.1:port against conninfo, with extra
+ * arguments (NULL-terminated, may be NULL), stderr appended to logfile; waits
+ * until it accepts connections (or fails the test). Returns its pid. */
+pid_t ts_start_server(const char *conninfo, int port, const char *const *extra,
+		      const char *logfile);
+/* Sends SIGTERM and waits; returns the exit status (-1 if killed). */
+int ts_stop_server(pid_t pid);
+/* Reads a whole file (caller frees), or NULL. */
+char *ts_read_file(const char *path);
+/* Writes a file, creating it; aborts on failure. */
+void ts_write_file(const char *path, const char *content);
+/* Makes a new empty temporary folder; caller frees the path. */
+char *ts_tmpdir(void);
+
+#endif

@@ -1,0 +1,60 @@
+/* buf: growth, formatting and HTML escaping. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+
+Suite *buf_suite(void);
+
+START_TEST(test_append_grows)
+{
+	buf b = BUF_INIT;
+	ck_assert_str_eq(buf_cstr(&b), "");
+	for (int i = 0; i < 1000; i++)
+		buf_puts(&b, "速報");
+	ck_assert_uint_eq(b.len, 6000);
+	ck_assert_int_eq(strncmp(b.data + 5994, "速報", 6), 0);
+	buf_reset(&b);
+	ck_assert_uint_eq(b.len, 0);
+	buf_printf(&b, "%s-%04d", "INC-2026", 42);
+	ck_assert_str_eq(buf_cstr(&b), "INC-2026-0042");
+	size_t len;
+	char *s = buf_detach(&b, &len);
+	ck_assert_str_eq(s, "INC-2026-0042");
+	ck_assert_uint_eq(len, 13);
+	ck_assert_ptr_null(b.data);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_html_escape)
+{
+	buf b = BUF_INIT;
+	const char *in = "<script>alert('x') & \"y\"</script>日本";
+	buf_html_escape(&b, in, strlen(in));
+	ck_assert_str_eq(buf_cstr(&b),
+			 "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;日本");
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_log_quote_blocks_new_lines)
+{
+	const char *q = log_quote(0, "a\nb\"c\\");
+	ck_assert_str_eq(q, "\"a\\x0ab\\\"c\\\\\"");
+	ck_assert_ptr_null(strchr(q, '\n'));
+}
+END_TEST
+
+Suite *buf_suite(void)
+{
+	Suite *s = suite_create("buf");
+	TCase *tc = tcase_create("buf");
+	tcase_add_test(tc, test_append_grows);
+	tcase_add_test(tc, test_html_escape);
+	tcase_add_test(tc, test_log_quote_blocks_new_lines);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,18 @@
+/* Runner for the unit tests: no database, no network. */
+#include <check.h>
+#include <stdlib.h>
+
+Suite *buf_suite(void);
+Suite *config_suite(void);
+Suite *mustache_suite(void);
+
+int main(void)
+{
+	SRunner *sr = srunner_create(buf_suite());
+	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, mustache_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
