@@ -50,6 +50,10 @@ static const struct directive directives[] = {
 	 "debug, info, warn or error"},
 	{"shutdown_grace", "SOKUHO_SHUTDOWN_GRACE", C_INT, OFF(shutdown_grace), 0, 600, "10",
 	 "seconds in-flight requests may take to finish on SIGTERM (0-600)"},
+	{"session_idle", "SOKUHO_SESSION_IDLE", C_INT, OFF(session_idle), 60, 86400, "1800",
+	 "seconds without a request after which a sign-in ends (60-86400)"},
+	{"session_max", "SOKUHO_SESSION_MAX", C_INT, OFF(session_max), 300, 604800, "43200",
+	 "seconds after sign-in after which it ends whatever happens (300-604800)"},
 };
 
 #define NDIRECTIVES (sizeof directives / sizeof directives[0])

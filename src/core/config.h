@@ -22,6 +22,8 @@ struct config {
 	char *base_url;         /* used in links in mail; "" derives it from listen */
 	char *log_level;
 	int shutdown_grace;     /* seconds to let in-flight requests finish */
+	int session_idle;       /* seconds of inactivity that end a session */
+	int session_max;        /* seconds after sign-in that end a session */
 };
 
 /* Sets every field to its default. Strings are owned by cfg: config_release. */

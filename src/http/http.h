@@ -9,9 +9,11 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "auth/authz.h"
 #include "core/buf.h"
 
 struct app;
+struct session;
 
 enum http_method {
 	HTTP_GET = 1,
@@ -26,16 +28,20 @@ struct request;
  * returns 0; returning -1 without a response makes the server answer 500. */
 typedef int (*http_handler)(struct request *req);
 
-/* Route flags: what a route needs; checked before the handler runs. */
+/* The cookie of an anonymous visitor's CSRF token (double submit). */
+#define CSRF_COOKIE "sokuho_csrf"
+
 enum route_flags {
 	ROUTE_PREFIX = 1, /* pattern matches any path that starts with it */
-	ROUTE_PUBLIC = 2, /* no sign-in needed */
 };
 
+/* A row of the route table. perm is what the route needs, checked by the
+ * server before the handler runs (a POST also needs a valid CSRF token). */
 struct route {
 	unsigned methods;  /* HTTP_GET | HTTP_POST ... (HEAD is implied by GET) */
 	const char *pattern;
 	http_handler handler;
+	enum perm perm;
 	unsigned flags;
 	const char *name;  /* for logs and metrics */
 };
@@ -56,6 +62,12 @@ struct request {
 	unsigned status;
 	size_t bytes;
 	unsigned allow; /* methods the path accepts, for 405's Allow header */
+	char ip[64];            /* client address */
+	json_t *form;           /* POST fields (urlencoded), or NULL */
+	struct session *sess;   /* the signed-in person, or NULL */
+	char anon_csrf[48];     /* CSRF token of an anonymous form, once made */
+	char *set_cookie[4];    /* Set-Cookie values to send */
+	int nset_cookie;
 };
 
 /* Queues a response with the security headers and Cache-Control: no-store.
@@ -73,6 +85,22 @@ int http_redirect(struct request *req, const char *location);
 const char *http_query(struct request *req, const char *key);
 /* Returns a request header, or NULL. Owned by MHD. */
 const char *http_header(struct request *req, const char *key);
+
+/* Returns a form field (the first value when repeated), or NULL. Owned by
+ * the request. */
+const char *http_form(struct request *req, const char *key);
+/* Returns a cookie value, or NULL. Owned by MHD. */
+const char *http_cookie(struct request *req, const char *name);
+/* Adds a Set-Cookie to the response: Path=/, HttpOnly, SameSite=Lax, and
+ * Secure when base_url is https. max_age < 0 makes a session cookie, 0
+ * deletes the cookie. */
+void http_set_cookie(struct request *req, const char *name, const char *value, int max_age);
+/* The CSRF token forms on this page must carry: the session's, or for an
+ * anonymous visitor a random one also set as a cookie (double submit). */
+const char *http_csrf_token(struct request *req);
+/* The data every page gets: "csrf", "me" (login, display_name, and is_admin,
+ * can_dashboard ... for the navigation) when signed in. Caller owns it. */
+json_t *http_page_data(struct request *req);
 
 /* Adds the headers every response carries (CSP, nosniff, frame-ancestors,
  * Referrer-Policy ...). Used by the helpers above and by static files. */

@@ -1,10 +1,13 @@
 /* Response helpers: every response leaves through http_queue, which adds the
  * security headers and records status and size for the access log. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "auth/session.h"
 #include "core/log.h"
+#include "core/xalloc.h"
 #include "http.h"
 #include "tmpl/templates.h"
 
@@ -31,6 +34,8 @@ int http_queue(struct request *req, unsigned status, struct MHD_Response *resp, 
 		return -1;
 	http_add_security_headers(resp);
 	MHD_add_response_header(resp, "X-Request-Id", req->rid);
+	for (int i = 0; i < req->nset_cookie; i++)
+		MHD_add_response_header(resp, "Set-Cookie", req->set_cookie[i]);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && req->allow) {
 		char allow[32] = "";
 		if (req->allow & HTTP_GET)
@@ -66,6 +71,9 @@ int http_page(struct request *req, unsigned status, const char *name, json_t *da
 	buf out = BUF_INIT;
 	if (!data)
 		data = json_object();
+	json_t *base = http_page_data(req);
+	json_object_update_missing(data, base);
+	json_decref(base);
 	int rc = tmpl_set_render(req->app->tmpl, name, data, &out);
 	json_decref(data);
 	if (rc < 0) {
@@ -88,7 +96,7 @@ int http_error(struct request *req, unsigned status)
 	snprintf(key, sizeof key, "e%u", status);
 	json_t *data = json_pack("{s:i, s:b}", "status", (int)status, key, 1);
 	if (status != 400 && status != 403 && status != 404 && status != 405 && status != 413 &&
-	    status != 500)
+	    status != 500 && status != 503)
 		json_object_set_new(data, "eother", json_true());
 	return http_page(req, status, "pages/error", data);
 }
@@ -111,4 +119,72 @@ const char *http_query(struct request *req, const char *key)
 const char *http_header(struct request *req, const char *key)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, key);
+}
+
+const char *http_form(struct request *req, const char *key)
+{
+	json_t *v = req->form ? json_object_get(req->form, key) : NULL;
+	if (json_is_array(v))
+		v = json_array_get(v, 0);
+	return json_string_value(v);
+}
+
+const char *http_cookie(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+void http_set_cookie(struct request *req, const char *name, const char *value, int max_age)
+{
+	/* A later value for the same cookie replaces an earlier one. */
+	size_t nl = strlen(name);
+	for (int i = 0; i < req->nset_cookie; i++) {
+		if (strncmp(req->set_cookie[i], name, nl) == 0 && req->set_cookie[i][nl] == '=') {
+			free(req->set_cookie[i]);
+			req->set_cookie[i] = req->set_cookie[--req->nset_cookie];
+			break;
+		}
+	}
+	if (req->nset_cookie >= (int)(sizeof req->set_cookie / sizeof req->set_cookie[0]))
+		return;
+	int secure = strncmp(req->app->cfg->base_url, "https://", 8) == 0;
+	char age[48] = "";
+	if (max_age >= 0)
+		snprintf(age, sizeof age, "; Max-Age=%d", max_age);
+	req->set_cookie[req->nset_cookie++] =
+		xasprintf("%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s", name, value, age,
+			  secure ? "; Secure" : "");
+}
+
+const char *http_csrf_token(struct request *req)
+{
+	if (req->sess)
+		return req->sess->csrf;
+	if (!req->anon_csrf[0]) {
+		const char *c = http_cookie(req, CSRF_COOKIE);
+		if (c && strlen(c) == SESSION_TOKEN_LEN) {
+			snprintf(req->anon_csrf, sizeof req->anon_csrf, "%s", c);
+		} else {
+			session_random_token(req->anon_csrf);
+			http_set_cookie(req, CSRF_COOKIE, req->anon_csrf, -1);
+		}
+	}
+	return req->anon_csrf;
+}
+
+json_t *http_page_data(struct request *req)
+{
+	json_t *d = json_object();
+	json_object_set_new(d, "csrf", json_string(http_csrf_token(req)));
+	if (req->sess) {
+		const struct principal *p = &req->sess->who;
+		json_object_set_new(
+			d, "me",
+			json_pack("{s:s, s:s, s:b, s:b, s:b}", "login", req->sess->login,
+				  "display_name", req->sess->display_name, "is_admin",
+				  authz_allows(p, PERM_ADMIN, NULL), "can_dashboard",
+				  authz_allows(p, PERM_DASHBOARD, NULL), "can_audit",
+				  authz_allows(p, PERM_AUDIT, NULL)));
+	}
+	return d;
 }

@@ -12,9 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "auth/session.h"
+#include "db/db.h"
+#include "form.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "http.h"
@@ -88,6 +92,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		  req->route ? req->route->name : "-", req->status, req->bytes, ms,
 		  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
 	buf_release(&req->body);
+	json_decref(req->form);
+	session_free(req->sess);
+	for (int i = 0; i < req->nset_cookie; i++)
+		free(req->set_cookie[i]);
 	free(req->path);
 	free(req);
 	*req_cls = NULL;
@@ -105,6 +113,56 @@ static int content_length_too_large(struct request *req)
 	return errno == ERANGE || (end != cl && n > req->app->cfg->max_body);
 }
 
+static void client_ip(struct request *req)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, req->ip,
+			  sizeof req->ip);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  req->ip, sizeof req->ip);
+}
+
+/* Loads the signed-in person from the session cookie, if any. Returns -1
+ * only when the database cannot be reached. */
+static int load_session(struct request *req)
+{
+	const char *tok = http_cookie(req, SESSION_COOKIE);
+	if (!tok)
+		return 0;
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return -1;
+	req->sess = session_load(c, tok, req->app->cfg->session_idle, req->app->cfg->session_max);
+	db_pool_put(req->app->db, c);
+	if (!req->sess)
+		http_set_cookie(req, SESSION_COOKIE, "", 0); /* expired: forget it */
+	return 0;
+}
+
+/* Every POST carries the CSRF token of its form (field "csrf") or of the page
+ * (header X-CSRF-Token): the session's own, or for an anonymous visitor the
+ * value of the CSRF cookie (double submit). */
+static int csrf_ok(struct request *req)
+{
+	const char *sent = http_form(req, "csrf");
+	if (!sent)
+		sent = http_header(req, "X-CSRF-Token");
+	const char *want = req->sess ? req->sess->csrf : http_cookie(req, CSRF_COOKIE);
+	if (!sent || !want || strlen(want) != SESSION_TOKEN_LEN || strlen(sent) != strlen(want))
+		return 0;
+	return sodium_memcmp(sent, want, strlen(want)) == 0;
+}
+
+static int is_form(struct request *req)
+{
+	const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
 static int dispatch(struct request *req)
 {
 	if (req->too_large)
@@ -118,6 +176,40 @@ static int dispatch(struct request *req)
 			return http_error(req, MHD_HTTP_NOT_FOUND);
 		req->allow = allow;
 		return http_error(req, MHD_HTTP_METHOD_NOT_ALLOWED);
+	}
+	client_ip(req);
+	if (load_session(req) < 0)
+		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	if (req->method == HTTP_POST) {
+		if (is_form(req)) {
+			req->form = form_parse_urlencoded(buf_cstr(&req->body), req->body.len);
+			if (!req->form)
+				return http_error(req, MHD_HTTP_BAD_REQUEST);
+		}
+		if (!csrf_ok(req)) {
+			log_event(LOG_WARN, "csrf_rejected", "rid=%s route=%s", req->rid,
+				  req->route->name);
+			return http_error(req, MHD_HTTP_FORBIDDEN);
+		}
+	}
+	if (!authz_allows(req->sess ? &req->sess->who : NULL, req->route->perm, NULL)) {
+		if (!req->sess && req->method != HTTP_POST) {
+			buf loc = BUF_INIT;
+			buf_puts(&loc, "/login?next=");
+			for (const char *p = req->path; *p; p++) {
+				unsigned char ch = (unsigned char)*p;
+				if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+				    (ch >= '0' && ch <= '9') || ch == '/' || ch == '-' || ch == '_' ||
+				    ch == '.')
+					buf_putc(&loc, (char)ch);
+				else
+					buf_printf(&loc, "%%%02X", ch);
+			}
+			int rc = http_redirect(req, buf_cstr(&loc));
+			buf_release(&loc);
+			return rc;
+		}
+		return http_error(req, MHD_HTTP_FORBIDDEN);
 	}
 	return req->route->handler(req);
 }

@@ -6,5 +6,7 @@
 #include "http/http.h"
 
 int web_home(struct request *req);
+int web_login(struct request *req);
+int web_logout(struct request *req);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "core/buf.h"
 #include "core/xalloc.h"
+#include "client.h"
 #include "support.h"
 
 Suite *http_suite(void);
@@ -58,11 +59,6 @@ static void server_down(void)
 	free(db);
 }
 
-struct resp {
-	long status;
-	buf body;
-	buf headers;
-};
 
 static size_t on_data(char *p, size_t size, size_t n, void *ud)
 {
@@ -125,11 +121,6 @@ static void request(const char *method, const char *path, size_t body_len, int c
 	curl_easy_cleanup(c);
 }
 
-static void resp_release(struct resp *r)
-{
-	buf_release(&r->body);
-	buf_release(&r->headers);
-}
 
 static int has_header(const struct resp *r, const char *line)
 {

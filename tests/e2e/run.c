@@ -2,14 +2,19 @@
  * databases created through libpq's PG* variables. */
 #include <check.h>
 #include <curl/curl.h>
+#include <sodium.h>
 #include <stdlib.h>
 
 Suite *http_suite(void);
+Suite *auth_suite(void);
 
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (sodium_init() < 0)
+		return EXIT_FAILURE;
 	SRunner *sr = srunner_create(http_suite());
+	srunner_add_suite(sr, auth_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

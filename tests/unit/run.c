@@ -2,6 +2,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+Suite *authz_suite(void);
 Suite *buf_suite(void);
 Suite *config_suite(void);
 Suite *mustache_suite(void);
@@ -10,6 +11,7 @@ int main(void)
 {
 	SRunner *sr = srunner_create(buf_suite());
 	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, authz_suite());
 	srunner_add_suite(sr, mustache_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

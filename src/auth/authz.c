@@ -1,0 +1,100 @@
+/* The authorization rules (see authz.h): city-wide roles by role name,
+ * scoped roles by matching the incident's section, department or system. */
+#include "authz.h"
+
+#include <string.h>
+
+static const char *const perm_names[PERM_COUNT] = {
+	"public", "signed_in", "incident_view", "incident_act", "dashboard", "audit", "admin",
+};
+
+const char *authz_perm_name(enum perm perm)
+{
+	return perm < PERM_COUNT ? perm_names[perm] : "?";
+}
+
+int authz_has_role(const struct principal *p, const char *role)
+{
+	for (size_t i = 0; p && i < p->ngrants; i++)
+		if (strcmp(p->grants[i].role, role) == 0)
+			return 1;
+	return 0;
+}
+
+static int any_role(const struct principal *p, const char *const *roles)
+{
+	for (; *roles; roles++)
+		if (authz_has_role(p, *roles))
+			return 1;
+	return 0;
+}
+
+/* Whether grant g covers the incident (a NULL incident: covers some). */
+static int covers(const struct grant *g, const struct incident_scope *inc)
+{
+	if (!inc || g->scope == SCOPE_CITY)
+		return 1;
+	switch (g->scope) {
+	case SCOPE_DEPARTMENT:
+		return inc->department_id && g->scope_id == inc->department_id;
+	case SCOPE_SECTION:
+		return inc->section_id && g->scope_id == inc->section_id;
+	case SCOPE_SYSTEM:
+		return inc->system_id && g->scope_id == inc->system_id;
+	default:
+		return 0;
+	}
+}
+
+static int scoped_role_covers(const struct principal *p, const char *const *roles,
+			      const struct incident_scope *inc)
+{
+	for (size_t i = 0; i < p->ngrants; i++)
+		for (const char *const *r = roles; *r; r++)
+			if (strcmp(p->grants[i].role, *r) == 0 && covers(&p->grants[i], inc))
+				return 1;
+	return 0;
+}
+
+/* Roles that see and act on every incident of the city. */
+static const char *const city_actors[] = {"ciso", "chief_security_officer", "csirt", NULL};
+/* Roles whose reach is their scope. */
+static const char *const scoped_actors[] = {"security_officer", "security_manager",
+					     "system_manager", NULL};
+
+int authz_allows(const struct principal *p, enum perm perm, const struct incident_scope *inc)
+{
+	if (perm == PERM_PUBLIC)
+		return 1;
+	if (!p || !p->active)
+		return 0;
+	switch (perm) {
+	case PERM_SIGNED_IN:
+		return 1;
+	case PERM_INCIDENT_VIEW:
+		if (!inc)
+			return 1; /* everyone may at least see their own reports */
+		if (inc->reporter_id == p->person_id)
+			return 1;
+		if (any_role(p, city_actors) || authz_has_role(p, "auditor"))
+			return 1;
+		return scoped_role_covers(p, scoped_actors, inc);
+	case PERM_INCIDENT_ACT:
+		if (any_role(p, city_actors))
+			return 1;
+		return scoped_role_covers(p, scoped_actors, inc);
+	case PERM_DASHBOARD: {
+		static const char *const r[] = {"ciso", "chief_security_officer", "csirt", "auditor",
+						NULL};
+		return any_role(p, r);
+	}
+	case PERM_AUDIT: {
+		static const char *const r[] = {"ciso", "chief_security_officer", "auditor", NULL};
+		return any_role(p, r);
+	}
+	case PERM_ADMIN:
+		return authz_has_role(p, "admin");
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,58 @@
+/* Authorization in one place: what a person may do, from the roles they hold
+ * and the scope of each. Every route declares the permission it needs; the
+ * server checks it before the handler runs, and handlers that act on one
+ * incident check again with that incident's scope. Pure functions, no I/O. */
+#ifndef SOKUHO_AUTHZ_H
+#define SOKUHO_AUTHZ_H
+
+#include <stddef.h>
+
+enum perm {
+	PERM_PUBLIC,        /* anyone, signed in or not */
+	PERM_SIGNED_IN,     /* any active person: file reports, follow their own */
+	PERM_INCIDENT_VIEW, /* read an incident: reporter, officers in scope, city roles */
+	PERM_INCIDENT_ACT,  /* change an incident: officers in scope, CSIRT, chief, CISO */
+	PERM_DASHBOARD,     /* CISO, chief security officer, CSIRT, auditor */
+	PERM_AUDIT,         /* the audit trail: auditor, CISO, chief security officer */
+	PERM_ADMIN,         /* accounts and configuration: admin */
+	PERM_COUNT
+};
+
+enum scope_kind { SCOPE_CITY, SCOPE_DEPARTMENT, SCOPE_SECTION, SCOPE_SYSTEM };
+
+/* One role a person holds over one scope (scope_id is 0 for the city). */
+struct grant {
+	char role[32];
+	enum scope_kind scope;
+	int scope_id;
+};
+
+/* The signed-in person as authorization sees them. */
+struct principal {
+	int person_id;
+	int active;
+	size_t ngrants;
+	struct grant *grants;
+};
+
+/* Where an incident sits: its section, that section's department, the
+ * information system involved (0 when none) and who reported it. */
+struct incident_scope {
+	int section_id;
+	int department_id;
+	int system_id;
+	int reporter_id;
+};
+
+/* May p (NULL: anonymous) do perm? For the incident permissions, inc says
+ * which incident (NULL asks whether p may do it to some incident, which is
+ * what a route-level check needs). Never fails. */
+int authz_allows(const struct principal *p, enum perm perm, const struct incident_scope *inc);
+
+/* Whether p holds role (at any scope). */
+int authz_has_role(const struct principal *p, const char *role);
+
+/* The permission's name, for logs and tests ("incident_view"). */
+const char *authz_perm_name(enum perm perm);
+
+#endif

@@ -1,0 +1,27 @@
+/* Passwords: Argon2id hashes (libsodium crypto_pwhash_str) and the policy a
+ * new password must meet. Thread-safe. */
+#ifndef SOKUHO_PASSWORD_H
+#define SOKUHO_PASSWORD_H
+
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#define PASSWORD_MIN_CHARS 12
+#define PASSWORD_MAX_BYTES 1024
+#define PASSWORD_HASH_MAX crypto_pwhash_STRBYTES
+
+/* Hashes pw into out (NUL-terminated). Returns 0, or -1 if out of memory. */
+int password_hash(const char *pw, char out[PASSWORD_HASH_MAX]);
+/* Whether pw matches hash: 1 yes, 0 no (also for a NULL or malformed hash).
+ * With a NULL hash it still spends the time of one verification, so that an
+ * unknown login cannot be told from a wrong password by timing. */
+int password_verify(const char *hash, const char *pw);
+
+/* Checks a new password against the policy: at least PASSWORD_MIN_CHARS
+ * characters, at most PASSWORD_MAX_BYTES bytes, not one character repeated,
+ * not containing the login, not in the common_password table (conn may be
+ * NULL to skip that check). Returns NULL when acceptable, else a message for
+ * people in Japanese followed by English (static storage). */
+const char *password_policy(PGconn *conn, const char *pw, const char *login);
+
+#endif

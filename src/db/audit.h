@@ -1,0 +1,15 @@
+/* The audit log: append-only rows in audit_event, chained by SHA-256 in the
+ * database (see sql/0002_people.sql). */
+#ifndef SOKUHO_AUDIT_H
+#define SOKUHO_AUDIT_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+/* Appends one event inside the caller's transaction (or on its own when none
+ * is open). actor_id 0 means no person (anonymous or the system); ip may be
+ * NULL; detail may be NULL and is not stolen. Never put passwords or session
+ * ids into detail. Returns 0 or -1 (the error is logged). */
+int audit_log(PGconn *conn, int actor_id, const char *kind, const char *ip, const json_t *detail);
+
+#endif

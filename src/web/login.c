@@ -1,0 +1,161 @@
+/* Signing in and out. Failures are throttled per account and per address,
+ * and every sign-in, failure, refusal and sign-out goes to the audit log. */
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "auth/password.h"
+#include "auth/session.h"
+#include "core/log.h"
+#include "db/audit.h"
+#include "db/db.h"
+#include "web.h"
+
+/* Failures within the window that stop further attempts. */
+#define FAIL_WINDOW "15 minutes"
+#define MAX_FAIL_PER_LOGIN 5
+#define MAX_FAIL_PER_IP 20
+
+/* Only local paths are followed after sign-in, never another site. */
+static const char *safe_next(const char *next)
+{
+	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strchr(next, '\r') ||
+	    strchr(next, '\n') || strlen(next) > 512)
+		return "/";
+	return next;
+}
+
+static int login_page(struct request *req, unsigned status, const char *login, const char *next,
+		      const char *error_key, int field_login, int field_password)
+{
+	json_t *d = json_object();
+	json_object_set_new(d, "login", json_string(login ? login : ""));
+	json_object_set_new(d, "next", json_string(safe_next(next)));
+	if (error_key)
+		json_object_set_new(d, error_key, json_true());
+	if (field_login)
+		json_object_set_new(d, "err_login", json_true());
+	if (field_password)
+		json_object_set_new(d, "err_password", json_true());
+	if (error_key || field_login || field_password)
+		json_object_set_new(d, "has_error", json_true());
+	return http_page(req, status, "pages/login", d);
+}
+
+static int throttled(PGconn *c, const char *login, const char *ip)
+{
+	const char *params[2] = {login, ip[0] ? ip : NULL};
+	PGresult *r = PQexecParams(
+		c,
+		"SELECT (SELECT count(*) FROM login_failure WHERE login = $1 "
+		"          AND at > sokuho_now() - interval '" FAIL_WINDOW "'), "
+		"       (SELECT count(*) FROM login_failure WHERE ip = $2::inet "
+		"          AND at > sokuho_now() - interval '" FAIL_WINDOW "')",
+		2, NULL, params, NULL, NULL, 0);
+	int t = 0;
+	if (db_ok(r) && PQntuples(r) == 1)
+		t = atoi(PQgetvalue(r, 0, 0)) >= MAX_FAIL_PER_LOGIN ||
+		    atoi(PQgetvalue(r, 0, 1)) >= MAX_FAIL_PER_IP;
+	PQclear(r);
+	return t;
+}
+
+static void record_failure(PGconn *c, const char *login, const char *ip, const char *reason,
+			   int person_id)
+{
+	const char *params[2] = {login, ip[0] ? ip : NULL};
+	PQclear(PQexecParams(c, "INSERT INTO login_failure (login, ip) VALUES ($1, $2::inet)", 2,
+			     NULL, params, NULL, NULL, 0));
+	json_t *d = json_pack("{s:s, s:s}", "login", login, "reason", reason);
+	audit_log(c, person_id, "login.failure", ip[0] ? ip : NULL, d);
+	json_decref(d);
+}
+
+static int do_login(struct request *req)
+{
+	const char *raw = http_form(req, "login");
+	const char *pw = http_form(req, "password");
+	const char *next = http_form(req, "next");
+	char login[72] = "";
+	size_t n = 0;
+	/* Logins are lower-case; people type them any way. */
+	for (const char *p = raw ? raw : ""; *p && n < sizeof login - 1; p++)
+		if (!isspace((unsigned char)*p))
+			login[n++] = (char)tolower((unsigned char)*p);
+	login[n] = '\0';
+	int no_login = login[0] == '\0', no_pw = !pw || !pw[0];
+	if (no_login || no_pw)
+		return login_page(req, 422, raw, next, NULL, no_login, no_pw);
+	if (strlen(pw) > PASSWORD_MAX_BYTES)
+		return login_page(req, 422, raw, next, "err_bad", 0, 0);
+
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, 503);
+	int rc;
+	if (throttled(c, login, req->ip)) {
+		json_t *d = json_pack("{s:s}", "login", login);
+		audit_log(c, 0, "login.throttled", req->ip[0] ? req->ip : NULL, d);
+		json_decref(d);
+		db_pool_put(req->app->db, c);
+		return login_page(req, 429, raw, next, "err_throttled", 0, 0);
+	}
+	const char *params[1] = {login};
+	PGresult *r = PQexecParams(c, "SELECT id, password_hash, active FROM person WHERE login = $1",
+				   1, NULL, params, NULL, NULL, 0);
+	int found = db_ok(r) && PQntuples(r) == 1;
+	int pid = found ? atoi(PQgetvalue(r, 0, 0)) : 0;
+	const char *hash = found && !PQgetisnull(r, 0, 1) ? PQgetvalue(r, 0, 1) : NULL;
+	int active = found && PQgetvalue(r, 0, 2)[0] == 't';
+	int ok = password_verify(hash, pw);
+	PQclear(r);
+	if (!ok || !active) {
+		record_failure(c, login, req->ip,
+			       !found ? "unknown login" : !ok ? "wrong password" : "inactive", pid);
+		db_pool_put(req->app->db, c);
+		return login_page(req, 401, raw, next, "err_bad", 0, 0);
+	}
+	/* A new session id at every sign-in: a session id planted before
+	 * sign-in is worthless after it. */
+	const char *old = http_cookie(req, SESSION_COOKIE);
+	if (old)
+		session_destroy(c, old);
+	char token[SESSION_TOKEN_LEN + 1];
+	if (session_create(c, pid, req->ip[0] ? req->ip : NULL, token) < 0) {
+		db_pool_put(req->app->db, c);
+		return http_error(req, 500);
+	}
+	PQclear(PQexecParams(c, "DELETE FROM login_failure WHERE login = $1", 1, NULL, params, NULL,
+			     NULL, 0));
+	audit_log(c, pid, "login.success", req->ip[0] ? req->ip : NULL, NULL);
+	db_pool_put(req->app->db, c);
+	http_set_cookie(req, SESSION_COOKIE, token, -1);
+	http_set_cookie(req, CSRF_COOKIE, "", 0);
+	log_event(LOG_INFO, "login", "rid=%s person=%d", req->rid, pid);
+	rc = http_redirect(req, safe_next(next));
+	return rc;
+}
+
+int web_login(struct request *req)
+{
+	if (req->method == HTTP_POST)
+		return do_login(req);
+	if (req->sess)
+		return http_redirect(req, safe_next(http_query(req, "next")));
+	return login_page(req, 200, "", http_query(req, "next"), NULL, 0, 0);
+}
+
+int web_logout(struct request *req)
+{
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, 503);
+	session_destroy(c, req->sess->token);
+	audit_log(c, req->sess->who.person_id, "logout", req->ip[0] ? req->ip : NULL, NULL);
+	db_pool_put(req->app->db, c);
+	http_set_cookie(req, SESSION_COOKIE, "", 0);
+	return http_redirect(req, "/");
+}

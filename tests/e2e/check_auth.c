@@ -1,0 +1,373 @@
+/* Sign-in security end to end: CSRF, a new session id at sign-in, cookie
+ * flags, throttling, timeouts, the audit log, and passwords that never show
+ * up in pages or logs. */
+#include <check.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth/password.h"
+#include "client.h"
+#include "core/xalloc.h"
+#include "db/db.h"
+#include "support.h"
+
+Suite *auth_suite(void);
+
+#define PASSWORD "Kouyou-momiji-2026"
+
+static char *db;
+static int port;
+static pid_t server;
+static char logfile[256];
+
+static void sql(const char *q)
+{
+	char err[256];
+	PGconn *c = db_connect(db, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	PGresult *r = PQexec(c, q);
+	ck_assert_msg(db_ok(r), "%s: %s", q, PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+}
+
+static long scalar(const char *q)
+{
+	char err[256];
+	PGconn *c = db_connect(db, err, sizeof err);
+	ck_assert(c != NULL);
+	PGresult *r = PQexec(c, q);
+	ck_assert_msg(db_ok(r) && PQntuples(r) == 1, "%s: %s", q, PQresultErrorMessage(r));
+	long v = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+static void add_person(const char *login, const char *name, const char *role)
+{
+	char hash[PASSWORD_HASH_MAX];
+	ck_assert_int_eq(password_hash(PASSWORD, hash), 0);
+	char *q = xasprintf("INSERT INTO person (login, display_name, email, password_hash) "
+			    "VALUES ('%s', '%s', '%s@city.example.jp', '%s')",
+			    login, name, login, hash);
+	sql(q);
+	free(q);
+	if (role) {
+		q = xasprintf("INSERT INTO role_assignment (person_id, role, scope_kind) "
+			      "SELECT id, '%s', 'city' FROM person WHERE login = '%s'",
+			      role, login);
+		sql(q);
+		free(q);
+	}
+}
+
+static void setup(void)
+{
+	db = ts_new_database();
+	char *e = xasprintf("DATABASE_URL=%s", db);
+	const char *env[] = {e, NULL};
+	const char *argv[] = {ts_bin(), "migrate", NULL};
+	ck_assert_int_eq(ts_run(argv, env, NULL, NULL), 0);
+	free(e);
+	add_person("tanaka", "田中 花子", NULL);
+	add_person("kanri", "管理 太郎", "admin");
+	port = ts_free_port();
+	snprintf(logfile, sizeof logfile, "/tmp/sokuho-auth-%d.log", (int)getpid());
+	unlink(logfile);
+	server = ts_start_server(db, port, NULL, logfile);
+}
+
+static void teardown(void)
+{
+	ck_assert_int_eq(ts_stop_server(server), 0);
+	unlink(logfile);
+	free(db);
+}
+
+/* Fetches the login form: returns the CSRF token and sets *cookie to the
+ * Cookie header to send with the POST (caller frees both). */
+static char *login_form(char **cookie)
+{
+	struct resp r;
+	client_request(port, "GET", "/login", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	char *csrf = resp_hidden(&r, "csrf");
+	char *cv = resp_cookie(&r, "sokuho_csrf");
+	ck_assert(csrf && cv);
+	ck_assert_str_eq(csrf, cv);
+	*cookie = xasprintf("sokuho_csrf=%s", cv);
+	free(cv);
+	resp_release(&r);
+	return csrf;
+}
+
+/* Signs in; returns the session cookie value or NULL, and the response. */
+static char *sign_in(const char *login, const char *pw, const char *extra_cookie, struct resp *r)
+{
+	char *cookie;
+	char *csrf = login_form(&cookie);
+	char *pe = client_escape(pw);
+	char *form = xasprintf("csrf=%s&login=%s&password=%s&next=%%2F", csrf, login, pe);
+	char *ck = extra_cookie ? xasprintf("%s; %s", cookie, extra_cookie) : xstrdup(cookie);
+	client_request(port, "POST", "/login", form, ck, r);
+	char *s = resp_cookie(r, "sokuho_session");
+	if (s && !s[0]) {
+		free(s);
+		s = NULL;
+	}
+	free(ck);
+	free(form);
+	free(pe);
+	free(csrf);
+	free(cookie);
+	return s;
+}
+
+START_TEST(test_login_form_is_labelled)
+{
+	struct resp r;
+	client_request(port, "GET", "/login", NULL, NULL, &r);
+	const char *b = buf_cstr(&r.body);
+	ck_assert(strstr(b, "<label for=\"login\">ログインID"));
+	ck_assert(strstr(b, "<label for=\"password\">パスワード"));
+	char *line = resp_cookie_line(&r, "sokuho_csrf");
+	ck_assert(line && strstr(line, "HttpOnly") && strstr(line, "SameSite=Lax"));
+	free(line);
+	resp_release(&r);
+}
+END_TEST
+
+START_TEST(test_csrf_required)
+{
+	long before = scalar("SELECT count(*) FROM audit_event");
+	struct resp r;
+	char *form = xasprintf("login=tanaka&password=%s", PASSWORD);
+	client_request(port, "POST", "/login", form, NULL, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	char *f2 = xasprintf("csrf=%s&login=tanaka&password=%s",
+			     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", PASSWORD);
+	client_request(port, "POST", "/login", f2, "sokuho_csrf=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+		       &r);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_ptr_null(resp_cookie(&r, "sokuho_session"));
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM session"), 0);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event"), before);
+	free(form);
+	free(f2);
+}
+END_TEST
+
+START_TEST(test_sign_in_and_out)
+{
+	const char *planted = "sokuho_session=PLANTEDPLANTEDPLANTEDPLANTEDPLANTEDPLANTEDPLA";
+	struct resp r;
+	char *sid = sign_in("TANAKA ", PASSWORD, planted, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert_msg(sid != NULL, "%s", buf_cstr(&r.headers));
+	ck_assert_int_eq(strlen(sid), 43);
+	ck_assert(strstr(planted, sid) == NULL); /* a new id, not the planted one */
+	char *line = resp_cookie_line(&r, "sokuho_session");
+	ck_assert(strstr(line, "HttpOnly") && strstr(line, "SameSite=Lax") && !strstr(line, "Secure"));
+	free(line);
+	resp_release(&r);
+	/* Only the hash of the id is stored. */
+	char *q = xasprintf("SELECT count(*) FROM session WHERE id_hash = sha256('%s'::bytea)", sid);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM session WHERE encode(id_hash, 'escape') LIKE '%%%s%%'", sid);
+	ck_assert_int_eq(scalar(q), 0);
+	free(q);
+
+	char *cookie = xasprintf("sokuho_session=%s", sid);
+	client_request(port, "GET", "/", NULL, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "田中 花子"));
+	ck_assert(!strstr(buf_cstr(&r.body), PASSWORD));
+	char *csrf = resp_hidden(&r, "csrf");
+	resp_release(&r);
+
+	/* Sign-out needs the session's CSRF token. */
+	client_request(port, "POST", "/logout", "csrf=wrong", cookie, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM session"), 1);
+	char *form = xasprintf("csrf=%s", csrf);
+	client_request(port, "POST", "/logout", form, cookie, &r);
+	ck_assert_int_eq(r.status, 303);
+	line = resp_cookie_line(&r, "sokuho_session");
+	ck_assert(line && strstr(line, "Max-Age=0"));
+	free(line);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM session"), 0);
+	client_request(port, "GET", "/", NULL, cookie, &r);
+	ck_assert(!strstr(buf_cstr(&r.body), "田中 花子"));
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'login.success'"), 1);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'logout'"), 1);
+	free(form);
+	free(csrf);
+	free(cookie);
+	free(sid);
+}
+END_TEST
+
+START_TEST(test_wrong_password_keeps_login_and_throttles)
+{
+	struct resp r;
+	for (int i = 0; i < 5; i++) {
+		char *sid = sign_in("tanaka", "wrong-password-123", NULL, &r);
+		ck_assert_ptr_null(sid);
+		ck_assert_int_eq(r.status, 401);
+		const char *b = buf_cstr(&r.body);
+		ck_assert(strstr(b, "ログインIDまたはパスワードが正しくありません"));
+		ck_assert(strstr(b, "value=\"tanaka\""));
+		ck_assert(!strstr(b, "wrong-password-123"));
+		resp_release(&r);
+	}
+	/* Now even the right password is refused, and the page says why. */
+	char *sid = sign_in("tanaka", PASSWORD, NULL, &r);
+	ck_assert_ptr_null(sid);
+	ck_assert_int_eq(r.status, 429);
+	ck_assert(strstr(buf_cstr(&r.body), "一時的に制限しています"));
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'login.failure'"), 5);
+	ck_assert_int_ge(scalar("SELECT count(*) FROM audit_event WHERE kind = 'login.throttled'"), 1);
+	/* After the window the account can sign in again. */
+	sql("UPDATE clock_offset SET offset_by = '16 minutes'");
+	sid = sign_in("tanaka", PASSWORD, NULL, &r);
+	ck_assert_ptr_nonnull(sid);
+	resp_release(&r);
+	free(sid);
+	sql("UPDATE clock_offset SET offset_by = '0'");
+	/* Per address: many logins from one address. */
+	for (int i = 0; i < 20; i++) {
+		char login[32];
+		snprintf(login, sizeof login, "nobody%d", i);
+		free(sign_in(login, "x-wrong-password", NULL, &r));
+		resp_release(&r);
+	}
+	sid = sign_in("kanri", PASSWORD, NULL, &r);
+	ck_assert_ptr_null(sid);
+	ck_assert_int_eq(r.status, 429);
+	resp_release(&r);
+	sql("DELETE FROM login_failure");
+	/* The password never reached the log. */
+	char *log = ts_read_file(logfile);
+	ck_assert(log && !strstr(log, PASSWORD) && !strstr(log, "wrong-password-123"));
+	ck_assert(!strstr(log, "x-wrong-password"));
+	free(log);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE detail::text LIKE '%password-%'"),
+			 0);
+}
+END_TEST
+
+START_TEST(test_session_timeouts)
+{
+	struct resp r;
+	char *sid = sign_in("kanri", PASSWORD, NULL, &r);
+	ck_assert_ptr_nonnull(sid);
+	resp_release(&r);
+	char *cookie = xasprintf("sokuho_session=%s", sid);
+	client_request(port, "GET", "/", NULL, cookie, &r);
+	ck_assert(strstr(buf_cstr(&r.body), "管理 太郎"));
+	resp_release(&r);
+	/* Idle for 31 minutes: gone. */
+	sql("UPDATE session SET last_seen_at = last_seen_at - interval '31 minutes'");
+	client_request(port, "GET", "/", NULL, cookie, &r);
+	ck_assert(!strstr(buf_cstr(&r.body), "管理 太郎"));
+	resp_release(&r);
+	char *q = xasprintf("SELECT count(*) FROM session WHERE id_hash = sha256('%s'::bytea)", sid);
+	ck_assert_int_eq(scalar(q), 0);
+	free(q);
+	free(sid);
+	free(cookie);
+	/* Active, but signed in 13 hours ago: gone. */
+	sid = sign_in("kanri", PASSWORD, NULL, &r);
+	resp_release(&r);
+	cookie = xasprintf("sokuho_session=%s", sid);
+	sql("UPDATE session SET created_at = created_at - interval '13 hours'");
+	client_request(port, "GET", "/", NULL, cookie, &r);
+	ck_assert(!strstr(buf_cstr(&r.body), "管理 太郎"));
+	resp_release(&r);
+	free(sid);
+	free(cookie);
+	/* A deactivated person's session ends at once. */
+	sid = sign_in("kanri", PASSWORD, NULL, &r);
+	resp_release(&r);
+	cookie = xasprintf("sokuho_session=%s", sid);
+	sql("UPDATE person SET active = false WHERE login = 'kanri'");
+	client_request(port, "GET", "/", NULL, cookie, &r);
+	ck_assert(!strstr(buf_cstr(&r.body), "管理 太郎"));
+	resp_release(&r);
+	sql("UPDATE person SET active = true WHERE login = 'kanri'");
+	free(sid);
+	free(cookie);
+}
+END_TEST
+
+START_TEST(test_secure_cookie_behind_tls)
+{
+	int p2 = ts_free_port();
+	char log2[256];
+	snprintf(log2, sizeof log2, "/tmp/sokuho-auth-tls-%d.log", (int)getpid());
+	const char *extra[] = {"--base_url", "https://sokuho.city.example.jp", NULL};
+	pid_t s2 = ts_start_server(db, p2, extra, log2);
+	int saved = port;
+	port = p2;
+	struct resp r;
+	client_request(port, "GET", "/login", NULL, NULL, &r);
+	char *line = resp_cookie_line(&r, "sokuho_csrf");
+	ck_assert(line && strstr(line, "; Secure"));
+	free(line);
+	resp_release(&r);
+	char *sid = sign_in("tanaka", PASSWORD, NULL, &r);
+	line = resp_cookie_line(&r, "sokuho_session");
+	ck_assert(sid && line && strstr(line, "; Secure"));
+	free(line);
+	free(sid);
+	resp_release(&r);
+	port = saved;
+	ck_assert_int_eq(ts_stop_server(s2), 0);
+	unlink(log2);
+}
+END_TEST
+
+START_TEST(test_next_is_local_only)
+{
+	char *cookie;
+	char *csrf = login_form(&cookie);
+	char *form = xasprintf("csrf=%s&login=tanaka&password=%s&next=%%2F%%2Fevil.example%%2F",
+			       csrf, PASSWORD);
+	struct resp r;
+	client_request(port, "POST", "/login", form, cookie, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert_msg(strstr(buf_cstr(&r.headers), "Location: /\r\n"), "%s", buf_cstr(&r.headers));
+	resp_release(&r);
+	free(form);
+	free(csrf);
+	free(cookie);
+}
+END_TEST
+
+Suite *auth_suite(void)
+{
+	Suite *s = suite_create("auth");
+	TCase *tc = tcase_create("sign-in");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_login_form_is_labelled);
+	tcase_add_test(tc, test_csrf_required);
+	tcase_add_test(tc, test_sign_in_and_out);
+	tcase_add_test(tc, test_wrong_password_keeps_login_and_throttles);
+	tcase_add_test(tc, test_session_timeouts);
+	tcase_add_test(tc, test_secure_cookie_behind_tls);
+	tcase_add_test(tc, test_next_is_local_only);
+	suite_add_tcase(s, tc);
+	return s;
+}
