@@ -11,11 +11,13 @@
 
 struct tmpl_set;
 struct db_pool;
+struct legal_rules;
 
 struct app {
 	const struct config *cfg;
 	struct tmpl_set *tmpl;
 	struct db_pool *db;
+	struct legal_rules *legal; /* workflows/legal-clocks.json */
 	const struct route *routes;
 	size_t nroutes;
 	atomic_int in_flight; /* requests started and not yet completed */

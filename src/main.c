@@ -10,13 +10,16 @@
 
 #include "app.h"
 #include "core/config.h"
+#include "core/options.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/server.h"
+#include "org/cli.h"
 #include "tmpl/mustache.h"
 #include "tmpl/templates.h"
+#include "wf/legal.h"
 
 #define SOKUHO_VERSION "0.1.0"
 
@@ -48,6 +51,21 @@ static const struct cmd commands[] = {
 	 "TEMPLATE is a file, or the name of a template under templates_dir\n"
 	 "(e.g. pages/home). Partials and layouts are looked up in DIR (default:\n"
 	 "templates_dir)."},
+	{"user", cmd_user,
+	 "sokuho user add|import|role|passwd|activate|deactivate|list ... (sokuho user --help)",
+	 "manage people, role assignments and passwords",
+	 "  sokuho user add --login L --name NAME --email E [--section CODE]\n"
+	 "                  [--kind staff|contractor] [--lang ja|en] [--password-stdin]\n"
+	 "  sokuho user import FILE.csv [--partial]\n"
+	 "  sokuho user role grant|revoke LOGIN ROLE [--scope city|department:CODE|\n"
+	 "                  section:CODE|system:CODE] [--deputy N] [--from DATE] [--to DATE]\n"
+	 "  sokuho user passwd LOGIN [--password-stdin]\n"
+	 "  sokuho user deactivate|activate LOGIN\n"
+	 "  sokuho user list"},
+	{"demo", cmd_demo, "sokuho demo", "seed a demo city with sites, sections and accounts",
+	 "Creates departments, sections, about 70 people with every role and deputy\n"
+	 "filled, and prints the demo logins. For demonstration only: the password\n"
+	 "are printed and publicly known. Does nothing if people already exist."},
 	{"version", cmd_version, "sokuho version", "print the version", ""},
 };
 
@@ -67,6 +85,8 @@ static void print_usage(FILE *out)
 	config_print_help(out);
 }
 
+static void print_cmd_help(const struct cmd *c);
+
 static void print_cmd_help(const struct cmd *c)
 {
 	printf("usage: %s\n\n%s\n", c->usage, c->summary);
@@ -78,67 +98,10 @@ static void print_cmd_help(const struct cmd *c)
 	       "  --help          show this help\n");
 }
 
-/* Splits argv into configuration options (applied to cfg) and positional
- * arguments (left in pos). Returns 0, 1 for --help, or -1 (message printed). */
-static int parse_options(struct config *cfg, int argc, char **argv, char **pos, int *npos,
-			 const char *const *extra, const char **extra_val)
-{
-	char err[512];
-	*npos = 0;
-	for (int i = 0; i < argc; i++) {
-		char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-			return 1;
-		if (strncmp(a, "--", 2) != 0) {
-			pos[(*npos)++] = a;
-			continue;
-		}
-		char key[64];
-		const char *val;
-		const char *eq = strchr(a, '=');
-		size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-		if (klen == 0 || klen >= sizeof key) {
-			fprintf(stderr, "sokuho: unknown option '%s'\n", a);
-			return -1;
-		}
-		memcpy(key, a + 2, klen);
-		key[klen] = '\0';
-		for (char *k = key; *k; k++)
-			if (*k == '-')
-				*k = '_';
-		if (eq) {
-			val = eq + 1;
-		} else if (i + 1 < argc) {
-			val = argv[++i];
-		} else {
-			fprintf(stderr, "sokuho: option '--%s' needs a value\n", key);
-			return -1;
-		}
-		if (strcmp(key, "config") == 0)
-			continue; /* already applied by main */
-		int handled = 0;
-		for (int e = 0; extra && extra[e]; e++) {
-			if (strcmp(extra[e], key) == 0) {
-				extra_val[e] = val;
-				handled = 1;
-			}
-		}
-		if (handled)
-			continue;
-		char origin[80];
-		snprintf(origin, sizeof origin, "option --%s", key);
-		if (config_set(cfg, key, val, origin, err, sizeof err) < 0) {
-			fprintf(stderr, "sokuho: %s\n", err);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int cmd_serve(struct config *cfg, int argc, char **argv)
 {
 	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
-	int npos, rc = parse_options(cfg, argc, argv, pos, &npos, NULL, NULL);
+	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
 	free(pos);
 	if (rc != 0 || npos > 0) {
 		if (rc == 1) {
@@ -163,9 +126,18 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "sokuho: %s\n", err);
 		return 1;
 	}
+	char *legal_path = xasprintf("%s/legal-clocks.json", cfg->workflows_dir);
+	app.legal = legal_load(legal_path, err, sizeof err);
+	free(legal_path);
+	if (!app.legal) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		tmpl_set_free(app.tmpl);
+		return 1;
+	}
 	app.db = db_pool_new(cfg->database_url, cfg->threads + 2, err, sizeof err);
 	if (!app.db) {
 		fprintf(stderr, "sokuho: %s\n", err);
+		legal_free(app.legal);
 		tmpl_set_free(app.tmpl);
 		return 1;
 	}
@@ -186,6 +158,7 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 		rc = server_run(&app) == 0 ? 0 : 1;
 	}
 	db_pool_free(app.db);
+	legal_free(app.legal);
 	tmpl_set_free(app.tmpl);
 	return rc;
 }
@@ -193,7 +166,7 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 static int cmd_migrate(struct config *cfg, int argc, char **argv)
 {
 	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
-	int npos, rc = parse_options(cfg, argc, argv, pos, &npos, NULL, NULL);
+	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
 	free(pos);
 	if (rc == 1) {
 		print_cmd_help(&commands[1]);
@@ -240,7 +213,7 @@ static int cmd_render(struct config *cfg, int argc, char **argv)
 	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
 	static const char *const extra[] = {"partials", NULL};
 	const char *extra_val[1] = {NULL};
-	int npos, rc = parse_options(cfg, argc, argv, pos, &npos, extra, extra_val);
+	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, extra, extra_val);
 	int status = 2;
 	char err[1024];
 	mst_template *t = NULL;
@@ -307,7 +280,7 @@ static int cmd_version(struct config *cfg, int argc, char **argv)
 {
 	(void)cfg;
 	if (argc > 0 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-		print_cmd_help(&commands[3]);
+		print_cmd_help(&commands[NCOMMANDS - 1]);
 		return 0;
 	}
 	printf("sokuho %s\n", SOKUHO_VERSION);

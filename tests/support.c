@@ -188,3 +188,16 @@ char *ts_tmpdir(void)
 	ck_assert(mkdtemp(tmpl) != NULL);
 	return xstrdup(tmpl);
 }
+
+int ts_stop_server_log(pid_t pid, const char *logfile)
+{
+	int st = ts_stop_server(pid);
+	if (st != 0 && logfile) {
+		char *log = ts_read_file(logfile);
+		size_t n = log ? strlen(log) : 0;
+		fprintf(stderr, "server exited with status %d; its log ends:\n%s\n", st,
+			log ? log + (n > 4000 ? n - 4000 : 0) : "(no log)");
+		free(log);
+	}
+	return st;
+}

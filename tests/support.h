@@ -23,8 +23,11 @@ int ts_free_port(void);
  * until it accepts connections (or fails the test). Returns its pid. */
 pid_t ts_start_server(const char *conninfo, int port, const char *const *extra,
 		      const char *logfile);
-/* Sends SIGTERM and waits; returns the exit status (-1 if killed). */
+/* Sends SIGTERM and waits; returns the exit status (-1 if killed). When it
+ * is not 0 and logfile is not NULL, the end of the log (a sanitizer report,
+ * say) is copied to stderr so that the failure explains itself. */
 int ts_stop_server(pid_t pid);
+int ts_stop_server_log(pid_t pid, const char *logfile);
 /* Reads a whole file (caller frees), or NULL. */
 char *ts_read_file(const char *path);
 /* Writes a file, creating it; aborts on failure. */

@@ -44,6 +44,8 @@ static const struct directive directives[] = {
 	 "folder of static assets served under /static/"},
 	{"sql_dir", "SOKUHO_SQL_DIR", C_STRING, OFF(sql_dir), 0, 0, "sql",
 	 "folder of numbered migrations (NNNN_name.sql)"},
+	{"workflows_dir", "SOKUHO_WORKFLOWS_DIR", C_STRING, OFF(workflows_dir), 0, 0, "workflows",
+	 "folder of workflow files and legal-clocks.json, loaded at start"},
 	{"base_url", "SOKUHO_BASE_URL", C_STRING, OFF(base_url), 0, 0, "",
 	 "public URL of the site, used in links in mail (empty: http://LISTEN)"},
 	{"log_level", "SOKUHO_LOG_LEVEL", C_LEVEL, OFF(log_level), 0, 0, "info",

@@ -11,5 +11,8 @@
  * NULL; detail may be NULL and is not stolen. Never put passwords or session
  * ids into detail. Returns 0 or -1 (the error is logged). */
 int audit_log(PGconn *conn, int actor_id, const char *kind, const char *ip, const json_t *detail);
+/* The same, for an event in the timeline of incident incident_id (> 0). */
+int audit_log_incident(PGconn *conn, int actor_id, const char *kind, const char *ip,
+		       long long incident_id, const json_t *detail);
 
 #endif

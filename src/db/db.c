@@ -127,3 +127,43 @@ int db_ok(const PGresult *res)
 	ExecStatusType s = PQresultStatus(res);
 	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 }
+
+#define BOOLOID 16
+
+json_t *db_rows(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		log_event(LOG_ERROR, "db_query_failed", "error=%s",
+			  log_quote(0, PQresultErrorMessage(r)));
+		PQclear(r);
+		return NULL;
+	}
+	json_t *rows = json_array();
+	int nf = PQnfields(r);
+	for (int i = 0; i < PQntuples(r); i++) {
+		json_t *o = json_object();
+		for (int f = 0; f < nf; f++) {
+			json_t *v;
+			if (PQgetisnull(r, i, f))
+				v = json_null();
+			else if (PQftype(r, f) == BOOLOID)
+				v = json_boolean(PQgetvalue(r, i, f)[0] == 't');
+			else
+				v = json_string(PQgetvalue(r, i, f));
+			json_object_set_new(o, PQfname(r, f), v ? v : json_null());
+		}
+		json_array_append_new(rows, o);
+	}
+	PQclear(r);
+	return rows;
+}
+
+json_t *db_row(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+	json_t *rows = db_rows(conn, sql, nparams, params);
+	json_t *row = rows ? json_array_get(rows, 0) : NULL;
+	json_incref(row);
+	json_decref(rows);
+	return row;
+}

@@ -5,6 +5,7 @@
 #ifndef SOKUHO_DB_H
 #define SOKUHO_DB_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 
@@ -22,6 +23,14 @@ PGconn *db_pool_get(struct db_pool *pool);
 /* Returns a connection taken with db_pool_get. */
 void db_pool_put(struct db_pool *pool, PGconn *conn);
 void db_pool_free(struct db_pool *pool);
+
+/* Runs a parameterised query and returns its rows as a JSON array of objects
+ * keyed by column name; values are strings, except NULL (json null) and
+ * booleans (json true/false). Returns NULL on error (logged). Caller owns the
+ * result. */
+json_t *db_rows(PGconn *conn, const char *sql, int nparams, const char *const *params);
+/* The first row of db_rows, or NULL when there is none or on error. */
+json_t *db_row(PGconn *conn, const char *sql, int nparams, const char *const *params);
 
 /* Whether a result is a success (PGRES_COMMAND_OK or PGRES_TUPLES_OK). */
 int db_ok(const PGresult *res);

@@ -48,8 +48,12 @@ static int add_field(json_t *form, const char *k, size_t kl, const char *v, size
 	int rc = -1;
 	if (klen <= 0 || vlen < 0)
 		goto out;
+	/* json_stringn refuses invalid UTF-8: that is the check for both. */
 	json_t *js = json_stringn(val, (size_t)vlen);
-	if (!js || !json_stringn(key, (size_t)klen))
+	json_t *jk = json_stringn(key, (size_t)klen);
+	int valid = js && jk;
+	json_decref(jk);
+	if (!valid)
 		goto bad;
 	json_t *old = json_object_get(form, key);
 	if (!old) {

@@ -11,6 +11,7 @@
 
 #include "auth/authz.h"
 #include "core/buf.h"
+#include "multipart.h"
 
 struct app;
 struct session;
@@ -63,7 +64,8 @@ struct request {
 	size_t bytes;
 	unsigned allow; /* methods the path accepts, for 405's Allow header */
 	char ip[64];            /* client address */
-	json_t *form;           /* POST fields (urlencoded), or NULL */
+	json_t *form;           /* POST fields (urlencoded or multipart), or NULL */
+	struct mp_result mp;    /* multipart parts; files point into body */
 	struct session *sess;   /* the signed-in person, or NULL */
 	char anon_csrf[48];     /* CSRF token of an anonymous form, once made */
 	char *set_cookie[4];    /* Set-Cookie values to send */

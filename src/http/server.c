@@ -93,6 +93,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
 	buf_release(&req->body);
 	json_decref(req->form);
+	mp_result_release(&req->mp);
 	session_free(req->sess);
 	for (int i = 0; i < req->nset_cookie; i++)
 		free(req->set_cookie[i]);
@@ -157,10 +158,32 @@ static int csrf_ok(struct request *req)
 	return sodium_memcmp(sent, want, strlen(want)) == 0;
 }
 
-static int is_form(struct request *req)
+/* Parses a form body, urlencoded or multipart; other bodies (JSON) are left
+ * to the handler. Returns -1 for a malformed form. */
+static int parse_form(struct request *req)
 {
 	const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
-	return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+	if (!ct)
+		return 0;
+	if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+		req->form = form_parse_urlencoded(buf_cstr(&req->body), req->body.len);
+		return req->form ? 0 : -1;
+	}
+	if (strncasecmp(ct, "multipart/form-data", 19) != 0)
+		return 0;
+	char *boundary = mp_boundary(ct);
+	char err[256];
+	int rc = boundary ? mp_parse(buf_cstr(&req->body), req->body.len, boundary, 200, 256 * 1024,
+				     &req->mp, err, sizeof err)
+			  : -1;
+	if (rc < 0)
+		log_event(LOG_WARN, "bad_form", "rid=%s error=%s", req->rid,
+			  log_quote(0, boundary ? err : "no boundary"));
+	free(boundary);
+	if (rc < 0)
+		return -1;
+	req->form = json_incref(req->mp.fields);
+	return 0;
 }
 
 static int dispatch(struct request *req)
@@ -181,11 +204,8 @@ static int dispatch(struct request *req)
 	if (load_session(req) < 0)
 		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
 	if (req->method == HTTP_POST) {
-		if (is_form(req)) {
-			req->form = form_parse_urlencoded(buf_cstr(&req->body), req->body.len);
-			if (!req->form)
-				return http_error(req, MHD_HTTP_BAD_REQUEST);
-		}
+		if (parse_form(req) < 0)
+			return http_error(req, MHD_HTTP_BAD_REQUEST);
 		if (!csrf_ok(req)) {
 			log_event(LOG_WARN, "csrf_rejected", "rid=%s route=%s", req->rid,
 				  req->route->name);
@@ -297,6 +317,7 @@ int server_run(struct app *app)
 		flags |= MHD_USE_IPv6;
 	struct MHD_Daemon *d = MHD_start_daemon(
 		flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, app,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
@@ -304,7 +325,6 @@ int server_run(struct app *app)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, app,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!d) {

@@ -11,6 +11,14 @@ const struct route web_routes[] = {
 	{HTTP_GET, "/static/", static_serve, PERM_PUBLIC, ROUTE_PREFIX, "static"},
 	{HTTP_GET | HTTP_POST, "/login", web_login, PERM_PUBLIC, 0, "login"},
 	{HTTP_POST, "/logout", web_logout, PERM_SIGNED_IN, 0, "logout"},
+	{HTTP_GET | HTTP_POST, "/report", web_report, PERM_SIGNED_IN, 0, "report"},
+	{HTTP_GET | HTTP_POST, "/report/public", web_report_public, PERM_PUBLIC, 0, "report_public"},
+	{HTTP_GET, "/report/filed/", web_report_filed, PERM_SIGNED_IN, ROUTE_PREFIX, "report_filed"},
+	{HTTP_GET, "/admin/people", web_admin_people, PERM_ADMIN, 0, "admin_people"},
+	{HTTP_GET | HTTP_POST, "/admin/people/new", web_admin_person_new, PERM_ADMIN, 0,
+	 "admin_person_new"},
+	{HTTP_GET | HTTP_POST, "/admin/people/", web_admin_person, PERM_ADMIN, ROUTE_PREFIX,
+	 "admin_person"},
 };
 
 const size_t web_nroutes = sizeof web_routes / sizeof web_routes[0];

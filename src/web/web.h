@@ -3,10 +3,26 @@
 #ifndef SOKUHO_WEB_H
 #define SOKUHO_WEB_H
 
+#include <libpq-fe.h>
+
 #include "http/http.h"
 
 int web_home(struct request *req);
 int web_login(struct request *req);
 int web_logout(struct request *req);
+int web_admin_people(struct request *req);
+int web_admin_person_new(struct request *req);
+int web_admin_person(struct request *req);
+int web_report(struct request *req);
+int web_report_public(struct request *req);
+int web_report_filed(struct request *req);
+
+/* Renders the confirmation of report ref (reference, who is told, legal
+ * clocks and their due dates). */
+int web_report_confirmation(struct request *req, PGconn *conn, const char *ref, unsigned status);
+/* The legal clocks that apply to facts (an incident's facts JSON), as the
+ * rules of workflows/legal-clocks.json say, in Japanese with English titles.
+ * Caller owns the array; never NULL. */
+json_t *web_legal_clocks(const struct app *app, const json_t *facts);
 
 #endif

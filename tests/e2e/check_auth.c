@@ -73,6 +73,10 @@ static void setup(void)
 	const char *argv[] = {ts_bin(), "migrate", NULL};
 	ck_assert_int_eq(ts_run(argv, env, NULL, NULL), 0);
 	free(e);
+	sql("INSERT INTO org_unit (code, kind, name_ja, name_en) VALUES ('somu', 'department', "
+	    "'総務部', 'General Affairs')");
+	sql("INSERT INTO org_unit (code, kind, parent_id, name_ja, name_en) SELECT 'jinji', "
+	    "'section', id, '人事課', 'Personnel' FROM org_unit WHERE code = 'somu'");
 	add_person("tanaka", "田中 花子", NULL);
 	add_person("kanri", "管理 太郎", "admin");
 	port = ts_free_port();
@@ -83,7 +87,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	ck_assert_int_eq(ts_stop_server(server), 0);
+	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
 	unlink(logfile);
 	free(db);
 }
@@ -333,7 +337,7 @@ START_TEST(test_secure_cookie_behind_tls)
 	free(sid);
 	resp_release(&r);
 	port = saved;
-	ck_assert_int_eq(ts_stop_server(s2), 0);
+	ck_assert_int_eq(ts_stop_server_log(s2, log2), 0);
 	unlink(log2);
 }
 END_TEST
@@ -355,6 +359,155 @@ START_TEST(test_next_is_local_only)
 }
 END_TEST
 
+static char *session_for(const char *login)
+{
+	struct resp r;
+	char *sid = sign_in(login, PASSWORD, NULL, &r);
+	ck_assert_msg(sid != NULL, "sign in as %s: %ld", login, r.status);
+	resp_release(&r);
+	char *cookie = xasprintf("sokuho_session=%s", sid);
+	free(sid);
+	return cookie;
+}
+
+static char *page_csrf(int p, const char *path, const char *cookie)
+{
+	struct resp r;
+	client_request(p, "GET", path, NULL, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	char *csrf = resp_hidden(&r, "csrf");
+	resp_release(&r);
+	ck_assert(csrf != NULL);
+	return csrf;
+}
+
+START_TEST(test_admin_pages_need_admin)
+{
+	struct resp r;
+	client_request(port, "GET", "/admin/people", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert(strstr(buf_cstr(&r.headers), "Location: /login?next=/admin/people"));
+	resp_release(&r);
+	char *staff = session_for("tanaka");
+	const char *paths[] = {"/admin/people", "/admin/people/new", "/admin/people/tanaka"};
+	for (int i = 0; i < 3; i++) {
+		client_request(port, "GET", paths[i], NULL, staff, &r);
+		ck_assert_msg(r.status == 403, "%s: %ld", paths[i], r.status);
+		resp_release(&r);
+	}
+	/* Even with a valid CSRF token, staff cannot change anything. */
+	char *csrf = page_csrf(port, "/", staff);
+	char *form = xasprintf("csrf=%s&role=ciso&scope=city&deputy=0", csrf);
+	client_request(port, "POST", "/admin/people/tanaka/roles", form, staff, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM role_assignment WHERE role = 'ciso'"), 0);
+	free(form);
+	free(csrf);
+	free(staff);
+}
+END_TEST
+
+START_TEST(test_admin_manages_people)
+{
+	char *admin = session_for("kanri");
+	struct resp r;
+	client_request(port, "GET", "/admin/people?q=%E7%94%B0%E4%B8%AD", NULL, admin, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "tanaka"));
+	ck_assert(!strstr(buf_cstr(&r.body), ">kanri<"));
+	resp_release(&r);
+	char *csrf = page_csrf(port, "/admin/people/new", admin);
+
+	/* A bad form comes back with every value and a message per field. */
+	char *bad = xasprintf("csrf=%s&login=Suzuki+Ichiro&display_name=%%E9%%88%%B4%%E6%%9C%%A8"
+			      "&email=not-an-address&section=nosuch&kind=staff&lang=ja&password=short",
+			      csrf);
+	client_request(port, "POST", "/admin/people/new", bad, admin, &r);
+	ck_assert_int_eq(r.status, 422);
+	const char *b = buf_cstr(&r.body);
+	ck_assert(strstr(b, "value=\"Suzuki Ichiro\""));
+	ck_assert(strstr(b, "value=\"鈴木\""));
+	ck_assert(strstr(b, "value=\"not-an-address\""));
+	ck_assert(strstr(b, "id=\"login-error\""));
+	ck_assert(strstr(b, "id=\"email-error\""));
+	ck_assert(strstr(b, "id=\"section-error\""));
+	ck_assert(strstr(b, "id=\"password-error\""));
+	ck_assert(!strstr(b, "id=\"display_name-error\""));
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM person"), 2);
+
+	char *good = xasprintf("csrf=%s&login=suzuki&display_name=%%E9%%88%%B4%%E6%%9C%%A8+%%E4%%B8%%80"
+			       "&email=suzuki%%40city.example.jp&section=jinji&kind=contractor&lang=ja"
+			       "&password=" PASSWORD,
+			       csrf);
+	client_request(port, "POST", "/admin/people/new", good, admin, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert(strstr(buf_cstr(&r.headers), "Location: /admin/people/suzuki?done=added"));
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM person WHERE login = 'suzuki' AND kind = "
+				"'contractor' AND section_id IS NOT NULL"),
+			 1);
+	client_request(port, "POST", "/admin/people/new", good, admin, &r);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert(strstr(buf_cstr(&r.body), "既に使われています"));
+	resp_release(&r);
+
+	/* Grant a role; a bad scope is refused with the values kept. */
+	char *g1 = xasprintf("csrf=%s&role=security_manager&scope=section%%3Anosuch&deputy=1", csrf);
+	client_request(port, "POST", "/admin/people/suzuki/roles", g1, admin, &r);
+	ck_assert_int_eq(r.status, 422);
+	resp_release(&r);
+	char *g2 = xasprintf("csrf=%s&role=security_manager&scope=section%%3Ajinji&deputy=1", csrf);
+	client_request(port, "POST", "/admin/people/suzuki/roles", g2, admin, &r);
+	ck_assert_int_eq(r.status, 303);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM resolve_role('security_manager', "
+				"(SELECT id FROM org_unit WHERE code = 'jinji'), NULL)"),
+			 1);
+	long id = scalar("SELECT id FROM role_assignment WHERE role = 'security_manager'");
+	char path[128];
+	snprintf(path, sizeof path, "/admin/people/suzuki/roles/%ld/revoke", id);
+	char *f = xasprintf("csrf=%s", csrf);
+	client_request(port, "POST", path, f, admin, &r);
+	ck_assert_int_eq(r.status, 303);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM role_assignment WHERE role = 'security_manager'"), 0);
+
+	/* Deactivate ends the person's sessions; an admin cannot lock themselves out. */
+	char *suzuki = session_for("suzuki");
+	client_request(port, "POST", "/admin/people/suzuki/deactivate", f, admin, &r);
+	ck_assert_int_eq(r.status, 303);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM session s JOIN person p ON p.id = s.person_id "
+				"WHERE p.login = 'suzuki'"),
+			 0);
+	client_request(port, "POST", "/admin/people/kanri/deactivate", f, admin, &r);
+	ck_assert_int_eq(r.status, 422);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM person WHERE login = 'kanri' AND active"), 1);
+
+	/* A common password is refused. */
+	char *pw = xasprintf("csrf=%s&password=password1234&password2=password1234", csrf);
+	client_request(port, "POST", "/admin/people/suzuki/password", pw, admin, &r);
+	ck_assert_int_eq(r.status, 422);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind IN ('user.add', "
+				"'role.grant', 'role.revoke', 'user.deactivate') AND actor_id = "
+				"(SELECT id FROM person WHERE login = 'kanri')"),
+			 4);
+	free(pw);
+	free(suzuki);
+	free(f);
+	free(g1);
+	free(g2);
+	free(good);
+	free(bad);
+	free(csrf);
+	free(admin);
+}
+END_TEST
+
 Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -368,6 +521,8 @@ Suite *auth_suite(void)
 	tcase_add_test(tc, test_session_timeouts);
 	tcase_add_test(tc, test_secure_cookie_behind_tls);
 	tcase_add_test(tc, test_next_is_local_only);
+	tcase_add_test(tc, test_admin_pages_need_admin);
+	tcase_add_test(tc, test_admin_manages_people);
 	suite_add_tcase(s, tc);
 	return s;
 }

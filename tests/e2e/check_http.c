@@ -54,7 +54,7 @@ static void server_up(void)
 static void server_down(void)
 {
 	if (server > 0)
-		ck_assert_int_eq(ts_stop_server(server), 0);
+		ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
 	server = 0;
 	free(db);
 }

@@ -4,6 +4,10 @@
 
 Suite *authz_suite(void);
 Suite *buf_suite(void);
+Suite *multipart_suite(void);
+Suite *duration_suite(void);
+Suite *condition_suite(void);
+Suite *legal_suite(void);
 Suite *config_suite(void);
 Suite *mustache_suite(void);
 
@@ -12,6 +16,10 @@ int main(void)
 	SRunner *sr = srunner_create(buf_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, authz_suite());
+	srunner_add_suite(sr, duration_suite());
+	srunner_add_suite(sr, condition_suite());
+	srunner_add_suite(sr, legal_suite());
+	srunner_add_suite(sr, multipart_suite());
 	srunner_add_suite(sr, mustache_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -1,0 +1,511 @@
+/* Report intake (see intake.h). Messages name what is wrong and what to do;
+ * codes (site, section, category, system) are checked against the database. */
+#include "intake.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "db/audit.h"
+#include "db/db.h"
+
+const char *const intake_fields[] = {
+	"summary",     "description", "how_found",   "discovered_at", "occurred_at",
+	"occurred_unknown", "site",   "section",     "category",      "segments",
+	"system",      "system_text", "pd_involved", "pd_persons",    "pd_items",
+	"pd_sensitive", "pd_mynumber", "pd_encrypted", "pd_malicious", "pd_financial",
+	"contractor",  "bcp",         "external_name", "external_contact", NULL,
+};
+
+static const char *str(const json_t *raw, const char *key)
+{
+	json_t *v = json_object_get(raw, key);
+	if (json_is_array(v))
+		v = json_array_get(v, 0);
+	const char *s = json_string_value(v);
+	return s ? s : "";
+}
+
+static void fail(json_t *errors, const char *field, const char *msg)
+{
+	if (!json_object_get(errors, field))
+		json_object_set_new(errors, field, json_string(msg));
+}
+
+/* Trims surrounding white space (ASCII and the ideographic space). */
+static char *trimmed(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
+	       (strncmp(s, "\xe3\x80\x80", 3) == 0 && (s += 2)))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+		n--;
+	while (n >= 3 && memcmp(s + n - 3, "\xe3\x80\x80", 3) == 0)
+		n -= 3;
+	return xstrndup(s, n);
+}
+
+static size_t chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* Control characters other than tab and line breaks never belong in text. */
+static int has_controls(const char *s, int multiline)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+static void text_field(json_t *clean, json_t *errors, const json_t *raw, const char *key,
+		       size_t max, int required, int multiline, const char *required_msg)
+{
+	char *v = trimmed(str(raw, key));
+	char msg[256];
+	if (required && !*v) {
+		fail(errors, key, required_msg);
+	} else if (chars(v) > max) {
+		snprintf(msg, sizeof msg, "%zu文字以内で入力してください（現在%zu文字）。 "
+			 "Keep it within %zu characters (now %zu).", max, chars(v), max, chars(v));
+		fail(errors, key, msg);
+	} else if (has_controls(v, multiline)) {
+		fail(errors, key, "使えない制御文字が含まれています。 It contains control characters.");
+	}
+	json_object_set_new(clean, key, json_string(v));
+	free(v);
+}
+
+static int valid_datetime(const char *s)
+{
+	/* YYYY-MM-DDTHH:MM[:SS][Z|+hh:mm|-hh:mm] or with a space for T */
+	static const char pat[] = "dddd-dd-ddTdd:dd";
+	size_t i;
+	for (i = 0; pat[i]; i++) {
+		if (pat[i] == 'd' ? !isdigit((unsigned char)s[i])
+		    : pat[i] == 'T' ? (s[i] != 'T' && s[i] != ' ')
+				    : s[i] != pat[i])
+			return 0;
+	}
+	s += i;
+	if (s[0] == ':' && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]))
+		s += 3;
+	if (*s == 'Z')
+		s++;
+	else if ((*s == '+' || *s == '-') && isdigit((unsigned char)s[1]) &&
+		 isdigit((unsigned char)s[2]) && s[3] == ':' && isdigit((unsigned char)s[4]) &&
+		 isdigit((unsigned char)s[5]))
+		s += 6;
+	return *s == '\0';
+}
+
+/* Checks a date and time in the database (real calendar, not in the future,
+ * not absurdly old) and returns it as an ISO 8601 string with offset, or
+ * NULL after recording an error. A time without an offset is Japan time. */
+static char *datetime_field(PGconn *c, json_t *errors, const char *key, const char *v)
+{
+	if (!valid_datetime(v)) {
+		fail(errors, key, "日時は「2026-04-01 09:30」の形で入力してください。 "
+				  "Enter a date and time like 2026-04-01 09:30.");
+		return NULL;
+	}
+	const char *params[1] = {v};
+	PGresult *r = PQexecParams(
+		c,
+		"SELECT to_char(t AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+09:00\"'), "
+		"  t > sokuho_now() + interval '5 minutes', t < timestamptz '2000-01-01' "
+		"FROM (SELECT CASE WHEN $1 ~ '(Z|[+-][0-9]{2}:[0-9]{2})$' THEN $1::timestamptz "
+		"  ELSE ($1::timestamp AT TIME ZONE 'Asia/Tokyo') END AS t) x",
+		1, NULL, params, NULL, NULL, 0);
+	char *out = NULL;
+	if (!db_ok(r) || PQntuples(r) != 1)
+		fail(errors, key, "存在しない日時です。 That date does not exist.");
+	else if (PQgetvalue(r, 0, 1)[0] == 't')
+		fail(errors, key, "未来の日時は指定できません。 The time cannot be in the future.");
+	else if (PQgetvalue(r, 0, 2)[0] == 't')
+		fail(errors, key, "2000年以降の日時を入力してください。 Enter a time after 2000.");
+	else
+		out = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return out;
+}
+
+static int code_exists(PGconn *c, const char *sql, const char *code)
+{
+	const char *params[1] = {code};
+	PGresult *r = PQexecParams(c, sql, 1, NULL, params, NULL, NULL, 0);
+	int ok = db_ok(r) && PQntuples(r) == 1;
+	PQclear(r);
+	return ok;
+}
+
+static void yes_no_unknown(json_t *clean, json_t *errors, const json_t *raw, const char *key,
+			   const char *dflt)
+{
+	const char *v = str(raw, key);
+	if (!*v)
+		v = dflt;
+	if (strcmp(v, "yes") && strcmp(v, "no") && strcmp(v, "unknown"))
+		fail(errors, key, "「はい」「いいえ」「わからない」から選んでください。 "
+				  "Choose yes, no or unknown.");
+	json_object_set_new(clean, key, json_string(v));
+}
+
+json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, json_t *errors)
+{
+	json_t *clean = json_object();
+	text_field(clean, errors, raw, "summary", 200, 1, 0,
+		   "何が起きたかを一行で入力してください。 Say in one line what happened.");
+	text_field(clean, errors, raw, "description", 20000, 0, 1, NULL);
+	text_field(clean, errors, raw, "how_found", 2000, 0, 1, NULL);
+	text_field(clean, errors, raw, "system_text", 200, 0, 0, NULL);
+	text_field(clean, errors, raw, "pd_items", 1000, 0, 1, NULL);
+	text_field(clean, errors, raw, "contractor", 200, 0, 0, NULL);
+
+	const char *disc = str(raw, "discovered_at");
+	if (!*disc) {
+		fail(errors, "discovered_at", "発見日時を入力してください。 Enter when it was discovered.");
+	} else {
+		char *d = datetime_field(c, errors, "discovered_at", disc);
+		if (d)
+			json_object_set_new(clean, "discovered_at", json_string(d));
+		free(d);
+	}
+	const char *occ = str(raw, "occurred_at");
+	int occ_unknown = *str(raw, "occurred_unknown") != '\0';
+	json_object_set_new(clean, "occurred_at", json_null());
+	if (*occ && !occ_unknown) {
+		char *o = datetime_field(c, errors, "occurred_at", occ);
+		if (o) {
+			const char *dd = json_string_value(json_object_get(clean, "discovered_at"));
+			if (dd && strcmp(o, dd) > 0)
+				fail(errors, "occurred_at", "発生日時は発見日時より前にしてください。 "
+							    "It cannot have occurred after it was discovered.");
+			json_object_set_new(clean, "occurred_at", json_string(o));
+		}
+		free(o);
+	}
+
+	const char *site = str(raw, "site");
+	if (*site && !code_exists(c, "SELECT 1 FROM site WHERE code = $1", site))
+		fail(errors, "site", "一覧から拠点を選んでください。 Choose a site from the list.");
+	else if (!*site && channel != INTAKE_EXTERNAL)
+		fail(errors, "site", "拠点を選んでください。 Choose the site.");
+	json_object_set_new(clean, "site", json_string(site));
+
+	const char *section = str(raw, "section");
+	if (*section && !code_exists(c, "SELECT 1 FROM org_unit WHERE code = $1 AND kind = 'section' "
+					"AND active", section))
+		fail(errors, "section", "一覧から所属を選んでください。 Choose a section from the list.");
+	json_object_set_new(clean, "section", json_string(section));
+
+	const char *cat = str(raw, "category");
+	if (!*cat)
+		fail(errors, "category", "種別を選んでください。わからなければ「その他」を選んでください。 "
+					 "Choose a category; if unsure, choose Other.");
+	else if (!code_exists(c, "SELECT 1 FROM category WHERE key = $1", cat))
+		fail(errors, "category", "一覧から種別を選んでください。 Choose a category from the list.");
+	json_object_set_new(clean, "category", json_string(cat));
+
+	json_t *segs = json_array();
+	json_t *rs = json_object_get(raw, "segments");
+	size_t i;
+	json_t *sv;
+	if (json_is_string(rs)) {
+		json_t *one = json_array();
+		json_array_append(one, rs);
+		rs = one;
+	} else {
+		json_incref(rs);
+	}
+	json_array_foreach(rs, i, sv) {
+		const char *s = json_string_value(sv);
+		if (!s || (strcmp(s, "mynumber") && strcmp(s, "lgwan") && strcmp(s, "internet") &&
+			   strcmp(s, "unknown"))) {
+			fail(errors, "segments", "ネットワーク区分は一覧から選んでください。 "
+						 "Choose network segments from the list.");
+			continue;
+		}
+		int dup = 0;
+		size_t k;
+		json_t *have;
+		json_array_foreach(segs, k, have)
+			dup |= strcmp(json_string_value(have), s) == 0;
+		if (!dup)
+			json_array_append_new(segs, json_string(s));
+	}
+	json_decref(rs);
+	json_object_set_new(clean, "segments", segs);
+
+	const char *sys = str(raw, "system");
+	if (*sys && !code_exists(c, "SELECT 1 FROM info_system WHERE code = $1", sys))
+		fail(errors, "system", "一覧からシステムを選んでください。 Choose a system from the list.");
+	json_object_set_new(clean, "system", json_string(sys));
+
+	yes_no_unknown(clean, errors, raw, "pd_involved", "");
+	static const char *const pd[] = {"pd_sensitive", "pd_mynumber", "pd_encrypted",
+					 "pd_malicious", "pd_financial", NULL};
+	for (int k = 0; pd[k]; k++)
+		yes_no_unknown(clean, errors, raw, pd[k], "unknown");
+	if (!*str(raw, "pd_involved"))
+		json_object_set_new(errors, "pd_involved",
+				    json_string("個人情報が含まれるかを選んでください。わからなければ「わからない」を選んでください。 "
+						"Say whether personal data is involved; if unsure, choose unknown."));
+	const char *persons = str(raw, "pd_persons");
+	json_object_set_new(clean, "pd_persons", json_null());
+	if (*persons) {
+		char *end;
+		long n = strtol(persons, &end, 10);
+		if (*end || n < 0 || n > 100000000)
+			fail(errors, "pd_persons", "人数は0以上の整数で入力してください（おおよそで構いません）。 "
+						   "Enter a whole number of persons (an estimate is fine).");
+		else
+			json_object_set_new(clean, "pd_persons", json_integer(n));
+	}
+	json_object_set_new(clean, "bcp", json_boolean(*str(raw, "bcp") != '\0'));
+
+	if (channel == INTAKE_EXTERNAL) {
+		text_field(clean, errors, raw, "external_name", 100, 1, 0,
+			   "お名前を入力してください。 Enter your name.");
+		text_field(clean, errors, raw, "external_contact", 200, 1, 0,
+			   "連絡先（電話番号またはメールアドレス）を入力してください。 "
+			   "Enter a telephone number or e-mail address where we can reach you.");
+	}
+	return clean;
+}
+
+json_t *intake_from_json(const json_t *body)
+{
+	json_t *raw = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)(uintptr_t)body, key, v) {
+		if (strcmp(key, "personal_data") == 0 && json_is_object(v)) {
+			const char *k2;
+			json_t *v2;
+			json_object_foreach(v, k2, v2) {
+				char *flat = xasprintf("pd_%s", k2);
+				json_t *s = json_is_true(v2)	? json_string("yes")
+					    : json_is_false(v2) ? json_string("no")
+					    : json_is_integer(v2)
+						    ? json_sprintf("%lld", (long long)json_integer_value(v2))
+						    : json_deep_copy(v2);
+				json_object_set_new(raw, flat, s);
+				free(flat);
+			}
+			continue;
+		}
+		json_t *s;
+		if (json_is_true(v))
+			s = json_string("1");
+		else if (json_is_false(v) || json_is_null(v))
+			s = json_string("");
+		else if (json_is_integer(v))
+			s = json_sprintf("%lld", (long long)json_integer_value(v));
+		else
+			s = json_deep_copy(v);
+		json_object_set_new(raw, key, s);
+	}
+	return raw;
+}
+
+static json_t *tri(const json_t *clean, const char *key)
+{
+	const char *v = json_string_value(json_object_get(clean, key));
+	if (v && strcmp(v, "yes") == 0)
+		return json_true();
+	if (v && strcmp(v, "no") == 0)
+		return json_false();
+	return json_string("unknown");
+}
+
+json_t *intake_facts(const json_t *clean)
+{
+	json_t *pd = json_object();
+	json_object_set_new(pd, "involved", json_deep_copy(json_object_get(clean, "pd_involved")));
+	json_t *persons = json_object_get(clean, "pd_persons");
+	if (json_is_integer(persons))
+		json_object_set(pd, "persons", persons);
+	json_object_set_new(pd, "sensitive", tri(clean, "pd_sensitive"));
+	json_object_set_new(pd, "mynumber", tri(clean, "pd_mynumber"));
+	json_object_set_new(pd, "encrypted", tri(clean, "pd_encrypted"));
+	json_object_set_new(pd, "malicious", tri(clean, "pd_malicious"));
+	json_object_set_new(pd, "financial", tri(clean, "pd_financial"));
+	json_t *f = json_object();
+	json_object_set_new(f, "personal_data", pd);
+	json_object_set_new(f, "segments", json_deep_copy(json_object_get(clean, "segments")));
+	json_object_set_new(f, "category", json_deep_copy(json_object_get(clean, "category")));
+	json_object_set_new(f, "bcp", json_deep_copy(json_object_get(clean, "bcp")));
+	json_object_set_new(f, "discovered_at",
+			    json_deep_copy(json_object_get(clean, "discovered_at")));
+	return f;
+}
+
+static const char *opt(const json_t *clean, const char *key)
+{
+	const char *s = json_string_value(json_object_get(clean, key));
+	return s && *s ? s : NULL;
+}
+
+long long intake_store(PGconn *c, const json_t *clean, const json_t *clocks,
+		       const struct intake_file *files, size_t nfiles, enum intake_channel channel,
+		       int reporter_id, const char *ip, char ref[32])
+{
+	static const char *const channels[] = {"staff", "external", "api"};
+	char reporter[16], persons[24];
+	snprintf(reporter, sizeof reporter, "%d", reporter_id);
+	json_t *pn = json_object_get(clean, "pd_persons");
+	snprintf(persons, sizeof persons, "%lld", (long long)json_integer_value(pn));
+	json_t *facts = intake_facts(clean);
+	char *facts_s = json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(facts);
+	/* segments as a PostgreSQL array literal: the values are checked words */
+	buf segs = BUF_INIT;
+	buf_putc(&segs, '{');
+	size_t i;
+	json_t *sv;
+	json_array_foreach(json_object_get(clean, "segments"), i, sv) {
+		if (i)
+			buf_putc(&segs, ',');
+		buf_puts(&segs, json_string_value(sv));
+	}
+	buf_putc(&segs, '}');
+	const char *params[27] = {
+		channels[channel],
+		reporter_id > 0 ? reporter : NULL,
+		opt(clean, "external_name"),
+		opt(clean, "external_contact"),
+		opt(clean, "section"),
+		opt(clean, "site"),
+		opt(clean, "category"),
+		opt(clean, "summary"),
+		json_string_value(json_object_get(clean, "description")),
+		json_string_value(json_object_get(clean, "how_found")),
+		opt(clean, "discovered_at"),
+		opt(clean, "occurred_at"),
+		buf_cstr(&segs),
+		opt(clean, "system"),
+		json_string_value(json_object_get(clean, "system_text")),
+		opt(clean, "pd_involved"),
+		json_is_integer(pn) ? persons : NULL,
+		json_string_value(json_object_get(clean, "pd_items")),
+		opt(clean, "pd_sensitive"),
+		opt(clean, "pd_mynumber"),
+		opt(clean, "pd_encrypted"),
+		opt(clean, "pd_malicious"),
+		opt(clean, "pd_financial"),
+		json_string_value(json_object_get(clean, "contractor")),
+		json_is_true(json_object_get(clean, "bcp")) ? "t" : "f",
+		facts_s,
+		NULL,
+	};
+	long long id = -1;
+	PGresult *r = PQexec(c, "BEGIN");
+	PQclear(r);
+	r = PQexecParams(
+		c,
+		"INSERT INTO incident (ref, channel, reporter_id, external_name, external_contact, "
+		"  section_id, site_id, category, summary, description, how_found, discovered_at, "
+		"  occurred_at, segments, system_id, system_text, pd_involved, pd_persons, pd_items, "
+		"  pd_sensitive, pd_mynumber, pd_encrypted, pd_malicious, pd_financial, contractor, "
+		"  bcp, facts) "
+		"VALUES (next_incident_ref(sokuho_now()), $1, $2::int, $3, $4, "
+		"  (SELECT id FROM org_unit WHERE code = $5 AND kind = 'section'), "
+		"  (SELECT id FROM site WHERE code = $6), $7, $8, $9, $10, $11::timestamptz, "
+		"  $12::timestamptz, $13::text[], (SELECT id FROM info_system WHERE code = $14), $15, "
+		"  $16, $17::int, $18, $19, $20, $21, $22, $23, $24, $25::boolean, $26::jsonb) "
+		"RETURNING id, ref",
+		26, NULL, params, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		log_event(LOG_ERROR, "intake_failed", "error=%s", log_quote(0, PQresultErrorMessage(r)));
+		PQclear(r);
+		goto rollback;
+	}
+	id = atoll(PQgetvalue(r, 0, 0));
+	snprintf(ref, 32, "%s", PQgetvalue(r, 0, 1));
+	PQclear(r);
+
+	char idbuf[24];
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	json_t *clock;
+	json_array_foreach((json_t *)(uintptr_t)clocks, i, clock) {
+		size_t k;
+		json_t *dl;
+		json_array_foreach(json_object_get(clock, "deadlines"), k, dl) {
+			const char *p[7] = {idbuf,
+					    json_string_value(json_object_get(clock, "key")),
+					    json_string_value(json_object_get(dl, "key")),
+					    json_string_value(json_object_get(dl, "title_ja")),
+					    json_string_value(json_object_get(dl, "title_en")),
+					    json_string_value(json_object_get(dl, "interval")),
+					    json_string_value(json_object_get(dl, "from"))};
+			r = PQexecParams(
+				c,
+				"INSERT INTO legal_deadline (incident_id, clock, key, title_ja, title_en, "
+				"due_at) SELECT $1, $2, $3, $4, $5, "
+				"CASE $7 WHEN 'reported_at' THEN reported_at "
+				"WHEN 'occurred_at' THEN coalesce(occurred_at, discovered_at) "
+				"ELSE discovered_at END "
+				"+ $6::interval FROM incident WHERE id = $1",
+				7, NULL, p, NULL, NULL, 0);
+			int ok = db_ok(r);
+			if (!ok)
+				log_event(LOG_ERROR, "intake_failed", "error=%s",
+					  log_quote(0, PQresultErrorMessage(r)));
+			PQclear(r);
+			if (!ok)
+				goto rollback;
+		}
+	}
+	for (size_t f = 0; f < nfiles; f++) {
+		char size[24];
+		snprintf(size, sizeof size, "%zu", files[f].len);
+		const char *p[6] = {idbuf, files[f].filename, files[f].content_type, size,
+				    files[f].data, reporter_id > 0 ? reporter : NULL};
+		int lens[6] = {0, 0, 0, 0, (int)files[f].len, 0};
+		int fmts[6] = {0, 0, 0, 0, 1, 0};
+		r = PQexecParams(c,
+				 "INSERT INTO attachment (incident_id, filename, content_type, size, "
+				 "sha256, data, uploaded_by) VALUES ($1, $2, $3, $4, "
+				 "encode(sha256($5::bytea), 'hex'), $5::bytea, $6::int)",
+				 6, NULL, p, lens, fmts, 0);
+		int ok = db_ok(r);
+		if (!ok)
+			log_event(LOG_ERROR, "intake_failed", "error=%s",
+				  log_quote(0, PQresultErrorMessage(r)));
+		PQclear(r);
+		if (!ok)
+			goto rollback;
+	}
+	json_t *detail = json_pack("{s:s, s:s, s:i}", "ref", ref, "channel", channels[channel],
+				   "attachments", (int)nfiles);
+	int ok = audit_log_incident(c, reporter_id, "incident.reported", ip, id, detail) == 0;
+	json_decref(detail);
+	if (!ok)
+		goto rollback;
+	r = PQexec(c, "COMMIT");
+	ok = db_ok(r);
+	PQclear(r);
+	if (!ok)
+		goto rollback;
+	buf_release(&segs);
+	free(facts_s);
+	return id;
+rollback:
+	PQclear(PQexec(c, "ROLLBACK"));
+	buf_release(&segs);
+	free(facts_s);
+	return -1;
+}

@@ -1,0 +1,51 @@
+/* Report intake: the one validation every way of filing shares (the staff
+ * form, the public form, the JSON API), and the one transaction that stores
+ * a report with its reference, legal deadlines, evidence and first audit
+ * event. */
+#ifndef SOKUHO_INTAKE_H
+#define SOKUHO_INTAKE_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#define INTAKE_MAX_FILES 10
+
+enum intake_channel { INTAKE_STAFF, INTAKE_EXTERNAL, INTAKE_API };
+
+struct intake_file {
+	const char *filename; /* already made safe */
+	const char *content_type;
+	const char *data;
+	size_t len;
+};
+
+/* Validates raw input: an object of strings as a form sends them (the API
+ * converts its JSON first with intake_from_json). Returns the cleaned report
+ * (caller owns) and adds a message for people, Japanese then English, per
+ * bad field to errors (field name -> string). The cleaned report is usable
+ * only when errors stays empty. */
+json_t *intake_check(PGconn *conn, const json_t *raw, enum intake_channel channel, json_t *errors);
+
+/* Converts an API body (typed JSON, personal data nested under
+ * "personal_data" as DOMAIN.md names it) into the flat string form
+ * intake_check reads. Caller owns the result. */
+json_t *intake_from_json(const json_t *body);
+
+/* The facts the legal-clock rules read, from a cleaned report. Caller owns. */
+json_t *intake_facts(const json_t *clean);
+
+/* Stores a cleaned report in one transaction: reference INC-YYYY-NNNN, the
+ * incident, its legal deadlines (clocks as legal_evaluate returns them), its
+ * files and the audit event "incident.reported". reporter_id is 0 for an
+ * outsider. Returns the incident id and writes the reference into ref, or
+ * -1 (the transaction rolled back; the cause is logged). */
+long long intake_store(PGconn *conn, const json_t *clean, const json_t *clocks,
+		       const struct intake_file *files, size_t nfiles, enum intake_channel channel,
+		       int reporter_id, const char *ip, char ref[32]);
+
+/* Field names the form and the API use, in the order the form shows them;
+ * NULL-terminated. */
+extern const char *const intake_fields[];
+
+#endif

@@ -1,0 +1,802 @@
+/* `sokuho user ...` and `sokuho demo`: the command line of the people
+ * commands. Argument checks that need no database end in exit status 2 (bad
+ * usage); anything the database refuses, or a password that fails the
+ * policy, in 1. Every change is one transaction with its audit event. */
+#include "cli.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "auth/password.h"
+#include "core/buf.h"
+#include "core/options.h"
+#include "core/xalloc.h"
+#include "db/audit.h"
+#include "db/db.h"
+#include "demo.h"
+#include "import.h"
+#include "people.h"
+#include "roles.h"
+
+struct subcmd {
+	const char *name;
+	int (*run)(struct config *cfg, const struct subcmd *sc, int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static int user_add(struct config *cfg, const struct subcmd *sc, int argc, char **argv);
+static int user_import(struct config *cfg, const struct subcmd *sc, int argc, char **argv);
+static int user_role(struct config *cfg, const struct subcmd *sc, int argc, char **argv);
+static int user_passwd(struct config *cfg, const struct subcmd *sc, int argc, char **argv);
+static int user_active(struct config *cfg, const struct subcmd *sc, int argc, char **argv);
+static int user_list(struct config *cfg, const struct subcmd *sc, int argc, char **argv);
+
+static const struct subcmd subcmds[] = {
+	{"add", user_add,
+	 "sokuho user add --login LOGIN --name NAME --email EMAIL [--section CODE]\n"
+	 "                [--kind staff|contractor] [--lang ja|en] [--password-stdin]",
+	 "Adds one person. LOGIN is 2-64 lower-case letters, digits, '.', '_' or '-';\n"
+	 "NAME is the display name (山田 太郎); CODE is the code of an existing section.\n"
+	 "Defaults: --kind staff, --lang ja. With --password-stdin the first line of\n"
+	 "standard input is the password (at least 12 characters, not a common one,\n"
+	 "not containing the login); without it the person cannot sign in until\n"
+	 "'sokuho user passwd LOGIN'."},
+	{"import", user_import, "sokuho user import FILE.csv [--partial]",
+	 "Adds or updates people from the city's staff list, by login. FILE is CSV\n"
+	 "(RFC 4180, UTF-8, CRLF or LF) with a header line naming the columns, in any\n"
+	 "order:\n"
+	 "  login, display_name, email, section   required\n"
+	 "  kind (staff|contractor), lang (ja|en), active (true/false, 1/0, yes/no)\n"
+	 "                                        optional: staff, ja, true\n"
+	 "An empty section means none. People not in the file are left alone. Every\n"
+	 "row is checked first; any bad row is reported as FILE:LINE: field '...': ...\n"
+	 "and nothing is imported, unless --partial is given: then the good rows are\n"
+	 "imported, the bad ones reported, and the exit status is still 1. Imported\n"
+	 "people have no password until 'sokuho user passwd LOGIN'. FILE - reads\n"
+	 "standard input."},
+	{"role", user_role,
+	 "sokuho user role grant|revoke LOGIN ROLE [--scope SCOPE] [--deputy N]\n"
+	 "                [--from YYYY-MM-DD] [--to YYYY-MM-DD]",
+	 "Grants or revokes a role. ROLE is one of ciso, chief_security_officer,\n"
+	 "security_officer, security_manager, system_manager, csirt, auditor, admin.\n"
+	 "SCOPE is city (the default), department:CODE, section:CODE or system:CODE.\n"
+	 "N is the deputy rank: 0 the holder (default), 1 the first deputy, up to 9.\n"
+	 "--from (default today) and --to (default open-ended) bound a grant, in\n"
+	 "city time. revoke removes the person's assignments of that role, scope and\n"
+	 "deputy rank, and fails when there is none."},
+	{"passwd", user_passwd, "sokuho user passwd LOGIN [--password-stdin]",
+	 "Sets a person's password and signs them out everywhere. Asks twice on the\n"
+	 "terminal, without echo; with --password-stdin reads the first line of\n"
+	 "standard input instead. The password needs at least 12 characters, must\n"
+	 "not be a commonly used one and must not contain the login."},
+	{"deactivate", user_active, "sokuho user deactivate LOGIN",
+	 "Marks the person inactive: they cannot sign in, are signed out, and are\n"
+	 "skipped when roles are resolved (their deputies step in)."},
+	{"activate", user_active, "sokuho user activate LOGIN",
+	 "Marks a deactivated person active again."},
+	{"list", user_list, "sokuho user list",
+	 "Prints every person: login, name, section, kind, whether active, and the\n"
+	 "roles held now or later (deputy ranks and dates shown)."},
+};
+
+#define NSUBCMDS (sizeof subcmds / sizeof subcmds[0])
+
+static const char common_options[] =
+	"Options common to all commands:\n"
+	"  --config FILE   read configuration from FILE (also SOKUHO_CONFIG)\n"
+	"  --KEY VALUE     set a configuration key, e.g. --database-url URL\n"
+	"  --help          show this help\n";
+
+static void user_usage(FILE *out)
+{
+	fprintf(out, "usage: sokuho user COMMAND ...\n\n"
+		     "Manages people, role assignments and passwords.\n\n");
+	for (size_t i = 0; i < NSUBCMDS; i++)
+		if (strcmp(subcmds[i].name, "activate") != 0)
+			fprintf(out, "  %s\n",
+				strcmp(subcmds[i].name, "deactivate") == 0
+					? "sokuho user deactivate|activate LOGIN"
+					: subcmds[i].usage);
+	fprintf(out, "\n'sokuho user COMMAND --help' describes a command.\n\n%s",
+		common_options);
+}
+
+static void sub_usage(const struct subcmd *sc)
+{
+	printf("usage: %s\n\n%s\n\n%s", sc->usage, sc->help, common_options);
+}
+
+/* Parses a subcommand's options. Returns 0, 1 when help was printed (exit
+ * 0), or 2 after a message (exit 2). pos (room for argc) gets the
+ * positional arguments. */
+static int parse(struct config *cfg, const struct subcmd *sc, int argc, char **argv,
+		 const char *const *extra, const char **vals, char **pos, int *npos)
+{
+	int rc = options_parse(cfg, argc, argv, pos, npos, extra, vals);
+	if (rc == 1) {
+		sub_usage(sc);
+		return 1;
+	}
+	return rc == 0 ? 0 : 2;
+}
+
+static int bad_usage(const struct subcmd *sc, const char *msg)
+{
+	fprintf(stderr, "sokuho: user %s: %s (see 'sokuho user %s --help')\n", sc->name, msg,
+		sc->name);
+	return 2;
+}
+
+/* "sokuho: --email: 'x y' has a space; expected ..." */
+static int bad_value(const char *option, const char *value, const char *why)
+{
+	char q[160];
+	if (*value)
+		fprintf(stderr, "sokuho: --%s: '%s' %s\n", option,
+			people_quote_value(value, q, sizeof q), why);
+	else
+		fprintf(stderr, "sokuho: --%s: the value %s\n", option, why);
+	return 2;
+}
+
+/* Passwords ----------------------------------------------------------- */
+
+static struct termios saved_termios;
+static volatile sig_atomic_t echo_off;
+
+static void restore_echo(int sig)
+{
+	if (echo_off)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Reads one line from standard input without stdio, so that no copy of
+ * the password stays in a stdio buffer. Strips CRLF or LF. Returns 0, or -1
+ * after a message. */
+static int read_password_line(char *out, size_t outlen)
+{
+	size_t n = 0;
+	int too_long = 0, got = 0;
+	for (;;) {
+		char c;
+		ssize_t r = read(STDIN_FILENO, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "sokuho: unable to read the password: %s\n",
+				strerror(errno));
+			return -1;
+		}
+		if (r == 0 || c == '\n')
+			break;
+		got = 1;
+		if (c == '\0') {
+			fprintf(stderr, "sokuho: the password has a NUL byte\n");
+			return -1;
+		}
+		if (n + 1 < outlen)
+			out[n++] = c;
+		else
+			too_long = 1;
+	}
+	if (n > 0 && out[n - 1] == '\r')
+		n--;
+	out[n] = '\0';
+	if (too_long) {
+		fprintf(stderr, "sokuho: the password is too long (at most %d bytes)\n",
+			PASSWORD_MAX_BYTES);
+		return -1;
+	}
+	if (!got || n == 0) {
+		fprintf(stderr, "sokuho: no password on standard input; expected it on the "
+				"first line\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Asks on the terminal with echo off. */
+static int prompt_password(const char *prompt, char *out, size_t outlen)
+{
+	if (tcgetattr(STDIN_FILENO, &saved_termios) != 0) {
+		fprintf(stderr, "sokuho: unable to turn off echo: %s\n", strerror(errno));
+		return -1;
+	}
+	struct termios quiet = saved_termios;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	struct sigaction sa, old[4];
+	static const int sigs[4] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = restore_echo;
+	for (int i = 0; i < 4; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	fputs(prompt, stderr);
+	fflush(stderr);
+	echo_off = 1;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	int rc = read_password_line(out, outlen);
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+	echo_off = 0;
+	for (int i = 0; i < 4; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	fputc('\n', stderr);
+	return rc;
+}
+
+/* The new password, from standard input (from_stdin) or asked twice on the
+ * terminal. pw has room for PASSWORD_MAX_BYTES + 2. */
+static int get_password(const char *login, int from_stdin, char *pw, size_t pwlen)
+{
+	if (from_stdin)
+		return read_password_line(pw, pwlen);
+	char again[PASSWORD_MAX_BYTES + 2];
+	char prompt[200];
+	snprintf(prompt, sizeof prompt, "新しいパスワード / new password for '%s': ", login);
+	int rc = prompt_password(prompt, pw, pwlen);
+	if (rc == 0)
+		rc = prompt_password("もう一度 / the same again: ", again, sizeof again);
+	if (rc == 0 && strcmp(pw, again) != 0) {
+		fprintf(stderr, "sokuho: the two passwords differ; nothing was changed\n");
+		rc = -1;
+	}
+	sodium_memzero(again, sizeof again);
+	return rc;
+}
+
+/* Checks the policy and hashes. Returns 0, or 1 after a message. */
+static int check_and_hash(PGconn *conn, const char *login, const char *pw,
+			  char hash[PASSWORD_HASH_MAX])
+{
+	const char *why = password_policy(conn, pw, login);
+	if (why) {
+		fprintf(stderr, "sokuho: password for '%s' refused: %s\n", login, why);
+		return 1;
+	}
+	if (password_hash(pw, hash) != 0) {
+		fprintf(stderr, "sokuho: unable to hash the password (out of memory)\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* Ends a failed transaction and passes the status through. */
+static int rollback(PGconn *conn, int status)
+{
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	return status;
+}
+
+/* Writes the audit event and commits; 0, or 1 after a message. */
+static int audit_commit(PGconn *conn, const char *kind, json_t *detail)
+{
+	int a = audit_log(conn, 0, kind, NULL, detail);
+	json_decref(detail);
+	if (a != 0) {
+		fprintf(stderr, "sokuho: unable to write the audit event; nothing was changed\n");
+		return 1;
+	}
+	return people_exec(conn, "COMMIT") == 0 ? 0 : 1;
+}
+
+/* sokuho user add ----------------------------------------------------- */
+
+static char *trim_dup(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return xstrndup(s, n);
+}
+
+static int user_add(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
+{
+	static const char *const extra[] = {"login", "name",    "email",           "section",
+					    "kind",  "lang",    "password_stdin?", NULL};
+	enum { LOGIN, NAME, EMAIL, SECTION, KIND, LANG, PWSTDIN };
+	const char *v[7] = {NULL};
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, status = parse(cfg, sc, argc, argv, extra, v, pos, &npos);
+	free(pos);
+	if (status != 0)
+		return status == 1 ? 0 : 2;
+	if (npos > 0)
+		return bad_usage(sc, "takes no arguments, only options");
+	for (int i = LOGIN; i <= EMAIL; i++) {
+		if (!v[i]) {
+			char msg[64];
+			snprintf(msg, sizeof msg, "--%s is required", extra[i]);
+			return bad_usage(sc, msg);
+		}
+	}
+	const char *kind = v[KIND] ? v[KIND] : "staff", *lang = v[LANG] ? v[LANG] : "ja";
+	char why[512];
+	if (people_check_login(v[LOGIN], why, sizeof why) != 0)
+		return bad_value("login", v[LOGIN], why);
+	char *name = trim_dup(v[NAME]);
+	status = people_check_name(name, why, sizeof why);
+	if (status != 0) {
+		bad_value("name", v[NAME], why);
+		free(name);
+		return 2;
+	}
+	if (people_check_email(v[EMAIL], why, sizeof why) != 0) {
+		free(name);
+		return bad_value("email", v[EMAIL], why);
+	}
+	if (people_check_kind(kind, why, sizeof why) != 0) {
+		free(name);
+		return bad_value("kind", kind, why);
+	}
+	if (people_check_lang(lang, why, sizeof why) != 0) {
+		free(name);
+		return bad_value("lang", lang, why);
+	}
+
+	status = 1;
+	char pw[PASSWORD_MAX_BYTES + 2], hash[PASSWORD_HASH_MAX];
+	int have_pw = v[PWSTDIN] != NULL;
+	PGconn *conn = NULL;
+	PGresult *r = NULL;
+	if (have_pw && read_password_line(pw, sizeof pw) != 0)
+		goto out;
+	conn = people_connect(cfg);
+	if (!conn)
+		goto out;
+	int section_id = 0;
+	if (v[SECTION] && *v[SECTION]) {
+		section_id = people_find_unit(conn, v[SECTION], "section", why, sizeof why);
+		if (section_id == 0)
+			fprintf(stderr, "sokuho: --section: %s\n", why);
+		if (section_id <= 0)
+			goto out;
+	}
+	const char *lp[1] = {v[LOGIN]};
+	r = PQexecParams(conn, "SELECT display_name, email FROM person WHERE login = $1", 1,
+			 NULL, lp, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		people_db_error("database error", r);
+		goto out;
+	}
+	if (PQntuples(r) > 0) {
+		fprintf(stderr,
+			"sokuho: login '%s' is already taken (by %s <%s>); choose another login\n",
+			v[LOGIN], PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+		goto out;
+	}
+	PQclear(r);
+	r = NULL;
+	if (have_pw && check_and_hash(conn, v[LOGIN], pw, hash) != 0)
+		goto out;
+
+	if (people_exec(conn, "BEGIN") != 0)
+		goto out;
+	char sid[16];
+	snprintf(sid, sizeof sid, "%d", section_id);
+	const char *ip[7] = {v[LOGIN], name, v[EMAIL], section_id ? sid : NULL, kind, lang,
+			     have_pw ? hash : NULL};
+	r = PQexecParams(conn,
+			 "INSERT INTO person (login, display_name, email, section_id, kind, lang, "
+			 "password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+			 7, NULL, ip, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (state && strcmp(state, "23505") == 0)
+			fprintf(stderr, "sokuho: login '%s' is already taken; choose another login\n",
+				v[LOGIN]);
+		else
+			people_db_error("unable to add the person", r);
+		goto out;
+	}
+	json_t *detail = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:b}", "login", v[LOGIN],
+				   "person_id", atoi(PQgetvalue(r, 0, 0)), "display_name", name,
+				   "email", v[EMAIL], "kind", kind, "lang", lang, "password_set",
+				   have_pw);
+	json_object_set_new(detail, "section", section_id ? json_string(v[SECTION]) : json_null());
+	if (audit_commit(conn, "user.add", detail) != 0)
+		goto out;
+	printf("added '%s' (%s)\n", v[LOGIN], name);
+	if (!have_pw)
+		printf("'%s' has no password yet and cannot sign in; set one with 'sokuho user "
+		       "passwd %s'\n",
+		       v[LOGIN], v[LOGIN]);
+	status = 0;
+out:
+	sodium_memzero(pw, sizeof pw);
+	sodium_memzero(hash, sizeof hash);
+	PQclear(r);
+	if (conn) {
+		rollback(conn, status);
+		PQfinish(conn);
+	}
+	free(name);
+	return status;
+}
+
+/* sokuho user import -------------------------------------------------- */
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f)
+		return NULL;
+	buf b = BUF_INIT;
+	char tmp[65536];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		buf_append(&b, tmp, n);
+	int failed = ferror(f);
+	if (f != stdin)
+		fclose(f);
+	if (failed) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, len);
+}
+
+static int user_import(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
+{
+	static const char *const extra[] = {"partial?", NULL};
+	const char *v[1] = {NULL};
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, status = parse(cfg, sc, argc, argv, extra, v, pos, &npos);
+	const char *path = npos == 1 ? pos[0] : NULL;
+	free(pos);
+	if (status != 0)
+		return status == 1 ? 0 : 2;
+	if (!path)
+		return bad_usage(sc, npos == 0 ? "expected the CSV file" : "expected one file");
+	size_t len;
+	char *data = read_all(path, &len);
+	if (!data) {
+		fprintf(stderr, "sokuho: unable to read '%s': %s\n", path, strerror(errno));
+		return 1;
+	}
+	PGconn *conn = people_connect(cfg);
+	status = 1;
+	if (conn) {
+		status = people_import(conn, strcmp(path, "-") == 0 ? "stdin" : path, data, len,
+				       v[0] != NULL);
+		PQfinish(conn);
+	}
+	free(data);
+	return status;
+}
+
+/* sokuho user role ---------------------------------------------------- */
+
+static int user_role(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
+{
+	static const char *const extra[] = {"scope", "deputy", "from", "to", NULL};
+	const char *v[4] = {NULL};
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, status = parse(cfg, sc, argc, argv, extra, v, pos, &npos);
+	struct role_change rc;
+	memset(&rc, 0, sizeof rc);
+	int grant = 0;
+	if (status == 0 && npos == 3 &&
+	    (strcmp(pos[0], "grant") == 0 || strcmp(pos[0], "revoke") == 0)) {
+		grant = strcmp(pos[0], "grant") == 0;
+		rc.login = pos[1];
+		rc.role = pos[2];
+	}
+	free(pos);
+	if (status != 0)
+		return status == 1 ? 0 : 2;
+	if (!rc.login)
+		return bad_usage(sc, "expected grant or revoke, then LOGIN and ROLE");
+	char why[512];
+	if (role_scope_parse(v[0], &rc.scope, why, sizeof why) != 0)
+		return bad_value("scope", v[0], why);
+	if (v[1]) {
+		const char *d = v[1];
+		if (!(d[0] >= '0' && d[0] <= '9' && d[1] == '\0'))
+			return bad_value("deputy", d,
+					 "is not a deputy rank; expected 0 (the holder) to 9");
+		rc.deputy = d[0] - '0';
+	}
+	if (!grant && (v[2] || v[3]))
+		return bad_usage(sc, "--from and --to apply to grant only; revoke removes the "
+				     "assignments of that role, scope and deputy rank");
+	if (v[2] && role_check_date(v[2], why, sizeof why) != 0)
+		return bad_value("from", v[2], why);
+	if (v[3] && role_check_date(v[3], why, sizeof why) != 0)
+		return bad_value("to", v[3], why);
+	rc.valid_from = v[2];
+	rc.valid_to = v[3];
+	PGconn *conn = people_connect(cfg);
+	if (!conn)
+		return 1;
+	status = grant ? role_grant(conn, &rc) : role_revoke(conn, &rc);
+	PQfinish(conn);
+	return status;
+}
+
+/* sokuho user passwd -------------------------------------------------- */
+
+static int user_passwd(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
+{
+	static const char *const extra[] = {"password_stdin?", NULL};
+	const char *v[1] = {NULL};
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, status = parse(cfg, sc, argc, argv, extra, v, pos, &npos);
+	const char *login = npos == 1 ? pos[0] : NULL;
+	free(pos);
+	if (status != 0)
+		return status == 1 ? 0 : 2;
+	if (!login)
+		return bad_usage(sc, "expected one LOGIN");
+	int from_stdin = v[0] != NULL;
+	if (!from_stdin && !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "sokuho: standard input is not a terminal; use --password-stdin "
+				"to read the password from it\n");
+		return 2;
+	}
+	status = 1;
+	char pw[PASSWORD_MAX_BYTES + 2], hash[PASSWORD_HASH_MAX];
+	pw[0] = '\0';
+	hash[0] = '\0';
+	PGresult *r = NULL;
+	PGconn *conn = people_connect(cfg);
+	if (!conn)
+		goto out;
+	int active = 1;
+	int id = people_find(conn, login, &active);
+	if (id <= 0)
+		goto out;
+	if (get_password(login, from_stdin, pw, sizeof pw) != 0 ||
+	    check_and_hash(conn, login, pw, hash) != 0)
+		goto out;
+	if (people_exec(conn, "BEGIN") != 0)
+		goto out;
+	char sid[16];
+	snprintf(sid, sizeof sid, "%d", id);
+	const char *up[2] = {sid, hash};
+	r = PQexecParams(conn,
+			 "UPDATE person SET password_hash = $2, updated_at = sokuho_now() "
+			 "WHERE id = $1",
+			 2, NULL, up, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		people_db_error("unable to set the password", r);
+		goto out;
+	}
+	PQclear(r);
+	r = PQexecParams(conn, "DELETE FROM session WHERE person_id = $1", 1, NULL, up, NULL,
+			 NULL, 0);
+	if (!db_ok(r)) {
+		people_db_error("unable to end the sessions", r);
+		goto out;
+	}
+	int ended = atoi(PQcmdTuples(r));
+	json_t *detail = json_pack("{s:s, s:i, s:i}", "login", login, "person_id", id,
+				   "sessions_ended", ended);
+	if (audit_commit(conn, "user.passwd", detail) != 0)
+		goto out;
+	printf("password set for '%s'; %d session%s ended\n", login, ended,
+	       ended == 1 ? "" : "s");
+	if (!active)
+		printf("note: '%s' is deactivated and cannot sign in until 'sokuho user "
+		       "activate %s'\n",
+		       login, login);
+	status = 0;
+out:
+	sodium_memzero(pw, sizeof pw);
+	sodium_memzero(hash, sizeof hash);
+	PQclear(r);
+	if (conn) {
+		rollback(conn, status);
+		PQfinish(conn);
+	}
+	return status;
+}
+
+/* sokuho user deactivate|activate ------------------------------------- */
+
+static int user_active(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
+{
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, status = parse(cfg, sc, argc, argv, NULL, NULL, pos, &npos);
+	const char *login = npos == 1 ? pos[0] : NULL;
+	free(pos);
+	if (status != 0)
+		return status == 1 ? 0 : 2;
+	if (!login)
+		return bad_usage(sc, "expected one LOGIN");
+	int activate = strcmp(sc->name, "activate") == 0;
+	PGconn *conn = people_connect(cfg);
+	if (!conn)
+		return 1;
+	status = 1;
+	PGresult *r = NULL;
+	int active = 0;
+	int id = people_find(conn, login, &active);
+	if (id <= 0)
+		goto out;
+	if (active == activate) {
+		printf("'%s' is already %s\n", login, activate ? "active" : "deactivated");
+		status = 0;
+		goto out;
+	}
+	if (people_exec(conn, "BEGIN") != 0)
+		goto out;
+	char sid[16];
+	snprintf(sid, sizeof sid, "%d", id);
+	const char *p[2] = {sid, activate ? "t" : "f"};
+	r = PQexecParams(conn,
+			 "UPDATE person SET active = $2, updated_at = sokuho_now() WHERE id = $1",
+			 2, NULL, p, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		people_db_error("unable to change the person", r);
+		goto out;
+	}
+	PQclear(r);
+	int ended = 0;
+	r = NULL;
+	if (!activate) {
+		r = PQexecParams(conn, "DELETE FROM session WHERE person_id = $1", 1, NULL, p,
+				 NULL, NULL, 0);
+		if (!db_ok(r)) {
+			people_db_error("unable to end the sessions", r);
+			goto out;
+		}
+		ended = atoi(PQcmdTuples(r));
+	}
+	json_t *detail = json_pack("{s:s, s:i}", "login", login, "person_id", id);
+	if (!activate)
+		json_object_set_new(detail, "sessions_ended", json_integer(ended));
+	if (audit_commit(conn, activate ? "user.activate" : "user.deactivate", detail) != 0)
+		goto out;
+	if (activate)
+		printf("activated '%s'\n", login);
+	else
+		printf("deactivated '%s'; %d session%s ended\n", login, ended,
+		       ended == 1 ? "" : "s");
+	status = 0;
+out:
+	PQclear(r);
+	rollback(conn, status);
+	PQfinish(conn);
+	return status;
+}
+
+/* sokuho user list ---------------------------------------------------- */
+
+static int user_list(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
+{
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, status = parse(cfg, sc, argc, argv, NULL, NULL, pos, &npos);
+	free(pos);
+	if (status != 0)
+		return status == 1 ? 0 : 2;
+	if (npos > 0)
+		return bad_usage(sc, "takes no arguments");
+	PGconn *conn = people_connect(cfg);
+	if (!conn)
+		return 1;
+	/* Roles held now or later: "csirt", "security_manager(section:jinji,
+	 * deputy 1)", "ciso(from 2027-04-01)". */
+	PGresult *r = PQexec(
+		conn,
+		"SELECT p.login, p.display_name, coalesce(u.code, '-'), p.kind, "
+		"CASE WHEN p.active THEN 'yes' ELSE 'no' END, coalesce(("
+		"  SELECT string_agg(ra.role || CASE WHEN ra.scope_kind = 'city' AND "
+		"    ra.deputy_rank = 0 AND ra.valid_from <= sokuho_today() AND ra.valid_to IS NULL "
+		"    THEN '' ELSE '(' || concat_ws(', ', CASE ra.scope_kind WHEN 'city' THEN NULL "
+		"    WHEN 'system' THEN 'system:' || (SELECT s.code FROM info_system s "
+		"      WHERE s.id = ra.scope_id) "
+		"    ELSE ra.scope_kind || ':' || (SELECT o.code FROM org_unit o "
+		"      WHERE o.id = ra.scope_id) END, "
+		"    CASE WHEN ra.deputy_rank > 0 THEN 'deputy ' || ra.deputy_rank END, "
+		"    CASE WHEN ra.valid_from > sokuho_today() THEN 'from ' || ra.valid_from END, "
+		"    CASE WHEN ra.valid_to IS NOT NULL THEN 'to ' || ra.valid_to END) || ')' END, "
+		"    ', ' ORDER BY r.sort, ra.scope_kind, ra.deputy_rank, ra.valid_from) "
+		"  FROM role_assignment ra JOIN role r ON r.name = ra.role "
+		"  WHERE ra.person_id = p.id "
+		"    AND (ra.valid_to IS NULL OR ra.valid_to >= sokuho_today())), '') "
+		"FROM person p LEFT JOIN org_unit u ON u.id = p.section_id "
+		"ORDER BY p.login");
+	if (!db_ok(r)) {
+		people_db_error("database error", r);
+		PQclear(r);
+		PQfinish(conn);
+		return 1;
+	}
+	static const char *const head[6] = {"login", "name", "section", "kind", "active",
+					    "roles"};
+	size_t w[6];
+	int n = PQntuples(r), nactive = 0;
+	for (int c = 0; c < 6; c++)
+		w[c] = strlen(head[c]);
+	for (int i = 0; i < n; i++) {
+		for (int c = 0; c < 5; c++) {
+			size_t cw = people_display_width(PQgetvalue(r, i, c));
+			if (cw > w[c])
+				w[c] = cw;
+		}
+		nactive += PQgetvalue(r, i, 4)[0] == 'y';
+	}
+	for (int c = 0; c < 6; c++) {
+		if (c < 5)
+			people_print_padded(head[c], w[c] + 2);
+		else
+			printf("%s\n", head[c]);
+	}
+	for (int i = 0; i < n; i++) {
+		const char *roles = PQgetvalue(r, i, 5);
+		for (int c = 0; c < 4; c++)
+			people_print_padded(PQgetvalue(r, i, c), w[c] + 2);
+		if (*roles)
+			people_print_padded(PQgetvalue(r, i, 4), w[4] + 2);
+		else
+			fputs(PQgetvalue(r, i, 4), stdout);
+		printf("%s\n", roles);
+	}
+	printf("%d %s, %d active\n", n, n == 1 ? "person" : "people", nactive);
+	PQclear(r);
+	PQfinish(conn);
+	return 0;
+}
+
+/* Entry points ------------------------------------------------------- */
+
+int cmd_user(struct config *cfg, int argc, char **argv)
+{
+	if (argc == 0) {
+		user_usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
+	    strcmp(argv[0], "help") == 0) {
+		user_usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < NSUBCMDS; i++)
+		if (strcmp(argv[0], subcmds[i].name) == 0)
+			return subcmds[i].run(cfg, &subcmds[i], argc - 1, argv + 1);
+	char q[100];
+	fprintf(stderr, "sokuho: unknown user command '%s'; expected add, import, role, passwd, "
+			"deactivate, activate or list (see 'sokuho user --help')\n",
+		people_quote_value(argv[0], q, sizeof q));
+	return 2;
+}
+
+int cmd_demo(struct config *cfg, int argc, char **argv)
+{
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
+	free(pos);
+	if (rc == 1) {
+		printf("usage: sokuho demo\n\n"
+		       "Seeds a demo city: 8 departments, 20 sections on the policy's sites, 4\n"
+		       "information systems, about 70 invented people with every role and\n"
+		       "deputy filled, all with the password %s, and prints the\n"
+		       "logins worth knowing. For demonstration only: the password is public.\n"
+		       "Does nothing if any person exists already.\n\n%s",
+		       DEMO_PASSWORD, common_options);
+		return 0;
+	}
+	if (rc != 0)
+		return 2;
+	if (npos > 0) {
+		fprintf(stderr, "sokuho: demo takes no arguments (see 'sokuho demo --help')\n");
+		return 2;
+	}
+	PGconn *conn = people_connect(cfg);
+	if (!conn)
+		return 1;
+	rc = demo_seed(conn);
+	PQfinish(conn);
+	return rc;
+}

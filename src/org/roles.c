@@ -1,0 +1,363 @@
+/* Granting and revoking roles (see roles.h). An assignment is refused when
+ * the person already holds the same role over the same scope for an
+ * overlapping period: holding it twice (say as holder and as deputy) would
+ * make the escalation ladder call the same person twice. */
+#include "roles.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "db/audit.h"
+#include "db/db.h"
+#include "people.h"
+
+/* "ROLE over SCOPE (deputy N, from DATE, to DATE)" for an assignment row
+ * aliased ra; the parts in brackets only when they apply. */
+#define ASSIGNMENT_TEXT_SQL                                                                 \
+	"ra.role || ' over ' || CASE ra.scope_kind WHEN 'city' THEN 'city' "                \
+	"WHEN 'system' THEN 'system:' || (SELECT s.code FROM info_system s "                \
+	"WHERE s.id = ra.scope_id) ELSE ra.scope_kind || ':' || (SELECT u.code FROM "       \
+	"org_unit u WHERE u.id = ra.scope_id) END || coalesce(' (' || nullif(concat_ws("    \
+	"', ', CASE WHEN ra.deputy_rank > 0 THEN 'deputy ' || ra.deputy_rank END, "         \
+	"CASE WHEN ra.valid_from > sokuho_today() THEN 'from ' || ra.valid_from END, "      \
+	"CASE WHEN ra.valid_to IS NOT NULL THEN 'to ' || ra.valid_to END), '') || ')', '')"
+
+int role_scope_parse(const char *s, struct role_scope *out, char *why, size_t whylen)
+{
+	static const char *const kinds[] = {"department", "section", "system"};
+	static const char expected[] =
+		"expected city, department:CODE, section:CODE or system:CODE";
+	memset(out, 0, sizeof *out);
+	if (!s || strcmp(s, "city") == 0) {
+		strcpy(out->kind, "city");
+		strcpy(out->text, "city");
+		return 0;
+	}
+	const char *colon = strchr(s, ':');
+	if (!colon) {
+		snprintf(why, whylen, "is not a scope; %s", expected);
+		return -1;
+	}
+	size_t klen = (size_t)(colon - s);
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		if (strlen(kinds[i]) != klen || strncmp(s, kinds[i], klen) != 0)
+			continue;
+		const char *code = colon + 1;
+		size_t clen = strlen(code);
+		if (clen == 0 || clen >= sizeof out->code) {
+			snprintf(why, whylen, "has %s code after '%s:'; %s",
+				 clen ? "too long a" : "no", kinds[i], expected);
+			return -1;
+		}
+		for (const char *p = code; *p; p++) {
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+			      *p == '_')) {
+				snprintf(why, whylen,
+					 "has a code with the character '%c'; codes are lower-case "
+					 "letters, digits, '-' and '_'",
+					 *p);
+				return -1;
+			}
+		}
+		strcpy(out->kind, kinds[i]);
+		strcpy(out->code, code);
+		snprintf(out->text, sizeof out->text, "%s:%s", kinds[i], code);
+		return 0;
+	}
+	snprintf(why, whylen, "has an unknown kind of scope '%.*s'; %s", (int)(klen > 40 ? 40 : klen),
+		 s, expected);
+	return -1;
+}
+
+int role_scope_resolve(PGconn *conn, struct role_scope *sc, char *why, size_t whylen)
+{
+	sc->id = 0;
+	if (strcmp(sc->kind, "city") == 0)
+		return 0;
+	if (strcmp(sc->kind, "system") != 0) {
+		int id = people_find_unit(conn, sc->code, sc->kind, why, whylen);
+		if (id < 0)
+			return -1;
+		if (id == 0)
+			return 1;
+		sc->id = id;
+		return 0;
+	}
+	const char *params[1] = {sc->code};
+	PGresult *r = PQexecParams(conn, "SELECT id FROM info_system WHERE code = $1", 1, NULL,
+				   params, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		people_db_error("database error", r);
+		PQclear(r);
+		return -1;
+	}
+	int rc = 1;
+	if (PQntuples(r) == 1) {
+		sc->id = atoi(PQgetvalue(r, 0, 0));
+		rc = 0;
+	} else {
+		snprintf(why, whylen, "no information system with code '%s'", sc->code);
+	}
+	PQclear(r);
+	return rc;
+}
+
+int role_check_date(const char *s, char *why, size_t whylen)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int ok = strlen(s) == 10 && s[4] == '-' && s[7] == '-';
+	for (int i = 0; ok && i < 10; i++)
+		if (i != 4 && i != 7 && !(s[i] >= '0' && s[i] <= '9'))
+			ok = 0;
+	if (ok) {
+		int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+		int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		int last = m >= 1 && m <= 12 ? mdays[m - 1] + (m == 2 && leap) : 0;
+		ok = y >= 1900 && d >= 1 && d <= last;
+	}
+	if (!ok)
+		snprintf(why, whylen, "is not a date; expected YYYY-MM-DD, e.g. 2026-04-01");
+	return ok ? 0 : -1;
+}
+
+/* Checks the role exists; prints the roles there are when not. Returns 0,
+ * or 1 after printing. */
+static int check_role(PGconn *conn, const char *role)
+{
+	PGresult *r = PQexec(conn, "SELECT name FROM role ORDER BY sort");
+	if (!db_ok(r)) {
+		people_db_error("database error", r);
+		PQclear(r);
+		return 1;
+	}
+	buf names = BUF_INIT;
+	int found = 0;
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (strcmp(PQgetvalue(r, i, 0), role) == 0)
+			found = 1;
+		buf_printf(&names, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
+	}
+	PQclear(r);
+	if (!found) {
+		char q[100];
+		fprintf(stderr, "sokuho: no role '%s'; expected one of %s\n",
+			people_quote_value(role, q, sizeof q), buf_cstr(&names));
+	}
+	buf_release(&names);
+	return found ? 0 : 1;
+}
+
+static const char *rank_text(int deputy, char *out, size_t outlen)
+{
+	if (deputy == 0)
+		snprintf(out, outlen, "holder");
+	else
+		snprintf(out, outlen, "deputy %d", deputy);
+	return out;
+}
+
+/* The person, role and scope of a change, looked up; prints and returns 1
+ * when one does not exist. */
+static int lookup(PGconn *conn, const struct role_change *rc, int *person_id,
+		  struct role_scope *sc)
+{
+	if (check_role(conn, rc->role) != 0)
+		return 1;
+	int active = 1;
+	*person_id = people_find(conn, rc->login, &active);
+	if (*person_id <= 0)
+		return 1;
+	*sc = rc->scope;
+	char why[256];
+	int st = role_scope_resolve(conn, sc, why, sizeof why);
+	if (st > 0)
+		fprintf(stderr, "sokuho: --scope '%s': %s\n", sc->text, why);
+	if (st != 0)
+		return 1;
+	if (!active)
+		fprintf(stderr,
+			"sokuho: note: '%s' is deactivated; the role counts only once they are "
+			"activated again\n",
+			rc->login);
+	return 0;
+}
+
+static json_t *change_detail(const struct role_change *rc, int person_id,
+			     const struct role_scope *sc)
+{
+	return json_pack("{s:s, s:i, s:s, s:s, s:i}", "login", rc->login, "person_id", person_id,
+			 "role", rc->role, "scope", sc->text, "deputy", rc->deputy);
+}
+
+int role_grant(PGconn *conn, const struct role_change *rc)
+{
+	int person_id;
+	struct role_scope sc;
+	if (lookup(conn, rc, &person_id, &sc) != 0)
+		return 1;
+	if (people_exec(conn, "BEGIN") != 0)
+		return 1;
+	int status = 1;
+	PGresult *r = NULL;
+	json_t *detail = NULL;
+	char pid[16], sid[16], dep[16], rank[32];
+	snprintf(pid, sizeof pid, "%d", person_id);
+	snprintf(sid, sizeof sid, "%d", sc.id);
+	snprintf(dep, sizeof dep, "%d", rc->deputy);
+
+	/* The start date in city time, and whether the end comes after it. */
+	const char *dparams[2] = {rc->valid_from, rc->valid_to};
+	r = PQexecParams(conn,
+			 "SELECT coalesce($1::date, sokuho_today())::text, "
+			 "$2::date IS NULL OR $2::date >= coalesce($1::date, sokuho_today())",
+			 2, NULL, dparams, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		people_db_error("database error", r);
+		goto out;
+	}
+	char from[16];
+	snprintf(from, sizeof from, "%s", PQgetvalue(r, 0, 0));
+	if (PQgetvalue(r, 0, 1)[0] != 't') {
+		fprintf(stderr, "sokuho: --to %s is before the start date %s\n", rc->valid_to,
+			from);
+		goto out;
+	}
+	PQclear(r);
+
+	const char *oparams[6] = {pid, rc->role, sc.kind, sc.id ? sid : NULL, from,
+				  rc->valid_to};
+	r = PQexecParams(conn,
+			 "SELECT " ASSIGNMENT_TEXT_SQL " FROM role_assignment ra "
+			 "WHERE ra.person_id = $1 AND ra.role = $2 AND ra.scope_kind = $3 "
+			 "AND ra.scope_id IS NOT DISTINCT FROM $4::integer "
+			 "AND (ra.valid_to IS NULL OR ra.valid_to >= $5::date) "
+			 "AND ($6::date IS NULL OR ra.valid_from <= $6::date) "
+			 "ORDER BY ra.valid_from FOR UPDATE",
+			 6, NULL, oparams, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		people_db_error("database error", r);
+		goto out;
+	}
+	if (PQntuples(r) > 0) {
+		fprintf(stderr,
+			"sokuho: '%s' already holds %s for an overlapping period; revoke it "
+			"first to change the deputy rank or dates\n",
+			rc->login, PQgetvalue(r, 0, 0));
+		goto out;
+	}
+	PQclear(r);
+
+	const char *iparams[7] = {pid, rc->role, sc.kind, sc.id ? sid : NULL, dep, from,
+				  rc->valid_to};
+	r = PQexecParams(conn,
+			 "INSERT INTO role_assignment (person_id, role, scope_kind, scope_id, "
+			 "deputy_rank, valid_from, valid_to) "
+			 "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+			 7, NULL, iparams, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		people_db_error("unable to grant the role", r);
+		goto out;
+	}
+	detail = change_detail(rc, person_id, &sc);
+	json_object_set_new(detail, "assignment_id", json_integer(atoi(PQgetvalue(r, 0, 0))));
+	json_object_set_new(detail, "valid_from", json_string(from));
+	json_object_set_new(detail, "valid_to", rc->valid_to ? json_string(rc->valid_to)
+							     : json_null());
+	if (audit_log(conn, 0, "role.grant", NULL, detail) != 0) {
+		fprintf(stderr, "sokuho: unable to write the audit event; nothing was granted\n");
+		goto out;
+	}
+	if (people_exec(conn, "COMMIT") != 0)
+		goto out;
+	printf("granted %s over %s to '%s' as %s, from %s%s%s\n", rc->role, sc.text, rc->login,
+	       rank_text(rc->deputy, rank, sizeof rank), from, rc->valid_to ? " to " : "",
+	       rc->valid_to ? rc->valid_to : "");
+	status = 0;
+out:
+	PQclear(r);
+	json_decref(detail);
+	if (status != 0)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	return status;
+}
+
+/* Prints what the person holds, after a revoke that matched nothing. */
+static void print_holdings(PGconn *conn, const char *pid, const char *login)
+{
+	const char *params[1] = {pid};
+	PGresult *r = PQexecParams(conn,
+				   "SELECT " ASSIGNMENT_TEXT_SQL " FROM role_assignment ra "
+				   "WHERE ra.person_id = $1 ORDER BY ra.role, ra.scope_kind, "
+				   "ra.deputy_rank, ra.valid_from",
+				   1, NULL, params, NULL, NULL, 0);
+	if (db_ok(r)) {
+		if (PQntuples(r) == 0)
+			fprintf(stderr, "'%s' holds no roles\n", login);
+		else
+			fprintf(stderr, "'%s' holds:\n", login);
+		for (int i = 0; i < PQntuples(r); i++)
+			fprintf(stderr, "  %s\n", PQgetvalue(r, i, 0));
+	}
+	PQclear(r);
+}
+
+int role_revoke(PGconn *conn, const struct role_change *rc)
+{
+	int person_id;
+	struct role_scope sc;
+	if (lookup(conn, rc, &person_id, &sc) != 0)
+		return 1;
+	if (people_exec(conn, "BEGIN") != 0)
+		return 1;
+	int status = 1;
+	json_t *detail = NULL;
+	char pid[16], sid[16], dep[16], rank[32];
+	snprintf(pid, sizeof pid, "%d", person_id);
+	snprintf(sid, sizeof sid, "%d", sc.id);
+	snprintf(dep, sizeof dep, "%d", rc->deputy);
+	const char *params[5] = {pid, rc->role, sc.kind, sc.id ? sid : NULL, dep};
+	PGresult *r = PQexecParams(conn,
+				   "DELETE FROM role_assignment WHERE person_id = $1 AND role = $2 "
+				   "AND scope_kind = $3 AND scope_id IS NOT DISTINCT FROM $4::integer "
+				   "AND deputy_rank = $5 "
+				   "RETURNING id, valid_from::text, valid_to::text",
+				   5, NULL, params, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		people_db_error("unable to revoke the role", r);
+		goto out;
+	}
+	int n = PQntuples(r);
+	if (n == 0) {
+		fprintf(stderr, "sokuho: '%s' does not hold %s over %s as %s; nothing revoked\n",
+			rc->login, rc->role, sc.text, rank_text(rc->deputy, rank, sizeof rank));
+		print_holdings(conn, pid, rc->login);
+		goto out;
+	}
+	detail = change_detail(rc, person_id, &sc);
+	json_t *list = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(
+			list, json_pack("{s:i, s:s, s:o}", "id", atoi(PQgetvalue(r, i, 0)),
+					"valid_from", PQgetvalue(r, i, 1), "valid_to",
+					PQgetisnull(r, i, 2) ? json_null()
+							     : json_string(PQgetvalue(r, i, 2))));
+	json_object_set_new(detail, "assignments", list);
+	if (audit_log(conn, 0, "role.revoke", NULL, detail) != 0) {
+		fprintf(stderr, "sokuho: unable to write the audit event; nothing was revoked\n");
+		goto out;
+	}
+	if (people_exec(conn, "COMMIT") != 0)
+		goto out;
+	printf("revoked %s over %s from '%s' as %s (%d assignment%s)\n", rc->role, sc.text,
+	       rc->login, rank_text(rc->deputy, rank, sizeof rank), n, n == 1 ? "" : "s");
+	status = 0;
+out:
+	PQclear(r);
+	json_decref(detail);
+	if (status != 0)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	return status;
+}

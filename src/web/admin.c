@@ -1,0 +1,484 @@
+/* Administration of people: list and search, add, deactivate and activate,
+ * set a password, grant and revoke roles. Admin only (route table); every
+ * change is one transaction with its audit event, done as the admin. */
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "auth/password.h"
+#include "auth/session.h"
+#include "core/xalloc.h"
+#include "db/audit.h"
+#include "db/db.h"
+#include "org/people.h"
+#include "org/roles.h"
+#include "web.h"
+
+#define PAGE_SIZE 100
+
+static const char *ip_of(struct request *req)
+{
+	return req->ip[0] ? req->ip : NULL;
+}
+
+/* The choices the forms offer: sections, roles and scopes. */
+static void add_choices(PGconn *c, json_t *d, const char *section, const char *role,
+			const char *scope)
+{
+	const char *p1[1] = {section ? section : ""};
+	json_object_set_new(
+		d, "sections",
+		db_rows(c,
+			"SELECT s.code, s.name_ja, d.name_ja AS department, s.code = $1 AS selected "
+			"FROM org_unit s JOIN org_unit d ON d.id = s.parent_id "
+			"WHERE s.kind = 'section' AND s.active ORDER BY d.code, s.code",
+			1, p1));
+	const char *p2[1] = {role ? role : ""};
+	json_object_set_new(d, "roles",
+			    db_rows(c,
+				    "SELECT name, title_ja, title_en, name = $1 AS selected "
+				    "FROM role ORDER BY sort",
+				    1, p2));
+	const char *p3[1] = {scope ? scope : "city"};
+	json_object_set_new(
+		d, "scopes",
+		db_rows(c,
+			"SELECT value, label, value = $1 AS selected FROM ("
+			" SELECT 0 AS o, 'city' AS value, '市全体 (city)' AS label, '' AS k "
+			" UNION ALL SELECT 1, 'department:' || code, '部局: ' || name_ja, code "
+			"   FROM org_unit WHERE kind = 'department' AND active "
+			" UNION ALL SELECT 2, 'section:' || code, '課室: ' || name_ja, code "
+			"   FROM org_unit WHERE kind = 'section' AND active "
+			" UNION ALL SELECT 3, 'system:' || code, 'システム: ' || name_ja, code "
+			"   FROM info_system) x ORDER BY o, k",
+			1, p3));
+}
+
+/* GET /admin/people: search by login, name, e-mail or section; keyset
+ * pagination by login. */
+int web_admin_people(struct request *req)
+{
+	const char *q = http_query(req, "q");
+	const char *after = http_query(req, "after");
+	char limit[16];
+	snprintf(limit, sizeof limit, "%d", PAGE_SIZE + 1);
+	const char *params[3] = {q && *q ? q : "", after ? after : "", limit};
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, 503);
+	json_t *rows = db_rows(
+		c,
+		"SELECT p.login, p.display_name, p.email, p.kind = 'contractor' AS contractor, p.active, "
+		"  s.code AS section, "
+		"  s.name_ja AS section_name, "
+		"  (SELECT string_agg(r.title_ja || CASE WHEN ra.deputy_rank > 0 "
+		"     THEN '（代理' || ra.deputy_rank || '）' ELSE '' END, '、' ORDER BY r.sort) "
+		"   FROM role_assignment ra JOIN role r ON r.name = ra.role "
+		"   WHERE ra.person_id = p.id AND ra.valid_from <= sokuho_today() "
+		"     AND (ra.valid_to IS NULL OR ra.valid_to >= sokuho_today())) AS roles "
+		"FROM person p LEFT JOIN org_unit s ON s.id = p.section_id "
+		"WHERE ($1 = '' OR p.login ILIKE '%' || $1 || '%' OR p.display_name ILIKE '%' || $1 "
+		"  || '%' OR p.email ILIKE '%' || $1 || '%' OR s.code = $1 OR s.name_ja LIKE '%' || $1 "
+		"  || '%') AND p.login > $2 "
+		"ORDER BY p.login LIMIT $3::int",
+		3, params);
+	db_pool_put(req->app->db, c);
+	if (!rows)
+		return http_error(req, 500);
+	json_t *d = json_object();
+	if (json_array_size(rows) > PAGE_SIZE) {
+		json_array_remove(rows, PAGE_SIZE);
+		json_object_set_new(
+			d, "next_after",
+			json_copy(json_object_get(json_array_get(rows, PAGE_SIZE - 1), "login")));
+	}
+	json_object_set_new(d, "q", json_string(params[0]));
+	json_object_set_new(d, "people", rows);
+	json_object_set_new(d, "count", json_integer((json_int_t)json_array_size(rows)));
+	return http_page(req, 200, "admin/people", d);
+}
+
+/* Validates the add-person form into errors (field -> message). */
+static void check_new_person(PGconn *c, struct request *req, json_t *errors)
+{
+	char why[256];
+	const char *login = http_form(req, "login");
+	const char *name = http_form(req, "display_name");
+	const char *email = http_form(req, "email");
+	const char *section = http_form(req, "section");
+	const char *kind = http_form(req, "kind");
+	const char *lang = http_form(req, "lang");
+	const char *pw = http_form(req, "password");
+	if (!login || !*login)
+		json_object_set_new(errors, "login", json_string("ログインIDを入力してください。 Enter a login."));
+	else if (people_check_login(login, why, sizeof why) < 0)
+		json_object_set_new(errors, "login", json_string(why));
+	if (!name || !*name)
+		json_object_set_new(errors, "display_name", json_string("氏名を入力してください。 Enter the name."));
+	else if (people_check_name(name, why, sizeof why) < 0)
+		json_object_set_new(errors, "display_name", json_string(why));
+	if (!email || !*email)
+		json_object_set_new(errors, "email", json_string("メールアドレスを入力してください。 Enter the e-mail address."));
+	else if (people_check_email(email, why, sizeof why) < 0)
+		json_object_set_new(errors, "email", json_string(why));
+	if (section && *section && people_find_unit(c, section, "section", why, sizeof why) <= 0)
+		json_object_set_new(errors, "section", json_string(why));
+	if (people_check_kind(kind ? kind : "", why, sizeof why) < 0)
+		json_object_set_new(errors, "kind", json_string(why));
+	if (people_check_lang(lang ? lang : "", why, sizeof why) < 0)
+		json_object_set_new(errors, "lang", json_string(why));
+	if (pw && *pw) {
+		const char *bad = password_policy(c, pw, login);
+		if (bad)
+			json_object_set_new(errors, "password", json_string(bad));
+	}
+	if (!json_object_get(errors, "login")) {
+		const char *p[1] = {login};
+		json_t *row = db_row(c, "SELECT 1 AS x FROM person WHERE login = $1", 1, p);
+		if (row)
+			json_object_set_new(errors, "login",
+					    json_string("このログインIDは既に使われています。 This login is taken."));
+		json_decref(row);
+	}
+}
+
+static int new_person_form(struct request *req, PGconn *c, unsigned status, json_t *errors)
+{
+	json_t *d = json_object();
+	json_t *v = json_object();
+	static const char *const fields[] = {"login", "display_name", "email", "section", "kind",
+					     "lang", NULL};
+	for (int i = 0; fields[i]; i++) {
+		const char *x = req->form ? http_form(req, fields[i]) : NULL;
+		json_object_set_new(v, fields[i], json_string(x ? x : ""));
+	}
+	const char *kind = json_string_value(json_object_get(v, "kind"));
+	const char *lang = json_string_value(json_object_get(v, "lang"));
+	json_object_set_new(d, "kind_contractor", json_boolean(strcmp(kind, "contractor") == 0));
+	json_object_set_new(d, "lang_en", json_boolean(strcmp(lang, "en") == 0));
+	add_choices(c, d, json_string_value(json_object_get(v, "section")), NULL, NULL);
+	json_object_set_new(d, "v", v);
+	if (errors && json_object_size(errors)) {
+		json_object_set(d, "errors", errors);
+		json_object_set_new(d, "has_errors", json_true());
+	}
+	return http_page(req, status, "admin/person_new", d);
+}
+
+/* GET and POST /admin/people/new */
+int web_admin_person_new(struct request *req)
+{
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, 503);
+	int rc;
+	if (req->method != HTTP_POST) {
+		rc = new_person_form(req, c, 200, NULL);
+		goto out;
+	}
+	json_t *errors = json_object();
+	check_new_person(c, req, errors);
+	if (json_object_size(errors)) {
+		rc = new_person_form(req, c, 422, errors);
+		json_decref(errors);
+		goto out;
+	}
+	json_decref(errors);
+	const char *pw = http_form(req, "password");
+	char hash[PASSWORD_HASH_MAX];
+	if (pw && *pw && password_hash(pw, hash) < 0) {
+		rc = http_error(req, 500);
+		goto out;
+	}
+	const char *section = http_form(req, "section");
+	const char *params[7] = {http_form(req, "login"),       http_form(req, "display_name"),
+				 http_form(req, "email"),       section && *section ? section : NULL,
+				 http_form(req, "kind"),        http_form(req, "lang"),
+				 pw && *pw ? hash : NULL};
+	PQclear(PQexec(c, "BEGIN"));
+	PGresult *r = PQexecParams(
+		c,
+		"INSERT INTO person (login, display_name, email, section_id, kind, lang, password_hash) "
+		"VALUES ($1, $2, $3, (SELECT id FROM org_unit WHERE code = $4 AND kind = 'section'), "
+		"$5, $6, $7) RETURNING id",
+		7, NULL, params, NULL, NULL, 0);
+	int ok = db_ok(r);
+	PQclear(r);
+	if (ok) {
+		json_t *detail = json_pack("{s:s, s:s, s:s?, s:b}", "login", params[0], "email",
+					   params[2], "section", params[3], "password_set", pw && *pw);
+		ok = audit_log(c, req->sess->who.person_id, "user.add", ip_of(req), detail) == 0;
+		json_decref(detail);
+	}
+	PQclear(PQexec(c, ok ? "COMMIT" : "ROLLBACK"));
+	if (!ok) {
+		rc = http_error(req, 500);
+		goto out;
+	}
+	char *loc = xasprintf("/admin/people/%s?done=added", params[0]);
+	rc = http_redirect(req, loc);
+	free(loc);
+out:
+	db_pool_put(req->app->db, c);
+	return rc;
+}
+
+static int person_page(struct request *req, PGconn *c, const char *login, unsigned status,
+		       json_t *errors, const char *done)
+{
+	const char *p[1] = {login};
+	json_t *person = db_row(
+		c,
+		"SELECT p.id, p.login, p.display_name, p.email, p.kind, p.lang, p.active, "
+		"  p.password_hash IS NOT NULL AS has_password, s.code AS section, "
+		"  s.name_ja AS section_name, d.name_ja AS department_name, "
+		"  to_char(p.created_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS created "
+		"FROM person p LEFT JOIN org_unit s ON s.id = p.section_id "
+		"LEFT JOIN org_unit d ON d.id = s.parent_id WHERE p.login = $1",
+		1, p);
+	if (!person)
+		return http_error(req, 404);
+	json_t *roles = db_rows(
+		c,
+		"SELECT ra.id, r.title_ja, r.title_en, ra.role, ra.deputy_rank, "
+		"  ra.deputy_rank > 0 AS is_deputy, "
+		"  CASE ra.scope_kind WHEN 'city' THEN '市全体' "
+		"    ELSE coalesce(u.name_ja, sy.name_ja, '?') END AS scope, "
+		"  ra.valid_from::text AS valid_from, ra.valid_to::text AS valid_to, "
+		"  (ra.valid_from <= sokuho_today() AND (ra.valid_to IS NULL OR "
+		"   ra.valid_to >= sokuho_today())) AS current "
+		"FROM role_assignment ra JOIN role r ON r.name = ra.role "
+		"JOIN person pe ON pe.id = ra.person_id "
+		"LEFT JOIN org_unit u ON ra.scope_kind IN ('department', 'section') AND u.id = ra.scope_id "
+		"LEFT JOIN info_system sy ON ra.scope_kind = 'system' AND sy.id = ra.scope_id "
+		"WHERE pe.login = $1 ORDER BY r.sort, ra.deputy_rank, ra.valid_from",
+		1, p);
+	json_t *d = json_object();
+	json_object_set_new(d, "person", person);
+	json_object_set_new(d, "assignments", roles ? roles : json_array());
+	json_t *v = json_object();
+	static const char *const fields[] = {"role", "scope", "deputy", "valid_from", "valid_to",
+					     NULL};
+	for (int i = 0; fields[i]; i++) {
+		const char *x = req->form ? http_form(req, fields[i]) : NULL;
+		json_object_set_new(v, fields[i], json_string(x ? x : (i == 2 ? "0" : "")));
+	}
+	add_choices(c, d, NULL, json_string_value(json_object_get(v, "role")),
+		    json_string_value(json_object_get(v, "scope")));
+	json_object_set_new(d, "v", v);
+	if (errors && json_object_size(errors)) {
+		json_object_set(d, "errors", errors);
+		json_object_set_new(d, "has_errors", json_true());
+	}
+	if (done) {
+		char key[48];
+		snprintf(key, sizeof key, "done_%s", done);
+		for (char *k = key; *k; k++)
+			if (!isalnum((unsigned char)*k) && *k != '_')
+				*k = '_';
+		json_object_set_new(d, key, json_true());
+		json_object_set_new(d, "has_done", json_true());
+	}
+	return http_page(req, status, "admin/person", d);
+}
+
+/* Runs one change and its audit event in a transaction. */
+static int change(PGconn *c, struct request *req, const char *sql, int n, const char *const *params,
+		  const char *kind, json_t *detail, int *affected)
+{
+	PQclear(PQexec(c, "BEGIN"));
+	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	int ok = db_ok(r);
+	*affected = ok ? atoi(PQcmdTuples(r)) : 0;
+	PQclear(r);
+	if (ok && *affected > 0)
+		ok = audit_log(c, req->sess->who.person_id, kind, ip_of(req), detail) == 0;
+	PQclear(PQexec(c, ok && *affected > 0 ? "COMMIT" : "ROLLBACK"));
+	json_decref(detail);
+	return ok ? 0 : -1;
+}
+
+static int grant_role(struct request *req, PGconn *c, const char *login)
+{
+	char why[256];
+	json_t *errors = json_object();
+	const char *role = http_form(req, "role");
+	const char *scope_s = http_form(req, "scope");
+	const char *deputy = http_form(req, "deputy");
+	const char *from = http_form(req, "valid_from");
+	const char *to = http_form(req, "valid_to");
+	struct role_scope sc;
+	const char *rp[1] = {role ? role : ""};
+	json_t *known = db_row(c, "SELECT 1 AS x FROM role WHERE name = $1", 1, rp);
+	if (!known)
+		json_object_set_new(errors, "role", json_string("役割を選んでください。 Choose a role."));
+	json_decref(known);
+	if (role_scope_parse(scope_s, &sc, why, sizeof why) < 0)
+		json_object_set_new(errors, "scope", json_string(why));
+	else if (role_scope_resolve(c, &sc, why, sizeof why) != 0)
+		json_object_set_new(errors, "scope", json_string(why));
+	char *end = NULL;
+	long dr = deputy && *deputy ? strtol(deputy, &end, 10) : 0;
+	if ((deputy && *deputy && *end) || dr < 0 || dr > 9)
+		json_object_set_new(errors, "deputy",
+				    json_string("0（正）から9までの数字で指定してください。 Enter 0 (holder) to 9."));
+	if (from && *from && role_check_date(from, why, sizeof why) < 0)
+		json_object_set_new(errors, "valid_from", json_string(why));
+	if (to && *to && role_check_date(to, why, sizeof why) < 0)
+		json_object_set_new(errors, "valid_to", json_string(why));
+	else if (to && *to && from && *from && strcmp(to, from) < 0)
+		json_object_set_new(errors, "valid_to",
+				    json_string("終了日は開始日以降にしてください。 The end must not be before the start."));
+	if (json_object_size(errors)) {
+		int rc = person_page(req, c, login, 422, errors, NULL);
+		json_decref(errors);
+		return rc;
+	}
+	json_decref(errors);
+	char sid[16], dep[4];
+	snprintf(sid, sizeof sid, "%d", sc.id);
+	snprintf(dep, sizeof dep, "%ld", dr);
+	const char *params[7] = {login, role, sc.kind, sc.id ? sid : NULL, dep,
+				 from && *from ? from : NULL, to && *to ? to : NULL};
+	json_t *detail = json_pack("{s:s, s:s, s:s, s:i}", "login", login, "role", role, "scope",
+				   sc.text, "deputy", (int)dr);
+	int n;
+	int rc = change(c, req,
+			"INSERT INTO role_assignment (person_id, role, scope_kind, scope_id, "
+			"deputy_rank, valid_from, valid_to) SELECT id, $2, $3, $4::int, $5::int, "
+			"coalesce($6::date, sokuho_today()), $7::date FROM person WHERE login = $1 "
+			"ON CONFLICT DO NOTHING",
+			7, params, "role.grant", detail, &n);
+	if (rc < 0)
+		return http_error(req, 500);
+	char *loc = xasprintf("/admin/people/%s?done=%s", login, n ? "granted" : "unchanged");
+	rc = http_redirect(req, loc);
+	free(loc);
+	return rc;
+}
+
+static int set_password(struct request *req, PGconn *c, const char *login)
+{
+	const char *pw = http_form(req, "password");
+	const char *pw2 = http_form(req, "password2");
+	json_t *errors = json_object();
+	const char *bad = !pw || !*pw ? "パスワードを入力してください。 Enter a password."
+				      : password_policy(c, pw, login);
+	if (bad)
+		json_object_set_new(errors, "password", json_string(bad));
+	else if (!pw2 || strcmp(pw, pw2) != 0)
+		json_object_set_new(errors, "password2",
+				    json_string("確認用のパスワードが一致しません。 The two passwords differ."));
+	if (json_object_size(errors)) {
+		int rc = person_page(req, c, login, 422, errors, NULL);
+		json_decref(errors);
+		return rc;
+	}
+	json_decref(errors);
+	char hash[PASSWORD_HASH_MAX];
+	if (password_hash(pw, hash) < 0)
+		return http_error(req, 500);
+	const char *params[2] = {login, hash};
+	int n;
+	/* A new password ends the person's sessions everywhere. */
+	if (change(c, req,
+		   "WITH p AS (UPDATE person SET password_hash = $2, updated_at = sokuho_now() "
+		   "WHERE login = $1 RETURNING id), s AS (DELETE FROM session WHERE person_id IN "
+		   "(SELECT id FROM p)) SELECT 1 FROM p",
+		   2, params, "user.passwd", json_pack("{s:s}", "login", login), &n) < 0)
+		return http_error(req, 500);
+	char *loc = xasprintf("/admin/people/%s?done=password", login);
+	int rc = http_redirect(req, loc);
+	free(loc);
+	return rc;
+}
+
+static int set_active(struct request *req, PGconn *c, const char *login, int active)
+{
+	if (!active && strcmp(login, req->sess->login) == 0) {
+		json_t *errors = json_pack("{s:s}", "active",
+					   "自分自身は無効にできません。 You cannot deactivate yourself.");
+		int rc = person_page(req, c, login, 422, errors, NULL);
+		json_decref(errors);
+		return rc;
+	}
+	const char *params[2] = {login, active ? "t" : "f"};
+	int n;
+	if (change(c, req,
+		   "WITH p AS (UPDATE person SET active = $2::boolean, updated_at = sokuho_now() "
+		   "WHERE login = $1 AND active <> $2::boolean RETURNING id), "
+		   "s AS (DELETE FROM session WHERE NOT $2::boolean AND person_id IN "
+		   "(SELECT id FROM p)) SELECT 1 FROM p",
+		   2, params, active ? "user.activate" : "user.deactivate",
+		   json_pack("{s:s}", "login", login), &n) < 0)
+		return http_error(req, 500);
+	char *loc = xasprintf("/admin/people/%s?done=%s", login, active ? "activated" : "deactivated");
+	int rc = http_redirect(req, loc);
+	free(loc);
+	return rc;
+}
+
+static int revoke_role(struct request *req, PGconn *c, const char *login, const char *id)
+{
+	char *end;
+	long n = strtol(id, &end, 10);
+	if (*end || n <= 0)
+		return http_error(req, 404);
+	const char *params[2] = {login, id};
+	int affected;
+	if (change(c, req,
+		   "DELETE FROM role_assignment WHERE id = $2::int AND person_id = "
+		   "(SELECT id FROM person WHERE login = $1)",
+		   2, params, "role.revoke", json_pack("{s:s, s:i}", "login", login, "assignment", (int)n),
+		   &affected) < 0)
+		return http_error(req, 500);
+	if (!affected)
+		return http_error(req, 404);
+	char *loc = xasprintf("/admin/people/%s?done=revoked", login);
+	int rc = http_redirect(req, loc);
+	free(loc);
+	return rc;
+}
+
+/* /admin/people/LOGIN[/ACTION[/ID/revoke]] */
+int web_admin_person(struct request *req)
+{
+	char *rest = xstrdup(req->path + strlen("/admin/people/"));
+	char *parts[4] = {NULL};
+	int np = 0;
+	for (char *s = rest, *save = NULL, *t; np < 4 && (t = strtok_r(s, "/", &save)); s = NULL)
+		parts[np++] = t;
+	char why[128];
+	int rc;
+	if (np == 0 || people_check_login(parts[0], why, sizeof why) < 0) {
+		free(rest);
+		return http_error(req, 404);
+	}
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c) {
+		free(rest);
+		return http_error(req, 503);
+	}
+	const char *login = parts[0];
+	const char *act = np > 1 ? parts[1] : NULL;
+	if (req->method != HTTP_POST) {
+		rc = np == 1 ? person_page(req, c, login, 200, NULL, http_query(req, "done"))
+			     : http_error(req, 404);
+	} else if (np == 2 && strcmp(act, "roles") == 0) {
+		rc = grant_role(req, c, login);
+	} else if (np == 4 && strcmp(act, "roles") == 0 && strcmp(parts[3], "revoke") == 0) {
+		rc = revoke_role(req, c, login, parts[2]);
+	} else if (np == 2 && strcmp(act, "password") == 0) {
+		rc = set_password(req, c, login);
+	} else if (np == 2 && (strcmp(act, "deactivate") == 0 || strcmp(act, "activate") == 0)) {
+		rc = set_active(req, c, login, strcmp(act, "activate") == 0);
+	} else {
+		rc = http_error(req, 404);
+	}
+	db_pool_put(req->app->db, c);
+	free(rest);
+	return rc;
+}

@@ -1,0 +1,299 @@
+/* Filing a report: the guided form for staff (/report), the public form for
+ * residents and other outsiders (/report/public), and the confirmation that
+ * says the reference, who is being told and which legal clocks started. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "auth/session.h"
+#include "core/xalloc.h"
+#include "db/db.h"
+#include "http/multipart.h"
+#include "incident/intake.h"
+#include "incident/notify.h"
+#include "web.h"
+
+/* Reports from one address per hour on the public form. */
+#define PUBLIC_REPORTS_PER_HOUR 5
+
+static void mark_selected(json_t *rows, const char *key, const char *value)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		const char *v = json_string_value(json_object_get(row, key));
+		json_object_set_new(row, "selected", json_boolean(v && value && strcmp(v, value) == 0));
+	}
+}
+
+static const char *raw_str(const json_t *raw, const char *key)
+{
+	json_t *v = json_object_get(raw, key);
+	if (json_is_array(v))
+		v = json_array_get(v, 0);
+	return json_string_value(v);
+}
+
+/* The form's data: choices, the values typed (or the defaults), errors. */
+static json_t *form_data(PGconn *c, struct request *req, const json_t *raw, json_t *errors,
+			 enum intake_channel channel)
+{
+	json_t *d = json_object();
+	json_t *v = json_object();
+	for (int i = 0; intake_fields[i]; i++) {
+		const char *s = raw ? raw_str(raw, intake_fields[i]) : NULL;
+		json_object_set_new(v, intake_fields[i], json_string(s ? s : ""));
+	}
+	if (!raw) {
+		/* Defaults: discovered now; the reporter's section and its site. */
+		json_t *now = db_row(c,
+				     "SELECT to_char(sokuho_now() AT TIME ZONE 'Asia/Tokyo', "
+				     "'YYYY-MM-DD\"T\"HH24:MI') AS now",
+				     0, NULL);
+		json_object_set(v, "discovered_at", json_object_get(now, "now"));
+		json_decref(now);
+		if (req->sess && req->sess->section_id) {
+			char sid[16];
+			snprintf(sid, sizeof sid, "%d", req->sess->section_id);
+			const char *p[1] = {sid};
+			json_t *s = db_row(c,
+					   "SELECT u.code, coalesce(si.code, '') AS site FROM org_unit u "
+					   "LEFT JOIN site si ON si.id = u.site_id WHERE u.id = $1",
+					   1, p);
+			json_object_set(v, "section", json_object_get(s, "code"));
+			json_object_set(v, "site", json_object_get(s, "site"));
+			json_decref(s);
+		}
+	}
+	json_t *sites = db_rows(c, "SELECT code, name_ja, name_en, note_ja FROM site ORDER BY sort",
+				0, NULL);
+	mark_selected(sites, "code", json_string_value(json_object_get(v, "site")));
+	json_t *sections = db_rows(c,
+				   "SELECT s.code, s.name_ja, d.name_ja AS department FROM org_unit s "
+				   "JOIN org_unit d ON d.id = s.parent_id WHERE s.kind = 'section' "
+				   "AND s.active ORDER BY d.code, s.code",
+				   0, NULL);
+	mark_selected(sections, "code", json_string_value(json_object_get(v, "section")));
+	json_t *cats = db_rows(c, "SELECT key, title_ja, title_en, hint_ja, hint_en FROM category "
+				  "ORDER BY sort",
+			       0, NULL);
+	mark_selected(cats, "key", json_string_value(json_object_get(v, "category")));
+	json_t *systems = db_rows(c, "SELECT code, name_ja, name_en FROM info_system ORDER BY code",
+				  0, NULL);
+	mark_selected(systems, "code", json_string_value(json_object_get(v, "system")));
+	json_object_set_new(d, "sites", sites ? sites : json_array());
+	json_object_set_new(d, "sections", sections ? sections : json_array());
+	json_object_set_new(d, "categories", cats ? cats : json_array());
+	json_object_set_new(d, "systems", systems ? systems : json_array());
+
+	/* Checked boxes and radio buttons. */
+	json_t *checked = json_object();
+	json_t *segs = raw ? json_object_get(raw, "segments") : NULL;
+	if (json_is_string(segs)) {
+		char key[48];
+		snprintf(key, sizeof key, "seg_%s", json_string_value(segs));
+		json_object_set_new(checked, key, json_true());
+	}
+	size_t i;
+	json_t *sv;
+	json_array_foreach(segs, i, sv) {
+		char key[48];
+		snprintf(key, sizeof key, "seg_%s", json_string_value(sv));
+		json_object_set_new(checked, key, json_true());
+	}
+	static const char *const tri[] = {"pd_involved", "pd_sensitive", "pd_mynumber",
+					  "pd_encrypted", "pd_malicious", "pd_financial", NULL};
+	for (int k = 0; tri[k]; k++) {
+		const char *val = json_string_value(json_object_get(v, tri[k]));
+		if (!val || !*val)
+			val = k == 0 ? "" : "unknown";
+		char key[64];
+		snprintf(key, sizeof key, "%s_%s", tri[k], val);
+		json_object_set_new(checked, key, json_true());
+	}
+	if (*json_string_value(json_object_get(v, "occurred_unknown")))
+		json_object_set_new(checked, "occurred_unknown", json_true());
+	if (*json_string_value(json_object_get(v, "bcp")))
+		json_object_set_new(checked, "bcp", json_true());
+	json_object_set_new(d, "checked", checked);
+	json_object_set_new(d, "v", v);
+	json_object_set_new(d, "external", json_boolean(channel == INTAKE_EXTERNAL));
+	json_object_set_new(d, "action", json_string(channel == INTAKE_EXTERNAL ? "/report/public"
+										 : "/report"));
+	if (errors && json_object_size(errors)) {
+		json_object_set(d, "errors", errors);
+		json_object_set_new(d, "has_errors", json_true());
+		json_object_set_new(d, "error_count", json_integer((json_int_t)json_object_size(errors)));
+	}
+	return d;
+}
+
+static int rate_limited(PGconn *c, const char *ip)
+{
+	if (!ip || !*ip)
+		return 0;
+	const char *p[1] = {ip};
+	json_t *row = db_row(c,
+			     "SELECT count(*) AS n FROM public_report_rate WHERE ip = $1::inet "
+			     "AND at > sokuho_now() - interval '1 hour'",
+			     1, p);
+	int n = row ? atoi(json_string_value(json_object_get(row, "n"))) : 0;
+	json_decref(row);
+	return n >= PUBLIC_REPORTS_PER_HOUR;
+}
+
+static int file_report(struct request *req, enum intake_channel channel)
+{
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, 503);
+	int rc;
+	json_t *errors = json_object();
+	json_t *clean = NULL;
+	struct intake_file files[INTAKE_MAX_FILES];
+	char *names[INTAKE_MAX_FILES] = {NULL};
+	size_t nfiles = 0;
+
+	if (channel == INTAKE_EXTERNAL && rate_limited(c, req->ip)) {
+		json_t *d = form_data(c, req, req->form, NULL, channel);
+		json_object_set_new(d, "rate_limited", json_true());
+		rc = http_page(req, 429, "pages/report", d);
+		goto out;
+	}
+	clean = intake_check(c, req->form, channel, errors);
+	for (size_t i = 0; i < req->mp.nfiles; i++) {
+		if (strcmp(req->mp.files[i].field, "evidence") != 0)
+			continue;
+		if (nfiles == INTAKE_MAX_FILES) {
+			json_object_set_new(errors, "evidence",
+					    json_string("添付ファイルは10個までです。 At most 10 files."));
+			break;
+		}
+		names[nfiles] = mp_safe_filename(req->mp.files[i].filename);
+		files[nfiles].filename = names[nfiles];
+		files[nfiles].content_type = req->mp.files[i].content_type;
+		files[nfiles].data = req->mp.files[i].data;
+		files[nfiles].len = req->mp.files[i].len;
+		nfiles++;
+	}
+	if (json_object_size(errors)) {
+		json_t *d = form_data(c, req, req->form, errors, channel);
+		/* A browser cannot send files back to the server: say which
+		 * ones must be chosen again. */
+		json_t *again = json_array();
+		for (size_t i = 0; i < nfiles; i++)
+			json_array_append_new(again, json_string(names[i]));
+		if (nfiles)
+			json_object_set_new(d, "files_again", again);
+		else
+			json_decref(again);
+		rc = http_page(req, 422, "pages/report", d);
+		goto out;
+	}
+	json_t *facts = intake_facts(clean);
+	json_t *clocks = web_legal_clocks(req->app, facts);
+	json_decref(facts);
+	char ref[32];
+	int reporter = req->sess ? req->sess->who.person_id : 0;
+	long long id = intake_store(c, clean, clocks, files, nfiles, channel, reporter,
+				   req->ip[0] ? req->ip : NULL, ref);
+	json_decref(clocks);
+	if (id < 0) {
+		rc = http_error(req, 500);
+		goto out;
+	}
+	if (channel == INTAKE_EXTERNAL) {
+		const char *p[1] = {req->ip[0] ? req->ip : NULL};
+		PQclear(PQexecParams(c, "INSERT INTO public_report_rate (ip) VALUES ($1::inet)", 1, NULL,
+				     p, NULL, NULL, 0));
+		rc = web_report_confirmation(req, c, ref, 200);
+	} else {
+		char *loc = xasprintf("/report/filed/%s", ref);
+		rc = http_redirect(req, loc);
+		free(loc);
+	}
+out:
+	for (size_t i = 0; i < nfiles; i++)
+		free(names[i]);
+	json_decref(clean);
+	json_decref(errors);
+	db_pool_put(req->app->db, c);
+	return rc;
+}
+
+static int report_form(struct request *req, enum intake_channel channel)
+{
+	if (req->method == HTTP_POST)
+		return file_report(req, channel);
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, 503);
+	json_t *d = form_data(c, req, NULL, NULL, channel);
+	db_pool_put(req->app->db, c);
+	return http_page(req, 200, "pages/report", d);
+}
+
+int web_report(struct request *req)
+{
+	return report_form(req, INTAKE_STAFF);
+}
+
+int web_report_public(struct request *req)
+{
+	return report_form(req, INTAKE_EXTERNAL);
+}
+
+int web_report_confirmation(struct request *req, PGconn *c, const char *ref, unsigned status)
+{
+	const char *p[1] = {ref};
+	json_t *inc = db_row(c,
+			     "SELECT i.id, i.ref, i.summary, i.channel, i.facts::text AS facts, "
+			     "  coalesce(i.section_id, 0) AS section_id, coalesce(i.system_id, 0) "
+			     "  AS system_id, coalesce(i.reporter_id, 0) AS reporter_id, "
+			     "  to_char(i.reported_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') "
+			     "  AS reported_at FROM incident i WHERE i.ref = $1",
+			     1, p);
+	if (!inc)
+		return http_error(req, 404);
+	json_t *d = json_object();
+	json_object_set_new(d, "told", notify_recipients_json(c, json_string_value(json_object_get(inc, "section_id")),
+								json_string_value(json_object_get(inc, "system_id"))));
+	json_object_set_new(
+		d, "deadlines",
+		db_rows(c,
+			"SELECT title_ja, title_en, clock, "
+			"  to_char(due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS due, "
+			"  greatest(0, extract(day FROM due_at - sokuho_now()))::int AS days_left "
+			"FROM legal_deadline WHERE incident_id = $1::bigint ORDER BY due_at",
+			1, (const char *const[]){json_string_value(json_object_get(inc, "id"))}));
+	json_error_t jerr;
+	json_t *facts = json_loads(json_string_value(json_object_get(inc, "facts")), 0, &jerr);
+	json_t *clocks = web_legal_clocks(req->app, facts);
+	json_decref(facts);
+	json_object_set_new(d, "clocks", clocks);
+	json_object_set_new(d, "has_clocks", json_boolean(json_array_size(clocks) > 0));
+	json_object_set_new(d, "incident", inc);
+	json_object_set_new(d, "external", json_boolean(!req->sess));
+	return http_page(req, status, "pages/report_filed", d);
+}
+
+/* GET /report/filed/REF: the reporter's confirmation after the redirect. */
+int web_report_filed(struct request *req)
+{
+	const char *ref = req->path + strlen("/report/filed/");
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, 503);
+	const char *p[2] = {ref, NULL};
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", req->sess->who.person_id);
+	p[1] = pid;
+	json_t *mine = db_row(c, "SELECT 1 AS x FROM incident WHERE ref = $1 AND reporter_id = $2::int",
+			      2, p);
+	int rc = mine ? web_report_confirmation(req, c, ref, 200) : http_error(req, 404);
+	json_decref(mine);
+	db_pool_put(req->app->db, c);
+	return rc;
+}
