@@ -16,6 +16,44 @@ if [ "${1:-}" != "--inside" ]; then
 fi
 
 unset DATABASE_URL
+
+# The real-browser test (tests/browser): Debian's headless Chromium, driven by
+# playwright-core under node's test runner, against a server of its own on a
+# fresh demo database. Screenshots and the server's log go to build/artifacts/.
+browser_test() {
+	local dir=tests/browser art=build/artifacts db=sokuho_browser port pid rc=0
+	mkdir -p "$art"
+	if [ ! -d "$dir/node_modules" ]; then
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || {
+			echo "browser test: npm ci in $dir failed"
+			return 1
+		}
+	fi
+	createdb "$db" || return 1
+	if ! { DATABASE_URL="dbname=$db" build/sokuho migrate && DATABASE_URL="dbname=$db" build/sokuho demo; } \
+		>"$art/browser-setup.log" 2>&1; then
+		echo "browser test: migrate or demo failed:"
+		tail -n 20 "$art/browser-setup.log"
+		return 1
+	fi
+	port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+	DATABASE_URL="dbname=$db" build/sokuho serve --listen "127.0.0.1:$port" >"$art/browser-server.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	SOKUHO_URL="http://127.0.0.1:$port" timeout 600 node --test --test-reporter=spec "$dir"/*.test.mjs || rc=1
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" || rc=1
+	if [ "$rc" -ne 0 ]; then
+		echo "browser test: FAILED; the server's log ($art/browser-server.log) ends:"
+		tail -n 20 "$art/browser-server.log"
+	fi
+	return "$rc"
+}
+
 failed=0
 for b in build build/san; do
 	echo "== test suites: $b =="
@@ -24,6 +62,10 @@ for b in build build/san; do
 		echo "-- $t ($b)"
 		"$b/$t" || failed=1
 	done
+	if [ "$b" = build ]; then
+		echo "-- browser (build)"
+		browser_test || failed=1
+	fi
 done
 if [ "$failed" -ne 0 ]; then
 	echo "make check: FAILED"

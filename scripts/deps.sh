@@ -31,7 +31,16 @@ check_pkgs=(
 	python3-aiosmtpd     # a real SMTP server for the mail tests
 	postgresql-contrib   # contrib extensions the test database may load
 	valgrind             # leak checks of the server's request path
+	chromium             # the real browser of tests/browser (headless, driven by playwright-core)
+	fonts-ipafont-gothic # a Japanese font, so the browser tests' screenshots are legible
 )
+# The browser test also needs the commands node and npm (node's test runner,
+# and `npm ci` of tests/browser). They are checked as commands, not as Debian
+# packages: a machine may have a Node.js from elsewhere (such as nodesource's,
+# whose own nodejs package bundles npm and conflicts with Debian's npm), and
+# then nothing is installed. A missing one comes from Debian:
+#   nodejs    node, to run tests/browser with `node --test`
+#   npm       npm, to install tests/browser's locked packages (playwright-core)
 
 # the benchmarks
 bench_pkgs=(
@@ -48,7 +57,11 @@ usage() {
 purpose=${1:-run}
 case $purpose in
 	run) wanted=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
-	check) wanted=("${build_pkgs[@]}" "${run_pkgs[@]}" "${check_pkgs[@]}") ;;
+	check)
+		wanted=("${build_pkgs[@]}" "${run_pkgs[@]}" "${check_pkgs[@]}")
+		command -v node >/dev/null || wanted+=(nodejs)
+		command -v npm >/dev/null || wanted+=(npm)
+		;;
 	bench) wanted=("${build_pkgs[@]}" "${run_pkgs[@]}" "${bench_pkgs[@]}") ;;
 	*) usage ;;
 esac

@@ -13,6 +13,7 @@
 #include "core/options.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "db/audit.h"
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/server.h"
@@ -35,6 +36,7 @@ static int cmd_serve(struct config *cfg, int argc, char **argv);
 static int cmd_migrate(struct config *cfg, int argc, char **argv);
 static int cmd_render(struct config *cfg, int argc, char **argv);
 static int cmd_version(struct config *cfg, int argc, char **argv);
+static int cmd_audit(struct config *cfg, int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{"serve", cmd_serve, "sokuho serve [--listen HOST:PORT] [--KEY VALUE ...]",
@@ -66,6 +68,9 @@ static const struct cmd commands[] = {
 	 "Creates departments, sections, about 70 people with every role and deputy\n"
 	 "filled, and prints the demo logins. For demonstration only: the password\n"
 	 "are printed and publicly known. Does nothing if people already exist."},
+	{"audit", cmd_audit, "sokuho audit verify", "check the audit log's hash chain",
+	 "Recomputes the SHA-256 chain of every audit event and names the first event\n"
+	 "that was changed, removed or inserted. Exit status 0 intact, 1 broken."},
 	{"version", cmd_version, "sokuho version", "print the version", ""},
 };
 
@@ -274,6 +279,32 @@ out:
 	mst_free(t);
 	tmpl_set_free(set);
 	return status;
+}
+
+static int cmd_audit(struct config *cfg, int argc, char **argv)
+{
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
+	int verify = npos == 1 && strcmp(pos[0], "verify") == 0;
+	free(pos);
+	if (rc == 1) {
+		printf("usage: sokuho audit verify\n\nRecomputes the audit log's hash chain and names "
+		       "the first broken event.\n");
+		return 0;
+	}
+	if (rc != 0 || !verify) {
+		fprintf(stderr, "usage: sokuho audit verify\n");
+		return 2;
+	}
+	char err[1024];
+	PGconn *c = db_connect(cfg->database_url, err, sizeof err);
+	if (!c) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		return 1;
+	}
+	rc = audit_verify(c, stdout);
+	PQfinish(c);
+	return rc == 0 ? 0 : 1;
 }
 
 static int cmd_version(struct config *cfg, int argc, char **argv)

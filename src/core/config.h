@@ -14,6 +14,7 @@ struct config {
 	char *database_url;     /* "" means libpq's PG* variables */
 	int threads;            /* HTTP worker threads */
 	size_t max_body;        /* bytes; larger request bodies get 413 */
+	size_t attachment_max;  /* bytes; a larger evidence file is refused */
 	int request_timeout;    /* seconds an idle connection is kept */
 	int connection_limit;   /* concurrent connections */
 	char *templates_dir;

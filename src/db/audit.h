@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stdio.h>
 
 /* Appends one event inside the caller's transaction (or on its own when none
  * is open). actor_id 0 means no person (anonymous or the system); ip may be
@@ -14,5 +15,11 @@ int audit_log(PGconn *conn, int actor_id, const char *kind, const char *ip, cons
 /* The same, for an event in the timeline of incident incident_id (> 0). */
 int audit_log_incident(PGconn *conn, int actor_id, const char *kind, const char *ip,
 		       long long incident_id, const json_t *detail);
+
+/* Recomputes the hash chain of the whole audit log. Returns 0 when every
+ * row is intact (a line saying how many were checked goes to out), 1 when a
+ * row was changed, removed or inserted (the first such row is named on out,
+ * with what is wrong), or -1 on a database error (message on out). */
+int audit_verify(PGconn *conn, FILE *out);
 
 #endif

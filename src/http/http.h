@@ -81,6 +81,12 @@ int http_respond(struct request *req, unsigned status, const char *content_type,
 int http_page(struct request *req, unsigned status, const char *name, json_t *data);
 /* Queues the error page for status (400, 403, 404, 405, 413, 500, ...). */
 int http_error(struct request *req, unsigned status);
+/* Queues data as application/json (steals the reference). */
+int http_json(struct request *req, unsigned status, json_t *data);
+/* Queues {"error": message} as JSON: the API's way of http_error. */
+int http_json_error(struct request *req, unsigned status, const char *message);
+/* Whether the request is for the JSON API (/api/...). */
+int http_is_api(const struct request *req);
 /* Queues a 303 redirect to a local path. */
 int http_redirect(struct request *req, const char *location);
 /* Returns a query-string argument, or NULL. Owned by MHD. */

@@ -92,6 +92,20 @@ int http_page(struct request *req, unsigned status, const char *name, json_t *da
 
 int http_error(struct request *req, unsigned status)
 {
+	if (http_is_api(req)) {
+		static const struct {
+			unsigned status;
+			const char *msg;
+		} msgs[] = {{400, "bad request"},	   {401, "sign-in required"},
+			    {403, "forbidden"},		   {404, "not found"},
+			    {405, "method not allowed"}, {413, "request body too large"},
+			    {500, "internal error"},	   {503, "database unavailable"}};
+		const char *m = "error";
+		for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++)
+			if (msgs[i].status == status)
+				m = msgs[i].msg;
+		return http_json_error(req, status, m);
+	}
 	char key[16];
 	snprintf(key, sizeof key, "e%u", status);
 	json_t *data = json_pack("{s:i, s:b}", "status", (int)status, key, 1);
@@ -187,4 +201,25 @@ json_t *http_page_data(struct request *req)
 				  authz_allows(p, PERM_AUDIT, NULL)));
 	}
 	return d;
+}
+
+int http_json(struct request *req, unsigned status, json_t *data)
+{
+	char *s = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(data);
+	if (!s)
+		return -1;
+	int rc = http_respond(req, status, "application/json", s, strlen(s));
+	free(s);
+	return rc;
+}
+
+int http_json_error(struct request *req, unsigned status, const char *message)
+{
+	return http_json(req, status, json_pack("{s:s}", "error", message));
+}
+
+int http_is_api(const struct request *req)
+{
+	return strncmp(req->path, "/api/", 5) == 0;
 }

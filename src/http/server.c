@@ -203,16 +203,9 @@ static int dispatch(struct request *req)
 	client_ip(req);
 	if (load_session(req) < 0)
 		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
-	if (req->method == HTTP_POST) {
-		if (parse_form(req) < 0)
-			return http_error(req, MHD_HTTP_BAD_REQUEST);
-		if (!csrf_ok(req)) {
-			log_event(LOG_WARN, "csrf_rejected", "rid=%s route=%s", req->rid,
-				  req->route->name);
-			return http_error(req, MHD_HTTP_FORBIDDEN);
-		}
-	}
 	if (!authz_allows(req->sess ? &req->sess->who : NULL, req->route->perm, NULL)) {
+		if (!req->sess && http_is_api(req))
+			return http_error(req, MHD_HTTP_UNAUTHORIZED);
 		if (!req->sess && req->method != HTTP_POST) {
 			buf loc = BUF_INIT;
 			buf_puts(&loc, "/login?next=");
@@ -230,6 +223,15 @@ static int dispatch(struct request *req)
 			return rc;
 		}
 		return http_error(req, MHD_HTTP_FORBIDDEN);
+	}
+	if (req->method == HTTP_POST) {
+		if (parse_form(req) < 0)
+			return http_error(req, MHD_HTTP_BAD_REQUEST);
+		if (!csrf_ok(req)) {
+			log_event(LOG_WARN, "csrf_rejected", "rid=%s route=%s", req->rid,
+				  req->route->name);
+			return http_error(req, MHD_HTTP_FORBIDDEN);
+		}
 	}
 	return req->route->handler(req);
 }

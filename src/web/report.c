@@ -171,6 +171,18 @@ static int file_report(struct request *req, enum intake_channel channel)
 					    json_string("添付ファイルは10個までです。 At most 10 files."));
 			break;
 		}
+		if (req->mp.files[i].len > req->app->cfg->attachment_max) {
+			char *n = mp_safe_filename(req->mp.files[i].filename);
+			char msg[512];
+			snprintf(msg, sizeof msg,
+				 "「%s」は大きすぎます（%zu MB まで）。小さくするか分けて添付してください。 "
+				 "'%s' is too large (at most %zu MB); make it smaller or split it.",
+				 n, req->app->cfg->attachment_max >> 20, n,
+				 req->app->cfg->attachment_max >> 20);
+			json_object_set_new(errors, "evidence", json_string(msg));
+			free(n);
+			continue;
+		}
 		names[nfiles] = mp_safe_filename(req->mp.files[i].filename);
 		files[nfiles].filename = names[nfiles];
 		files[nfiles].content_type = req->mp.files[i].content_type;

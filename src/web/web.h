@@ -16,6 +16,16 @@ int web_admin_person(struct request *req);
 int web_report(struct request *req);
 int web_report_public(struct request *req);
 int web_report_filed(struct request *req);
+int web_incident(struct request *req);
+int web_incidents(struct request *req);
+int web_my_reports(struct request *req);
+int web_api_incidents(struct request *req);
+int web_api_incident(struct request *req);
+
+/* Looks up incident ref: its scope for authorization and its id. Returns 0,
+ * or -1 when there is no such incident. */
+int web_incident_load_scope(PGconn *conn, const char *ref, struct incident_scope *scope,
+			    long long *id);
 
 /* Renders the confirmation of report ref (reference, who is told, legal
  * clocks and their due dates). */

@@ -361,24 +361,14 @@ END_TEST
 
 static char *session_for(const char *login)
 {
-	struct resp r;
-	char *sid = sign_in(login, PASSWORD, NULL, &r);
-	ck_assert_msg(sid != NULL, "sign in as %s: %ld", login, r.status);
-	resp_release(&r);
-	char *cookie = xasprintf("sokuho_session=%s", sid);
-	free(sid);
+	char *cookie = client_sign_in(port, login, PASSWORD);
+	ck_assert_msg(cookie != NULL, "sign in as %s", login);
 	return cookie;
 }
 
 static char *page_csrf(int p, const char *path, const char *cookie)
 {
-	struct resp r;
-	client_request(p, "GET", path, NULL, cookie, &r);
-	ck_assert_int_eq(r.status, 200);
-	char *csrf = resp_hidden(&r, "csrf");
-	resp_release(&r);
-	ck_assert(csrf != NULL);
-	return csrf;
+	return client_page_csrf(p, path, cookie);
 }
 
 START_TEST(test_admin_pages_need_admin)

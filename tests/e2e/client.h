@@ -16,6 +16,14 @@ struct resp {
 void client_request(int port, const char *method, const char *path, const char *form,
 		    const char *cookie, struct resp *r);
 void resp_release(struct resp *r);
+/* POSTs multipart/form-data: fields is a NULL-terminated list of name,
+ * value pairs; when file_name is not NULL one file (file_len bytes of
+ * file_data) goes in field "evidence". */
+void client_multipart(int port, const char *path, const char *cookie, const char *const *fields,
+		      const char *file_name, const char *file_data, size_t file_len, struct resp *r);
+/* Sends a JSON body with the given extra header (may be NULL). */
+void client_json(int port, const char *method, const char *path, const char *cookie,
+		 const char *header, const char *json, struct resp *r);
 /* The value a Set-Cookie header of the response gives name, or NULL
  * (caller frees). */
 char *resp_cookie(const struct resp *r, const char *name);
@@ -25,5 +33,12 @@ char *resp_cookie_line(const struct resp *r, const char *name);
 char *resp_hidden(const struct resp *r, const char *name);
 /* URL-encodes s into a new string (caller frees). */
 char *client_escape(const char *s);
+
+/* Signs in through the login form; returns "sokuho_session=..." for the
+ * Cookie header, or NULL when refused (caller frees). */
+char *client_sign_in(int port, const char *login, const char *password);
+/* GETs path and returns the page's CSRF token (caller frees); fails the
+ * test unless the page is 200 with a token. */
+char *client_page_csrf(int port, const char *path, const char *cookie);
 
 #endif

@@ -7,6 +7,7 @@
 
 Suite *http_suite(void);
 Suite *auth_suite(void);
+Suite *report_suite(void);
 
 int main(void)
 {
@@ -15,6 +16,7 @@ int main(void)
 		return EXIT_FAILURE;
 	SRunner *sr = srunner_create(http_suite());
 	srunner_add_suite(sr, auth_suite());
+	srunner_add_suite(sr, report_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

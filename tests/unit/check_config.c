@@ -16,7 +16,8 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c.listen_host, "127.0.0.1");
 	ck_assert_int_eq(c.listen_port, 8080);
 	ck_assert_str_eq(c.database_url, "");
-	ck_assert_uint_eq(c.max_body, 10u * 1024 * 1024);
+	ck_assert_uint_eq(c.max_body, 20u * 1024 * 1024);
+	ck_assert_uint_eq(c.attachment_max, 10u * 1024 * 1024);
 	config_release(&c);
 }
 END_TEST

@@ -1,0 +1,146 @@
+/* The JSON API for incidents: POST /api/v1/incidents files a report with the
+ * same validation as the form (422 with a list of {field, message}); GET
+ * /api/v1/incidents/REF returns one incident to those who may see it. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+#include "auth/session.h"
+#include "core/xalloc.h"
+#include "db/db.h"
+#include "incident/intake.h"
+#include "web.h"
+
+/* The API names personal-data fields as DOMAIN.md does. */
+static json_t *api_field(const char *field)
+{
+	if (strncmp(field, "pd_", 3) == 0)
+		return json_sprintf("personal_data.%s", field + 3);
+	return json_string(field);
+}
+
+int web_api_incidents(struct request *req)
+{
+	const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!ct || strncasecmp(ct, "application/json", 16) != 0)
+		return http_json_error(req, 415, "send the report as application/json");
+	json_error_t jerr;
+	json_t *body = json_loadb(buf_cstr(&req->body), req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(body)) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "the body is not a JSON object: %s", body ? "wrong type" : jerr.text);
+		json_decref(body);
+		return http_json_error(req, 400, msg);
+	}
+	json_t *raw = intake_from_json(body);
+	json_decref(body);
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c) {
+		json_decref(raw);
+		return http_error(req, 503);
+	}
+	json_t *errors = json_object();
+	json_t *clean = intake_check(c, raw, INTAKE_API, errors);
+	json_decref(raw);
+	int rc;
+	if (json_object_size(errors)) {
+		json_t *list = json_array();
+		const char *k;
+		json_t *v;
+		json_object_foreach(errors, k, v)
+			json_array_append_new(list, json_pack("{s:o, s:O}", "field", api_field(k),
+							      "message", v));
+		rc = http_json(req, 422, json_pack("{s:o}", "errors", list));
+		goto out;
+	}
+	json_t *facts = intake_facts(clean);
+	json_t *clocks = web_legal_clocks(req->app, facts);
+	json_decref(facts);
+	char ref[32];
+	long long id = intake_store(c, clean, clocks, NULL, 0, INTAKE_API, req->sess->who.person_id,
+				   req->ip[0] ? req->ip : NULL, ref);
+	json_decref(clocks);
+	if (id < 0) {
+		rc = http_error(req, 500);
+		goto out;
+	}
+	char idbuf[24];
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	json_t *deadlines = db_rows(c,
+				   "SELECT key, title_ja, title_en, to_char(due_at, "
+				   "'YYYY-MM-DD\"T\"HH24:MI:SSOF') AS due_at FROM legal_deadline "
+				   "WHERE incident_id = $1::bigint ORDER BY due_at",
+				   1, (const char *const[]){idbuf});
+	char *url = xasprintf("/incidents/%s", ref);
+	rc = http_json(req, 201, json_pack("{s:s, s:s, s:o}", "ref", ref, "url", url,
+					   "legal_deadlines", deadlines ? deadlines : json_array()));
+	free(url);
+out:
+	json_decref(clean);
+	json_decref(errors);
+	db_pool_put(req->app->db, c);
+	return rc;
+}
+
+int web_api_incident(struct request *req)
+{
+	const char *ref = req->path + strlen("/api/v1/incidents/");
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, 503);
+	struct incident_scope scope;
+	long long id;
+	int rc;
+	if (web_incident_load_scope(c, ref, &scope, &id) < 0 ||
+	    !authz_allows(&req->sess->who, PERM_INCIDENT_VIEW, &scope)) {
+		rc = http_error(req, 404);
+		goto out;
+	}
+	const char *p[1] = {ref};
+	json_t *inc = db_row(
+		c,
+		"SELECT i.ref, i.channel, i.summary, i.description, i.how_found, i.category, "
+		"  i.severity, to_char(i.discovered_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF') AS discovered_at, "
+		"  to_char(i.occurred_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF') AS occurred_at, "
+		"  to_char(i.reported_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF') AS reported_at, "
+		"  si.code AS site, s.code AS section, array_to_json(i.segments)::text AS segments, "
+		"  sy.code AS system, i.system_text, i.contractor, i.bcp, "
+		"  json_build_object('involved', i.pd_involved, 'persons', i.pd_persons, "
+		"    'items', i.pd_items, 'sensitive', i.pd_sensitive, 'mynumber', i.pd_mynumber, "
+		"    'encrypted', i.pd_encrypted, 'malicious', i.pd_malicious, "
+		"    'financial', i.pd_financial)::text AS personal_data, "
+		"  p.login AS reporter, "
+		"  (SELECT json_agg(json_build_object('key', key, 'title_ja', title_ja, 'title_en', "
+		"    title_en, 'due_at', to_char(due_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF'), 'met', "
+		"    met_at IS NOT NULL) ORDER BY due_at) FROM legal_deadline WHERE incident_id = i.id) "
+		"    ::text AS legal_deadlines, "
+		"  (SELECT json_agg(json_build_object('id', id, 'filename', filename, 'size', size, "
+		"    'sha256', sha256) ORDER BY id) FROM attachment WHERE incident_id = i.id)::text "
+		"    AS attachments "
+		"FROM incident i LEFT JOIN site si ON si.id = i.site_id "
+		"LEFT JOIN org_unit s ON s.id = i.section_id LEFT JOIN info_system sy ON sy.id = "
+		"i.system_id LEFT JOIN person p ON p.id = i.reporter_id WHERE i.ref = $1",
+		1, p);
+	if (!inc) {
+		rc = http_error(req, 500);
+		goto out;
+	}
+	/* Columns built as JSON in SQL become JSON again here. */
+	static const char *const nested[] = {"segments", "personal_data", "legal_deadlines",
+					     "attachments", NULL};
+	for (int k = 0; nested[k]; k++) {
+		const char *s = json_string_value(json_object_get(inc, nested[k]));
+		json_t *v = s ? json_loads(s, 0, NULL) : NULL;
+		json_object_set_new(inc, nested[k], v ? v : json_array());
+	}
+	json_t *sev = json_object_get(inc, "severity");
+	if (json_is_string(sev))
+		json_object_set_new(inc, "severity", json_integer(atoi(json_string_value(sev))));
+	rc = http_json(req, 200, inc);
+out:
+	db_pool_put(req->app->db, c);
+	return rc;
+}

@@ -1,0 +1,443 @@
+/* One incident: every fact, the legal deadlines, evidence files, notes and
+ * the timeline (its audit events); notes and corrections of facts by the
+ * people allowed to act, each change recorded with old and new value. Also
+ * the lists a person starts from: /incidents (what they may see) and
+ * /my/reports (what they filed). */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "auth/session.h"
+#include "core/xalloc.h"
+#include "db/audit.h"
+#include "db/db.h"
+#include "incident/intake.h"
+#include "incident/notify.h"
+#include "web.h"
+
+/* Content types a browser may be told an attachment has; everything else
+ * goes out as application/octet-stream. Always as a download. */
+static const char *const safe_types[] = {"image/png", "image/jpeg", "image/gif", "application/pdf",
+					 "text/plain", NULL};
+
+int web_incident_load_scope(PGconn *c, const char *ref, struct incident_scope *scope,
+			    long long *id)
+{
+	const char *p[1] = {ref};
+	PGresult *r = PQexecParams(
+		c,
+		"SELECT i.id, coalesce(i.section_id, 0), coalesce(s.parent_id, 0), "
+		"  coalesce(i.system_id, 0), coalesce(i.reporter_id, 0) "
+		"FROM incident i LEFT JOIN org_unit s ON s.id = i.section_id WHERE i.ref = $1",
+		1, NULL, p, NULL, NULL, 0);
+	int found = db_ok(r) && PQntuples(r) == 1;
+	if (found) {
+		*id = atoll(PQgetvalue(r, 0, 0));
+		scope->section_id = atoi(PQgetvalue(r, 0, 1));
+		scope->department_id = atoi(PQgetvalue(r, 0, 2));
+		scope->system_id = atoi(PQgetvalue(r, 0, 3));
+		scope->reporter_id = atoi(PQgetvalue(r, 0, 4));
+	}
+	PQclear(r);
+	return found ? 0 : -1;
+}
+
+static const char incident_sql[] =
+	"SELECT i.id, i.ref, i.channel, i.summary, i.description, i.how_found, i.category, "
+	"  c.title_ja AS category_ja, c.title_en AS category_en, i.severity, "
+	"  to_char(i.discovered_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS discovered, "
+	"  to_char(i.occurred_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS occurred, "
+	"  to_char(i.reported_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS reported, "
+	"  si.code AS site, si.name_ja AS site_ja, s.code AS section, s.name_ja AS section_ja, "
+	"  d.name_ja AS department_ja, array_to_string(i.segments, ',') AS segments, "
+	"  sy.code AS system, sy.name_ja AS system_ja, i.system_text, i.pd_involved, i.pd_persons, "
+	"  i.pd_items, i.pd_sensitive, i.pd_mynumber, i.pd_encrypted, i.pd_malicious, "
+	"  i.pd_financial, i.contractor, i.bcp, i.external_name, i.external_contact, "
+	"  p.display_name AS reporter_name, p.login AS reporter_login, i.facts::text AS facts, "
+	"  coalesce(i.section_id, 0) AS section_id, coalesce(i.system_id, 0) AS system_id "
+	"FROM incident i JOIN category c ON c.key = i.category "
+	"LEFT JOIN site si ON si.id = i.site_id LEFT JOIN org_unit s ON s.id = i.section_id "
+	"LEFT JOIN org_unit d ON d.id = s.parent_id LEFT JOIN info_system sy ON sy.id = i.system_id "
+	"LEFT JOIN person p ON p.id = i.reporter_id WHERE i.ref = $1";
+
+static int incident_page(struct request *req, PGconn *c, const char *ref, long long id,
+			 int can_act, unsigned status, json_t *errors, const char *done)
+{
+	const char *p[1] = {ref};
+	json_t *inc = db_row(c, incident_sql, 1, p);
+	if (!inc)
+		return http_error(req, 404);
+	char idbuf[24];
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	const char *ip[1] = {idbuf};
+	json_t *d = json_object();
+	json_object_set_new(
+		d, "deadlines",
+		db_rows(c,
+			"SELECT title_ja, title_en, "
+			"  to_char(due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS due, "
+			"  due_at < sokuho_now() AND met_at IS NULL AS overdue, met_at IS NOT NULL AS met, "
+			"  greatest(0, ceil(extract(epoch FROM due_at - sokuho_now()) / 86400))::int "
+			"  AS days_left FROM legal_deadline WHERE incident_id = $1::bigint ORDER BY due_at",
+			1, ip));
+	json_object_set_new(d, "has_deadlines",
+			    json_boolean(json_array_size(json_object_get(d, "deadlines")) > 0));
+	json_object_set_new(d, "attachments",
+			    db_rows(c,
+				    "SELECT id, filename, size, sha256, "
+				    "  to_char(uploaded_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') "
+				    "  AS at FROM attachment WHERE incident_id = $1::bigint ORDER BY id",
+				    1, ip));
+	json_object_set_new(
+		d, "timeline",
+		db_rows(c,
+			"SELECT to_char(a.at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS') AS at, "
+			"  a.kind, coalesce(p.display_name, 'システム / system') AS actor, "
+			"  a.kind = 'incident.reported' AS is_reported, "
+			"  a.kind = 'incident.note' AS is_note, "
+			"  a.kind = 'incident.corrected' AS is_corrected, "
+			"  (SELECT json_agg(json_build_object('field', ch->>'field', 'old', ch->>'old', "
+			"     'new', ch->>'new')) FROM jsonb_array_elements(a.detail->'changes') ch) "
+			"  ::text AS changes_json, a.detail->>'note' AS note "
+			"FROM audit_event a LEFT JOIN person p ON p.id = a.actor_id "
+			"WHERE a.incident_id = $1::bigint ORDER BY a.seq",
+			1, ip));
+	/* Changes come as JSON text from SQL; turn them into arrays. */
+	size_t i;
+	json_t *ev;
+	json_array_foreach(json_object_get(d, "timeline"), i, ev) {
+		const char *cj = json_string_value(json_object_get(ev, "changes_json"));
+		if (cj)
+			json_object_set_new(ev, "changes", json_loads(cj, 0, NULL));
+		json_object_del(ev, "changes_json");
+	}
+	json_object_set_new(d, "told",
+			    notify_recipients_json(c, json_string_value(json_object_get(inc, "section_id")),
+						   json_string_value(json_object_get(inc, "system_id"))));
+	json_error_t jerr;
+	json_t *facts = json_loads(json_string_value(json_object_get(inc, "facts")), 0, &jerr);
+	json_t *clocks = web_legal_clocks(req->app, facts);
+	json_decref(facts);
+	json_object_set_new(d, "clocks", clocks);
+	json_object_set_new(d, "can_act", json_boolean(can_act));
+	json_object_set_new(d, "can_note", json_true());
+	if (can_act) {
+		json_t *cats = db_rows(c, "SELECT key, title_ja, key = $1 AS selected FROM category "
+					  "ORDER BY sort",
+				       1, (const char *const[]){json_string_value(json_object_get(inc, "category"))});
+		json_object_set_new(d, "categories", cats);
+		json_t *sev = json_array();
+		const char *cur = json_string_value(json_object_get(inc, "severity"));
+		static const char *const names[] = {"0 予兆のみ sign only", "1 職員の業務に影響 staff work",
+						    "2 市の業務に影響 city business",
+						    "3 住民等に影響・個人情報漏えい residents / personal data"};
+		for (int k = 0; k < 4; k++) {
+			char v[16];
+			snprintf(v, sizeof v, "%d", k);
+			json_array_append_new(sev, json_pack("{s:s, s:s, s:b}", "value", v, "label",
+							     names[k], "selected",
+							     cur && strcmp(cur, v) == 0));
+		}
+		json_object_set_new(d, "severities", sev);
+	}
+	json_object_set_new(d, "incident", inc);
+	if (errors && json_object_size(errors)) {
+		json_object_set(d, "errors", errors);
+		json_object_set_new(d, "has_errors", json_true());
+	}
+	if (done)
+		json_object_set_new(d, strcmp(done, "note") == 0 ? "done_note" : "done_corrected",
+				    json_true());
+	return http_page(req, status, "pages/incident", d);
+}
+
+static int add_note(struct request *req, PGconn *c, const char *ref, long long id, int can_act)
+{
+	const char *body = http_form(req, "note");
+	json_t *errors = json_object();
+	size_t n = 0;
+	for (const char *s = body ? body : ""; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	if (!body || !*body)
+		json_object_set_new(errors, "note", json_string("メモを入力してください。 Write the note."));
+	else if (n > 10000)
+		json_object_set_new(errors, "note",
+				    json_string("10000文字以内で入力してください。 Keep it within 10000 characters."));
+	if (json_object_size(errors)) {
+		int rc = incident_page(req, c, ref, id, can_act, 422, errors, NULL);
+		json_decref(errors);
+		return rc;
+	}
+	json_decref(errors);
+	char idbuf[24], pid[16];
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	snprintf(pid, sizeof pid, "%d", req->sess->who.person_id);
+	const char *p[3] = {idbuf, pid, body};
+	PQclear(PQexec(c, "BEGIN"));
+	PGresult *r = PQexecParams(c,
+				   "INSERT INTO incident_note (incident_id, author_id, body) "
+				   "VALUES ($1::bigint, $2::int, $3)",
+				   3, NULL, p, NULL, NULL, 0);
+	int ok = db_ok(r);
+	PQclear(r);
+	json_t *detail = json_pack("{s:s}", "note", body);
+	ok = ok && audit_log_incident(c, req->sess->who.person_id, "incident.note",
+				      req->ip[0] ? req->ip : NULL, id, detail) == 0;
+	json_decref(detail);
+	PQclear(PQexec(c, ok ? "COMMIT" : "ROLLBACK"));
+	if (!ok)
+		return http_error(req, 500);
+	char *loc = xasprintf("/incidents/%s?done=note", ref);
+	int rc = http_redirect(req, loc);
+	free(loc);
+	return rc;
+}
+
+/* Corrects facts: the same checks as filing, then one UPDATE and one audit
+ * event listing every changed field with its old and new value. */
+static int correct_facts(struct request *req, PGconn *c, const char *ref, long long id)
+{
+	static const char *const editable[] = {"summary", "description", "category", "severity",
+					       "pd_persons", "contractor", NULL};
+	const char *p[1] = {ref};
+	json_t *cur = db_row(c,
+			     "SELECT summary, description, category, severity::text AS severity, "
+			     "  pd_persons::text AS pd_persons, contractor FROM incident WHERE ref = $1",
+			     1, p);
+	if (!cur)
+		return http_error(req, 404);
+	json_t *errors = json_object();
+	const char *summary = http_form(req, "summary");
+	const char *severity = http_form(req, "severity");
+	const char *persons = http_form(req, "pd_persons");
+	const char *category = http_form(req, "category");
+	if (!summary || !*summary)
+		json_object_set_new(errors, "summary",
+				    json_string("概要を入力してください。 Enter the summary."));
+	if (severity && *severity && (strlen(severity) != 1 || severity[0] < '0' || severity[0] > '3'))
+		json_object_set_new(errors, "severity",
+				    json_string("影響度は0〜3から選んでください。 Choose a severity from 0 to 3."));
+	if (persons && *persons) {
+		char *end;
+		long v = strtol(persons, &end, 10);
+		if (*end || v < 0 || v > 100000000)
+			json_object_set_new(errors, "pd_persons",
+					    json_string("人数は0以上の整数で入力してください。 Enter a whole number."));
+	}
+	json_t *known = db_row(c, "SELECT 1 AS x FROM category WHERE key = $1", 1,
+			       (const char *const[]){category ? category : ""});
+	if (!known)
+		json_object_set_new(errors, "category",
+				    json_string("一覧から種別を選んでください。 Choose a category from the list."));
+	json_decref(known);
+	if (json_object_size(errors)) {
+		json_decref(cur);
+		int rc = incident_page(req, c, ref, id, 1, 422, errors, NULL);
+		json_decref(errors);
+		return rc;
+	}
+	json_decref(errors);
+	json_t *changes = json_array();
+	for (int k = 0; editable[k]; k++) {
+		const char *nv = http_form(req, editable[k]);
+		nv = nv ? nv : "";
+		const char *ov = json_string_value(json_object_get(cur, editable[k]));
+		ov = ov ? ov : "";
+		if (strcmp(nv, ov) != 0)
+			json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "field",
+								  editable[k], "old", ov, "new", nv));
+	}
+	json_decref(cur);
+	if (json_array_size(changes) == 0) {
+		json_decref(changes);
+		char *loc = xasprintf("/incidents/%s", ref);
+		int rc = http_redirect(req, loc);
+		free(loc);
+		return rc;
+	}
+	const char *up[7] = {ref,
+			     summary,
+			     http_form(req, "description") ? http_form(req, "description") : "",
+			     category,
+			     severity && *severity ? severity : NULL,
+			     persons && *persons ? persons : NULL,
+			     http_form(req, "contractor") ? http_form(req, "contractor") : ""};
+	PQclear(PQexec(c, "BEGIN"));
+	PGresult *r = PQexecParams(c,
+				   "UPDATE incident SET summary = $2, description = $3, category = $4, "
+				   "severity = $5::int, pd_persons = $6::int, contractor = $7, "
+				   "updated_at = sokuho_now() WHERE ref = $1",
+				   7, NULL, up, NULL, NULL, 0);
+	int ok = db_ok(r);
+	PQclear(r);
+	json_t *detail = json_pack("{s:o}", "changes", changes);
+	ok = ok && audit_log_incident(c, req->sess->who.person_id, "incident.corrected",
+				      req->ip[0] ? req->ip : NULL, id, detail) == 0;
+	json_decref(detail);
+	PQclear(PQexec(c, ok ? "COMMIT" : "ROLLBACK"));
+	if (!ok)
+		return http_error(req, 500);
+	char *loc = xasprintf("/incidents/%s?done=corrected", ref);
+	int rc = http_redirect(req, loc);
+	free(loc);
+	return rc;
+}
+
+static int download(struct request *req, PGconn *c, long long id, const char *att)
+{
+	char *end;
+	long long aid = strtoll(att, &end, 10);
+	if (*end || aid <= 0)
+		return http_error(req, 404);
+	char idbuf[24];
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	const char *p[2] = {idbuf, att};
+	PGresult *r = PQexecParams(c,
+				   "SELECT filename, content_type, data FROM attachment "
+				   "WHERE incident_id = $1::bigint AND id = $2::bigint",
+				   2, NULL, p, NULL, NULL, 1);
+	if (!db_ok(r) || PQntuples(r) != 1) {
+		PQclear(r);
+		return http_error(req, 404);
+	}
+	const char *type = "application/octet-stream";
+	for (int k = 0; safe_types[k]; k++)
+		if (strcmp(PQgetvalue(r, 0, 1), safe_types[k]) == 0)
+			type = safe_types[k];
+	/* RFC 6266: an ASCII fallback and the UTF-8 name percent-encoded. */
+	const char *name = PQgetvalue(r, 0, 0);
+	buf cd = BUF_INIT;
+	buf_puts(&cd, "attachment; filename=\"evidence\"; filename*=UTF-8''");
+	for (const unsigned char *s = (const unsigned char *)name; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    *s == '.' || *s == '-' || *s == '_')
+			buf_putc(&cd, (char)*s);
+		else
+			buf_printf(&cd, "%%%02X", *s);
+	}
+	size_t len = (size_t)PQgetlength(r, 0, 2);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, PQgetvalue(r, 0, 2), MHD_RESPMEM_MUST_COPY);
+	PQclear(r);
+	if (!resp) {
+		buf_release(&cd);
+		return -1;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Content-Disposition", buf_cstr(&cd));
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	buf_release(&cd);
+	return http_queue(req, 200, resp, len);
+}
+
+/* /incidents/REF[/notes | /facts | /attachments/ID] */
+int web_incident(struct request *req)
+{
+	char *rest = xstrdup(req->path + strlen("/incidents/"));
+	char *parts[4] = {NULL};
+	int np = 0;
+	for (char *s = rest, *save = NULL, *t; np < 4 && (t = strtok_r(s, "/", &save)); s = NULL)
+		parts[np++] = t;
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c) {
+		free(rest);
+		return http_error(req, 503);
+	}
+	int rc;
+	struct incident_scope scope;
+	long long id;
+	const struct principal *who = &req->sess->who;
+	/* Someone who may not see an incident learns nothing, not even that
+	 * it exists. */
+	if (np == 0 || web_incident_load_scope(c, parts[0], &scope, &id) < 0 ||
+	    !authz_allows(who, PERM_INCIDENT_VIEW, &scope)) {
+		rc = http_error(req, 404);
+		goto out;
+	}
+	int can_act = authz_allows(who, PERM_INCIDENT_ACT, &scope);
+	const char *ref = parts[0];
+	if (req->method != HTTP_POST) {
+		if (np == 1)
+			rc = incident_page(req, c, ref, id, can_act, 200, NULL, http_query(req, "done"));
+		else if (np == 3 && strcmp(parts[1], "attachments") == 0)
+			rc = download(req, c, id, parts[2]);
+		else
+			rc = http_error(req, 404);
+	} else if (np == 2 && strcmp(parts[1], "notes") == 0) {
+		/* The reporter may add what they learn; so may those who act. */
+		rc = add_note(req, c, ref, id, can_act);
+	} else if (np == 2 && strcmp(parts[1], "facts") == 0) {
+		rc = can_act ? correct_facts(req, c, ref, id) : http_error(req, 403);
+	} else {
+		rc = http_error(req, 404);
+	}
+out:
+	db_pool_put(req->app->db, c);
+	free(rest);
+	return rc;
+}
+
+/* The scope filter in SQL that matches authz_allows(PERM_INCIDENT_VIEW):
+ * $1 is the person id. */
+static const char visible_sql[] =
+	"(i.reporter_id = $1::int OR EXISTS (SELECT 1 FROM role_assignment ra "
+	"  WHERE ra.person_id = $1::int AND ra.valid_from <= sokuho_today() "
+	"  AND (ra.valid_to IS NULL OR ra.valid_to >= sokuho_today()) AND ("
+	"   ra.role IN ('ciso', 'chief_security_officer', 'csirt', 'auditor') "
+	"   OR (ra.role IN ('security_officer', 'security_manager', 'system_manager') AND ("
+	"     (ra.scope_kind = 'city') "
+	"     OR (ra.scope_kind = 'section' AND ra.scope_id = i.section_id) "
+	"     OR (ra.scope_kind = 'department' AND ra.scope_id = "
+	"         (SELECT parent_id FROM org_unit WHERE id = i.section_id)) "
+	"     OR (ra.scope_kind = 'system' AND ra.scope_id = i.system_id))))))";
+
+static int incident_list(struct request *req, int mine)
+{
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, 503);
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", req->sess->who.person_id);
+	const char *before = http_query(req, "before");
+	char *end = NULL;
+	long long b = before ? strtoll(before, &end, 10) : 0;
+	if (!before || *end || b <= 0)
+		before = NULL;
+	const char *p[2] = {pid, before};
+	char *sql = xasprintf(
+		"SELECT i.id, i.ref, i.summary, c.title_ja AS category_ja, "
+		"  to_char(i.reported_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS reported, "
+		"  s.name_ja AS section_ja, i.severity, "
+		"  EXISTS (SELECT 1 FROM legal_deadline ld WHERE ld.incident_id = i.id "
+		"    AND ld.met_at IS NULL) AS legal "
+		"FROM incident i JOIN category c ON c.key = i.category "
+		"LEFT JOIN org_unit s ON s.id = i.section_id "
+		"WHERE %s AND ($2::bigint IS NULL OR i.id < $2::bigint) "
+		"ORDER BY i.id DESC LIMIT 51",
+		mine ? "i.reporter_id = $1::int" : visible_sql);
+	json_t *rows = db_rows(c, sql, 2, p);
+	free(sql);
+	db_pool_put(req->app->db, c);
+	if (!rows)
+		return http_error(req, 500);
+	json_t *d = json_object();
+	if (json_array_size(rows) > 50) {
+		json_array_remove(rows, 50);
+		json_object_set(d, "next_before", json_object_get(json_array_get(rows, 49), "id"));
+	}
+	json_object_set_new(d, "mine", json_boolean(mine));
+	json_object_set_new(d, "incidents", rows);
+	return http_page(req, 200, "pages/incidents", d);
+}
+
+int web_incidents(struct request *req)
+{
+	return incident_list(req, 0);
+}
+
+int web_my_reports(struct request *req)
+{
+	return incident_list(req, 1);
+}

@@ -1,0 +1,523 @@
+/* Filing reports end to end: the form with evidence, validation that keeps
+ * what was typed, escaping, the legal clocks on the confirmation, the
+ * incident page and who may see it, the JSON API, 50 reports at once, the
+ * public form's rate limit, and `sokuho audit verify`. Runs on the demo city. */
+#include <check.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "core/xalloc.h"
+#include "db/db.h"
+#include "support.h"
+
+Suite *report_suite(void);
+
+#define DEMO_PW "demo-password-2026"
+
+static char *db;
+static int port;
+static pid_t server;
+static char logfile[256];
+
+static long scalar(const char *q)
+{
+	char err[256];
+	PGconn *c = db_connect(db, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	PGresult *r = PQexec(c, q);
+	ck_assert_msg(db_ok(r) && PQntuples(r) == 1, "%s: %s", q, PQresultErrorMessage(r));
+	long v = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+static char *text(const char *q)
+{
+	char err[256];
+	PGconn *c = db_connect(db, err, sizeof err);
+	ck_assert(c != NULL);
+	PGresult *r = PQexec(c, q);
+	ck_assert_msg(db_ok(r) && PQntuples(r) == 1, "%s: %s", q, PQresultErrorMessage(r));
+	char *v = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+static void sql(const char *q)
+{
+	char err[256];
+	PGconn *c = db_connect(db, err, sizeof err);
+	ck_assert(c != NULL);
+	PGresult *r = PQexec(c, q);
+	ck_assert_msg(db_ok(r), "%s: %s", q, PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+}
+
+static void setup(void)
+{
+	db = ts_new_database();
+	char *e = xasprintf("DATABASE_URL=%s", db);
+	const char *env[] = {e, NULL};
+	const char *m[] = {ts_bin(), "migrate", NULL};
+	ck_assert_int_eq(ts_run(m, env, NULL, NULL), 0);
+	const char *d[] = {ts_bin(), "demo", NULL};
+	ck_assert_int_eq(ts_run(d, env, NULL, NULL), 0);
+	free(e);
+	port = ts_free_port();
+	snprintf(logfile, sizeof logfile, "/tmp/sokuho-report-%d.log", (int)getpid());
+	unlink(logfile);
+	const char *extra[] = {"--attachment_max", "64K", "--max_body", "2M", NULL};
+	server = ts_start_server(db, port, extra, logfile);
+}
+
+static void teardown(void)
+{
+	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
+	unlink(logfile);
+	free(db);
+}
+
+static char *staff(const char *login)
+{
+	char *c = client_sign_in(port, login, DEMO_PW);
+	ck_assert_msg(c != NULL, "sign in as %s", login);
+	return c;
+}
+
+/* A complete, valid report form with the given CSRF token; callers change
+ * single fields by overriding pairs. */
+#define REPORT_FIELDS(csrf, summary)                                                       \
+	"csrf", csrf, "summary", summary, "description", "税務課の窓口でUSBメモリが見当たらない", \
+		"discovered_at", "2026-11-20T09:30", "category", "loss_theft", "site",          \
+		"honchosha", "section", "zeimu", "segments", "lgwan", "pd_involved", "yes",    \
+		"pd_persons", "120"
+
+static char *ref_from_location(const struct resp *r)
+{
+	const char *loc = strstr(buf_cstr(&r->headers), "Location: /report/filed/");
+	ck_assert_msg(loc != NULL, "%ld %s", r->status, buf_cstr(&r->headers));
+	loc += strlen("Location: /report/filed/");
+	return xstrndup(loc, strcspn(loc, "\r\n"));
+}
+
+START_TEST(test_form_needs_sign_in)
+{
+	struct resp r;
+	client_request(port, "GET", "/report", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert(strstr(buf_cstr(&r.headers), "Location: /login?next=/report"));
+	resp_release(&r);
+}
+END_TEST
+
+START_TEST(test_file_a_report)
+{
+	char *cookie = staff("sakai.haruto");
+	struct resp r;
+	client_request(port, "GET", "/report", NULL, cookie, &r);
+	const char *b = buf_cstr(&r.body);
+	ck_assert(strstr(b, "<option value=\"zeimu\" selected>"));   /* the reporter's section */
+	ck_assert(strstr(b, "<option value=\"honchosha\" selected>")); /* and its site */
+	ck_assert(strstr(b, "name=\"discovered_at\" type=\"datetime-local\" value=\"20"));
+	char *csrf = resp_hidden(&r, "csrf");
+	resp_release(&r);
+	const char *fields[] = {REPORT_FIELDS(csrf, "USBメモリの紛失"), NULL};
+	const char evidence[] = "log line 1\r\nlog line 2\0binary";
+	client_multipart(port, "/report", cookie, fields, "../../etc/ログ.txt", evidence,
+			 sizeof evidence - 1, &r);
+	ck_assert_int_eq(r.status, 303);
+	char *ref = ref_from_location(&r);
+	resp_release(&r);
+	ck_assert_msg(strncmp(ref, "INC-20", 6) == 0 && strlen(ref) == 13, "%s", ref);
+
+	char path[64];
+	snprintf(path, sizeof path, "/report/filed/%s", ref);
+	client_request(port, "GET", path, NULL, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	b = buf_cstr(&r.body);
+	ck_assert(strstr(b, ref));
+	ck_assert_msg(strstr(b, "山崎 努"), "the section's security manager is told: %s", b);
+	ck_assert(strstr(b, "速報"));
+	/* 速報 three days and 確報 thirty days after discovery (Japan time). */
+	ck_assert_msg(strstr(b, "2026-11-23 09:30"), "%s", b);
+	ck_assert(strstr(b, "2026-12-20 09:30"));
+	resp_release(&r);
+
+	char *q = xasprintf("SELECT count(*) FROM attachment a JOIN incident i ON i.id = "
+			    "a.incident_id WHERE i.ref = '%s' AND a.filename = 'ログ.txt' AND a.size = "
+			    "%zu AND a.sha256 = encode(sha256(a.data), 'hex')",
+			    ref, sizeof evidence - 1);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM audit_event a JOIN incident i ON i.id = a.incident_id "
+		      "WHERE i.ref = '%s' AND a.kind = 'incident.reported'",
+		      ref);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+
+	/* The reporter and the section's manager see it; another section's
+	 * staff do not even learn it exists. */
+	snprintf(path, sizeof path, "/incidents/%s", ref);
+	client_request(port, "GET", path, NULL, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "USBメモリの紛失"));
+	ck_assert(!strstr(buf_cstr(&r.body), "報告内容の訂正")); /* reporters do not correct */
+	resp_release(&r);
+	char *mgr = staff("yamazaki.tsutomu");
+	client_request(port, "GET", path, NULL, mgr, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "報告内容の訂正"));
+	char *mcsrf = resp_hidden(&r, "csrf");
+	resp_release(&r);
+	char *other = staff("ito.naoki"); /* manager of another section */
+	client_request(port, "GET", path, NULL, other, &r);
+	ck_assert_int_eq(r.status, 404);
+	resp_release(&r);
+	client_request(port, "GET", "/incidents", NULL, other, &r);
+	ck_assert(!strstr(buf_cstr(&r.body), ref));
+	resp_release(&r);
+	client_request(port, "GET", "/incidents", NULL, mgr, &r);
+	ck_assert(strstr(buf_cstr(&r.body), ref));
+	resp_release(&r);
+	client_request(port, "GET", "/my/reports", NULL, cookie, &r);
+	ck_assert(strstr(buf_cstr(&r.body), ref));
+	resp_release(&r);
+
+	/* The evidence downloads as an attachment with a safe type. */
+	long aid = scalar("SELECT max(id) FROM attachment");
+	snprintf(path, sizeof path, "/incidents/%s/attachments/%ld", ref, aid);
+	client_request(port, "GET", path, NULL, mgr, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.headers), "Content-Disposition: attachment;"));
+	ck_assert(strstr(buf_cstr(&r.headers), "Content-Type: text/plain"));
+	ck_assert_uint_eq(r.body.len, sizeof evidence - 1);
+	resp_release(&r);
+
+	/* The manager corrects a fact: old and new are in the timeline. */
+	char *fix = xasprintf("csrf=%s&summary=USB%%E3%%83%%A1%%E3%%83%%A2%%E3%%83%%AA2%%E6%%9C%%AC"
+			      "&description=x&category=loss_theft&severity=3&pd_persons=120&contractor=",
+			      mcsrf);
+	snprintf(path, sizeof path, "/incidents/%s/facts", ref);
+	client_request(port, "POST", path, fix, mgr, &r);
+	ck_assert_int_eq(r.status, 303);
+	resp_release(&r);
+	/* The reporter may not. */
+	char *rcsrf = client_page_csrf(port, "/my/reports", cookie);
+	char *fix2 = xasprintf("csrf=%s&summary=hacked&category=other", rcsrf);
+	client_request(port, "POST", path, fix2, cookie, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	snprintf(path, sizeof path, "/incidents/%s", ref);
+	client_request(port, "GET", path, NULL, mgr, &r);
+	b = buf_cstr(&r.body);
+	ck_assert_msg(strstr(b, "summary: 「USBメモリの紛失」→「USBメモリ2本」"), "%s", b);
+	ck_assert(strstr(b, "severity: 「」→「3」"));
+	resp_release(&r);
+
+	free(fix);
+	free(fix2);
+	free(rcsrf);
+	free(mcsrf);
+	free(other);
+	free(mgr);
+	free(ref);
+	free(csrf);
+	free(cookie);
+}
+END_TEST
+
+/* Posts the report form with one field replaced; returns the response. */
+static void post_with(const char *cookie, const char *csrf, const char *field, const char *value,
+		      const char *file, size_t file_len, struct resp *r)
+{
+	const char *fields[40] = {REPORT_FIELDS(csrf, "件名"), NULL};
+	int n = 0;
+	while (fields[n])
+		n += 2;
+	int replaced = 0;
+	for (int i = 0; i < n; i += 2)
+		if (strcmp(fields[i], field) == 0) {
+			fields[i + 1] = value;
+			replaced = 1;
+		}
+	if (!replaced) {
+		fields[n] = field;
+		fields[n + 1] = value;
+		fields[n + 2] = NULL;
+	}
+	client_multipart(port, "/report", cookie, fields, file ? "big.log" : NULL, file, file_len, r);
+}
+
+START_TEST(test_validation_keeps_input)
+{
+	char *cookie = staff("sakai.haruto");
+	char *csrf = client_page_csrf(port, "/report", cookie);
+	long before = scalar("SELECT count(*) FROM incident");
+	struct resp r;
+	static const char *const required[] = {"summary", "discovered_at", "category", "site",
+					       "pd_involved"};
+	for (int i = 0; i < 5; i++) {
+		post_with(cookie, csrf, required[i], "", NULL, 0, &r);
+		ck_assert_msg(r.status == 422, "%s empty: %ld", required[i], r.status);
+		char id[64];
+		snprintf(id, sizeof id, "%s-error", required[i]);
+		const char *b = buf_cstr(&r.body);
+		ck_assert_msg(strstr(b, id) || (i == 4 && strstr(b, "個人情報が含まれるかを選んでください")),
+			      "no message for %s", required[i]);
+		/* everything else typed is still there */
+		ck_assert(strstr(b, "税務課の窓口でUSBメモリが見当たらない"));
+		ck_assert(strstr(b, "value=\"lgwan\" checked"));
+		resp_release(&r);
+	}
+	post_with(cookie, csrf, "discovered_at", "2099-01-01T00:00", NULL, 0, &r);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert(strstr(buf_cstr(&r.body), "未来の日時は指定できません"));
+	resp_release(&r);
+	post_with(cookie, csrf, "occurred_at", "2026-11-21T10:00", NULL, 0, &r);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert(strstr(buf_cstr(&r.body), "発生日時は発見日時より前にしてください"));
+	resp_release(&r);
+	post_with(cookie, csrf, "discovered_at", "2026-02-30T10:00", NULL, 0, &r);
+	ck_assert_int_eq(r.status, 422);
+	resp_release(&r);
+	post_with(cookie, csrf, "category", "no-such-category", NULL, 0, &r);
+	ck_assert_int_eq(r.status, 422);
+	resp_release(&r);
+	post_with(cookie, csrf, "pd_persons", "-3", NULL, 0, &r);
+	ck_assert_int_eq(r.status, 422);
+	resp_release(&r);
+	/* 10,000 characters: too long for the one-line summary, fine for details. */
+	buf big = BUF_INIT;
+	for (int i = 0; i < 10000; i++)
+		buf_puts(&big, "あ");
+	post_with(cookie, csrf, "summary", buf_cstr(&big), NULL, 0, &r);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert(strstr(buf_cstr(&r.body), "200文字以内"));
+	resp_release(&r);
+	/* Invalid UTF-8 never reaches the database. */
+	post_with(cookie, csrf, "summary", "bad \xff\xfe bytes", NULL, 0, &r);
+	ck_assert_int_eq(r.status, 400);
+	resp_release(&r);
+	/* An evidence file over the limit: a clear message, the form kept, nothing stored. */
+	char *file = xmalloc(100 * 1024);
+	memset(file, 'x', 100 * 1024);
+	post_with(cookie, csrf, "summary", "大きな添付", file, 100 * 1024, &r);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert(strstr(buf_cstr(&r.body), "「big.log」は大きすぎます"));
+	ck_assert(strstr(buf_cstr(&r.body), "value=\"大きな添付\""));
+	resp_release(&r);
+	/* A body over max_body: 413 before anything is read. */
+	char *huge = xmalloc(3 * 1024 * 1024);
+	memset(huge, 'y', 3 * 1024 * 1024);
+	post_with(cookie, csrf, "summary", "巨大", huge, 3 * 1024 * 1024, &r);
+	ck_assert_int_eq(r.status, 413);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM incident"), before);
+
+	/* Script and SQL are stored verbatim and shown escaped. */
+	const char *evil = "<script>alert(1)</script>'; DROP TABLE incident; --";
+	post_with(cookie, csrf, "summary", evil, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 303);
+	char *ref = ref_from_location(&r);
+	resp_release(&r);
+	char *q = xasprintf("SELECT summary FROM incident WHERE ref = '%s'", ref);
+	char *stored = text(q);
+	ck_assert_str_eq(stored, evil);
+	char path[64];
+	snprintf(path, sizeof path, "/incidents/%s", ref);
+	client_request(port, "GET", path, NULL, cookie, &r);
+	ck_assert(!strstr(buf_cstr(&r.body), "<script>alert(1)"));
+	ck_assert(strstr(buf_cstr(&r.body), "&lt;script&gt;alert(1)&lt;/script&gt;&#39;; DROP TABLE"));
+	resp_release(&r);
+	/* Details of 10,000 characters are accepted whole. */
+	post_with(cookie, csrf, "description", buf_cstr(&big), NULL, 0, &r);
+	ck_assert_int_eq(r.status, 303);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT max(char_length(description)) FROM incident"), 10000);
+	free(stored);
+	free(q);
+	free(ref);
+	free(huge);
+	free(file);
+	buf_release(&big);
+	free(csrf);
+	free(cookie);
+}
+END_TEST
+
+struct api_job {
+	const char *cookie;
+	const char *header;
+	long status;
+	char ref[32];
+};
+
+static const char api_body[] =
+	"{\"summary\": \"不審メールを開いた\", \"discovered_at\": \"2026-11-24T10:00:00+09:00\", "
+	"\"category\": \"suspicious_mail\", \"site\": \"honchosha\", \"segments\": "
+	"[\"internet\"], \"personal_data\": {\"involved\": \"no\"}}";
+
+static void *api_post(void *arg)
+{
+	struct api_job *j = arg;
+	struct resp r;
+	client_json(port, "POST", "/api/v1/incidents", j->cookie, j->header, api_body, &r);
+	j->status = r.status;
+	const char *p = strstr(buf_cstr(&r.body), "\"ref\":\"");
+	if (p)
+		snprintf(j->ref, sizeof j->ref, "%.13s", p + 7);
+	resp_release(&r);
+	return NULL;
+}
+
+START_TEST(test_api_and_concurrency)
+{
+	char *cookie = staff("sakai.haruto");
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	struct resp r;
+	client_json(port, "POST", "/api/v1/incidents", NULL, NULL, api_body, &r);
+	ck_assert_int_eq(r.status, 401);
+	ck_assert(strstr(buf_cstr(&r.body), "\"error\""));
+	resp_release(&r);
+	client_json(port, "POST", "/api/v1/incidents", cookie, NULL, api_body, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	client_json(port, "POST", "/api/v1/incidents", cookie, hdr, "{\"summary\": ", &r);
+	ck_assert_int_eq(r.status, 400);
+	resp_release(&r);
+	client_json(port, "POST", "/api/v1/incidents", cookie, hdr,
+		    "{\"summary\": \"\", \"personal_data\": {\"persons\": -1}}", &r);
+	ck_assert_int_eq(r.status, 422);
+	const char *b = buf_cstr(&r.body);
+	ck_assert_msg(strstr(b, "{\"field\":\"summary\",\"message\":"), "%s", b);
+	ck_assert(strstr(b, "\"personal_data.involved\""));
+	ck_assert(strstr(b, "\"personal_data.persons\""));
+	ck_assert(strstr(b, "\"discovered_at\""));
+	resp_release(&r);
+
+	/* 50 at once: 50 incidents, 50 distinct references, no errors. */
+	long before = scalar("SELECT count(*) FROM incident");
+	enum { N = 50 };
+	pthread_t t[N];
+	struct api_job jobs[N];
+	for (int i = 0; i < N; i++) {
+		jobs[i] = (struct api_job){cookie, hdr, 0, ""};
+		pthread_create(&t[i], NULL, api_post, &jobs[i]);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < N; i++) {
+		ck_assert_msg(jobs[i].status == 201, "request %d: %ld", i, jobs[i].status);
+		for (int k = 0; k < i; k++)
+			ck_assert_msg(strcmp(jobs[i].ref, jobs[k].ref) != 0, "duplicate %s", jobs[i].ref);
+	}
+	ck_assert_int_eq(scalar("SELECT count(*) FROM incident") - before, N);
+	ck_assert_int_eq(scalar("SELECT count(DISTINCT ref) FROM incident"),
+			 scalar("SELECT count(*) FROM incident"));
+	/* Numbers run on without gaps. */
+	ck_assert_int_eq(scalar("SELECT max(substr(ref, 10)::int) - count(*) FROM incident"), 0);
+
+	char path[64];
+	snprintf(path, sizeof path, "/api/v1/incidents/%s", jobs[0].ref);
+	client_request(port, "GET", path, NULL, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "\"category\":\"suspicious_mail\""));
+	resp_release(&r);
+	char *other = staff("ito.naoki");
+	client_request(port, "GET", path, NULL, other, &r);
+	ck_assert_int_eq(r.status, 404);
+	resp_release(&r);
+	free(other);
+	free(hdr);
+	free(csrf);
+	free(cookie);
+}
+END_TEST
+
+START_TEST(test_public_report_rate_limited)
+{
+	struct resp r;
+	client_request(port, "GET", "/report/public", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "お名前"));
+	char *csrf = resp_hidden(&r, "csrf");
+	char *cv = resp_cookie(&r, "sokuho_csrf");
+	resp_release(&r);
+	char *cookie = xasprintf("sokuho_csrf=%s", cv);
+	const char *fields[] = {"csrf", csrf, "external_name", "富士 太郎", "external_contact",
+				"0555-00-0000", "summary", "市のサイトが改ざんされている", "discovered_at",
+				"2026-11-24T08:00", "category", "tampering", "pd_involved", "unknown",
+				NULL};
+	for (int i = 0; i < 5; i++) {
+		client_multipart(port, "/report/public", cookie, fields, NULL, NULL, 0, &r);
+		ck_assert_msg(r.status == 200, "report %d: %ld", i, r.status);
+		ck_assert(strstr(buf_cstr(&r.body), "報告を受け付けました"));
+		resp_release(&r);
+	}
+	client_multipart(port, "/report/public", cookie, fields, NULL, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 429);
+	ck_assert(strstr(buf_cstr(&r.body), "上限に達しました"));
+	ck_assert(strstr(buf_cstr(&r.body), "value=\"富士 太郎\""));
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE channel = 'external' AND "
+				"section_id IS NULL AND reporter_id IS NULL"),
+			 5);
+	free(cookie);
+	free(cv);
+	free(csrf);
+}
+END_TEST
+
+START_TEST(test_audit_verify)
+{
+	char *e = xasprintf("DATABASE_URL=%s", db);
+	const char *env[] = {e, NULL};
+	const char *argv[] = {ts_bin(), "audit", "verify", NULL};
+	char *out, *err;
+	ck_assert_int_eq(ts_run(argv, env, &out, &err), 0);
+	ck_assert_msg(strstr(out, "audit log intact"), "%s%s", out, err);
+	free(out);
+	free(err);
+	sql("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update");
+	sql("UPDATE audit_event SET detail = '{\"forged\": true}' WHERE seq = 2");
+	ck_assert_int_eq(ts_run(argv, env, &out, &err), 1);
+	ck_assert_msg(strstr(out, "broken at event 2") && strstr(out, "content was changed"), "%s",
+		      out);
+	free(out);
+	free(err);
+	/* A removed event breaks the link of the next one. */
+	sql("DELETE FROM audit_event WHERE seq = 2");
+	ck_assert_int_eq(ts_run(argv, env, &out, &err), 1);
+	ck_assert_msg(strstr(out, "broken at event 3"), "%s", out);
+	free(out);
+	free(err);
+	sql("ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update");
+	free(e);
+}
+END_TEST
+
+Suite *report_suite(void)
+{
+	Suite *s = suite_create("report");
+	TCase *tc = tcase_create("report");
+	tcase_set_timeout(tc, 180);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_form_needs_sign_in);
+	tcase_add_test(tc, test_file_a_report);
+	tcase_add_test(tc, test_validation_keeps_input);
+	tcase_add_test(tc, test_api_and_concurrency);
+	tcase_add_test(tc, test_public_report_rate_limited);
+	tcase_add_test(tc, test_audit_verify);
+	suite_add_tcase(s, tc);
+	return s;
+}
