@@ -13,7 +13,7 @@ CC := gcc
 B ?= build
 SAN ?=
 
-PKGS := libmicrohttpd jansson libpq libsodium libesmtp-1.0
+PKGS := libmicrohttpd jansson libpq libsodium libesmtp-1.0 libgvc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wcast-qual -Wformat=2
 ifneq ($(CI),)

@@ -12,12 +12,16 @@
 struct tmpl_set;
 struct db_pool;
 struct legal_rules;
+struct engine;
+struct i18n;
 
 struct app {
 	const struct config *cfg;
 	struct tmpl_set *tmpl;
 	struct db_pool *db;
 	struct legal_rules *legal; /* workflows/legal-clocks.json */
+	struct engine *engine;     /* the workflow engine (definitions cache) */
+	struct i18n *i18n;         /* templates/i18n/labels.json: the pages' labels */
 	const struct route *routes;
 	size_t nroutes;
 	atomic_int in_flight; /* requests started and not yet completed */

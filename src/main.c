@@ -2,6 +2,8 @@
  * read the same way for every subcommand: defaults, --config FILE (or
  * SOKUHO_CONFIG), environment variables, then --key VALUE options. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -18,9 +20,13 @@
 #include "db/migrate.h"
 #include "http/server.h"
 #include "org/cli.h"
+#include "tmpl/i18n.h"
 #include "tmpl/mustache.h"
 #include "tmpl/templates.h"
+#include "wf/engine.h"
 #include "wf/legal.h"
+#include "wf/service.h"
+#include "wf/workflow.h"
 
 #define SOKUHO_VERSION "0.1.0"
 
@@ -37,6 +43,8 @@ static int cmd_migrate(struct config *cfg, int argc, char **argv);
 static int cmd_render(struct config *cfg, int argc, char **argv);
 static int cmd_version(struct config *cfg, int argc, char **argv);
 static int cmd_audit(struct config *cfg, int argc, char **argv);
+static int cmd_worker(struct config *cfg, int argc, char **argv);
+static int cmd_workflow(struct config *cfg, int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{"serve", cmd_serve, "sokuho serve [--listen HOST:PORT] [--KEY VALUE ...]",
@@ -68,6 +76,17 @@ static const struct cmd commands[] = {
 	 "Creates departments, sections, about 70 people with every role and deputy\n"
 	 "filled, and prints the demo logins. For demonstration only: the password\n"
 	 "are printed and publicly known. Does nothing if people already exist."},
+	{"worker", cmd_worker, "sokuho worker [--engine_threads N]",
+	 "run the workflow engine without the web server",
+	 "Applies due timers (reminders, escalations, deadlines) until SIGTERM or SIGINT.\n"
+	 "Any number of workers and servers may run against one database."},
+	{"workflow", cmd_workflow, "sokuho workflow check FILE... | sokuho workflow load [DIR]",
+	 "check workflow files, or store them as new versions",
+	 "check: validates each file (unknown keys, unreachable states, dead ends,\n"
+	 "unknown roles, bad durations and conditions ...), naming the file and the\n"
+	 "JSON path; exit status 0 when all are good, 1 otherwise.\n"
+	 "load: stores the workflows of DIR (default workflows_dir) as immutable\n"
+	 "versions; running incidents keep the version they started on."},
 	{"audit", cmd_audit, "sokuho audit verify", "check the audit log's hash chain",
 	 "Recomputes the SHA-256 chain of every audit event and names the first event\n"
 	 "that was changed, removed or inserted. Exit status 0 intact, 1 broken."},
@@ -103,6 +122,34 @@ static void print_cmd_help(const struct cmd *c)
 	       "  --help          show this help\n");
 }
 
+/* Loads workflows/ as definitions, starts the engine threads, serves, and
+ * stops the engine after the server has let its requests finish. */
+static int serve_with_engine(struct app *app, const struct config *cfg)
+{
+	char err[1024];
+	PGconn *c = db_pool_get(app->db);
+	int added = c ? engine_load_defs(c, cfg->workflows_dir, NULL, err, sizeof err) : -1;
+	db_pool_put(app->db, c);
+	if (added < 0) {
+		fprintf(stderr, "sokuho: %s\n", c ? err : "unable to reach the database");
+		return 1;
+	}
+	app->engine = engine_new();
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	struct engine_service *es =
+		engine_service_start(app->engine, cfg->database_url, cfg->engine_threads);
+	log_event(LOG_INFO, "starting", "version=%s templates=%zu workflows_added=%d",
+		  SOKUHO_VERSION, tmpl_set_count(app->tmpl), added);
+	int rc = server_run(app) == 0 ? 0 : 1;
+	engine_service_stop(es);
+	engine_free(app->engine);
+	return rc;
+}
+
 static int cmd_serve(struct config *cfg, int argc, char **argv)
 {
 	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
@@ -131,11 +178,18 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "sokuho: %s\n", err);
 		return 1;
 	}
+	app.i18n = i18n_load(cfg->templates_dir, err, sizeof err);
+	if (!app.i18n) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		tmpl_set_free(app.tmpl);
+		return 1;
+	}
 	char *legal_path = xasprintf("%s/legal-clocks.json", cfg->workflows_dir);
 	app.legal = legal_load(legal_path, err, sizeof err);
 	free(legal_path);
 	if (!app.legal) {
 		fprintf(stderr, "sokuho: %s\n", err);
+		i18n_free(app.i18n);
 		tmpl_set_free(app.tmpl);
 		return 1;
 	}
@@ -143,6 +197,7 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	if (!app.db) {
 		fprintf(stderr, "sokuho: %s\n", err);
 		legal_free(app.legal);
+		i18n_free(app.i18n);
 		tmpl_set_free(app.tmpl);
 		return 1;
 	}
@@ -158,12 +213,11 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 			"run 'sokuho migrate' first\n",
 			pending, pending == 1 ? "" : "s");
 	} else {
-		log_event(LOG_INFO, "starting", "version=%s templates=%zu", SOKUHO_VERSION,
-			  tmpl_set_count(app.tmpl));
-		rc = server_run(&app) == 0 ? 0 : 1;
+		rc = serve_with_engine(&app, cfg);
 	}
 	db_pool_free(app.db);
 	legal_free(app.legal);
+	i18n_free(app.i18n);
 	tmpl_set_free(app.tmpl);
 	return rc;
 }
@@ -281,6 +335,79 @@ out:
 	return status;
 }
 
+static const struct cmd *find_cmd(const char *name);
+
+static int cmd_worker(struct config *cfg, int argc, char **argv)
+{
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
+	free(pos);
+	if (rc == 1) {
+		print_cmd_help(find_cmd("worker"));
+		return 0;
+	}
+	if (rc != 0 || npos > 0)
+		return 2;
+	enum log_level lv;
+	log_parse_level(cfg->log_level, &lv);
+	log_set_level(lv);
+	char err[1024];
+	PGconn *c = db_connect(cfg->database_url, err, sizeof err);
+	if (!c) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		return 1;
+	}
+	int pending = migrate_pending(c, cfg->sql_dir, err, sizeof err);
+	PQfinish(c);
+	if (pending != 0) {
+		fprintf(stderr, "sokuho: %s\n",
+			pending < 0 ? err : "the database schema is not up to date; run 'sokuho migrate' first");
+		return 1;
+	}
+	struct engine *e = engine_new();
+	engine_service_run(e, cfg->database_url, cfg->engine_threads);
+	engine_free(e);
+	return 0;
+}
+
+static int cmd_workflow(struct config *cfg, int argc, char **argv)
+{
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
+	int status = 2;
+	if (rc == 1) {
+		print_cmd_help(find_cmd("workflow"));
+		status = 0;
+	} else if (rc == 0 && npos >= 2 && strcmp(pos[0], "check") == 0) {
+		status = wf_check_files((const char *const *)(pos + 1), (size_t)(npos - 1), stdout,
+					stderr) == 0
+				 ? 0
+				 : 1;
+	} else if (rc == 0 && npos <= 2 && npos >= 1 && strcmp(pos[0], "load") == 0) {
+		char err[1024];
+		PGconn *c = db_connect(cfg->database_url, err, sizeof err);
+		status = 1;
+		if (!c) {
+			fprintf(stderr, "sokuho: %s\n", err);
+		} else {
+			int n = engine_load_defs(c, npos == 2 ? pos[1] : cfg->workflows_dir, stdout, err,
+						 sizeof err);
+			if (n < 0)
+				fprintf(stderr, "sokuho: %s\n", err);
+			else
+				printf(n ? "stored %d new workflow version%s\n"
+					 : "every workflow is already stored\n",
+				       n, n == 1 ? "" : "s");
+			status = n < 0 ? 1 : 0;
+			PQfinish(c);
+		}
+	} else {
+		fprintf(stderr, "usage: sokuho workflow check FILE... | sokuho workflow load [DIR]\n");
+	}
+	free(pos);
+	return status;
+}
+
 static int cmd_audit(struct config *cfg, int argc, char **argv)
 {
 	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
@@ -316,6 +443,14 @@ static int cmd_version(struct config *cfg, int argc, char **argv)
 	}
 	printf("sokuho %s\n", SOKUHO_VERSION);
 	return 0;
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t k = 0; k < NCOMMANDS; k++)
+		if (strcmp(commands[k].name, name) == 0)
+			return &commands[k];
+	return &commands[0];
 }
 
 int main(int argc, char **argv)

@@ -201,3 +201,50 @@ int ts_stop_server_log(pid_t pid, const char *logfile)
 	}
 	return st;
 }
+
+void ts_sql(const char *conninfo, const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	ck_assert_msg(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "%s: %s", sql,
+		      PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(c);
+}
+
+long ts_scalar(const char *conninfo, const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	PGresult *r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", sql,
+		      PQresultErrorMessage(r));
+	long v = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+char *ts_prepared_database(int demo)
+{
+	char *db = ts_new_database();
+	char *e = xasprintf("DATABASE_URL=%s", db);
+	const char *env[] = {e, NULL};
+	const char *m[] = {ts_bin(), "migrate", NULL};
+	char *out, *err;
+	int st = ts_run(m, env, &out, &err);
+	ck_assert_msg(st == 0, "migrate: %s", err);
+	free(out);
+	free(err);
+	if (demo) {
+		const char *d[] = {ts_bin(), "demo", NULL};
+		st = ts_run(d, env, &out, &err);
+		ck_assert_msg(st == 0, "demo: %s", err);
+		free(out);
+		free(err);
+	}
+	free(e);
+	return db;
+}

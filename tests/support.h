@@ -35,4 +35,13 @@ void ts_write_file(const char *path, const char *content);
 /* Makes a new empty temporary folder; caller frees the path. */
 char *ts_tmpdir(void);
 
+/* Runs one statement on conninfo and fails the test on an error. */
+void ts_sql(const char *conninfo, const char *sql);
+/* Runs a query that returns one row and returns its first column as a
+ * number (fails the test otherwise). */
+long ts_scalar(const char *conninfo, const char *sql);
+/* A new database with the schema migrated and, when demo is set, the demo
+ * city seeded (by the binary under test). Returns its conninfo. */
+char *ts_prepared_database(int demo);
+
 #endif

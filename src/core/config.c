@@ -32,6 +32,8 @@ static const struct directive directives[] = {
 	 "libpq connection string or URI; empty uses libpq's PG* environment variables"},
 	{"threads", "SOKUHO_THREADS", C_INT, OFF(threads), 1, 256, "4",
 	 "HTTP worker threads (1-256)"},
+	{"engine_threads", "SOKUHO_ENGINE_THREADS", C_INT, OFF(engine_threads), 0, 16, "1",
+	 "workflow engine threads in serve (0: none, leave it to sokuho worker) and worker"},
 	{"max_body", "SOKUHO_MAX_BODY", C_SIZE, OFF(max_body), 1024, 1L << 30, "20M",
 	 "largest request body accepted; larger bodies get 413 (bytes, or with K/M/G)"},
 	{"attachment_max", "SOKUHO_ATTACHMENT_MAX", C_SIZE, OFF(attachment_max), 1024, 1L << 30,

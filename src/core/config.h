@@ -13,6 +13,7 @@ struct config {
 	int listen_port;        /* 8080 */
 	char *database_url;     /* "" means libpq's PG* variables */
 	int threads;            /* HTTP worker threads */
+	int engine_threads;     /* workflow engine threads in serve and worker */
 	size_t max_body;        /* bytes; larger request bodies get 413 */
 	size_t attachment_max;  /* bytes; a larger evidence file is refused */
 	int request_timeout;    /* seconds an idle connection is kept */

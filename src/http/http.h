@@ -31,6 +31,9 @@ typedef int (*http_handler)(struct request *req);
 
 /* The cookie of an anonymous visitor's CSRF token (double submit). */
 #define CSRF_COOKIE "sokuho_csrf"
+/* The cookie that remembers a page language chosen with ?lang=ja|en. */
+#define LANG_COOKIE "sokuho_lang"
+#define LANG_COOKIE_MAX_AGE (365 * 24 * 3600)
 
 enum route_flags {
 	ROUTE_PREFIX = 1, /* pattern matches any path that starts with it */
@@ -70,6 +73,7 @@ struct request {
 	char anon_csrf[48];     /* CSRF token of an anonymous form, once made */
 	char *set_cookie[4];    /* Set-Cookie values to send */
 	int nset_cookie;
+	char lang[3];           /* page language, "ja" or "en" (see http_resolve_lang) */
 };
 
 /* Queues a response with the security headers and Cache-Control: no-store.
@@ -107,8 +111,18 @@ void http_set_cookie(struct request *req, const char *name, const char *value, i
  * anonymous visitor a random one also set as a cookie (double submit). */
 const char *http_csrf_token(struct request *req);
 /* The data every page gets: "csrf", "me" (login, display_name, and is_admin,
- * can_dashboard ... for the navigation) when signed in. Caller owns it. */
+ * can_dashboard ... for the navigation) when signed in; the page language
+ * "lang" ("ja" or "en"), "lang_is_en" (true on English pages), "t" (the
+ * label catalog in that language, see tmpl/i18n.h) and "lang_switch"
+ * ({href, lang, name}: a link to this page in the other language). Caller
+ * owns it. */
 json_t *http_page_data(struct request *req);
+/* Chooses the page language into req->lang: ?lang=ja|en (remembered in the
+ * LANG_COOKIE cookie for a year), else that cookie, else the signed-in
+ * person's language, else Accept-Language (English only when preferred over
+ * Japanese), else Japanese. Other values of ?lang= and the cookie are
+ * ignored. May be called again (after the session is loaded). */
+void http_resolve_lang(struct request *req);
 
 /* Adds the headers every response carries (CSP, nosniff, frame-ancestors,
  * Referrer-Policy ...). Used by the helpers above and by static files. */

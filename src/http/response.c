@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "http.h"
+#include "tmpl/i18n.h"
 #include "tmpl/templates.h"
 
 /* No inline script or style anywhere: pages load /static/ files only. */
@@ -186,6 +187,51 @@ const char *http_csrf_token(struct request *req)
 	return req->anon_csrf;
 }
 
+/* Appends s percent-encoded, keeping only unreserved characters (and '/'
+ * when path is set). */
+static void put_escaped(buf *b, const char *s, int path)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '_' || *p == '.' || *p == '~' || (path && *p == '/'))
+			buf_putc(b, (char)*p);
+		else
+			buf_printf(b, "%%%02X", *p);
+	}
+}
+
+static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	(void)kind;
+	buf *b = cls;
+	if (!key || strcmp(key, "lang") == 0)
+		return MHD_YES;
+	put_escaped(b, key, 0);
+	if (value) {
+		buf_putc(b, '=');
+		put_escaped(b, value, 0);
+	}
+	buf_putc(b, '&');
+	return MHD_YES;
+}
+
+/* This page's path and query with lang=LANG (caller frees). A path that
+ * starts with "//" is cut to one slash, so the link can never leave the
+ * site. */
+static char *lang_switch_href(struct request *req, const char *lang)
+{
+	buf b = BUF_INIT;
+	const char *path = req->path && req->path[0] == '/' ? req->path : "/";
+	while (path[0] == '/' && path[1] == '/')
+		path++;
+	put_escaped(&b, path, 1);
+	buf_putc(&b, '?');
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &b);
+	buf_printf(&b, "lang=%s", lang);
+	return buf_detach(&b, NULL);
+}
+
 json_t *http_page_data(struct request *req)
 {
 	json_t *d = json_object();
@@ -200,7 +246,35 @@ json_t *http_page_data(struct request *req)
 				  authz_allows(p, PERM_DASHBOARD, NULL), "can_audit",
 				  authz_allows(p, PERM_AUDIT, NULL)));
 	}
+	if (!req->lang[0])
+		http_resolve_lang(req); /* a response before dispatch resolved it */
+	int en = strcmp(req->lang, "en") == 0;
+	json_object_set_new(d, "lang", json_string(req->lang));
+	json_object_set_new(d, "lang_is_en", json_boolean(en));
+	json_t *t = i18n_t(req->app->i18n, req->lang);
+	if (t)
+		json_object_set(d, "t", t); /* shared and immutable: a reference */
+	char *href = lang_switch_href(req, en ? "ja" : "en");
+	json_object_set_new(d, "lang_switch",
+			    json_pack("{s:s, s:s, s:s}", "href", href, "lang", en ? "ja" : "en",
+				      "name", en ? "日本語" : "English"));
+	free(href);
 	return d;
+}
+
+void http_resolve_lang(struct request *req)
+{
+	const char *lang = i18n_lang_code(http_query(req, "lang"));
+	if (lang) {
+		http_set_cookie(req, LANG_COOKIE, lang, LANG_COOKIE_MAX_AGE);
+	} else {
+		lang = i18n_lang_code(http_cookie(req, LANG_COOKIE));
+		if (!lang && req->sess)
+			lang = i18n_lang_code(req->sess->lang);
+		if (!lang)
+			lang = i18n_accept_language(http_header(req, "Accept-Language"));
+	}
+	snprintf(req->lang, sizeof req->lang, "%s", lang);
 }
 
 int http_json(struct request *req, unsigned status, json_t *data)

@@ -203,6 +203,7 @@ static int dispatch(struct request *req)
 	client_ip(req);
 	if (load_session(req) < 0)
 		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	http_resolve_lang(req); /* now that the signed-in person's language is known */
 	if (!authz_allows(req->sess ? &req->sess->who : NULL, req->route->perm, NULL)) {
 		if (!req->sess && http_is_api(req))
 			return http_error(req, MHD_HTTP_UNAUTHORIZED);

@@ -13,6 +13,7 @@
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
+#include "wf/engine.h"
 
 const char *const intake_fields[] = {
 	"summary",     "description", "how_found",   "discovered_at", "occurred_at",
@@ -359,7 +360,7 @@ static const char *opt(const json_t *clean, const char *key)
 	return s && *s ? s : NULL;
 }
 
-long long intake_store(PGconn *c, const json_t *clean, const json_t *clocks,
+long long intake_store(struct engine *engine, PGconn *c, const json_t *clean, const json_t *clocks,
 		       const struct intake_file *files, size_t nfiles, enum intake_channel channel,
 		       int reporter_id, const char *ip, char ref[32])
 {
@@ -493,7 +494,7 @@ long long intake_store(PGconn *c, const json_t *clean, const json_t *clocks,
 				   "attachments", (int)nfiles);
 	int ok = audit_log_incident(c, reporter_id, "incident.reported", ip, id, detail) == 0;
 	json_decref(detail);
-	if (!ok)
+	if (!ok || (engine && engine_start_incident(engine, c, id) < 0))
 		goto rollback;
 	r = PQexec(c, "COMMIT");
 	ok = db_ok(r);

@@ -37,10 +37,12 @@ json_t *intake_facts(const json_t *clean);
 
 /* Stores a cleaned report in one transaction: reference INC-YYYY-NNNN, the
  * incident, its legal deadlines (clocks as legal_evaluate returns them), its
- * files and the audit event "incident.reported". reporter_id is 0 for an
+ * files, the audit event "incident.reported" and the workflows that apply
+ * (started by engine, which may be NULL to start none). reporter_id is 0 for an
  * outsider. Returns the incident id and writes the reference into ref, or
  * -1 (the transaction rolled back; the cause is logged). */
-long long intake_store(PGconn *conn, const json_t *clean, const json_t *clocks,
+struct engine;
+long long intake_store(struct engine *engine, PGconn *conn, const json_t *clean, const json_t *clocks,
 		       const struct intake_file *files, size_t nfiles, enum intake_channel channel,
 		       int reporter_id, const char *ip, char ref[32]);
 

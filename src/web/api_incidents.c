@@ -60,7 +60,7 @@ int web_api_incidents(struct request *req)
 	json_t *clocks = web_legal_clocks(req->app, facts);
 	json_decref(facts);
 	char ref[32];
-	long long id = intake_store(c, clean, clocks, NULL, 0, INTAKE_API, req->sess->who.person_id,
+	long long id = intake_store(req->app->engine, c, clean, clocks, NULL, 0, INTAKE_API, req->sess->who.person_id,
 				   req->ip[0] ? req->ip : NULL, ref);
 	json_decref(clocks);
 	if (id < 0) {

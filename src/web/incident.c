@@ -16,6 +16,7 @@
 #include "incident/intake.h"
 #include "incident/notify.h"
 #include "web.h"
+#include "wf/engine.h"
 
 /* Content types a browser may be told an attachment has; everything else
  * goes out as application/octet-stream. Always as a download. */
@@ -143,13 +144,25 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 		json_object_set_new(d, "severities", sev);
 	}
 	json_object_set_new(d, "incident", inc);
+	if (req->app->engine) {
+		json_t *runs = engine_runs_json(req->app->engine, c, id, req->sess->who.person_id);
+		size_t k;
+		json_t *run;
+		json_array_foreach(runs, k, run)
+			json_object_set_new(run, "ref", json_string(ref));
+		json_object_set_new(d, "runs", runs);
+	}
 	if (errors && json_object_size(errors)) {
 		json_object_set(d, "errors", errors);
 		json_object_set_new(d, "has_errors", json_true());
 	}
-	if (done)
-		json_object_set_new(d, strcmp(done, "note") == 0 ? "done_note" : "done_corrected",
-				    json_true());
+	if (done) {
+		const char *key = strcmp(done, "note") == 0	  ? "done_note"
+				  : strcmp(done, "corrected") == 0 ? "done_corrected"
+				  : strcmp(done, "conflict") == 0  ? "done_conflict"
+								   : "done_action";
+		json_object_set_new(d, key, json_true());
+	}
 	return http_page(req, status, "pages/incident", d);
 }
 
@@ -268,13 +281,18 @@ static int correct_facts(struct request *req, PGconn *c, const char *ref, long l
 	PGresult *r = PQexecParams(c,
 				   "UPDATE incident SET summary = $2, description = $3, category = $4, "
 				   "severity = $5::int, pd_persons = $6::int, contractor = $7, "
-				   "updated_at = sokuho_now() WHERE ref = $1",
+				   "facts = jsonb_set(CASE WHEN $6::int IS NULL THEN facts #- "
+				   "'{personal_data,persons}' ELSE jsonb_set(facts, "
+				   "'{personal_data,persons}', to_jsonb($6::int)) END, '{category}', "
+				   "to_jsonb($4::text)), updated_at = sokuho_now() WHERE ref = $1",
 				   7, NULL, up, NULL, NULL, 0);
 	int ok = db_ok(r);
 	PQclear(r);
 	json_t *detail = json_pack("{s:o}", "changes", changes);
 	ok = ok && audit_log_incident(c, req->sess->who.person_id, "incident.corrected",
 				      req->ip[0] ? req->ip : NULL, id, detail) == 0;
+	/* New facts may start a workflow (a leak that is now over 100 persons). */
+	ok = ok && (!req->app->engine || engine_start_incident(req->app->engine, c, id) >= 0);
 	json_decref(detail);
 	PQclear(PQexec(c, ok ? "COMMIT" : "ROLLBACK"));
 	if (!ok)
@@ -332,13 +350,62 @@ static int download(struct request *req, PGconn *c, long long id, const char *at
 	return http_queue(req, 200, resp, len);
 }
 
-/* /incidents/REF[/notes | /facts | /attachments/ID] */
+/* POST /incidents/REF/workflow/RUN/ACTION: a person moves a workflow on. */
+static int workflow_action(struct request *req, PGconn *c, const char *ref, long long id,
+			   int can_act, const char *run_s, const char *action)
+{
+	char *end;
+	long long run = strtoll(run_s, &end, 10);
+	if (*end || run <= 0 || !req->app->engine)
+		return http_error(req, 404);
+	/* The run must belong to this incident. */
+	char rb[24], ib[24];
+	snprintf(rb, sizeof rb, "%lld", run);
+	snprintf(ib, sizeof ib, "%lld", id);
+	json_t *mine = db_row(c, "SELECT 1 AS x FROM workflow_run WHERE id = $1::bigint AND "
+				 "incident_id = $2::bigint",
+			      2, (const char *const[]){rb, ib});
+	if (!mine)
+		return http_error(req, 404);
+	json_decref(mine);
+	const char *fence_s = http_form(req, "fence");
+	int fence = fence_s && *fence_s ? atoi(fence_s) : -1;
+	json_t *errors = json_object();
+	enum engine_act_result r =
+		engine_act(req->app->engine, c, run, fence, action, req->form,
+			   req->sess->who.person_id, req->ip[0] ? req->ip : NULL, errors);
+	int rc;
+	char *loc;
+	switch (r) {
+	case ENGINE_ACT_OK:
+	case ENGINE_ACT_CONFLICT:
+		loc = xasprintf("/incidents/%s?done=%s", ref, r == ENGINE_ACT_OK ? "action" : "conflict");
+		rc = http_redirect(req, loc);
+		free(loc);
+		break;
+	case ENGINE_ACT_INVALID:
+		rc = incident_page(req, c, ref, id, can_act, 422, errors, NULL);
+		break;
+	case ENGINE_ACT_FORBIDDEN:
+		rc = http_error(req, 403);
+		break;
+	case ENGINE_ACT_NOT_FOUND:
+		rc = http_error(req, 404);
+		break;
+	default:
+		rc = http_error(req, 500);
+	}
+	json_decref(errors);
+	return rc;
+}
+
+/* /incidents/REF[/notes | /facts | /attachments/ID | /workflow/RUN/ACTION] */
 int web_incident(struct request *req)
 {
 	char *rest = xstrdup(req->path + strlen("/incidents/"));
-	char *parts[4] = {NULL};
+	char *parts[5] = {NULL};
 	int np = 0;
-	for (char *s = rest, *save = NULL, *t; np < 4 && (t = strtok_r(s, "/", &save)); s = NULL)
+	for (char *s = rest, *save = NULL, *t; np < 5 && (t = strtok_r(s, "/", &save)); s = NULL)
 		parts[np++] = t;
 	PGconn *c = db_pool_get(req->app->db);
 	if (!c) {
@@ -368,6 +435,9 @@ int web_incident(struct request *req)
 	} else if (np == 2 && strcmp(parts[1], "notes") == 0) {
 		/* The reporter may add what they learn; so may those who act. */
 		rc = add_note(req, c, ref, id, can_act);
+	} else if (np == 4 && strcmp(parts[1], "workflow") == 0) {
+		/* who may act is the workflow's own rule (engine_act) */
+		rc = workflow_action(req, c, ref, id, can_act, parts[2], parts[3]);
 	} else if (np == 2 && strcmp(parts[1], "facts") == 0) {
 		rc = can_act ? correct_facts(req, c, ref, id) : http_error(req, 403);
 	} else {

@@ -209,7 +209,7 @@ static int file_report(struct request *req, enum intake_channel channel)
 	json_decref(facts);
 	char ref[32];
 	int reporter = req->sess ? req->sess->who.person_id : 0;
-	long long id = intake_store(c, clean, clocks, files, nfiles, channel, reporter,
+	long long id = intake_store(req->app->engine, c, clean, clocks, files, nfiles, channel, reporter,
 				   req->ip[0] ? req->ip : NULL, ref);
 	json_decref(clocks);
 	if (id < 0) {

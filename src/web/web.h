@@ -13,6 +13,8 @@ int web_logout(struct request *req);
 int web_admin_people(struct request *req);
 int web_admin_person_new(struct request *req);
 int web_admin_person(struct request *req);
+int web_admin_workflows(struct request *req);
+int web_admin_workflow_svg(struct request *req);
 int web_report(struct request *req);
 int web_report_public(struct request *req);
 int web_report_filed(struct request *req);

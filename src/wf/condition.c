@@ -4,11 +4,11 @@
 #include "condition.h"
 
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/buf.h"
+#include "wf/jcheck.h"
 
 enum op_kind { OP_SCALAR, OP_NUMBER, OP_LIST, OP_BOOL };
 
@@ -49,34 +49,10 @@ static int find_op(const char *name)
 	return -1;
 }
 
-/* jansson's object iteration takes a non-const pointer although it only
- * reads; this is the one place the checker steps around that. */
-static json_t *unconst(const json_t *j)
-{
-	return (json_t *)(uintptr_t)j;
-}
-
+/* Type names as the loaders give them, integers and reals alike "a number". */
 static const char *type_name(const json_t *j)
 {
-	if (!j)
-		return "nothing";
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "an unknown value";
+	return jc_type_name(j, 0);
 }
 
 static int is_scalar(const json_t *j)
@@ -198,7 +174,7 @@ static int check_leaf(struct checker *k, const json_t *c)
 	json_t *v;
 	int op = -1;
 
-	json_object_foreach(unconst(c), key, v) {
+	json_object_foreach(jc_unconst(c), key, v) {
 		if (strcmp(key, "field") == 0)
 			continue;
 		int o = find_op(key);
@@ -286,7 +262,7 @@ static int check_node(struct checker *k, const json_t *c, int depth)
 	if (!form) {
 		const char *key;
 		json_t *v;
-		json_object_foreach(unconst(c), key, v) {
+		json_object_foreach(jc_unconst(c), key, v) {
 			(void)v;
 			if (find_op(key) >= 0)
 				return fail(k, "\"%s\" without \"field\"; expected {\"field\": "
@@ -305,7 +281,7 @@ static int check_node(struct checker *k, const json_t *c, int depth)
 	/* all, any, not: the form's key stands alone. */
 	const char *key;
 	json_t *v;
-	json_object_foreach(unconst(c), key, v) {
+	json_object_foreach(jc_unconst(c), key, v) {
 		(void)v;
 		if (strcmp(key, form) == 0)
 			continue;

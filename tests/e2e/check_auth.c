@@ -25,26 +25,12 @@ static char logfile[256];
 
 static void sql(const char *q)
 {
-	char err[256];
-	PGconn *c = db_connect(db, err, sizeof err);
-	ck_assert_msg(c != NULL, "%s", err);
-	PGresult *r = PQexec(c, q);
-	ck_assert_msg(db_ok(r), "%s: %s", q, PQresultErrorMessage(r));
-	PQclear(r);
-	PQfinish(c);
+	ts_sql(db, q);
 }
 
 static long scalar(const char *q)
 {
-	char err[256];
-	PGconn *c = db_connect(db, err, sizeof err);
-	ck_assert(c != NULL);
-	PGresult *r = PQexec(c, q);
-	ck_assert_msg(db_ok(r) && PQntuples(r) == 1, "%s: %s", q, PQresultErrorMessage(r));
-	long v = atol(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(c);
-	return v;
+	return ts_scalar(db, q);
 }
 
 static void add_person(const char *login, const char *name, const char *role)
@@ -67,12 +53,7 @@ static void add_person(const char *login, const char *name, const char *role)
 
 static void setup(void)
 {
-	db = ts_new_database();
-	char *e = xasprintf("DATABASE_URL=%s", db);
-	const char *env[] = {e, NULL};
-	const char *argv[] = {ts_bin(), "migrate", NULL};
-	ck_assert_int_eq(ts_run(argv, env, NULL, NULL), 0);
-	free(e);
+	db = ts_prepared_database(0);
 	sql("INSERT INTO org_unit (code, kind, name_ja, name_en) VALUES ('somu', 'department', "
 	    "'総務部', 'General Affairs')");
 	sql("INSERT INTO org_unit (code, kind, parent_id, name_ja, name_en) SELECT 'jinji', "

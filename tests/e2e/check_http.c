@@ -27,23 +27,9 @@ static int port;
 static pid_t server;
 static char logfile[256];
 
-static void migrate(const char *conninfo)
-{
-	char *e = xasprintf("DATABASE_URL=%s", conninfo);
-	const char *env[] = {e, NULL};
-	const char *argv[] = {ts_bin(), "migrate", NULL};
-	char *out, *err;
-	int st = ts_run(argv, env, &out, &err);
-	ck_assert_msg(st == 0, "migrate: %s", err);
-	free(out);
-	free(err);
-	free(e);
-}
-
 static void server_up(void)
 {
-	db = ts_new_database();
-	migrate(db);
+	db = ts_prepared_database(0);
 	port = ts_free_port();
 	snprintf(logfile, sizeof logfile, "/tmp/sokuho-e2e-%d.log", (int)getpid());
 	unlink(logfile);
@@ -351,8 +337,7 @@ END_TEST
  * server exits 0. Uses a server of its own. */
 START_TEST(test_graceful_shutdown)
 {
-	char *mydb = ts_new_database();
-	migrate(mydb);
+	char *mydb = ts_prepared_database(0);
 	int myport = ts_free_port();
 	char mylog[256];
 	snprintf(mylog, sizeof mylog, "/tmp/sokuho-e2e-shutdown-%d.log", (int)getpid());

@@ -27,15 +27,7 @@ static char logfile[256];
 
 static long scalar(const char *q)
 {
-	char err[256];
-	PGconn *c = db_connect(db, err, sizeof err);
-	ck_assert_msg(c != NULL, "%s", err);
-	PGresult *r = PQexec(c, q);
-	ck_assert_msg(db_ok(r) && PQntuples(r) == 1, "%s: %s", q, PQresultErrorMessage(r));
-	long v = atol(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(c);
-	return v;
+	return ts_scalar(db, q);
 }
 
 static char *text(const char *q)
@@ -53,25 +45,12 @@ static char *text(const char *q)
 
 static void sql(const char *q)
 {
-	char err[256];
-	PGconn *c = db_connect(db, err, sizeof err);
-	ck_assert(c != NULL);
-	PGresult *r = PQexec(c, q);
-	ck_assert_msg(db_ok(r), "%s: %s", q, PQresultErrorMessage(r));
-	PQclear(r);
-	PQfinish(c);
+	ts_sql(db, q);
 }
 
 static void setup(void)
 {
-	db = ts_new_database();
-	char *e = xasprintf("DATABASE_URL=%s", db);
-	const char *env[] = {e, NULL};
-	const char *m[] = {ts_bin(), "migrate", NULL};
-	ck_assert_int_eq(ts_run(m, env, NULL, NULL), 0);
-	const char *d[] = {ts_bin(), "demo", NULL};
-	ck_assert_int_eq(ts_run(d, env, NULL, NULL), 0);
-	free(e);
+	db = ts_prepared_database(1);
 	port = ts_free_port();
 	snprintf(logfile, sizeof logfile, "/tmp/sokuho-report-%d.log", (int)getpid());
 	unlink(logfile);
@@ -506,6 +485,84 @@ START_TEST(test_audit_verify)
 }
 END_TEST
 
+/* The workflows on the incident page: the manager acknowledges with the
+ * button the page shows, and a stale page's second press is refused. */
+START_TEST(test_workflow_on_incident_page)
+{
+	char *cookie = staff("sakai.haruto");
+	char *csrf = client_page_csrf(port, "/report", cookie);
+	struct resp r;
+	post_with(cookie, csrf, "summary", "ワークフロー確認", NULL, 0, &r);
+	ck_assert_int_eq(r.status, 303);
+	char *ref = ref_from_location(&r);
+	resp_release(&r);
+	char *mgr = staff("yamazaki.tsutomu");
+	char path[96];
+	snprintf(path, sizeof path, "/incidents/%s", ref);
+	client_request(port, "GET", path, NULL, mgr, &r);
+	ck_assert_int_eq(r.status, 200);
+	const char *b = buf_cstr(&r.body);
+	ck_assert_msg(strstr(b, "/workflow/") && strstr(b, "/acknowledge\""), "%s", b);
+	ck_assert(strstr(b, "name=\"fence\" value=\"0\""));
+	char *mcsrf = resp_hidden(&r, "csrf");
+	resp_release(&r);
+	char *q = xasprintf("SELECT r.id FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id "
+			    "JOIN incident i ON i.id = r.incident_id WHERE i.ref = '%s' AND d.name = "
+			    "'reporting-duty'",
+			    ref);
+	long run = scalar(q);
+	free(q);
+	char act[160];
+	snprintf(act, sizeof act, "/incidents/%s/workflow/%ld/acknowledge", ref, run);
+	char *form = xasprintf("csrf=%s&fence=0", mcsrf);
+	/* The reporter sees the workflow but cannot act on it. */
+	char *rcsrf = client_page_csrf(port, path, cookie);
+	char *rform = xasprintf("csrf=%s&fence=0", rcsrf);
+	client_request(port, "POST", act, rform, cookie, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	client_request(port, "POST", act, form, mgr, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert(strstr(buf_cstr(&r.headers), "done=action"));
+	resp_release(&r);
+	client_request(port, "POST", act, form, mgr, &r); /* the same page again */
+	ck_assert_int_eq(r.status, 303);
+	ck_assert(strstr(buf_cstr(&r.headers), "done=conflict") ||
+		  strstr(buf_cstr(&r.headers), "404"));
+	resp_release(&r);
+	q = xasprintf("SELECT count(*) FROM workflow_run WHERE id = %ld AND state = 'acknowledged'", run);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	/* The admin sees a picture of every workflow. */
+	char *admin = staff("tamura.haruka");
+	client_request(port, "GET", "/admin/workflows", NULL, admin, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "reporting-duty"));
+	resp_release(&r);
+	q = xasprintf("/admin/workflows/%ld.svg",
+		      scalar("SELECT id FROM workflow_def WHERE name = 'reporting-duty'"));
+	client_request(port, "GET", q, NULL, admin, &r);
+	free(q);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.headers), "Content-Type: image/svg+xml"));
+	ck_assert(strstr(buf_cstr(&r.body), "<svg"));
+	ck_assert(strstr(buf_cstr(&r.body), "acknowledged"));
+	resp_release(&r);
+	client_request(port, "GET", "/admin/workflows", NULL, mgr, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	free(admin);
+	free(rform);
+	free(rcsrf);
+	free(form);
+	free(mcsrf);
+	free(mgr);
+	free(ref);
+	free(csrf);
+	free(cookie);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -517,6 +574,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, test_validation_keeps_input);
 	tcase_add_test(tc, test_api_and_concurrency);
 	tcase_add_test(tc, test_public_report_rate_limited);
+	tcase_add_test(tc, test_workflow_on_incident_page);
 	tcase_add_test(tc, test_audit_verify);
 	suite_add_tcase(s, tc);
 	return s;

@@ -10,6 +10,7 @@ Suite *condition_suite(void);
 Suite *legal_suite(void);
 Suite *config_suite(void);
 Suite *mustache_suite(void);
+Suite *workflow_suite(void);
 
 int main(void)
 {
@@ -21,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, legal_suite());
 	srunner_add_suite(sr, multipart_suite());
 	srunner_add_suite(sr, mustache_suite());
+	srunner_add_suite(sr, workflow_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,404 @@
+/* The label catalog (see i18n.h): loading and checking labels.json, checking
+ * the templates' uses of it, the two per-language `t` objects, and the
+ * language helpers of request handling. */
+#include "i18n.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+#define PLACEHOLDER "{n}"
+#define TMPL_EXT ".mustache"
+
+enum { LANG_JA, LANG_EN };
+
+struct i18n {
+	json_t *t[2]; /* indexed by LANG_JA, LANG_EN */
+	size_t nkeys;
+};
+
+static const char *const lang_names[2] = {"ja", "en"};
+
+const char *i18n_lang_code(const char *s)
+{
+	if (!s)
+		return NULL;
+	if (strcmp(s, "ja") == 0)
+		return "ja";
+	if (strcmp(s, "en") == 0)
+		return "en";
+	return NULL;
+}
+
+static int key_ok(const char *k)
+{
+	if (!*k)
+		return 0;
+	for (const char *p = k; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return 0;
+	return 1;
+}
+
+static size_t count_placeholders(const char *s)
+{
+	size_t n = 0;
+	for (const char *p = strstr(s, PLACEHOLDER); p; p = strstr(p + 1, PLACEHOLDER))
+		n++;
+	return n;
+}
+
+/* Sets NAME_before and NAME_after of entry from text split at "{n}". */
+static void set_parts(json_t *entry, const char *name, const char *text)
+{
+	const char *p = strstr(text, PLACEHOLDER);
+	char key[32];
+	snprintf(key, sizeof key, "%s_before", name);
+	json_object_set_new(entry, key, json_stringn(text, (size_t)(p - text)));
+	snprintf(key, sizeof key, "%s_after", name);
+	json_object_set_new(entry, key, json_string(p + strlen(PLACEHOLDER)));
+}
+
+/* Checks one catalog entry and adds it to both `t` objects. */
+static int add_entry(struct i18n *c, const char *path, const char *key, json_t *v, char *err,
+		     size_t errlen)
+{
+	if (!key_ok(key)) {
+		snprintf(err, errlen,
+			 "label catalog '%s': key '%s': keys are lower-case letters, digits and _",
+			 path, key);
+		return -1;
+	}
+	if (!json_is_object(v)) {
+		snprintf(err, errlen,
+			 "label catalog '%s': label '%s': expected {\"ja\": \"...\", \"en\": \"...\"}",
+			 path, key);
+		return -1;
+	}
+	const char *member;
+	json_t *mv;
+	json_object_foreach(v, member, mv) {
+		if (!i18n_lang_code(member)) {
+			snprintf(err, errlen,
+				 "label catalog '%s': label '%s': unknown member '%s' (a label has "
+				 "only \"ja\" and \"en\")",
+				 path, key, member);
+			return -1;
+		}
+	}
+	const char *text[2];
+	for (int l = 0; l < 2; l++) {
+		json_t *s = json_object_get(v, lang_names[l]);
+		if (!s) {
+			snprintf(err, errlen, "label catalog '%s': label '%s' has no \"%s\" text",
+				 path, key, lang_names[l]);
+			return -1;
+		}
+		if (!json_is_string(s) || json_string_length(s) == 0) {
+			snprintf(err, errlen,
+				 "label catalog '%s': label '%s': \"%s\" must be a non-empty string",
+				 path, key, lang_names[l]);
+			return -1;
+		}
+		text[l] = json_string_value(s);
+	}
+	size_t n0 = count_placeholders(text[0]), n1 = count_placeholders(text[1]);
+	if (n0 > 1 || n1 > 1 || n0 != n1) {
+		snprintf(err, errlen,
+			 "label catalog '%s': label '%s': \"ja\" and \"en\" must both hold one "
+			 PLACEHOLDER " or neither",
+			 path, key);
+		return -1;
+	}
+	for (int l = 0; l < 2; l++) {
+		int o = 1 - l;
+		json_t *e = json_pack("{s:s, s:s, s:s}", "main", text[l], "alt", text[o],
+				      "alt_lang", lang_names[o]);
+		if (n0) {
+			set_parts(e, "main", text[l]);
+			set_parts(e, "alt", text[o]);
+		}
+		json_object_set_new(c->t[l], key, e);
+	}
+	c->nkeys++;
+	return 0;
+}
+
+/* The fields a template may take of t.KEY. */
+static int field_ok(const char *f, size_t n, int placeholder)
+{
+	static const char *const plain[] = {"main", "alt", "alt_lang", NULL};
+	static const char *const parts[] = {"main_before", "main_after", "alt_before", "alt_after",
+					    "alt_lang", NULL};
+	for (const char *const *p = placeholder ? parts : plain; *p; p++)
+		if (strlen(*p) == n && memcmp(*p, f, n) == 0)
+			return 1;
+	return 0;
+}
+
+static int is_name_end(char ch)
+{
+	return ch == '}' || ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\0';
+}
+
+/* Checks the uses of t.KEY in one template's source; marks keys used. */
+static int scan_template(const struct i18n *c, json_t *used, const char *name, const char *s,
+			 size_t len, char *err, size_t errlen)
+{
+	const json_t *t = c->t[LANG_JA];
+	int line = 1;
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (s[i] == '\n') {
+			line++;
+			continue;
+		}
+		if (s[i] != '{' || s[i + 1] != '{')
+			continue;
+		size_t j = i + 2;
+		while (j < len && (s[j] == '{' || s[j] == '&' || s[j] == '#' || s[j] == '^' ||
+				   s[j] == '/'))
+			j++;
+		while (j < len && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		if (!(j + 1 < len && s[j] == 't' && s[j + 1] == '.')) {
+			i = j - 1;
+			continue;
+		}
+		size_t k0 = j + 2, k = k0;
+		while (k < len && s[k] != '.' && !is_name_end(s[k]))
+			k++;
+		char key[128];
+		snprintf(key, sizeof key, "%.*s", (int)(k - k0), s + k0);
+		const json_t *entry = json_object_get(t, key);
+		if (!entry) {
+			snprintf(err, errlen,
+				 "template '%s' line %d: label 't.%s' is not in the catalog "
+				 I18N_CATALOG,
+				 name, line, key);
+			return -1;
+		}
+		json_object_set_new(used, key, json_true());
+		size_t f = k;
+		if (k < len && s[k] == '.') {
+			size_t f0 = k + 1;
+			f = f0;
+			while (f < len && !is_name_end(s[f]))
+				f++;
+			int ph = json_object_get(entry, "main_before") != NULL;
+			if (!field_ok(s + f0, f - f0, ph)) {
+				snprintf(err, errlen,
+					 "template '%s' line %d: label 't.%s' has no field '%.*s' "
+					 "(%s)",
+					 name, line, key, (int)(f - f0), s + f0,
+					 ph ? "its texts hold " PLACEHOLDER ": use main_before, "
+					      "main_after, alt_before, alt_after, alt_lang"
+					    : "use main, alt or alt_lang");
+				return -1;
+			}
+		}
+		i = f - 1;
+	}
+	return 0;
+}
+
+static int slurp(const char *path, buf *out)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	char tmp[8192];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		buf_append(out, tmp, n);
+	int bad = ferror(f);
+	fclose(f);
+	return bad ? -1 : 0;
+}
+
+/* Scans every *.mustache under root/rel (in name order). */
+static int scan_dir(const struct i18n *c, json_t *used, const char *root, const char *rel,
+		    char *err, size_t errlen)
+{
+	char *path = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	struct dirent **list = NULL;
+	int n = scandir(path, &list, NULL, alphasort);
+	if (n < 0) {
+		snprintf(err, errlen, "unable to open templates folder '%s': %s", path,
+			 strerror(errno));
+		free(path);
+		return -1;
+	}
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		const char *dn = list[i]->d_name;
+		if (rc == 0 && dn[0] != '.') {
+			char *sub = rel[0] ? xasprintf("%s/%s", rel, dn) : xstrdup(dn);
+			char *full = xasprintf("%s/%s", root, sub);
+			struct stat st;
+			size_t sl = strlen(sub), el = strlen(TMPL_EXT);
+			if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+				rc = scan_dir(c, used, root, sub, err, errlen);
+			} else if (sl > el && strcmp(sub + sl - el, TMPL_EXT) == 0) {
+				buf src = BUF_INIT;
+				if (slurp(full, &src) < 0) {
+					snprintf(err, errlen, "unable to read template '%s': %s", full,
+						 strerror(errno));
+					rc = -1;
+				} else {
+					rc = scan_template(c, used, sub, buf_cstr(&src), src.len, err,
+							   errlen);
+				}
+				buf_release(&src);
+			}
+			free(full);
+			free(sub);
+		}
+		free(list[i]);
+	}
+	free(list);
+	free(path);
+	return rc;
+}
+
+struct i18n *i18n_load(const char *templates_dir, char *err, size_t errlen)
+{
+	char *path = xasprintf("%s/" I18N_CATALOG, templates_dir);
+	struct i18n *c = xcalloc(1, sizeof *c);
+	c->t[LANG_JA] = json_object();
+	c->t[LANG_EN] = json_object();
+	json_t *used = json_object();
+	json_error_t jerr;
+	json_t *cat = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	int rc = -1;
+	if (!cat) {
+		if (jerr.line <= 0)
+			snprintf(err, errlen, "label catalog '%s': %s", path, jerr.text);
+		else
+			snprintf(err, errlen, "label catalog '%s' line %d: %s", path, jerr.line,
+				 jerr.text);
+		goto out;
+	}
+	if (!json_is_object(cat)) {
+		snprintf(err, errlen,
+			 "label catalog '%s': expected an object of labels "
+			 "{\"key\": {\"ja\": \"...\", \"en\": \"...\"}, ...}",
+			 path);
+		goto out;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(cat, key, v) {
+		if (add_entry(c, path, key, v, err, errlen) < 0)
+			goto out;
+	}
+	if (scan_dir(c, used, templates_dir, "", err, errlen) < 0)
+		goto out;
+	json_object_foreach(cat, key, v) {
+		if (!json_object_get(used, key))
+			log_event(LOG_WARN, "label_unused", "key=%s catalog=%s", log_quote(0, key),
+				  log_quote(1, path));
+	}
+	rc = 0;
+out:
+	json_decref(cat);
+	json_decref(used);
+	free(path);
+	if (rc < 0) {
+		i18n_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void i18n_free(struct i18n *c)
+{
+	if (!c)
+		return;
+	json_decref(c->t[LANG_JA]);
+	json_decref(c->t[LANG_EN]);
+	free(c);
+}
+
+json_t *i18n_t(const struct i18n *c, const char *lang)
+{
+	if (!c)
+		return NULL;
+	return c->t[lang && strcmp(lang, "en") == 0 ? LANG_EN : LANG_JA];
+}
+
+size_t i18n_count(const struct i18n *c)
+{
+	return c ? c->nkeys : 0;
+}
+
+/* Parses the q parameter of one Accept-Language item ("q=0.8"); 1 when
+ * absent, -1 when malformed. */
+static double item_q(const char *params, const char *end)
+{
+	double q = 1.0;
+	const char *p = params;
+	while (p < end) {
+		while (p < end && (*p == ';' || *p == ' ' || *p == '\t'))
+			p++;
+		const char *pe = p;
+		while (pe < end && *pe != ';')
+			pe++;
+		if (pe - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+			char num[16];
+			size_t n = (size_t)(pe - p - 2);
+			if (n == 0 || n >= sizeof num)
+				return -1;
+			memcpy(num, p + 2, n);
+			num[n] = '\0';
+			while (n && (num[n - 1] == ' ' || num[n - 1] == '\t'))
+				num[--n] = '\0';
+			char *e;
+			q = strtod(num, &e);
+			if (e == num || *e || q < 0 || q > 1)
+				return -1;
+		}
+		p = pe;
+	}
+	return q;
+}
+
+const char *i18n_accept_language(const char *header)
+{
+	double best[2] = {0, 0};
+	const char *p = header;
+	while (p && *p) {
+		const char *item = p;
+		while (*p && *p != ',')
+			p++;
+		const char *end = p;
+		if (*p == ',')
+			p++;
+		while (item < end && (*item == ' ' || *item == '\t'))
+			item++;
+		const char *tag_end = item;
+		while (tag_end < end && *tag_end != ';' && *tag_end != ' ' && *tag_end != '\t')
+			tag_end++;
+		size_t primary = 0;
+		while (item + primary < tag_end && item[primary] != '-')
+			primary++;
+		int lang = -1;
+		if (primary == 2 && strncasecmp(item, "ja", 2) == 0)
+			lang = LANG_JA;
+		else if (primary == 2 && strncasecmp(item, "en", 2) == 0)
+			lang = LANG_EN;
+		if (lang < 0)
+			continue;
+		double q = item_q(tag_end, end);
+		if (q > best[lang])
+			best[lang] = q;
+	}
+	return best[LANG_EN] > best[LANG_JA] ? "en" : "ja";
+}

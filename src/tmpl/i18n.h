@@ -1,0 +1,57 @@
+/* The label catalog: every text the page templates show, in Japanese and in
+ * English, loaded once at start from TEMPLATES/i18n/labels.json:
+ *
+ *   {"summary": {"ja": "概要", "en": "Summary"}, ...}
+ *
+ * Keys are lower-case ASCII letters, digits and '_'; each entry has exactly a
+ * non-empty "ja" and a non-empty "en" string. A text may hold one "{n}"
+ * placeholder (then both do) for a number or value the page puts in; a text
+ * may hold HTML markup such as <strong>, in which case templates show it with
+ * {{{...}}} (the catalog is trusted, like the templates).
+ *
+ * For each page language the catalog becomes one immutable JSON object `t`,
+ * built at load time and shared by every request (json_incref it):
+ *
+ *   t.KEY.main      the text in the page language
+ *   t.KEY.alt       the text in the other language
+ *   t.KEY.alt_lang  the other language ("en" on Japanese pages, "ja" on English)
+ *   t.KEY.main_before, main_after, alt_before, alt_after
+ *                   for a text with "{n}": the parts before and after it
+ *
+ * so a label reads
+ *   {{t.summary.main}} <span lang="{{t.summary.alt_lang}}" class="alt">{{t.summary.alt}}</span>
+ *
+ * Loading also reads every *.mustache under the templates folder and refuses
+ * a use of t.KEY (in {{...}}, {{{...}}}, {{&...}}, {{#...}}, {{^...}}) whose key
+ * is not in the catalog, or whose field is not one of the above (or is .main
+ * / .alt of a text with "{n}", or a _before / _after of one without). */
+#ifndef SOKUHO_I18N_H
+#define SOKUHO_I18N_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define I18N_CATALOG "i18n/labels.json" /* under the templates folder */
+
+struct i18n;
+
+/* Loads TEMPLATES_DIR/i18n/labels.json and checks it and the templates'
+ * uses of it. On a problem returns NULL with a message naming the file and
+ * the key (and the template and line for a bad use) in err. Keys no template
+ * uses are logged as warnings. Free with i18n_free. */
+struct i18n *i18n_load(const char *templates_dir, char *err, size_t errlen);
+void i18n_free(struct i18n *c);
+/* The `t` object of a page language ("ja" or "en"; anything else is "ja").
+ * Borrowed and immutable: json_incref it to keep it in page data. */
+json_t *i18n_t(const struct i18n *c, const char *lang);
+/* Number of keys in the catalog (for the start-up log). */
+size_t i18n_count(const struct i18n *c);
+
+/* "ja" or "en" when s is exactly one of them (a static string), else NULL. */
+const char *i18n_lang_code(const char *s);
+/* The page language an Accept-Language header asks for: "en" when English
+ * is preferred over Japanese by the q-values (en, en-US ... against ja,
+ * ja-JP ...), otherwise "ja" (also for NULL, an empty or a garbled header). */
+const char *i18n_accept_language(const char *header);
+
+#endif

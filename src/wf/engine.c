@@ -1,0 +1,883 @@
+/* The workflow engine (see engine.h). Everything that changes a run happens
+ * in one transaction with its audit event, its notifications (outbox rows)
+ * and its next timers; "NOTIFY sokuho_wake" at commit wakes the engines. */
+#include "engine.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "db/audit.h"
+#include "db/db.h"
+#include "workflow.h"
+
+struct cached {
+	int id;
+	struct wf_def *def;
+};
+
+struct engine {
+	pthread_mutex_t mu;
+	struct cached *defs;
+	size_t n, cap;
+};
+
+/* What the engine needs to know of an incident. */
+struct ctx {
+	long long incident_id;
+	char id[24];
+	char section[16]; /* "" when none */
+	char system[16];
+	char reporter[16];
+	char ref[32];
+	char *summary;
+	json_t *facts;
+};
+
+struct engine *engine_new(void)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+	pthread_mutex_init(&e->mu, NULL);
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->n; i++)
+		wf_free(e->defs[i].def);
+	free(e->defs);
+	pthread_mutex_destroy(&e->mu);
+	free(e);
+}
+
+static const char *nn(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+static int exec_params(PGconn *c, const char *sql, int n, const char *const *p)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
+	int ok = db_ok(r);
+	if (!ok)
+		log_event(LOG_ERROR, "engine_sql_failed", "error=%s",
+			  log_quote(0, PQresultErrorMessage(r)));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* The parsed definition of workflow_def id, cached: definitions are
+ * immutable, so a cached one never goes stale. */
+static const struct wf_def *get_def(struct engine *e, PGconn *c, int id)
+{
+	pthread_mutex_lock(&e->mu);
+	for (size_t i = 0; i < e->n; i++) {
+		if (e->defs[i].id == id) {
+			const struct wf_def *d = e->defs[i].def;
+			pthread_mutex_unlock(&e->mu);
+			return d;
+		}
+	}
+	pthread_mutex_unlock(&e->mu);
+	char ids[16];
+	snprintf(ids, sizeof ids, "%d", id);
+	const char *p[1] = {ids};
+	PGresult *r = PQexecParams(c, "SELECT name, version, source FROM workflow_def WHERE id = $1",
+				   1, NULL, p, NULL, NULL, 0);
+	if (!db_ok(r) || PQntuples(r) != 1) {
+		PQclear(r);
+		return NULL;
+	}
+	char origin[160], err[512];
+	snprintf(origin, sizeof origin, "workflow_def %s version %s", PQgetvalue(r, 0, 0),
+		 PQgetvalue(r, 0, 1));
+	struct wf_def *d = wf_parse(origin, PQgetvalue(r, 0, 2), (size_t)PQgetlength(r, 0, 2), err,
+				    sizeof err);
+	PQclear(r);
+	if (!d) {
+		log_event(LOG_ERROR, "workflow_def_invalid", "error=%s", log_quote(0, err));
+		return NULL;
+	}
+	pthread_mutex_lock(&e->mu);
+	for (size_t i = 0; i < e->n; i++) {
+		if (e->defs[i].id == id) { /* another thread was quicker */
+			pthread_mutex_unlock(&e->mu);
+			wf_free(d);
+			return e->defs[i].def;
+		}
+	}
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 8;
+		e->defs = xrealloc(e->defs, e->cap * sizeof *e->defs);
+	}
+	e->defs[e->n].id = id;
+	e->defs[e->n].def = d;
+	e->n++;
+	pthread_mutex_unlock(&e->mu);
+	return d;
+}
+
+const struct wf_def *engine_def(struct engine *e, PGconn *c, int def_id)
+{
+	return get_def(e, c, def_id);
+}
+
+int engine_load_defs(PGconn *c, const char *dir, FILE *progress, char *err, size_t errlen)
+{
+	struct wf_set *set = wf_load_dir(dir, err, errlen);
+	if (!set)
+		return -1;
+	int added = 0;
+	PQclear(PQexec(c, "BEGIN"));
+	/* One loader at a time: two processes starting together agree. */
+	PQclear(PQexec(c, "SELECT pg_advisory_xact_lock(8675309001)"));
+	for (size_t i = 0; i < set->n && added >= 0; i++) {
+		const struct wf_def *d = set->defs[i];
+		char ver[24];
+		snprintf(ver, sizeof ver, "%lld", d->version);
+		const char *p[4] = {d->name, ver, d->sha256, d->source};
+		PGresult *r = PQexecParams(c, "SELECT sha256 FROM workflow_def WHERE name = $1 AND "
+					      "version = $2::int",
+					   2, NULL, p, NULL, NULL, 0);
+		if (!db_ok(r)) {
+			snprintf(err, errlen, "database error: %s", PQresultErrorMessage(r));
+			added = -1;
+		} else if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), d->sha256) != 0) {
+			snprintf(err, errlen,
+				 "%s: workflow '%s' version %lld is already loaded with other content; "
+				 "a loaded version never changes: give the changed file a new "
+				 "\"version\"",
+				 d->origin, d->name, d->version);
+			added = -1;
+		} else if (PQntuples(r) == 0) {
+			if (exec_params(c,
+					"INSERT INTO workflow_def (name, version, sha256, source, definition) "
+					"VALUES ($1, $2::int, $3, $4::text, $4::text::jsonb)",
+					4, p) < 0) {
+				snprintf(err, errlen, "unable to store workflow '%s'", d->name);
+				added = -1;
+			} else {
+				added++;
+				if (progress)
+					fprintf(progress, "loaded workflow %s version %lld\n", d->name,
+						d->version);
+			}
+		}
+		PQclear(r);
+	}
+	PQclear(PQexec(c, added >= 0 ? "COMMIT" : "ROLLBACK"));
+	wf_set_free(set);
+	return added;
+}
+
+static int load_ctx(PGconn *c, long long incident_id, struct ctx *x)
+{
+	memset(x, 0, sizeof *x);
+	x->incident_id = incident_id;
+	snprintf(x->id, sizeof x->id, "%lld", incident_id);
+	const char *p[1] = {x->id};
+	PGresult *r = PQexecParams(
+		c,
+		"SELECT coalesce(section_id::text, ''), coalesce(system_id::text, ''), "
+		"  coalesce(reporter_id::text, ''), ref, summary, "
+		"  (facts || jsonb_build_object('severity', severity, 'bcp', bcp))::text "
+		"FROM incident WHERE id = $1::bigint",
+		1, NULL, p, NULL, NULL, 0);
+	if (!db_ok(r) || PQntuples(r) != 1) {
+		PQclear(r);
+		return -1;
+	}
+	snprintf(x->section, sizeof x->section, "%s", PQgetvalue(r, 0, 0));
+	snprintf(x->system, sizeof x->system, "%s", PQgetvalue(r, 0, 1));
+	snprintf(x->reporter, sizeof x->reporter, "%s", PQgetvalue(r, 0, 2));
+	snprintf(x->ref, sizeof x->ref, "%s", PQgetvalue(r, 0, 3));
+	x->summary = xstrdup(PQgetvalue(r, 0, 4));
+	x->facts = json_loads(PQgetvalue(r, 0, 5), 0, NULL);
+	PQclear(r);
+	/* severity null means not assessed: drop it so conditions see it missing */
+	if (x->facts && json_is_null(json_object_get(x->facts, "severity")))
+		json_object_del(x->facts, "severity");
+	return x->facts ? 0 : -1;
+}
+
+static void release_ctx(struct ctx *x)
+{
+	free(x->summary);
+	json_decref(x->facts);
+}
+
+/* Queues one notification to every person a target resolves to, and adds
+ * their names to notified. key makes the rows unique per run, fence, step
+ * and recipient, so a retried transaction queues nothing twice. */
+static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
+		  const struct wf_def *d, const struct wf_state *st, const struct wf_notify *n,
+		  const char *key, json_t *notified)
+{
+	char run[24], fen[16];
+	snprintf(run, sizeof run, "%lld", run_id);
+	snprintf(fen, sizeof fen, "%d", fence);
+	json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ref", x->ref, "summary",
+				 x->summary, "workflow", d->name, "workflow_ja", d->title.ja, "state",
+				 st->name, "state_ja", st->title.ja, "state_en", st->title.en);
+	char *data_s = json_dumps(data, JSON_COMPACT);
+	json_decref(data);
+	int rc = 0;
+	for (size_t i = 0; i < n->ntargets && rc == 0; i++) {
+		const struct wf_target *t = &n->targets[i];
+		char dep[8];
+		snprintf(dep, sizeof dep, "%d", t->deputy);
+		int city = t->scope == WF_SCOPE_CITY;
+		const char *p[11] = {run, fen, key, x->id, n->tmpl, data_s,
+				     t->kind == WF_TARGET_REPORTER ? "reporter" : t->role,
+				     city ? NULL : nn(x->section), city ? NULL : nn(x->system), dep,
+				     nn(x->reporter)};
+		PGresult *r = PQexecParams(
+			c,
+			"WITH who AS ("
+			"  SELECT p.id, p.email, p.lang, p.display_name FROM person p "
+			"  WHERE $7 = 'reporter' AND p.id = $11::int AND p.active "
+			"  UNION "
+			"  SELECT p.id, p.email, p.lang, p.display_name FROM resolve_role($7, $8::int, "
+			"    $9::int) x JOIN person p ON p.id = x.person_id "
+			"  WHERE $7 <> 'reporter' AND x.deputy_rank = $10::int), "
+			"ins AS (INSERT INTO outbox (dedup_key, incident_id, run_id, recipient_id, email, "
+			"  lang, template, data) SELECT 'run:' || $1 || ':f' || $2 || ':' || $3 || ':p' "
+			"  || who.id, $4::bigint, $1::bigint, who.id, who.email, who.lang, $5, $6::jsonb "
+			"  FROM who ON CONFLICT (dedup_key) DO NOTHING RETURNING 1) "
+			"SELECT display_name FROM who ORDER BY id",
+			11, NULL, p, NULL, NULL, 0);
+		if (!db_ok(r)) {
+			log_event(LOG_ERROR, "engine_notify_failed", "error=%s",
+				  log_quote(0, PQresultErrorMessage(r)));
+			rc = -1;
+		} else {
+			for (int k = 0; k < PQntuples(r); k++)
+				json_array_append_new(notified, json_string(PQgetvalue(r, k, 0)));
+		}
+		PQclear(r);
+	}
+	free(data_s);
+	return rc;
+}
+
+static int add_timer(PGconn *c, long long run_id, int fence, const char *kind, int step, int rep,
+		     const char *at_sql_base, const char *interval, int minus)
+{
+	char run[24], fen[16], st[16], rp[16];
+	snprintf(run, sizeof run, "%lld", run_id);
+	snprintf(fen, sizeof fen, "%d", fence);
+	snprintf(st, sizeof st, "%d", step);
+	snprintf(rp, sizeof rp, "%d", rep);
+	const char *p[7] = {run, fen, kind, st, rp, at_sql_base, interval};
+	/* A reminder whose time has passed goes out now rather than never. */
+	return exec_params(c,
+			   minus ? "INSERT INTO timer (run_id, fence, kind, step, repeat, fire_at) "
+				   "VALUES ($1::bigint, $2::int, $3, $4::int, $5::int, "
+				   "greatest($6::timestamptz - $7::interval, sokuho_now())) "
+				   "ON CONFLICT DO NOTHING"
+				 : "INSERT INTO timer (run_id, fence, kind, step, repeat, fire_at) "
+				   "VALUES ($1::bigint, $2::int, $3, $4::int, $5::int, "
+				   "$6::timestamptz + $7::interval) ON CONFLICT DO NOTHING",
+			   7, p);
+}
+
+static const char *anchor_sql(enum wf_anchor a)
+{
+	switch (a) {
+	case WF_FROM_DISCOVERED_AT:
+		return "discovered_at";
+	case WF_FROM_OCCURRED_AT:
+		return "coalesce(occurred_at, discovered_at)";
+	case WF_FROM_REPORTED_AT:
+		return "reported_at";
+	default:
+		return NULL;
+	}
+}
+
+/* Moves run into state st: bumps the fence (cancelling the old state's
+ * timers), meets the old deadlines, records the transition, and starts the
+ * new state's notifications, deadlines, reminders and escalation. */
+static int enter_state(PGconn *c, const struct ctx *x, long long run_id, const struct wf_def *d,
+		       const struct wf_state *st, const char *from, const char *action, int actor,
+		       const json_t *fields)
+{
+	char run[24], act[16];
+	snprintf(run, sizeof run, "%lld", run_id);
+	snprintf(act, sizeof act, "%d", actor);
+	const char *p1[3] = {run, st->name, st->terminal ? "t" : "f"};
+	PGresult *r = PQexecParams(
+		c,
+		"UPDATE workflow_run SET state = $2, entered_at = sokuho_now(), escalation_level = 0, "
+		"fence = fence + 1, finished_at = CASE WHEN $3::boolean THEN sokuho_now() END "
+		"WHERE id = $1::bigint RETURNING fence, entered_at::text",
+		3, NULL, p1, NULL, NULL, 0);
+	if (!db_ok(r) || PQntuples(r) != 1) {
+		PQclear(r);
+		return -1;
+	}
+	int fence = atoi(PQgetvalue(r, 0, 0));
+	char *entered = xstrdup(PQgetvalue(r, 0, 1));
+	PQclear(r);
+	char fen[16];
+	snprintf(fen, sizeof fen, "%d", fence);
+	char *fields_s = fields ? json_dumps(fields, JSON_COMPACT) : NULL;
+	const char *p2[2] = {run, fen};
+	const char *p3[6] = {run, from, st->name, action, actor > 0 ? act : NULL,
+			     fields_s ? fields_s : "{}"};
+	int rc = exec_params(c,
+			     "UPDATE timer SET fired_at = sokuho_now(), outcome = 'cancelled' "
+			     "WHERE run_id = $1::bigint AND fired_at IS NULL AND fence < $2::int",
+			     2, p2);
+	rc = rc ? rc
+		: exec_params(c,
+			      "UPDATE workflow_deadline SET met_at = sokuho_now() WHERE run_id = "
+			      "$1::bigint AND met_at IS NULL AND fence < $2::int",
+			      2, p2);
+	rc = rc ? rc
+		: exec_params(c,
+			      "INSERT INTO workflow_transition (run_id, from_state, to_state, action, "
+			      "actor_id, fields) VALUES ($1::bigint, $2, $3, $4, $5::int, $6::jsonb)",
+			      6, p3);
+	json_t *notified = json_array();
+	for (size_t i = 0; rc == 0 && i < st->non_enter; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "enter:%zu", i);
+		if (wf_notify_applies(&st->on_enter[i], x->facts))
+			rc = notify(c, x, run_id, fence, d, st, &st->on_enter[i], key, notified);
+	}
+	char iv[DURATION_PG_INTERVAL_MAX];
+	if (rc == 0 && st->nescalation > 0) {
+		duration_to_pg_interval(&st->escalation[0].after, iv, sizeof iv);
+		rc = add_timer(c, run_id, fence, "escalation", 0, 0, entered, iv, 0);
+	}
+	for (size_t i = 0; rc == 0 && i < st->ndeadlines; i++) {
+		const struct wf_deadline *dl = &st->deadlines[i];
+		duration_to_pg_interval(wf_deadline_after(dl, x->facts), iv, sizeof iv);
+		const char *anchor = anchor_sql(dl->from);
+		char *sql = xasprintf(
+			"INSERT INTO workflow_deadline (run_id, fence, key, state, title_ja, title_en, "
+			"due_at) SELECT $1::bigint, $2::int, $3, $4, $5, $6, %s + $7::interval "
+			"FROM incident WHERE id = $8::bigint RETURNING due_at::text",
+			anchor ? anchor : "$9::timestamptz");
+		const char *p4[9] = {run, fen, dl->key, st->name, dl->title.ja, dl->title.en, iv, x->id,
+				     entered};
+		r = PQexecParams(c, sql, anchor ? 8 : 9, NULL, p4, NULL, NULL, 0);
+		free(sql);
+		if (!db_ok(r) || PQntuples(r) != 1) {
+			log_event(LOG_ERROR, "engine_sql_failed", "error=%s",
+				  log_quote(0, PQresultErrorMessage(r)));
+			PQclear(r);
+			rc = -1;
+			break;
+		}
+		char *due = xstrdup(PQgetvalue(r, 0, 0));
+		PQclear(r);
+		rc = add_timer(c, run_id, fence, "deadline", (int)i, 0, due, "0 seconds", 0);
+		for (size_t k = 0; rc == 0 && k < dl->nremind; k++) {
+			duration_to_pg_interval(&dl->remind[k].before, iv, sizeof iv);
+			rc = add_timer(c, run_id, fence, "remind", (int)(i * 100 + k), 0, due, iv, 1);
+		}
+		free(due);
+	}
+	if (rc == 0) {
+		json_t *detail = json_pack("{s:s, s:I, s:s?, s:s, s:s?, s:O}", "workflow", d->name,
+					   "version", (json_int_t)d->version, "from", from, "to",
+					   st->name, "action", action, "notified", notified);
+		if (fields)
+			json_object_set(detail, "fields", (json_t *)(uintptr_t)fields);
+		rc = audit_log_incident(c, actor, from ? "workflow.transition" : "workflow.started",
+					NULL, x->incident_id, detail);
+		json_decref(detail);
+	}
+	if (rc == 0)
+		PQclear(PQexec(c, "SELECT pg_notify('sokuho_wake', '')"));
+	json_decref(notified);
+	free(fields_s);
+	free(entered);
+	return rc;
+}
+
+int engine_start_incident(struct engine *e, PGconn *c, long long incident_id)
+{
+	struct ctx x;
+	if (load_ctx(c, incident_id, &x) < 0)
+		return -1;
+	/* The newest version of each workflow the incident does not run yet:
+	 * called again when facts change, it starts what now applies. */
+	const char *pi[1] = {x.id};
+	PGresult *r = PQexecParams(c,
+				   "SELECT DISTINCT ON (d.name) d.id FROM workflow_def d "
+				   "WHERE NOT EXISTS (SELECT 1 FROM workflow_run r JOIN workflow_def o "
+				   "  ON o.id = r.def_id WHERE r.incident_id = $1::bigint AND o.name = "
+				   "  d.name) ORDER BY d.name, d.version DESC",
+				   1, NULL, pi, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		PQclear(r);
+		release_ctx(&x);
+		return -1;
+	}
+	int started = 0;
+	for (int i = 0; i < PQntuples(r) && started >= 0; i++) {
+		int id = atoi(PQgetvalue(r, i, 0));
+		const struct wf_def *d = get_def(e, c, id);
+		if (!d) {
+			started = -1;
+			break;
+		}
+		if (!wf_should_start(d, x.facts))
+			continue;
+		const char *p[3] = {x.id, PQgetvalue(r, i, 0), d->initial};
+		PGresult *ins = PQexecParams(c,
+					     "INSERT INTO workflow_run (incident_id, def_id, state, fence) "
+					     "VALUES ($1::bigint, $2::int, $3, -1) RETURNING id",
+					     3, NULL, p, NULL, NULL, 0);
+		long long run_id = db_ok(ins) && PQntuples(ins) == 1 ? atoll(PQgetvalue(ins, 0, 0)) : -1;
+		PQclear(ins);
+		if (run_id < 0 || enter_state(c, &x, run_id, d, d->initial_state, NULL, NULL, 0, NULL) < 0)
+			started = -1;
+		else
+			started++;
+	}
+	PQclear(r);
+	release_ctx(&x);
+	return started;
+}
+
+/* Applies one claimed timer whose run is locked and current. */
+static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const char **outcome)
+{
+	long long timer_id = atoll(PQgetvalue(t, row, 0));
+	long long run_id = atoll(PQgetvalue(t, row, 1));
+	const char *kind = PQgetvalue(t, row, 2);
+	int step = atoi(PQgetvalue(t, row, 3));
+	int rep = atoi(PQgetvalue(t, row, 4));
+	int fence = atoi(PQgetvalue(t, row, 5));
+	const char *fire_at = PQgetvalue(t, row, 6);
+	int def_id = atoi(PQgetvalue(t, row, 8));
+	const char *state = PQgetvalue(t, row, 9);
+	long long incident_id = atoll(PQgetvalue(t, row, 10));
+	const char *entered = PQgetvalue(t, row, 11);
+	(void)timer_id;
+	const struct wf_def *d = get_def(e, c, def_id);
+	const struct wf_state *st = d ? wf_find_state(d, state) : NULL;
+	if (!st)
+		return -1;
+	struct ctx x;
+	if (load_ctx(c, incident_id, &x) < 0)
+		return -1;
+	json_t *notified = json_array();
+	char key[48], iv[DURATION_PG_INTERVAL_MAX];
+	int rc = 0;
+	const char *event = NULL;
+	json_t *detail = NULL;
+	if (strcmp(kind, "escalation") == 0 && (size_t)step < st->nescalation) {
+		const struct wf_escalation *es = &st->escalation[step];
+		snprintf(key, sizeof key, "esc:%d:%d", step, rep);
+		rc = notify(c, &x, run_id, fence, d, st, &es->notify, key, notified);
+		char run[24], lvl[16];
+		snprintf(run, sizeof run, "%lld", run_id);
+		snprintf(lvl, sizeof lvl, "%d", step + 1);
+		const char *p[2] = {run, lvl};
+		rc = rc ? rc
+			: exec_params(c,
+				      "UPDATE workflow_run SET escalation_level = greatest(escalation_level, "
+				      "$2::int) WHERE id = $1::bigint",
+				      2, p);
+		if (rc == 0 && es->has_repeat && rep + 1 < es->max) {
+			duration_to_pg_interval(&es->repeat, iv, sizeof iv);
+			rc = add_timer(c, run_id, fence, "escalation", step, rep + 1, fire_at, iv, 0);
+		}
+		if (rc == 0 && rep == 0 && (size_t)step + 1 < st->nescalation) {
+			duration_to_pg_interval(&st->escalation[step + 1].after, iv, sizeof iv);
+			rc = add_timer(c, run_id, fence, "escalation", step + 1, 0, entered, iv, 0);
+		}
+		event = "workflow.escalated";
+		detail = json_pack("{s:s, s:s, s:i, s:i, s:O}", "workflow", d->name, "state", st->name,
+				   "level", step + 1, "repeat", rep, "notified", notified);
+	} else if (strcmp(kind, "deadline") == 0 && (size_t)step < st->ndeadlines) {
+		const struct wf_deadline *dl = &st->deadlines[step];
+		if (dl->has_overdue) {
+			snprintf(key, sizeof key, "overdue:%d", step);
+			rc = notify(c, &x, run_id, fence, d, st, &dl->overdue, key, notified);
+		}
+		event = "workflow.deadline_missed";
+		detail = json_pack("{s:s, s:s, s:s, s:O}", "workflow", d->name, "state", st->name,
+				   "deadline", dl->key, "notified", notified);
+	} else if (strcmp(kind, "remind") == 0 && (size_t)(step / 100) < st->ndeadlines &&
+		   (size_t)(step % 100) < st->deadlines[step / 100].nremind) {
+		const struct wf_deadline *dl = &st->deadlines[step / 100];
+		snprintf(key, sizeof key, "remind:%d", step);
+		rc = notify(c, &x, run_id, fence, d, st, &dl->remind[step % 100].notify, key, notified);
+		event = "workflow.reminded";
+		detail = json_pack("{s:s, s:s, s:s, s:O}", "workflow", d->name, "state", st->name,
+				   "deadline", dl->key, "notified", notified);
+	} else {
+		*outcome = "unknown";
+	}
+	if (rc == 0 && event)
+		rc = audit_log_incident(c, 0, event, NULL, incident_id, detail);
+	json_decref(detail);
+	json_decref(notified);
+	release_ctx(&x);
+	return rc;
+}
+
+int engine_tick(struct engine *e, PGconn *c, int batch)
+{
+	char lim[16];
+	snprintf(lim, sizeof lim, "%d", batch);
+	const char *p[1] = {lim};
+	PQclear(PQexec(c, "BEGIN"));
+	/* Both the timer and its run are locked; a run a person is acting on
+	 * right now is skipped and its timer taken by the next tick. */
+	PGresult *t = PQexecParams(
+		c,
+		"SELECT t.id, t.run_id, t.kind, t.step, t.repeat, t.fence, t.fire_at::text, r.fence, "
+		"  r.def_id, r.state, r.incident_id, r.entered_at::text "
+		"FROM timer t JOIN workflow_run r ON r.id = t.run_id "
+		"WHERE t.fired_at IS NULL AND t.fire_at <= sokuho_now() "
+		"ORDER BY t.fire_at LIMIT $1::int FOR UPDATE OF t, r SKIP LOCKED",
+		1, NULL, p, NULL, NULL, 0);
+	if (!db_ok(t)) {
+		log_event(LOG_ERROR, "engine_tick_failed", "error=%s",
+			  log_quote(0, PQresultErrorMessage(t)));
+		PQclear(t);
+		PQclear(PQexec(c, "ROLLBACK"));
+		return -1;
+	}
+	int n = PQntuples(t), rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		const char *outcome = "applied";
+		if (strcmp(PQgetvalue(t, i, 5), PQgetvalue(t, i, 7)) != 0)
+			outcome = "stale"; /* the run moved on: fencing */
+		else if (apply_timer(e, c, t, i, &outcome) < 0)
+			rc = -1;
+		const char *p2[2] = {PQgetvalue(t, i, 0), outcome};
+		if (rc == 0)
+			rc = exec_params(c,
+					 "UPDATE timer SET fired_at = sokuho_now(), outcome = $2 "
+					 "WHERE id = $1::bigint",
+					 2, p2);
+	}
+	PQclear(t);
+	PGresult *r = PQexec(c, rc == 0 ? "COMMIT" : "ROLLBACK");
+	if (rc == 0 && !db_ok(r))
+		rc = -1;
+	PQclear(r);
+	return rc == 0 ? n : -1;
+}
+
+static const char *field_value(const json_t *fields, const char *name)
+{
+	json_t *v = json_object_get(fields, name);
+	if (json_is_array(v))
+		v = json_array_get(v, 0);
+	return json_string_value(v);
+}
+
+/* Checks the action's fields; returns the values to record. */
+static json_t *check_fields(const struct wf_action *a, const json_t *fields, json_t *errors)
+{
+	json_t *vals = json_object();
+	for (size_t i = 0; i < a->nfields; i++) {
+		const struct wf_field *f = &a->fields[i];
+		const char *v = field_value(fields, f->name);
+		char msg[256];
+		if (!v || !*v) {
+			if (f->required) {
+				snprintf(msg, sizeof msg, "「%s」を入力してください。 Enter %s.", f->title.ja,
+					 f->title.en);
+				json_object_set_new(errors, f->name, json_string(msg));
+			}
+			continue;
+		}
+		if (f->type == WF_FIELD_INTEGER) {
+			char *end;
+			errno = 0;
+			long long n = strtoll(v, &end, 10);
+			if (errno || *end || n < f->min || n > f->max) {
+				snprintf(msg, sizeof msg, "%lld〜%lld の整数を入力してください。 "
+					 "Enter a whole number from %lld to %lld.",
+					 f->min, f->max, f->min, f->max);
+				json_object_set_new(errors, f->name, json_string(msg));
+			} else {
+				json_object_set_new(vals, f->name, json_integer(n));
+			}
+		} else if (f->type == WF_FIELD_BOOLEAN) {
+			json_object_set_new(vals, f->name,
+					    json_boolean(strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no")));
+		} else {
+			size_t chars = 0;
+			for (const char *s = v; *s; s++)
+				chars += ((unsigned char)*s & 0xC0) != 0x80;
+			if ((long long)chars > f->max && f->type == WF_FIELD_TEXT) {
+				snprintf(msg, sizeof msg, "%lld文字以内で入力してください。 "
+					 "Keep it within %lld characters.", f->max, f->max);
+				json_object_set_new(errors, f->name, json_string(msg));
+			} else {
+				json_object_set_new(vals, f->name, json_string(v));
+			}
+		}
+	}
+	return vals;
+}
+
+/* Whether actor holds one of the action's roles over the incident. */
+static int may_take(PGconn *c, const struct ctx *x, const struct wf_action *a, int actor)
+{
+	char act[16];
+	snprintf(act, sizeof act, "%d", actor);
+	for (size_t i = 0; i < a->nby; i++) {
+		const char *p[4] = {a->by[i], nn(x->section), nn(x->system), act};
+		PGresult *r = PQexecParams(c,
+					   "SELECT 1 FROM resolve_role($1, $2::int, $3::int) "
+					   "WHERE person_id = $4::int",
+					   4, NULL, p, NULL, NULL, 0);
+		int ok = db_ok(r) && PQntuples(r) > 0;
+		PQclear(r);
+		if (ok)
+			return 1;
+	}
+	return 0;
+}
+
+enum engine_act_result engine_act(struct engine *e, PGconn *c, long long run_id, int fence,
+				  const char *action, const json_t *fields, int actor_id,
+				  const char *ip, json_t *errors)
+{
+	(void)ip;
+	char run[24];
+	snprintf(run, sizeof run, "%lld", run_id);
+	const char *p[1] = {run};
+	PQclear(PQexec(c, "BEGIN"));
+	PGresult *r = PQexecParams(c,
+				   "SELECT def_id, state, fence, incident_id FROM workflow_run "
+				   "WHERE id = $1::bigint FOR UPDATE",
+				   1, NULL, p, NULL, NULL, 0);
+	enum engine_act_result res = ENGINE_ACT_ERROR;
+	struct ctx x;
+	int have_ctx = 0;
+	json_t *vals = NULL;
+	if (!db_ok(r) || PQntuples(r) != 1) {
+		res = db_ok(r) ? ENGINE_ACT_NOT_FOUND : ENGINE_ACT_ERROR;
+		goto out;
+	}
+	const struct wf_def *d = get_def(e, c, atoi(PQgetvalue(r, 0, 0)));
+	const struct wf_state *st = d ? wf_find_state(d, PQgetvalue(r, 0, 1)) : NULL;
+	const struct wf_action *a = st ? wf_find_action(st, action) : NULL;
+	/* A page shown before the run moved on is a conflict, whatever it
+	 * offered: the person sees the new state and decides again. */
+	if (fence >= 0 && atoi(PQgetvalue(r, 0, 2)) != fence) {
+		res = ENGINE_ACT_CONFLICT;
+		goto out;
+	}
+	if (!a) {
+		res = ENGINE_ACT_NOT_FOUND;
+		goto out;
+	}
+	if (load_ctx(c, atoll(PQgetvalue(r, 0, 3)), &x) < 0)
+		goto out;
+	have_ctx = 1;
+	if (!may_take(c, &x, a, actor_id)) {
+		res = ENGINE_ACT_FORBIDDEN;
+		goto out;
+	}
+	vals = check_fields(a, fields, errors);
+	if (json_object_size(errors)) {
+		res = ENGINE_ACT_INVALID;
+		goto out;
+	}
+	/* Fields that are incident facts update the incident, so the next
+	 * states' conditions see them. */
+	for (size_t i = 0; i < a->nfields; i++) {
+		const struct wf_field *f = &a->fields[i];
+		json_t *v = json_object_get(vals, f->name);
+		if (!f->fact || !v)
+			continue;
+		char *vs = json_dumps(v, JSON_ENCODE_ANY);
+		const char *pf[3] = {x.id, f->fact, vs};
+		int rc = strcmp(f->fact, "severity") == 0
+				 ? exec_params(c, "UPDATE incident SET severity = $3::int WHERE id = $1::bigint "
+						  "AND $2 = 'severity'",
+					       3, pf)
+				 : exec_params(c,
+					       "UPDATE incident SET facts = jsonb_set(facts, "
+					       "string_to_array($2, '.'), $3::jsonb) WHERE id = $1::bigint",
+					       3, pf);
+		free(vs);
+		if (rc < 0)
+			goto out;
+		json_object_set(x.facts, f->fact, v);
+	}
+	if (enter_state(c, &x, run_id, d, a->to_state, st->name, a->name, actor_id, vals) < 0 ||
+	    engine_start_incident(e, c, x.incident_id) < 0)
+		goto out;
+	res = ENGINE_ACT_OK;
+out:
+	PQclear(r);
+	PQclear(PQexec(c, res == ENGINE_ACT_OK ? "COMMIT" : "ROLLBACK"));
+	json_decref(vals);
+	if (have_ctx)
+		release_ctx(&x);
+	return res;
+}
+
+json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int actor_id)
+{
+	char id[24];
+	snprintf(id, sizeof id, "%lld", incident_id);
+	const char *p[1] = {id};
+	json_t *runs = db_rows(
+		c,
+		"SELECT r.id, r.def_id, r.state, r.fence, r.escalation_level, "
+		"  r.finished_at IS NOT NULL AS finished, d.name, d.version, "
+		"  to_char(r.entered_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS entered, "
+		"  (SELECT json_agg(json_build_object('title_ja', w.title_ja, 'title_en', w.title_en, "
+		"     'due', to_char(w.due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), "
+		"     'overdue', w.due_at < sokuho_now(), "
+		"     'left', CASE WHEN w.due_at >= sokuho_now() THEN "
+		"        to_char(w.due_at - sokuho_now(), 'DD\"日\" HH24:MI') END, "
+		"     'late', CASE WHEN w.due_at < sokuho_now() THEN "
+		"        to_char(sokuho_now() - w.due_at, 'DD\"日\" HH24:MI') END) ORDER BY w.due_at) "
+		"   FROM workflow_deadline w WHERE w.run_id = r.id AND w.fence = r.fence "
+		"   AND w.met_at IS NULL)::text AS deadlines_json, "
+		"  (SELECT json_agg(json_build_object('from', t.from_state, 'to', t.to_state, "
+		"     'action', t.action, 'who', p.display_name, 'at', to_char(t.at AT TIME ZONE "
+		"     'Asia/Tokyo', 'YYYY-MM-DD HH24:MI')) ORDER BY t.id) FROM workflow_transition t "
+		"   LEFT JOIN person p ON p.id = t.actor_id WHERE t.run_id = r.id)::text AS history_json "
+		"FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id "
+		"WHERE r.incident_id = $1::bigint ORDER BY r.id",
+		1, p);
+	if (!runs)
+		return json_array();
+	struct ctx x;
+	int have_ctx = load_ctx(c, incident_id, &x) == 0;
+	size_t i;
+	json_t *run;
+	json_array_foreach(runs, i, run) {
+		const struct wf_def *d = get_def(e, c, atoi(json_string_value(json_object_get(run, "def_id"))));
+		const struct wf_state *st =
+			d ? wf_find_state(d, json_string_value(json_object_get(run, "state"))) : NULL;
+		static const char *const js[] = {"deadlines_json", "history_json"};
+		for (int k = 0; k < 2; k++) {
+			const char *s = json_string_value(json_object_get(run, js[k]));
+			json_t *v = s ? json_loads(s, 0, NULL) : NULL;
+			json_object_set_new(run, k == 0 ? "deadlines" : "history", v ? v : json_array());
+			json_object_del(run, js[k]);
+		}
+		if (!d || !st)
+			continue;
+		json_object_set_new(run, "title_ja", json_string(d->title.ja));
+		json_object_set_new(run, "title_en", json_string(d->title.en));
+		json_object_set_new(run, "state_ja", json_string(st->title.ja));
+		json_object_set_new(run, "state_en", json_string(st->title.en));
+		if (st->has_description)
+			json_object_set_new(run, "guidance_ja", json_string(st->description.ja));
+		if (st->owner_role && have_ctx) {
+			const char *po[3] = {st->owner_role,
+					     st->owner_scope == WF_SCOPE_CITY ? NULL : nn(x.section),
+					     st->owner_scope == WF_SCOPE_CITY ? NULL : nn(x.system)};
+			json_t *o = db_row(c,
+					   "SELECT r.title_ja AS role_ja, (SELECT string_agg(p.display_name, "
+					   "'、' ORDER BY x.deputy_rank, p.id) FROM resolve_role($1, $2::int, "
+					   "$3::int) x JOIN person p ON p.id = x.person_id WHERE x.deputy_rank = "
+					   "0) AS names FROM role r WHERE r.name = $1",
+					   3, po);
+			if (o)
+				json_object_set_new(run, "owner", o);
+		}
+		json_t *acts = json_array();
+		for (size_t k = 0; have_ctx && actor_id > 0 && k < st->nactions; k++) {
+			const struct wf_action *a = &st->actions[k];
+			if (!may_take(c, &x, a, actor_id))
+				continue;
+			json_t *fs = json_array();
+			for (size_t f = 0; f < a->nfields; f++)
+				json_array_append_new(
+					fs, json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "name",
+						      a->fields[f].name, "title_ja", a->fields[f].title.ja,
+						      "title_en", a->fields[f].title.en, "required",
+						      a->fields[f].required, "is_text",
+						      a->fields[f].type == WF_FIELD_TEXT, "is_integer",
+						      a->fields[f].type == WF_FIELD_INTEGER));
+			json_array_append_new(acts, json_pack("{s:s, s:s, s:s, s:o}", "name", a->name,
+							      "title_ja", a->title.ja, "title_en",
+							      a->title.en, "fields", fs));
+		}
+		json_object_set_new(run, "actions", acts);
+		json_object_set_new(run, "has_actions", json_boolean(json_array_size(acts) > 0));
+	}
+	if (have_ctx)
+		release_ctx(&x);
+	return runs;
+}
+
+/* Seconds until the next timer is due (by the database clock), capped. */
+static double next_due(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT extract(epoch FROM min(fire_at) - sokuho_now()) FROM timer "
+				"WHERE fired_at IS NULL");
+	double s = 3600;
+	if (db_ok(r) && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		s = atof(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return s;
+}
+
+int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int wake_fd)
+{
+	PGconn *c = NULL;
+	while (!*stop) {
+		if (!c) {
+			char err[512];
+			c = db_connect(conninfo, err, sizeof err);
+			if (!c) {
+				log_event(LOG_WARN, "engine_db_unreachable", "error=%s", log_quote(0, err));
+				sleep(1);
+				continue;
+			}
+			PQclear(PQexec(c, "LISTEN sokuho_wake"));
+		}
+		int n = 0;
+		while (!*stop && (n = engine_tick(e, c, 200)) > 0)
+			;
+		if (n < 0) {
+			/* Do not spin on a timer that cannot be applied. */
+			sleep(1);
+			continue;
+		}
+		if (PQstatus(c) != CONNECTION_OK) {
+			PQfinish(c);
+			c = NULL;
+			continue;
+		}
+		double wait = next_due(c);
+		if (wait <= 0)
+			continue;
+		if (wait > 3600)
+			wait = 3600;
+		struct pollfd fds[2] = {{PQsocket(c), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+		int pr = poll(fds, wake_fd >= 0 ? 2 : 1, (int)(wait * 1000) + 1);
+		if (pr > 0 && (fds[0].revents & POLLIN)) {
+			PQconsumeInput(c);
+			PGnotify *nt;
+			while ((nt = PQnotifies(c)))
+				PQfreemem(nt);
+		}
+		if (pr > 0 && wake_fd >= 0 && (fds[1].revents & POLLIN))
+			break;
+	}
+	if (c)
+		PQfinish(c);
+	return 0;
+}

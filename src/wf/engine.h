@@ -1,0 +1,75 @@
+/* The workflow engine: runs every incident through the state machines of
+ * workflows/ (see wf/workflow.h). State lives in PostgreSQL: runs, timers,
+ * deadlines and the notification outbox. Timers are claimed with FOR UPDATE
+ * SKIP LOCKED and applied in the transaction that marks them fired, so any
+ * number of engine processes may run; a transition bumps the run's fence, so
+ * a timer made before it is stale and does nothing. All times come from the
+ * database clock (sokuho_now()). */
+#ifndef SOKUHO_ENGINE_H
+#define SOKUHO_ENGINE_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+
+#include "auth/authz.h"
+
+struct engine;
+
+/* An engine with an empty cache of definitions. Thread-safe. */
+struct engine *engine_new(void);
+void engine_free(struct engine *e);
+
+struct wf_def;
+/* The parsed definition of workflow_def id (cached; owned by the engine), or
+ * NULL when there is none. Thread-safe. */
+const struct wf_def *engine_def(struct engine *e, PGconn *conn, int def_id);
+
+/* Stores the workflows of dir as immutable versions: a file whose name and
+ * version are new is inserted; the same name, version and SHA-256 is already
+ * there; the same name and version with other content is refused (give the
+ * changed file a new version). Returns the number of versions added, or -1
+ * with a message in err. Runs its own transaction. */
+int engine_load_defs(PGconn *conn, const char *dir, FILE *progress, char *err, size_t errlen);
+
+/* Inside the caller's transaction: starts, on the newest version of each
+ * workflow the incident does not run yet, those that apply to its facts
+ * (wf_should_start) and enters their initial states. Called when a report is
+ * filed and again whenever its facts change, so a leak found later still
+ * starts its legal workflow. Returns the number started or -1. */
+int engine_start_incident(struct engine *e, PGconn *conn, long long incident_id);
+
+/* Applies at most batch due timers in one transaction. Returns how many were
+ * claimed (applied or found stale), or -1 on a database error. */
+int engine_tick(struct engine *e, PGconn *conn, int batch);
+
+enum engine_act_result {
+	ENGINE_ACT_OK = 0,
+	ENGINE_ACT_INVALID = 1,   /* a field is wrong: see errors */
+	ENGINE_ACT_CONFLICT = 2,  /* the run moved on since the page was shown */
+	ENGINE_ACT_FORBIDDEN = 3, /* this person may not take this action */
+	ENGINE_ACT_NOT_FOUND = 4, /* no such run or action in its state */
+	ENGINE_ACT_ERROR = -1,
+};
+
+/* A person takes action on run run_id, which they saw at fence (-1: do not
+ * check). fields are the form's values (strings); errors receives a message
+ * per bad field. Runs its own transaction: the transition, its audit event,
+ * the cancelled timers of the old state and the timers and notifications of
+ * the new one. */
+enum engine_act_result engine_act(struct engine *e, PGconn *conn, long long run_id, int fence,
+				  const char *action, const json_t *fields, int actor_id,
+				  const char *ip, json_t *errors);
+
+/* The workflows incident_id runs, for its page: per run the workflow and
+ * state titles, owner, deadlines with time left, escalation level, the
+ * actions actor_id may take (with their fields) and the history. Caller
+ * owns the array. */
+json_t *engine_runs_json(struct engine *e, PGconn *conn, long long incident_id, int actor_id);
+
+/* Runs the engine until *stop becomes non-zero or a byte arrives on
+ * wake_fd (may be -1): drains due timers, then sleeps until the next due
+ * time or a NOTIFY sokuho_wake. Never busy-polls. Returns 0. */
+int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int wake_fd);
+
+#endif

@@ -1,0 +1,524 @@
+/* The workflow engine against a real PostgreSQL, with the database clock
+ * shifted instead of sleeping: the escalation ladder, acknowledgement
+ * stopping it, the PPC workflow's deadlines, exactly-once timers with
+ * several engine processes (one killed mid-batch), a person racing a timer,
+ * versions, and an idle engine that uses no CPU. */
+#include <check.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/xalloc.h"
+#include "db/db.h"
+#include "support.h"
+#include "wf/engine.h"
+
+Suite *engine_suite(void);
+
+static char *db;
+static PGconn *conn;
+static struct engine *eng;
+
+static PGconn *connect_db(void)
+{
+	char err[256];
+	PGconn *c = db_connect(db, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	return c;
+}
+
+static long scalar(const char *q)
+{
+	PGresult *r = PQexec(conn, q);
+	ck_assert_msg(db_ok(r) && PQntuples(r) == 1, "%s: %s", q, PQresultErrorMessage(r));
+	long v = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return v;
+}
+
+static void sql(const char *q)
+{
+	PGresult *r = PQexec(conn, q);
+	ck_assert_msg(db_ok(r), "%s: %s", q, PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+static void setup(void)
+{
+	db = ts_prepared_database(1);
+	conn = connect_db();
+	char err[512];
+	ck_assert_msg(engine_load_defs(conn, "workflows", NULL, err, sizeof err) >= 4, "%s", err);
+	eng = engine_new();
+}
+
+static void teardown(void)
+{
+	engine_free(eng);
+	PQfinish(conn);
+	free(db);
+}
+
+static void shift(const char *interval)
+{
+	char *q = xasprintf("UPDATE clock_offset SET offset_by = '%s'", interval);
+	sql(q);
+	free(q);
+}
+
+/* A report from sakai.haruto (税務課) with these personal-data facts. */
+static long long new_incident(const char *pd_json, const char *discovered)
+{
+	static int n;
+	char *q = xasprintf(
+		"INSERT INTO incident (ref, channel, reporter_id, section_id, category, summary, "
+		"discovered_at, facts) SELECT 'INC-2026-%04d', 'staff', (SELECT id FROM person WHERE "
+		"login = 'sakai.haruto'), (SELECT id FROM org_unit WHERE code = 'zeimu'), 'leak', "
+		"'テスト', %s, jsonb_build_object('personal_data', '%s'::jsonb, 'segments', "
+		"'[]'::jsonb, 'category', 'leak', 'bcp', false) RETURNING id",
+		9000 + ++n, discovered, pd_json);
+	sql("BEGIN");
+	long long id = scalar(q);
+	free(q);
+	ck_assert_int_ge(engine_start_incident(eng, conn, id), 2);
+	sql("COMMIT");
+	return id;
+}
+
+/* Mails of the incident's reporting-duty run (the emergency-response run
+ * has a ladder of its own). */
+static long mails(long long incident, const char *tmpl, const char *login)
+{
+	char *q = xasprintf("SELECT count(*) FROM outbox o JOIN person p ON p.id = o.recipient_id "
+			    "JOIN workflow_run r ON r.id = o.run_id JOIN workflow_def d ON d.id = "
+			    "r.def_id WHERE o.incident_id = %lld AND o.template = '%s' AND p.login = "
+			    "'%s' AND (d.name = 'reporting-duty' OR o.template LIKE 'legal%%')",
+			    incident, tmpl, login);
+	long v = scalar(q);
+	free(q);
+	return v;
+}
+
+static void tick_all(void)
+{
+	while (engine_tick(eng, conn, 200) > 0)
+		;
+}
+
+static long long run_of(long long incident, const char *workflow)
+{
+	char *q = xasprintf("SELECT r.id FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id "
+			    "WHERE r.incident_id = %lld AND d.name = '%s'",
+			    incident, workflow);
+	long long v = scalar(q);
+	free(q);
+	return v;
+}
+
+static long person(const char *login)
+{
+	char *q = xasprintf("SELECT id FROM person WHERE login = '%s'", login);
+	long v = scalar(q);
+	free(q);
+	return v;
+}
+
+START_TEST(test_escalation_ladder)
+{
+	long long inc = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	/* At once: the section's security manager and the CSIRT. */
+	ck_assert_int_eq(mails(inc, "reported", "yamazaki.tsutomu"), 1);
+	ck_assert_int_eq(mails(inc, "reported", "matsuda.kazuya"), 1);
+	shift("29 minutes");
+	tick_all();
+	ck_assert_int_eq(mails(inc, "reminder", "mori.akiko"), 0);
+	shift("31 minutes");
+	tick_all();
+	ck_assert_int_eq(mails(inc, "reminder", "mori.akiko"), 1); /* the first deputy */
+	ck_assert_int_eq(mails(inc, "escalated", "watanabe.daisuke"), 0);
+	shift("61 minutes");
+	tick_all();
+	ck_assert_int_eq(mails(inc, "escalated", "watanabe.daisuke"), 1); /* 統括 */
+	ck_assert_int_eq(mails(inc, "escalated", "sato.kenichi"), 0);
+	shift("121 minutes");
+	tick_all();
+	ck_assert_int_eq(mails(inc, "escalated", "sato.kenichi"), 1); /* CISO */
+	shift("181 minutes");
+	tick_all();
+	ck_assert_int_eq(mails(inc, "escalated", "sato.kenichi"), 2); /* repeats hourly */
+	shift("12 hours");
+	tick_all();
+	ck_assert_int_eq(mails(inc, "escalated", "sato.kenichi"), 6); /* at most 6 */
+	char *q = xasprintf("SELECT escalation_level FROM workflow_run WHERE id = %lld",
+			    run_of(inc, "reporting-duty"));
+	ck_assert_int_eq(scalar(q), 3);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM audit_event WHERE incident_id = %lld AND kind = "
+		      "'workflow.escalated' AND detail->>'workflow' = 'reporting-duty'",
+		      inc);
+	ck_assert_int_eq(scalar(q), 1 + 1 + 6);
+	free(q);
+	shift("0");
+}
+END_TEST
+
+START_TEST(test_acknowledge_stops_escalation)
+{
+	long long inc = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	long long run = run_of(inc, "reporting-duty");
+	json_t *errors = json_object();
+	/* Someone else's section manager may not acknowledge. */
+	ck_assert_int_eq(engine_act(eng, conn, run, -1, "acknowledge", NULL,
+				    (int)person("ito.naoki"), NULL, errors),
+			 ENGINE_ACT_FORBIDDEN);
+	shift("20 minutes");
+	ck_assert_int_eq(engine_act(eng, conn, run, -1, "acknowledge", NULL,
+				    (int)person("yamazaki.tsutomu"), NULL, errors),
+			 ENGINE_ACT_OK);
+	/* A stale page: the fence moved on. */
+	ck_assert_int_eq(engine_act(eng, conn, run, 0, "report_to_chief", NULL,
+				    (int)person("yamazaki.tsutomu"), NULL, errors),
+			 ENGINE_ACT_CONFLICT);
+	ck_assert_int_eq(mails(inc, "acknowledged", "sakai.haruto"), 1);
+	shift("5 hours");
+	tick_all();
+	ck_assert_int_eq(mails(inc, "reminder", "mori.akiko"), 0);
+	ck_assert_int_eq(mails(inc, "escalated", "sato.kenichi"), 0);
+	/* The acknowledged state has its own ladder, from the acknowledgement. */
+	ck_assert_int_eq(mails(inc, "reminder", "yamazaki.tsutomu"), 1);
+	char *q = xasprintf("SELECT count(*) FROM timer WHERE run_id = %lld AND outcome = 'cancelled'",
+			    run);
+	ck_assert_int_ge(scalar(q), 1);
+	free(q);
+	/* A required field: report_to_chief needs the summary. */
+	ck_assert_int_eq(engine_act(eng, conn, run, -1, "report_to_chief", NULL,
+				    (int)person("yamazaki.tsutomu"), NULL, errors),
+			 ENGINE_ACT_INVALID);
+	ck_assert_ptr_nonnull(json_object_get(errors, "summary"));
+	json_decref(errors);
+	shift("0");
+}
+END_TEST
+
+START_TEST(test_ppc_leak_report)
+{
+	long long inc = new_incident("{\"involved\": \"yes\", \"persons\": 150, \"encrypted\": false, "
+				     "\"sensitive\": false, \"financial\": false, \"malicious\": "
+				     "false, \"mynumber\": false}",
+				     "sokuho_now() - interval '1 day'");
+	long long run = run_of(inc, "ppc-leak-report");
+	char *q = xasprintf("SELECT count(*) FROM workflow_deadline w JOIN incident i ON i.id = %lld "
+			    "WHERE w.run_id = %lld AND w.key = 'ppc_preliminary' AND w.due_at = "
+			    "i.discovered_at + interval '3 days'",
+			    inc, run);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	/* Reminders 2 days, 1 day and 6 hours before the due time. */
+	q = xasprintf("SELECT count(*) FROM timer t, incident i WHERE i.id = %lld AND t.run_id = %lld "
+		      "AND t.kind = 'remind' AND t.fire_at IN (i.discovered_at + interval '1 day', "
+		      "i.discovered_at + interval '2 days', i.discovered_at + interval '66 hours')",
+		      inc, run);
+	ck_assert_int_eq(scalar(q), 3);
+	free(q);
+	ck_assert_int_eq(mails(inc, "legal_report_required", "watanabe.daisuke"), 1);
+	/* Not encrypted and no trigger: no PPC workflow; My Number neither. */
+	long long inc2 = new_incident("{\"involved\": \"yes\", \"persons\": 3, \"encrypted\": false, "
+				      "\"sensitive\": false, \"financial\": false, \"malicious\": "
+				      "false, \"mynumber\": false}",
+				      "sokuho_now()");
+	q = xasprintf("SELECT count(*) FROM workflow_run WHERE incident_id = %lld", inc2);
+	ck_assert_int_eq(scalar(q), 2);
+	free(q);
+	/* The overdue notice when the 速報 deadline passes. */
+	shift("2 days 1 hour");
+	tick_all();
+	q = xasprintf("SELECT count(*) FROM audit_event WHERE incident_id = %lld AND kind = "
+		      "'workflow.deadline_missed'",
+		      inc);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	shift("0");
+}
+END_TEST
+
+struct race {
+	long long run;
+	int actor;
+	int result;
+};
+
+static void *race_act(void *arg)
+{
+	struct race *r = arg;
+	PGconn *c = connect_db();
+	json_t *errors = json_object();
+	r->result = engine_act(eng, c, r->run, -1, "acknowledge", NULL, r->actor, NULL, errors);
+	json_decref(errors);
+	PQfinish(c);
+	return NULL;
+}
+
+static void *race_tick(void *arg)
+{
+	(void)arg;
+	PGconn *c = connect_db();
+	while (engine_tick(eng, c, 50) > 0)
+		;
+	PQfinish(c);
+	return NULL;
+}
+
+START_TEST(test_action_races_timer)
+{
+	for (int i = 0; i < 10; i++) {
+		shift("0");
+		long long inc = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+		long long run = run_of(inc, "reporting-duty");
+		shift("31 minutes"); /* the first reminder is due right now */
+		struct race r = {run, (int)person("yamazaki.tsutomu"), -9};
+		pthread_t a, b;
+		pthread_create(&a, NULL, race_act, &r);
+		pthread_create(&b, NULL, race_tick, NULL);
+		pthread_join(a, NULL);
+		pthread_join(b, NULL);
+		ck_assert_int_eq(r.result, ENGINE_ACT_OK);
+		/* Either the reminder went out before the acknowledgement, or the
+		 * timer found it acknowledged and did nothing: never half. */
+		char *q = xasprintf("SELECT outcome FROM timer WHERE run_id = %lld AND kind = "
+				    "'escalation' AND step = 0 AND fence = 0",
+				    run);
+		PGresult *res = PQexec(conn, q);
+		free(q);
+		ck_assert(db_ok(res) && PQntuples(res) == 1);
+		const char *outcome = PQgetvalue(res, 0, 0);
+		long sent = mails(inc, "reminder", "mori.akiko");
+		ck_assert_msg((strcmp(outcome, "applied") == 0 && sent == 1) ||
+				      ((strcmp(outcome, "cancelled") == 0 || strcmp(outcome, "stale") == 0) &&
+				       sent == 0),
+			      "outcome %s with %ld reminders", outcome, sent);
+		PQclear(res);
+		q = xasprintf("SELECT state FROM workflow_run WHERE id = %lld", run);
+		res = PQexec(conn, q);
+		free(q);
+		ck_assert_str_eq(PQgetvalue(res, 0, 0), "acknowledged");
+		PQclear(res);
+	}
+	shift("0");
+}
+END_TEST
+
+/* Thousands of due timers: made in bulk on incidents that are never acted on. */
+static long make_due_timers(int incidents)
+{
+	char *q = xasprintf(
+		"WITH i AS (INSERT INTO incident (ref, channel, reporter_id, section_id, category, "
+		"summary, discovered_at, facts) SELECT 'INC-2025-' || lpad(g::text, 5, '0'), 'staff', "
+		"(SELECT id FROM person WHERE login = 'sakai.haruto'), (SELECT id FROM org_unit WHERE "
+		"code = 'zeimu'), 'other', 'bulk ' || g, sokuho_now(), '{}' FROM generate_series(1, %d) g "
+		"RETURNING id), r AS (INSERT INTO workflow_run (incident_id, def_id, state, fence) "
+		"SELECT i.id, d.id, d.definition->>'initial', 1 FROM i, workflow_def d WHERE d.name IN "
+		"('reporting-duty', 'emergency-response') RETURNING id) "
+		"INSERT INTO timer (run_id, kind, step, fence, fire_at) SELECT id, 'escalation', 0, 1, "
+		"sokuho_now() - interval '1 second' FROM r",
+		incidents);
+	sql(q);
+	free(q);
+	return scalar("SELECT count(*) FROM timer WHERE fired_at IS NULL AND fire_at <= sokuho_now()");
+}
+
+static pid_t start_worker(void)
+{
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		char *e = xasprintf("DATABASE_URL=%s", db);
+		putenv(e);
+		int fd = open("/dev/null", 1);
+		dup2(fd, 2);
+		execl(ts_bin(), ts_bin(), "worker", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void wait_drained(int seconds)
+{
+	for (int i = 0; i < seconds * 20; i++) {
+		if (scalar("SELECT count(*) FROM timer WHERE fired_at IS NULL AND fire_at <= "
+			   "sokuho_now()") == 0)
+			return;
+		usleep(50 * 1000);
+	}
+	ck_abort_msg("due timers were not all applied in %d s", seconds);
+}
+
+START_TEST(test_many_engines_exactly_once)
+{
+	long due = make_due_timers(1500);
+	ck_assert_int_eq(due, 3000);
+	/* The first engine is killed mid-batch; three more finish the work. */
+	pid_t first = start_worker();
+	usleep(150 * 1000);
+	kill(first, SIGKILL);
+	waitpid(first, NULL, 0);
+	pid_t w[3];
+	for (int i = 0; i < 3; i++)
+		w[i] = start_worker();
+	wait_drained(120);
+	for (int i = 0; i < 3; i++) {
+		kill(w[i], SIGTERM);
+		int st;
+		waitpid(w[i], &st, 0);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	/* Each of the 3000 timers fired exactly once: one audit event each. */
+	ck_assert_int_eq(scalar("SELECT count(*) FROM timer WHERE kind = 'escalation' AND step = 0 "
+				"AND outcome = 'applied'"),
+			 3000);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'workflow.escalated'"),
+			 3000);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM (SELECT dedup_key FROM outbox GROUP BY "
+				"dedup_key HAVING count(*) > 1) x"),
+			 0);
+	/* The next rung of each ladder is scheduled once. */
+	ck_assert_int_eq(scalar("SELECT count(*) FROM timer WHERE step = 1 AND fired_at IS NULL"), 3000);
+}
+END_TEST
+
+START_TEST(test_versions)
+{
+	long long a = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	/* Version 2 of reporting-duty, with another title for its first state. */
+	char *dir = ts_tmpdir();
+	char *path = xasprintf("%s/reporting-duty.json", dir);
+	char *src = ts_read_file("workflows/reporting-duty.json");
+	ck_assert(src != NULL);
+	json_t *j = json_loads(src, 0, NULL);
+	json_object_set_new(j, "version", json_integer(2));
+	json_t *st = json_object_get(json_object_get(j, "states"), "reported");
+	json_object_set_new(st, "title", json_pack("{s:s, s:s}", "ja", "報告受付（第2版）", "en",
+						   "Reported (v2)"));
+	ck_assert_int_eq(json_dump_file(j, path, JSON_INDENT(1)), 0);
+	json_decref(j);
+	char err[512];
+	ck_assert_int_eq(engine_load_defs(conn, dir, NULL, err, sizeof err), 1);
+	/* Loading the same again adds nothing; changing v2 without a new number is refused. */
+	ck_assert_int_eq(engine_load_defs(conn, dir, NULL, err, sizeof err), 0);
+	long long b = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	char *q = xasprintf("SELECT d.version FROM workflow_run r JOIN workflow_def d ON d.id = "
+			    "r.def_id WHERE r.incident_id = %lld AND d.name = 'reporting-duty'",
+			    a);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	q = xasprintf("SELECT d.version FROM workflow_run r JOIN workflow_def d ON d.id = "
+		      "r.def_id WHERE r.incident_id = %lld AND d.name = 'reporting-duty'",
+		      b);
+	ck_assert_int_eq(scalar(q), 2);
+	free(q);
+	/* The old incident goes on under version 1. */
+	json_t *errors = json_object();
+	ck_assert_int_eq(engine_act(eng, conn, run_of(a, "reporting-duty"), -1, "acknowledge", NULL,
+				    (int)person("yamazaki.tsutomu"), NULL, errors),
+			 ENGINE_ACT_OK);
+	json_t *runs = engine_runs_json(eng, conn, b, 0);
+	const char *title = NULL;
+	size_t k;
+	json_t *run;
+	json_array_foreach(runs, k, run)
+		if (strcmp(json_string_value(json_object_get(run, "name")), "reporting-duty") == 0)
+			title = json_string_value(json_object_get(run, "state_ja"));
+	ck_assert_str_eq(title, "報告受付（第2版）");
+	json_decref(runs);
+	json_decref(errors);
+	free(src);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+static long cpu_ticks(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	char *s = ts_read_file(path);
+	ck_assert(s != NULL);
+	/* Fields 14 and 15 (utime, stime) come after the command in parentheses. */
+	const char *p = strrchr(s, ')');
+	long utime = 0, stime = 0;
+	int field = 2;
+	for (const char *t = p + 1; *t; t++) {
+		if (*t == ' ') {
+			field++;
+			if (field == 14)
+				utime = atol(t + 1);
+			else if (field == 15)
+				stime = atol(t + 1);
+		}
+	}
+	free(s);
+	return utime + stime;
+}
+
+START_TEST(test_idle_and_prompt)
+{
+	new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	pid_t w = start_worker();
+	usleep(1500 * 1000);
+	long before = cpu_ticks(w);
+	sleep(3);
+	long used = cpu_ticks(w) - before;
+	ck_assert_msg(used <= 2, "an idle engine used %ld CPU ticks in 3 s", used);
+	/* A timer due now fires within a second of being made. */
+	long long inc = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	char *q = xasprintf("INSERT INTO timer (run_id, kind, step, fence, fire_at) SELECT id, "
+			    "'escalation', 0, fence, sokuho_now() FROM workflow_run WHERE id = %lld "
+			    "RETURNING 1",
+			    run_of(inc, "reporting-duty"));
+	sql("BEGIN");
+	sql("DELETE FROM timer WHERE fired_at IS NULL");
+	sql(q);
+	sql("NOTIFY sokuho_wake");
+	sql("COMMIT");
+	free(q);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long sent = 0;
+	while (sent == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec >= 2)
+			break;
+		sent = mails(inc, "reminder", "mori.akiko");
+		usleep(20 * 1000);
+	}
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ck_assert_msg(sent == 1 && ms < 1000, "fired after %.0f ms (sent %ld)", ms, sent);
+	kill(w, SIGTERM);
+	int st;
+	waitpid(w, &st, 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
+Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("engine");
+	tcase_set_timeout(tc, 240);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_escalation_ladder);
+	tcase_add_test(tc, test_acknowledge_stops_escalation);
+	tcase_add_test(tc, test_ppc_leak_report);
+	tcase_add_test(tc, test_action_races_timer);
+	tcase_add_test(tc, test_many_engines_exactly_once);
+	tcase_add_test(tc, test_versions);
+	tcase_add_test(tc, test_idle_and_prompt);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,560 @@
+/* The page language end to end: ?lang= and its cookie, the signed-in
+ * person's language, Accept-Language, the switch links; and the label
+ * catalog (templates/i18n/labels.json) against every template, including
+ * the start-up check that refuses a label a template uses but the catalog
+ * lacks. Runs on the demo city. */
+#include <check.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "core/xalloc.h"
+#include "support.h"
+#include "tmpl/i18n.h"
+#include "tmpl/templates.h"
+
+Suite *i18n_suite(void);
+
+#define DEMO_PW "demo-password-2026"
+#define YEAR "Max-Age=31536000"
+
+static char *db;
+static int port;
+static pid_t server;
+static char logfile[256];
+
+static void setup(void)
+{
+	db = ts_new_database();
+	char *e = xasprintf("DATABASE_URL=%s", db);
+	const char *env[] = {e, NULL};
+	const char *m[] = {ts_bin(), "migrate", NULL};
+	ck_assert_int_eq(ts_run(m, env, NULL, NULL), 0);
+	const char *d[] = {ts_bin(), "demo", NULL};
+	ck_assert_int_eq(ts_run(d, env, NULL, NULL), 0);
+	free(e);
+	port = ts_free_port();
+	snprintf(logfile, sizeof logfile, "/tmp/sokuho-i18n-%d.log", (int)getpid());
+	unlink(logfile);
+	server = ts_start_server(db, port, NULL, logfile);
+}
+
+static void teardown(void)
+{
+	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
+	unlink(logfile);
+	free(db);
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *ud)
+{
+	buf_append(ud, p, size * n);
+	return size * n;
+}
+
+/* GET path with an optional Cookie and Accept-Language header. */
+static void get(const char *path, const char *cookie, const char *accept_language, struct resp *r)
+{
+	CURL *c = curl_easy_init();
+	char url[1024];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	buf_init(&r->body);
+	buf_init(&r->headers);
+	struct curl_slist *hl = NULL;
+	char *al = accept_language ? xasprintf("Accept-Language: %s", accept_language) : NULL;
+	if (al)
+		hl = curl_slist_append(hl, al);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	if (hl)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	if (cookie)
+		curl_easy_setopt(c, CURLOPT_COOKIE, cookie);
+	r->status = 0;
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hl);
+	free(al);
+	curl_easy_cleanup(c);
+}
+
+/* Whether the response sets cookie name. */
+static int sets_cookie(const struct resp *r, const char *name)
+{
+	char *line = resp_cookie_line(r, name);
+	int has = line != NULL;
+	free(line);
+	return has;
+}
+
+/* The label of the report form's one-line summary, as the page shows it. */
+static char *summary_label(const struct resp *r)
+{
+	const char *b = buf_cstr(&r->body);
+	const char *p = strstr(b, "<label for=\"summary\">");
+	ck_assert_msg(p != NULL, "no summary label: %s", b);
+	const char *e = strstr(p, "</label>");
+	ck_assert(e != NULL);
+	return xstrndup(p, (size_t)(e - p));
+}
+
+/* Whether the page is English: <html lang="en">, and the summary label
+ * reads English first with the Japanese alongside. Checks that it is one
+ * language or the other, consistently. */
+static int is_english(const struct resp *r)
+{
+	ck_assert_int_eq(r->status, 200);
+	const char *b = buf_cstr(&r->body);
+	char *label = summary_label(r);
+	const char *en = strstr(label, "What happened (one line)");
+	const char *ja = strstr(label, "何が起きましたか");
+	ck_assert_msg(en && ja, "the label has both languages: %s", label);
+	int english = strstr(b, "<html lang=\"en\">") != NULL;
+	if (english) {
+		ck_assert_msg(en < ja, "English first: %s", label);
+		ck_assert_msg(strstr(label, "<span lang=\"ja\" class=\"alt\">何が起きましたか"), "%s",
+			      label);
+		ck_assert(strstr(b, "?lang=ja\" class=\"lang-switch\" lang=\"ja\" hreflang=\"ja\">日本語</a>"));
+	} else {
+		ck_assert_msg(strstr(b, "<html lang=\"ja\">"), "%s", b);
+		ck_assert_msg(ja < en, "Japanese first: %s", label);
+		ck_assert_msg(strstr(label, "<span lang=\"en\" class=\"alt\">What happened"), "%s",
+			      label);
+		ck_assert(strstr(b, "?lang=en\" class=\"lang-switch\" lang=\"en\" hreflang=\"en\">English</a>"));
+	}
+	free(label);
+	return english;
+}
+
+START_TEST(test_query_sets_language_and_cookie)
+{
+	struct resp r;
+	get("/report/public?lang=en", NULL, NULL, &r);
+	ck_assert(is_english(&r));
+	const char *b = buf_cstr(&r.body);
+	/* labels the browser test finds by their Japanese words still hold them */
+	ck_assert(strstr(b, "証拠となるファイル"));
+	ck_assert(strstr(b, "Report a security incident <span lang=\"ja\" class=\"alt\">"
+			    "情報セキュリティインシデントを報告する</span>"));
+	ck_assert(strstr(b, ">日本語</a>"));
+	char *line = resp_cookie_line(&r, "sokuho_lang");
+	ck_assert_msg(line && strstr(line, "sokuho_lang=en;") && strstr(line, "HttpOnly") &&
+			      strstr(line, "SameSite=Lax") && strstr(line, YEAR) &&
+			      strstr(line, "Path=/"),
+		      "%s", line ? line : buf_cstr(&r.headers));
+	free(line);
+	resp_release(&r);
+
+	/* the cookie keeps the choice, whatever the browser prefers */
+	get("/report/public", "sokuho_lang=en", "ja", &r);
+	ck_assert(is_english(&r));
+	ck_assert(!sets_cookie(&r, "sokuho_lang")); /* nothing new to remember */
+	resp_release(&r);
+	get("/", "sokuho_lang=en", NULL, &r);
+	ck_assert(strstr(buf_cstr(&r.body), "<html lang=\"en\">"));
+	ck_assert(strstr(buf_cstr(&r.body), "href=\"/?lang=ja\""));
+	resp_release(&r);
+
+	/* and ?lang=ja switches back (and is remembered) */
+	get("/report/public?lang=ja", "sokuho_lang=en", NULL, &r);
+	ck_assert(!is_english(&r));
+	line = resp_cookie_line(&r, "sokuho_lang");
+	ck_assert(line && strstr(line, "sokuho_lang=ja;"));
+	free(line);
+	resp_release(&r);
+}
+END_TEST
+
+START_TEST(test_accept_language)
+{
+	static const struct {
+		const char *header;
+		int english;
+	} cases[] = {
+		{"en-US,en;q=0.9,ja;q=0.5", 1},
+		{"ja,en;q=0.5", 0},
+		{NULL, 0},
+		{"en", 1},
+		{"EN-gb", 1},
+		{"fr-FR,fr;q=0.9,en;q=0.8", 1},
+		{"fr", 0},
+		{"ja;q=0.4, en;q=0.6", 1},
+		{"en;q=0.5, ja;q=0.5", 0},
+		{"en;q=0", 0},
+		{"*", 0},
+		{"", 0},
+		{"en;q=banana", 0},
+		{",,;q=,en-;;", 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *want = cases[i].english ? "en" : "ja";
+		ck_assert_msg(strcmp(i18n_accept_language(cases[i].header), want) == 0, "%s -> %s",
+			      cases[i].header ? cases[i].header : "(none)", want);
+	}
+	/* the three of the brief, over HTTP */
+	struct resp r;
+	get("/report/public", NULL, "en-US,en;q=0.9,ja;q=0.5", &r);
+	ck_assert(is_english(&r));
+	ck_assert(!sets_cookie(&r, "sokuho_lang")); /* only ?lang= is remembered */
+	resp_release(&r);
+	get("/report/public", NULL, "ja,en;q=0.5", &r);
+	ck_assert(!is_english(&r));
+	resp_release(&r);
+	get("/report/public", NULL, NULL, &r);
+	ck_assert(!is_english(&r));
+	resp_release(&r);
+}
+END_TEST
+
+START_TEST(test_bad_values_ignored)
+{
+	struct resp r;
+	get("/report/public?lang=xx", NULL, NULL, &r);
+	ck_assert(!is_english(&r));
+	ck_assert(!sets_cookie(&r, "sokuho_lang"));
+	resp_release(&r);
+	get("/report/public?lang=xx", "sokuho_lang=en", NULL, &r); /* falls through to the cookie */
+	ck_assert(is_english(&r));
+	resp_release(&r);
+	get("/report/public?lang=EN", NULL, "en", &r); /* and to Accept-Language */
+	ck_assert(is_english(&r));
+	ck_assert(!sets_cookie(&r, "sokuho_lang"));
+	resp_release(&r);
+	get("/report/public", "sokuho_lang=fr", NULL, &r);
+	ck_assert(!is_english(&r));
+	resp_release(&r);
+}
+END_TEST
+
+START_TEST(test_person_language)
+{
+	char *sess = client_sign_in(port, "emily.carter", DEMO_PW);
+	ck_assert(sess != NULL);
+	struct resp r;
+	get("/report", sess, "ja", &r); /* her preference beats the browser's */
+	ck_assert(is_english(&r));
+	resp_release(&r);
+	get("/report?lang=ja", sess, NULL, &r);
+	ck_assert(!is_english(&r));
+	char *v = resp_cookie(&r, "sokuho_lang");
+	ck_assert(v && strcmp(v, "ja") == 0);
+	free(v);
+	resp_release(&r);
+	char *both = xasprintf("%s; sokuho_lang=ja", sess);
+	get("/report", both, NULL, &r); /* the remembered choice beats her preference */
+	ck_assert(!is_english(&r));
+	resp_release(&r);
+	free(both);
+	free(sess);
+
+	/* a Japanese-speaking person with an English browser: the person wins */
+	sess = client_sign_in(port, "sakai.haruto", DEMO_PW);
+	ck_assert(sess != NULL);
+	get("/report", sess, "en", &r);
+	ck_assert(!is_english(&r));
+	resp_release(&r);
+	free(sess);
+}
+END_TEST
+
+START_TEST(test_other_pages_and_links)
+{
+	struct resp r;
+	get("/no-such-page?lang=en", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 404);
+	const char *b = buf_cstr(&r.body);
+	ck_assert(strstr(b, "<html lang=\"en\">"));
+	ck_assert_msg(strstr(b, "<h1>Page not found <span lang=\"ja\" class=\"alt\">"
+				"ページが見つかりません</span></h1>"),
+		      "%s", b);
+	ck_assert(strstr(b, "<p lang=\"ja\" class=\"alt\">お探しのページは"));
+	ck_assert(sets_cookie(&r, "sokuho_lang")); /* remembered even on an error */
+	resp_release(&r);
+
+	get("/login", NULL, "en", &r);
+	b = buf_cstr(&r.body);
+	ck_assert(strstr(b, "<label for=\"login\">Login <span lang=\"ja\" class=\"alt\">ログインID"));
+	ck_assert(strstr(b, "<title>Sign in ログイン — Sokuho 速報</title>"));
+	resp_release(&r);
+
+	/* the switch link keeps the page's other query arguments, escaped */
+	get("/login?next=%2Freport%3Fa%3Db&lang=en", NULL, NULL, &r);
+	b = buf_cstr(&r.body);
+	ck_assert_msg(strstr(b, "href=\"/login?next=%2Freport%3Fa%3Db&amp;lang=ja\" class=\"lang-switch\" "
+				"lang=\"ja\" hreflang=\"ja\">日本語</a>"),
+		      "%s", b);
+	resp_release(&r);
+
+	/* and can never point to another site */
+	get("//evil.example/x", NULL, NULL, &r);
+	b = buf_cstr(&r.body);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_msg(strstr(b, "href=\"/evil.example/x?lang=en\""), "%s", b);
+	ck_assert(!strstr(b, "href=\"//"));
+	resp_release(&r);
+
+	/* in English, database values with both languages come English first */
+	get("/report/public?lang=en", NULL, NULL, &r);
+	b = buf_cstr(&r.body);
+	ck_assert_msg(strstr(b, " / 紛失・盗難</option>"), "%s", b);
+	resp_release(&r);
+}
+END_TEST
+
+static const char *templates_dir(void)
+{
+	const char *d = getenv("SOKUHO_TEMPLATES_DIR");
+	return d && *d ? d : "templates";
+}
+
+/* Data that opens every section of every page template. */
+static json_t *everything(const struct i18n *cat, const char *lang)
+{
+	json_error_t jerr;
+	json_t *d = json_loads(
+		"{\"status\": 404, \"e400\": true, \"e403\": true, \"e404\": true, \"e405\": true,"
+		" \"e413\": true, \"e500\": true, \"e503\": true, \"eother\": true,"
+		" \"installed_on\": \"2026-04-01\", \"csrf\": \"x\","
+		" \"me\": {\"login\": \"a\", \"display_name\": \"A\", \"is_admin\": true},"
+		" \"has_error\": true, \"err_bad\": true, \"err_throttled\": true, \"err_login\": true,"
+		" \"err_password\": true, \"rate_limited\": true, \"has_errors\": true,"
+		" \"error_count\": 2, \"files_again\": [\"a.txt\"], \"external\": true,"
+		" \"incident\": {\"ref\": \"INC-2026-0001\", \"summary\": \"S\", \"reported_at\": \"R\","
+		"  \"pd_persons\": 3, \"bcp\": true, \"reporter_name\": \"N\", \"external_name\": \"E\","
+		"  \"category_ja\": \"種\", \"category_en\": \"Cat\"},"
+		" \"told\": [{\"title_ja\": \"管理者\", \"title_en\": \"Manager\", \"names\": \"\"}],"
+		" \"has_clocks\": true, \"has_deadlines\": true,"
+		" \"clocks\": [{\"title\": \"速\", \"title_ja\": \"速\", \"title_en\": \"PPC\", \"reasons\": [\"r\"]}],"
+		" \"deadlines\": [{\"title_ja\": \"速\", \"title_en\": \"P\", \"due\": \"D\", \"days_left\": 3},"
+		"  {\"title_ja\": \"確\", \"title_en\": \"F\", \"overdue\": true},"
+		"  {\"title_ja\": \"確\", \"title_en\": \"F\", \"met\": true}],"
+		" \"done_note\": true, \"done_corrected\": true, \"attachments\": [],"
+		" \"timeline\": [{\"at\": \"T\", \"actor\": \"A\", \"is_reported\": true},"
+		"  {\"is_note\": true, \"note\": \"n\"}, {\"is_corrected\": true, \"changes\": []},"
+		"  {\"kind\": \"k\"}],"
+		" \"can_act\": true, \"severities\": [], \"mine\": true,"
+		" \"categories\": [{\"key\": \"k\", \"title_ja\": \"種\", \"title_en\": \"Cat\","
+		"  \"hint_ja\": \"ヒント\", \"hint_en\": \"Hint\"}],"
+		" \"sites\": [{\"code\": \"c\", \"name_ja\": \"本庁舎\", \"name_en\": \"City hall\", \"note_ja\": \"注\"}],"
+		" \"systems\": [{\"code\": \"c\", \"name_ja\": \"系\", \"name_en\": \"Sys\"}],"
+		" \"incidents\": [{\"ref\": \"r\", \"legal\": true}], \"next_before\": \"x\","
+		" \"people\": [{\"login\": \"a\", \"active\": true, \"contractor\": true},"
+		"  {\"login\": \"b\", \"active\": false}], \"count\": 2, \"next_after\": \"x\", \"q\": \"\","
+		" \"person\": {\"login\": \"a\", \"display_name\": \"A\", \"active\": true,"
+		"  \"has_password\": true, \"has_done\": true, \"done_added\": true, \"done_granted\": true,"
+		"  \"done_unchanged\": true, \"done_revoked\": true, \"done_password\": true,"
+		"  \"done_deactivated\": true, \"done_activated\": true},"
+		" \"assignments\": [{\"is_deputy\": true, \"deputy_rank\": 1, \"title_ja\": \"役\","
+		"  \"title_en\": \"Role\"}, {\"is_deputy\": false, \"title_ja\": \"役\", \"title_en\": \"Role\"}],"
+		" \"roles\": [{\"name\": \"x\", \"title_ja\": \"役\", \"title_en\": \"Role\"}],"
+		" \"scopes\": [], \"sections\": [], \"v\": {}, \"kind_contractor\": true,"
+		" \"done_conflict\": true, \"done_action\": true,"
+		" \"runs\": [{\"id\": 1, \"fence\": 0, \"ref\": \"r\", \"title_ja\": \"報告責任\","
+		"  \"title_en\": \"Duty\", \"state_ja\": \"受付\", \"state_en\": \"Received\", \"entered\": \"E\","
+		"  \"escalation_level\": 1, \"owner\": {\"role_ja\": \"管理者\", \"names\": \"\"},"
+		"  \"guidance_ja\": \"手順\","
+		"  \"deadlines\": [{\"title_ja\": \"確認\", \"title_en\": \"Ack\", \"due\": \"D\", \"left\": \"1日\"},"
+		"   {\"title_ja\": \"確認\", \"title_en\": \"Ack\", \"due\": \"D\", \"late\": \"2日\", \"overdue\": true}],"
+		"  \"actions\": [{\"name\": \"acknowledge\", \"title_ja\": \"受領\", \"title_en\": \"Acknowledge\","
+		"   \"fields\": [{\"name\": \"memo\", \"title_ja\": \"メモ\", \"title_en\": \"Memo\","
+		"    \"required\": true, \"is_text\": true}]}],"
+		"  \"history\": [{\"at\": \"A\", \"to\": \"received\"}]}],"
+		" \"defs\": [{\"id\": 1, \"name\": \"reporting-duty\", \"version\": 1, \"sha256\": \"h\","
+		"  \"loaded\": \"L\", \"title_ja\": \"報告責任\", \"title_en\": \"Duty\", \"runs\": 2,"
+		"  \"open_runs\": 1}]}",
+		0, &jerr);
+	ck_assert_msg(d != NULL, "%s", jerr.text);
+	int en = strcmp(lang, "en") == 0;
+	json_object_set_new(d, "lang", json_string(lang));
+	json_object_set_new(d, "lang_is_en", json_boolean(en));
+	json_object_set(d, "t", i18n_t(cat, lang));
+	json_object_set_new(d, "lang_switch", json_pack("{s:s, s:s, s:s}", "href", "/?lang=x", "lang",
+							  en ? "ja" : "en", "name", "X"));
+	return d;
+}
+
+/* A label whose main text is empty shows as "<tag> <span lang=": only a
+ * closing tag (</strong> ...) may stand right before the alternative. */
+static void assert_no_empty_main(const char *page, const char *lang, const char *o)
+{
+	ck_assert_msg(!strstr(o, ">  <span lang="), "%s (%s): empty label: %s", page, lang,
+		      strstr(o, ">  <span lang="));
+	for (const char *p = strstr(o, "> <span lang="); p; p = strstr(p + 1, "> <span lang=")) {
+		const char *lt = p;
+		while (lt > o && *lt != '<')
+			lt--;
+		ck_assert_msg(lt[1] == '/', "%s (%s): empty label: %.80s", page, lang, lt);
+	}
+}
+
+static void render_all(const struct tmpl_set *set, const char *lang, json_t *d)
+{
+	static const char *const pages[] = {
+		"pages/error", "pages/home", "pages/login", "pages/report", "pages/report_filed",
+		"pages/incident", "pages/incidents", "admin/people", "admin/person",
+		"admin/person_new", "admin/workflows", NULL};
+	int en = strcmp(lang, "en") == 0;
+	for (int i = 0; pages[i]; i++) {
+		buf out = BUF_INIT;
+		ck_assert_msg(tmpl_set_render(set, pages[i], d, &out) == 0, "%s", pages[i]);
+		const char *o = buf_cstr(&out);
+		char html[32];
+		snprintf(html, sizeof html, "<html lang=\"%s\">", lang);
+		ck_assert_msg(strstr(o, html), "%s %s", pages[i], lang);
+		/* every alternative is in the other language, and none is empty */
+		const char *wrong = en ? "<span lang=\"en\"" : "<span lang=\"ja\"";
+		ck_assert_msg(!strstr(o, wrong), "%s (%s): %s", pages[i], lang, strstr(o, wrong));
+		ck_assert_msg(!strstr(o, "<span lang=\"\""), "%s: empty alt_lang", pages[i]);
+		ck_assert_msg(!strstr(o, "\"></span>"), "%s (%s): empty alternative: %s", pages[i],
+			      lang, strstr(o, "\"></span>"));
+		assert_no_empty_main(pages[i], lang, o);
+		ck_assert_msg(!strstr(o, "{n}"), "%s: placeholder left", pages[i]);
+		ck_assert_msg(!strstr(o, "<label for=\"\""), "%s", pages[i]);
+		buf_release(&out);
+	}
+}
+
+START_TEST(test_catalog_covers_every_template)
+{
+	char err[1024];
+	struct i18n *cat = i18n_load(templates_dir(), err, sizeof err);
+	ck_assert_msg(cat != NULL, "%s", err);
+	ck_assert_uint_gt(i18n_count(cat), 100);
+	struct tmpl_set *set = tmpl_set_load(templates_dir(), err, sizeof err);
+	ck_assert_msg(set != NULL, "%s", err);
+	/* the two `t` objects are built once and shared */
+	ck_assert_ptr_eq(i18n_t(cat, "en"), i18n_t(cat, "en"));
+	ck_assert_ptr_eq(i18n_t(cat, "xx"), i18n_t(cat, "ja"));
+	json_t *en = json_object_get(json_object_get(i18n_t(cat, "en"), "summary"), "main");
+	ck_assert_str_eq(json_string_value(en), "Summary");
+	json_t *dl = json_object_get(i18n_t(cat, "ja"), "days_left");
+	ck_assert_str_eq(json_string_value(json_object_get(dl, "main_before")), "残り");
+	ck_assert_str_eq(json_string_value(json_object_get(dl, "alt_after")), " days left");
+	for (int l = 0; l < 2; l++) {
+		const char *lang = l ? "en" : "ja";
+		json_t *d = everything(cat, lang);
+		render_all(set, lang, d);
+		/* and with every flag off */
+		json_t *off = json_pack("{s:s, s:b, s:O, s:O}", "lang", lang, "lang_is_en", l,
+					"t", i18n_t(cat, lang), "lang_switch",
+					json_object_get(d, "lang_switch"));
+		render_all(set, lang, off);
+		json_decref(off);
+		json_decref(d);
+	}
+	tmpl_set_free(set);
+	i18n_free(cat);
+}
+END_TEST
+
+/* A templates folder with one page and a catalog; returns the folder. */
+static char *tdir_with(const char *page, const char *catalog)
+{
+	char *dir = ts_tmpdir();
+	char *p = xasprintf("%s/pages", dir);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	free(p);
+	p = xasprintf("%s/i18n", dir);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	free(p);
+	p = xasprintf("%s/pages/home.mustache", dir);
+	ts_write_file(p, page);
+	free(p);
+	if (catalog) {
+		p = xasprintf("%s/i18n/labels.json", dir);
+		ts_write_file(p, catalog);
+		free(p);
+	}
+	return dir;
+}
+
+static void rm_tdir(char *dir)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(dir);
+}
+
+START_TEST(test_catalog_problems_stop_start)
+{
+	static const struct {
+		const char *page, *catalog, *want1, *want2;
+	} cases[] = {
+		{"<p>\n{{t.ok.main}}\n{{t.missing_key.main}}</p>", "{\"ok\": {\"ja\": \"よし\", \"en\": \"OK\"}}",
+		 "'t.missing_key' is not in the catalog", "pages/home.mustache' line 3"},
+		{"{{#t.gone}}x{{/t.gone}}", "{\"ok\": {\"ja\": \"よし\", \"en\": \"OK\"}}", "'t.gone'", "line 1"},
+		{"{{t.ok.main}}", "{\"ok\": {\"ja\": \"よし\"}}", "label 'ok' has no \"en\" text", NULL},
+		{"{{t.ok.main}}", "{\"ok\": {\"ja\": \"\", \"en\": \"OK\"}}", "'ok'", "non-empty"},
+		{"{{t.ok.main}}", "{\"ok\": {\"ja\": \"よし\", \"en\": \"OK\", \"fr\": \"D'accord\"}}",
+		 "unknown member 'fr'", NULL},
+		{"{{t.ok.main}}", "{\"ok\": \"OK\"}", "label 'ok'", NULL},
+		{"{{t.ok.main}}", "[1]", "expected an object of labels", NULL},
+		{"{{t.ok.main}}", "{\"ok\": {\"ja\": \"よし\",\n \"en\": }}", "labels.json' line 2", NULL},
+		{"{{t.ok.main}}", NULL, "labels.json", NULL},
+		{"{{t.ok.mian}}", "{\"ok\": {\"ja\": \"よし\", \"en\": \"OK\"}}", "has no field 'mian'", NULL},
+		{"{{t.n.main}}", "{\"n\": {\"ja\": \"{n}件\", \"en\": \"{n} items\"}}", "main_before", NULL},
+		{"{{t.ok.main_before}}", "{\"ok\": {\"ja\": \"よし\", \"en\": \"OK\"}}", "main_before", NULL},
+		{"{{t.n.main_before}}", "{\"n\": {\"ja\": \"{n}件\", \"en\": \"items\"}}", "one {n} or neither", NULL},
+		{"{{t.Bad.main}}", "{\"Bad\": {\"ja\": \"よし\", \"en\": \"OK\"}}", "key 'Bad'", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *dir = tdir_with(cases[i].page, cases[i].catalog);
+		char err[1024];
+		struct i18n *cat = i18n_load(dir, err, sizeof err);
+		ck_assert_msg(cat == NULL, "case %zu loaded", i);
+		ck_assert_msg(strstr(err, cases[i].want1) &&
+				      (!cases[i].want2 || strstr(err, cases[i].want2)),
+			      "case %zu: %s", i, err);
+		rm_tdir(dir);
+	}
+	/* a good one loads; and the server refuses to start on a missing key */
+	char *dir = tdir_with("{{t.n.main_before}}1{{t.n.main_after}} {{{t.ok.alt}}}{{& t.ok.alt_lang}}",
+			      "{\"ok\": {\"ja\": \"よし\", \"en\": \"OK\"},"
+			      " \"n\": {\"ja\": \"{n}件\", \"en\": \"{n} items\"}}");
+	char err[1024];
+	struct i18n *cat = i18n_load(dir, err, sizeof err);
+	ck_assert_msg(cat != NULL, "%s", err);
+	ck_assert_uint_eq(i18n_count(cat), 2);
+	i18n_free(cat);
+	rm_tdir(dir);
+
+	dir = tdir_with("{{t.nowhere.main}}", "{\"ok\": {\"ja\": \"よし\", \"en\": \"OK\"}}");
+	char *tdir = xasprintf("--templates_dir=%s", dir);
+	char *url = xasprintf("--database_url=%s", db);
+	const char *argv[] = {ts_bin(), "serve", "--listen", "127.0.0.1:1", url, tdir, NULL};
+	char *out, *serr;
+	ck_assert_int_eq(ts_run(argv, NULL, &out, &serr), 1);
+	ck_assert_msg(strstr(serr, "'t.nowhere'") && strstr(serr, "home.mustache"), "%s", serr);
+	free(out);
+	free(serr);
+	free(url);
+	free(tdir);
+	rm_tdir(dir);
+}
+END_TEST
+
+Suite *i18n_suite(void)
+{
+	Suite *s = suite_create("i18n");
+	TCase *tc = tcase_create("i18n");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_query_sets_language_and_cookie);
+	tcase_add_test(tc, test_accept_language);
+	tcase_add_test(tc, test_bad_values_ignored);
+	tcase_add_test(tc, test_person_language);
+	tcase_add_test(tc, test_other_pages_and_links);
+	tcase_add_test(tc, test_catalog_covers_every_template);
+	tcase_add_test(tc, test_catalog_problems_stop_start);
+	suite_add_tcase(s, tc);
+	return s;
+}
