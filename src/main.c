@@ -142,6 +142,7 @@ static int serve_with_engine(struct app *app, const struct config *cfg)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	struct engine_service *es =
 		engine_service_start(app->engine, cfg->database_url, cfg->engine_threads);
+	engine_service_add_mailer(es, cfg, app->tmpl);
 	log_event(LOG_INFO, "starting", "version=%s templates=%zu workflows_added=%d",
 		  SOKUHO_VERSION, tmpl_set_count(app->tmpl), added);
 	int rc = server_run(app) == 0 ? 0 : 1;
@@ -364,9 +365,15 @@ static int cmd_worker(struct config *cfg, int argc, char **argv)
 			pending < 0 ? err : "the database schema is not up to date; run 'sokuho migrate' first");
 		return 1;
 	}
+	struct tmpl_set *tmpl = tmpl_set_load(cfg->templates_dir, err, sizeof err);
+	if (!tmpl) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		return 1;
+	}
 	struct engine *e = engine_new();
-	engine_service_run(e, cfg->database_url, cfg->engine_threads);
+	engine_service_run(e, cfg, tmpl);
 	engine_free(e);
+	tmpl_set_free(tmpl);
 	return 0;
 }
 

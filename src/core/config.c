@@ -11,7 +11,7 @@
 #include "log.h"
 #include "xalloc.h"
 
-enum ctype { C_STRING, C_INT, C_SIZE, C_LISTEN, C_LEVEL };
+enum ctype { C_STRING, C_INT, C_SIZE, C_LISTEN, C_LEVEL, C_TLS };
 
 struct directive {
 	const char *key;
@@ -56,6 +56,21 @@ static const struct directive directives[] = {
 	 "debug, info, warn or error"},
 	{"shutdown_grace", "SOKUHO_SHUTDOWN_GRACE", C_INT, OFF(shutdown_grace), 0, 600, "10",
 	 "seconds in-flight requests may take to finish on SIGTERM (0-600)"},
+	{"smtp_host", "SOKUHO_SMTP_HOST", C_STRING, OFF(smtp_host), 0, 0, "",
+	 "SMTP server for notifications; empty keeps mail queued (shown on /admin/outbox)"},
+	{"smtp_port", "SOKUHO_SMTP_PORT", C_INT, OFF(smtp_port), 1, 65535, "25", "SMTP port"},
+	{"smtp_starttls", "SOKUHO_SMTP_STARTTLS", C_TLS, OFF(smtp_starttls), 0, 0, "when_offered",
+	 "STARTTLS: required, when_offered or off"},
+	{"smtp_user", "SOKUHO_SMTP_USER", C_STRING, OFF(smtp_user), 0, 0, "",
+	 "SMTP AUTH user (empty: no AUTH)"},
+	{"smtp_password", "SOKUHO_SMTP_PASSWORD", C_STRING, OFF(smtp_password), 0, 0, "",
+	 "SMTP AUTH password"},
+	{"mail_from", "SOKUHO_MAIL_FROM", C_STRING, OFF(mail_from), 0, 0, "sokuho@localhost",
+	 "sender address of notifications (envelope and From)"},
+	{"mail_from_name", "SOKUHO_MAIL_FROM_NAME", C_STRING, OFF(mail_from_name), 0, 0,
+	 "速報 Sokuho", "display name of the sender"},
+	{"mail_ack_ttl", "SOKUHO_MAIL_ACK_TTL", C_INT, OFF(mail_ack_ttl), 300, 2592000, "259200",
+	 "seconds an acknowledge link in mail stays valid (300-2592000)"},
 	{"session_idle", "SOKUHO_SESSION_IDLE", C_INT, OFF(session_idle), 60, 86400, "1800",
 	 "seconds without a request after which a sign-in ends (60-86400)"},
 	{"session_max", "SOKUHO_SESSION_MAX", C_INT, OFF(session_max), 300, 604800, "43200",
@@ -140,6 +155,16 @@ int config_set(struct config *cfg, const char *key, const char *value, const cha
 		free(*(char **)field);
 		*(char **)field = xstrdup(value);
 		return 0;
+	case C_TLS:
+		if (strcmp(value, "required") && strcmp(value, "when_offered") && strcmp(value, "off")) {
+			snprintf(err, errlen,
+				 "%s: bad value '%s' for '%s': expected required, when_offered or off",
+				 origin, value, key);
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
 	case C_LEVEL: {
 		enum log_level lv;
 		if (log_parse_level(value, &lv) < 0) {
@@ -209,7 +234,8 @@ void config_init(struct config *cfg)
 void config_release(struct config *cfg)
 {
 	for (size_t i = 0; i < NDIRECTIVES; i++)
-		if (directives[i].type == C_STRING || directives[i].type == C_LEVEL)
+		if (directives[i].type == C_STRING || directives[i].type == C_LEVEL ||
+		    directives[i].type == C_TLS)
 			free(*(char **)((char *)cfg + directives[i].offset));
 	free(cfg->listen_host);
 	memset(cfg, 0, sizeof *cfg);

@@ -25,6 +25,14 @@ struct config {
 	char *base_url;         /* used in links in mail; "" derives it from listen */
 	char *log_level;
 	int shutdown_grace;     /* seconds to let in-flight requests finish */
+	char *smtp_host;        /* "" means no mail server: mail stays queued */
+	int smtp_port;
+	char *smtp_starttls;    /* required, when_offered or off */
+	char *smtp_user;        /* AUTH when not empty */
+	char *smtp_password;
+	char *mail_from;        /* envelope and header sender address */
+	char *mail_from_name;
+	int mail_ack_ttl;       /* seconds an acknowledge link in mail stays valid */
 	int session_idle;       /* seconds of inactivity that end a session */
 	int session_max;        /* seconds after sign-in that end a session */
 };

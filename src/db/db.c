@@ -1,6 +1,7 @@
 /* Connections and the connection pool (see db.h). */
 #include "db.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,4 +167,21 @@ json_t *db_row(PGconn *conn, const char *sql, int nparams, const char *const *pa
 	json_incref(row);
 	json_decref(rows);
 	return row;
+}
+
+int db_wait(PGconn *c, double seconds, int wake_fd)
+{
+	if (seconds > 3600)
+		seconds = 3600;
+	if (seconds < 0)
+		seconds = 0;
+	struct pollfd fds[2] = {{PQsocket(c), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+	int pr = poll(fds, wake_fd >= 0 ? 2 : 1, (int)(seconds * 1000) + 1);
+	if (pr > 0 && (fds[0].revents & POLLIN)) {
+		PQconsumeInput(c);
+		PGnotify *nt;
+		while ((nt = PQnotifies(c)))
+			PQfreemem(nt);
+	}
+	return pr > 0 && wake_fd >= 0 && (fds[1].revents & POLLIN);
 }

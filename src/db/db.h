@@ -32,6 +32,12 @@ json_t *db_rows(PGconn *conn, const char *sql, int nparams, const char *const *p
 /* The first row of db_rows, or NULL when there is none or on error. */
 json_t *db_row(PGconn *conn, const char *sql, int nparams, const char *const *params);
 
+/* Sleeps until a NOTIFY arrives on conn (which LISTENs), seconds pass
+ * (capped at an hour), or wake_fd (may be -1) becomes readable; drains the
+ * notifications. Returns 1 when woken through wake_fd (stop), else 0. The
+ * one way the engine and the mail sender wait: never a busy poll. */
+int db_wait(PGconn *conn, double seconds, int wake_fd);
+
 /* Whether a result is a success (PGRES_COMMAND_OK or PGRES_TUPLES_OK). */
 int db_ok(const PGresult *res);
 

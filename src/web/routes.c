@@ -21,6 +21,8 @@ const struct route web_routes[] = {
 	{HTTP_POST, "/api/v1/incidents", web_api_incidents, PERM_SIGNED_IN, 0, "api_incidents"},
 	{HTTP_GET, "/api/v1/incidents/", web_api_incident, PERM_INCIDENT_VIEW, ROUTE_PREFIX,
 	 "api_incident"},
+	{HTTP_GET | HTTP_POST, "/ack/", web_ack, PERM_PUBLIC, ROUTE_PREFIX, "ack"},
+	{HTTP_GET, "/admin/outbox", web_admin_outbox, PERM_ADMIN, 0, "admin_outbox"},
 	{HTTP_GET, "/admin/workflows", web_admin_workflows, PERM_ADMIN, 0, "admin_workflows"},
 	{HTTP_GET, "/admin/workflows/", web_admin_workflow_svg, PERM_ADMIN, ROUTE_PREFIX,
 	 "admin_workflow_svg"},

@@ -220,7 +220,7 @@ static void release_ctx(struct ctx *x)
  * and recipient, so a retried transaction queues nothing twice. */
 static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 		  const struct wf_def *d, const struct wf_state *st, const struct wf_notify *n,
-		  const char *key, json_t *notified)
+		  const char *key, json_t *notified, const json_t *extra)
 {
 	char run[24], fen[16];
 	snprintf(run, sizeof run, "%lld", run_id);
@@ -228,6 +228,9 @@ static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 	json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ref", x->ref, "summary",
 				 x->summary, "workflow", d->name, "workflow_ja", d->title.ja, "state",
 				 st->name, "state_ja", st->title.ja, "state_en", st->title.en);
+	json_object_set_new(data, "workflow_en", json_string(d->title.en));
+	if (extra)
+		json_object_update(data, (json_t *)(uintptr_t)extra);
 	char *data_s = json_dumps(data, JSON_COMPACT);
 	json_decref(data);
 	int rc = 0;
@@ -250,8 +253,9 @@ static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 			"    $9::int) x JOIN person p ON p.id = x.person_id "
 			"  WHERE $7 <> 'reporter' AND x.deputy_rank = $10::int), "
 			"ins AS (INSERT INTO outbox (dedup_key, incident_id, run_id, recipient_id, email, "
-			"  lang, template, data) SELECT 'run:' || $1 || ':f' || $2 || ':' || $3 || ':p' "
-			"  || who.id, $4::bigint, $1::bigint, who.id, who.email, who.lang, $5, $6::jsonb "
+			"  lang, template, data, fence) SELECT 'run:' || $1 || ':f' || $2 || ':' || $3 "
+			"  || ':p' || who.id, $4::bigint, $1::bigint, who.id, who.email, who.lang, $5, "
+			"  $6::jsonb, $2::int "
 			"  FROM who ON CONFLICT (dedup_key) DO NOTHING RETURNING 1) "
 			"SELECT display_name FROM who ORDER BY id",
 			11, NULL, p, NULL, NULL, 0);
@@ -353,7 +357,7 @@ static int enter_state(PGconn *c, const struct ctx *x, long long run_id, const s
 		char key[32];
 		snprintf(key, sizeof key, "enter:%zu", i);
 		if (wf_notify_applies(&st->on_enter[i], x->facts))
-			rc = notify(c, x, run_id, fence, d, st, &st->on_enter[i], key, notified);
+			rc = notify(c, x, run_id, fence, d, st, &st->on_enter[i], key, notified, NULL);
 	}
 	char iv[DURATION_PG_INTERVAL_MAX];
 	if (rc == 0 && st->nescalation > 0) {
@@ -453,6 +457,27 @@ int engine_start_incident(struct engine *e, PGconn *c, long long incident_id)
 	return started;
 }
 
+/* What a deadline mail says: which deadline, when it is due, whether late. */
+static json_t *deadline_data(PGconn *c, long long run_id, int fence, const struct wf_deadline *dl,
+			     int overdue)
+{
+	char run[24], fen[16];
+	snprintf(run, sizeof run, "%lld", run_id);
+	snprintf(fen, sizeof fen, "%d", fence);
+	const char *p[3] = {run, fen, dl->key};
+	json_t *row = db_row(c,
+			     "SELECT to_char(due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') "
+			     "AS due FROM workflow_deadline WHERE run_id = $1::bigint AND fence = "
+			     "$2::int AND key = $3",
+			     3, p);
+	json_t *extra = json_pack("{s:s, s:s, s:b}", "deadline_ja", dl->title.ja, "deadline_en",
+				  dl->title.en, "overdue", overdue);
+	if (row)
+		json_object_set(extra, "due", json_object_get(row, "due"));
+	json_decref(row);
+	return extra;
+}
+
 /* Applies one claimed timer whose run is locked and current. */
 static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const char **outcome)
 {
@@ -483,7 +508,10 @@ static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const 
 	if (strcmp(kind, "escalation") == 0 && (size_t)step < st->nescalation) {
 		const struct wf_escalation *es = &st->escalation[step];
 		snprintf(key, sizeof key, "esc:%d:%d", step, rep);
-		rc = notify(c, &x, run_id, fence, d, st, &es->notify, key, notified);
+		json_t *extra = json_object();
+		json_object_set_new(extra, "level", json_sprintf("%d", step + 1));
+		rc = notify(c, &x, run_id, fence, d, st, &es->notify, key, notified, extra);
+		json_decref(extra);
 		char run[24], lvl[16];
 		snprintf(run, sizeof run, "%lld", run_id);
 		snprintf(lvl, sizeof lvl, "%d", step + 1);
@@ -508,7 +536,9 @@ static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const 
 		const struct wf_deadline *dl = &st->deadlines[step];
 		if (dl->has_overdue) {
 			snprintf(key, sizeof key, "overdue:%d", step);
-			rc = notify(c, &x, run_id, fence, d, st, &dl->overdue, key, notified);
+			json_t *extra = deadline_data(c, run_id, fence, dl, 1);
+			rc = notify(c, &x, run_id, fence, d, st, &dl->overdue, key, notified, extra);
+			json_decref(extra);
 		}
 		event = "workflow.deadline_missed";
 		detail = json_pack("{s:s, s:s, s:s, s:O}", "workflow", d->name, "state", st->name,
@@ -517,7 +547,10 @@ static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const 
 		   (size_t)(step % 100) < st->deadlines[step / 100].nremind) {
 		const struct wf_deadline *dl = &st->deadlines[step / 100];
 		snprintf(key, sizeof key, "remind:%d", step);
-		rc = notify(c, &x, run_id, fence, d, st, &dl->remind[step % 100].notify, key, notified);
+		json_t *extra = deadline_data(c, run_id, fence, dl, 0);
+		rc = notify(c, &x, run_id, fence, d, st, &dl->remind[step % 100].notify, key, notified,
+			    extra);
+		json_decref(extra);
 		event = "workflow.reminded";
 		detail = json_pack("{s:s, s:s, s:s, s:O}", "workflow", d->name, "state", st->name,
 				   "deadline", dl->key, "notified", notified);
@@ -775,6 +808,9 @@ json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int
 			json_object_set_new(run, k == 0 ? "deadlines" : "history", v ? v : json_array());
 			json_object_del(run, js[k]);
 		}
+		/* A number, so that level 0 counts as no escalation in templates. */
+		const char *lv = json_string_value(json_object_get(run, "escalation_level"));
+		json_object_set_new(run, "escalation_level", json_integer(lv ? atoi(lv) : 0));
 		if (!d || !st)
 			continue;
 		json_object_set_new(run, "title_ja", json_string(d->title.ja));
@@ -864,17 +900,7 @@ int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int 
 		double wait = next_due(c);
 		if (wait <= 0)
 			continue;
-		if (wait > 3600)
-			wait = 3600;
-		struct pollfd fds[2] = {{PQsocket(c), POLLIN, 0}, {wake_fd, POLLIN, 0}};
-		int pr = poll(fds, wake_fd >= 0 ? 2 : 1, (int)(wait * 1000) + 1);
-		if (pr > 0 && (fds[0].revents & POLLIN)) {
-			PQconsumeInput(c);
-			PGnotify *nt;
-			while ((nt = PQnotifies(c)))
-				PQfreemem(nt);
-		}
-		if (pr > 0 && wake_fd >= 0 && (fds[1].revents & POLLIN))
+		if (db_wait(c, wait, wake_fd))
 			break;
 	}
 	if (c)

@@ -9,13 +9,19 @@
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "core/config.h"
 #include "engine.h"
+#include "mail/mailer.h"
 
 struct engine_service {
 	struct engine *e;
 	char *conninfo;
 	int n;
-	pthread_t *threads;
+	pthread_t *threads; /* n engine threads, then the mailer if any */
+	int has_mailer;
+	pthread_t mailer;
+	const struct config *cfg;
+	const struct tmpl_set *tmpl;
 	int pipe[2];
 	volatile int stop;
 };
@@ -25,6 +31,27 @@ static void *thread_main(void *arg)
 	struct engine_service *s = arg;
 	engine_loop(s->e, s->conninfo, &s->stop, s->pipe[0]);
 	return NULL;
+}
+
+static void *mailer_main(void *arg)
+{
+	struct engine_service *s = arg;
+	mailer_loop(s->cfg, s->tmpl, &s->stop, s->pipe[0]);
+	return NULL;
+}
+
+void engine_service_add_mailer(struct engine_service *s, const struct config *cfg,
+			       const struct tmpl_set *tmpl)
+{
+	if (!cfg->smtp_host[0]) {
+		log_event(LOG_WARN, "mail_not_configured",
+			  "note=\"no smtp_host: notifications stay queued on /admin/outbox\"");
+		return;
+	}
+	s->cfg = cfg;
+	s->tmpl = tmpl;
+	if (pthread_create(&s->mailer, NULL, mailer_main, s) == 0)
+		s->has_mailer = 1;
 }
 
 struct engine_service *engine_service_start(struct engine *e, const char *conninfo, int n)
@@ -52,6 +79,8 @@ void engine_service_stop(struct engine_service *s)
 	(void)w;
 	for (int i = 0; i < s->n; i++)
 		pthread_join(s->threads[i], NULL);
+	if (s->has_mailer)
+		pthread_join(s->mailer, NULL);
 	close(s->pipe[0]);
 	close(s->pipe[1]);
 	free(s->threads);
@@ -59,14 +88,16 @@ void engine_service_stop(struct engine_service *s)
 	free(s);
 }
 
-int engine_service_run(struct engine *e, const char *conninfo, int n)
+int engine_service_run(struct engine *e, const struct config *cfg, const struct tmpl_set *tmpl)
 {
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	struct engine_service *s = engine_service_start(e, conninfo, n < 1 ? 1 : n);
+	struct engine_service *s = engine_service_start(
+		e, cfg->database_url, cfg->engine_threads < 1 ? 1 : cfg->engine_threads);
+	engine_service_add_mailer(s, cfg, tmpl);
 	int sig;
 	while (sigwait(&set, &sig) != 0)
 		;

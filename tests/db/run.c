@@ -7,12 +7,14 @@
 Suite *migrate_suite(void);
 Suite *engine_suite(void);
 Suite *people_suite(void);
+Suite *smtp_suite(void);
 
 int main(void)
 {
 	SRunner *sr = srunner_create(migrate_suite());
 	srunner_add_suite(sr, people_suite());
 	srunner_add_suite(sr, engine_suite());
+	srunner_add_suite(sr, smtp_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -8,6 +8,7 @@
 Suite *http_suite(void);
 Suite *auth_suite(void);
 Suite *report_suite(void);
+Suite *mail_suite(void);
 Suite *i18n_suite(void);
 
 int main(void)
@@ -18,6 +19,7 @@ int main(void)
 	SRunner *sr = srunner_create(http_suite());
 	srunner_add_suite(sr, auth_suite());
 	srunner_add_suite(sr, report_suite());
+	srunner_add_suite(sr, mail_suite());
 	srunner_add_suite(sr, i18n_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -11,6 +11,8 @@ Suite *legal_suite(void);
 Suite *config_suite(void);
 Suite *mustache_suite(void);
 Suite *workflow_suite(void);
+Suite *mime_suite(void);
+Suite *mail_templates_suite(void);
 
 int main(void)
 {
@@ -23,6 +25,8 @@ int main(void)
 	srunner_add_suite(sr, multipart_suite());
 	srunner_add_suite(sr, mustache_suite());
 	srunner_add_suite(sr, workflow_suite());
+	srunner_add_suite(sr, mime_suite());
+	srunner_add_suite(sr, mail_templates_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,339 @@
+/* The outbox sender and acknowledge links (see mailer.h). */
+#include "mailer.h"
+
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "db/db.h"
+#include "mime.h"
+#include "smtp.h"
+#include "tmpl/templates.h"
+
+#define LEASE_SECONDS 120
+
+int mailer_render(const struct tmpl_set *tmpl, const char *name, const char *lang,
+		  const json_t *data, char **subject, char **body)
+{
+	char tname[160];
+	snprintf(tname, sizeof tname, "mail/%s.%s", name, strcmp(lang, "en") == 0 ? "en" : "ja");
+	if (!tmpl_set_has(tmpl, tname))
+		snprintf(tname, sizeof tname, "mail/%s.ja", name);
+	buf out = BUF_INIT;
+	if (tmpl_set_render(tmpl, tname, data, &out) < 0) {
+		buf_release(&out);
+		return -1;
+	}
+	const char *s = buf_cstr(&out);
+	const char *nl = strchr(s, '\n');
+	if (strncmp(s, "Subject: ", 9) != 0 || !nl) {
+		buf_release(&out);
+		return -1;
+	}
+	*subject = xstrndup(s + 9, (size_t)(nl - s - 9));
+	const char *b = nl + 1;
+	if (*b == '\n')
+		b++;
+	*body = xstrdup(b);
+	buf_release(&out);
+	return 0;
+}
+
+static char *secret_of(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT secret FROM signing_key");
+	char *s = db_ok(r) && PQntuples(r) == 1 ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+	PQclear(r);
+	return s;
+}
+
+static void mac_of(const char *secret, const char *payload, char out[64])
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)payload, strlen(payload));
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2base64(out, 64, mac, sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+char *mailer_ack_token(PGconn *c, long long id, long long expires)
+{
+	char *secret = secret_of(c);
+	if (!secret)
+		return NULL;
+	char payload[64], mac[64];
+	snprintf(payload, sizeof payload, "%lld.%lld", id, expires);
+	mac_of(secret, payload, mac);
+	sodium_memzero(secret, strlen(secret));
+	free(secret);
+	return xasprintf("%s.%s", payload, mac);
+}
+
+long long mailer_ack_check(PGconn *c, const char *token, int *expired)
+{
+	*expired = 0;
+	long long id, exp;
+	int used = 0;
+	if (!token || strlen(token) > 120 ||
+	    sscanf(token, "%lld.%lld.%n", &id, &exp, &used) != 2 || used == 0 || id <= 0)
+		return -1;
+	char payload[64];
+	snprintf(payload, sizeof payload, "%lld.%lld", id, exp);
+	/* The numbers must be written exactly as signed (no "+1", "01"). */
+	if (strncmp(token, payload, strlen(payload)) != 0 || token[strlen(payload)] != '.')
+		return -1;
+	char *secret = secret_of(c);
+	if (!secret)
+		return -1;
+	char mac[64];
+	mac_of(secret, payload, mac);
+	sodium_memzero(secret, strlen(secret));
+	free(secret);
+	const char *sent = token + strlen(payload) + 1;
+	if (strlen(sent) != strlen(mac) || sodium_memcmp(sent, mac, strlen(mac)) != 0)
+		return -1;
+	PGresult *r = PQexec(c, "SELECT extract(epoch FROM sokuho_now())::bigint");
+	long long now = db_ok(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
+	PQclear(r);
+	*expired = now > exp;
+	return id;
+}
+
+static struct smtp_config smtp_of(const struct config *cfg)
+{
+	struct smtp_config s;
+	memset(&s, 0, sizeof s);
+	s.host = cfg->smtp_host;
+	s.port = cfg->smtp_port;
+	s.tls = strcmp(cfg->smtp_starttls, "required") == 0 ? SMTP_TLS_REQUIRED
+		: strcmp(cfg->smtp_starttls, "off") == 0    ? SMTP_TLS_OFF
+							    : SMTP_TLS_WHEN_OFFERED;
+	s.user = cfg->smtp_user;
+	s.password = cfg->smtp_password;
+	s.envelope_from = cfg->mail_from;
+	s.timeout_s = 30;
+	return s;
+}
+
+/* The base URL links in mail start with. */
+static char *base_url(const struct config *cfg)
+{
+	if (cfg->base_url[0])
+		return xstrdup(cfg->base_url);
+	return xasprintf("http://%s:%d", cfg->listen_host, cfg->listen_port);
+}
+
+/* Claims due rows (a lease keeps other senders off them) and assigns each
+ * its Message-ID on the first attempt. */
+static const char claim_sql[] =
+	"WITH due AS (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= "
+	"  sokuho_now() AND (lease_until IS NULL OR lease_until < sokuho_now()) ORDER BY id "
+	"  LIMIT $1::int FOR UPDATE SKIP LOCKED), "
+	"o AS (UPDATE outbox x SET lease_until = sokuho_now() + make_interval(secs => $2::int), "
+	"  attempts = attempts + 1, message_id = coalesce(message_id, '<' || x.id || '.' || "
+	"  substr(md5(random()::text), 1, 12) || '@' || $3 || '>') FROM due WHERE x.id = due.id "
+	"  RETURNING x.*) "
+	"SELECT o.id, o.email, o.lang, o.template, o.message_id, "
+	"  (o.data || jsonb_build_object("
+	"    'recipient_name', rc.display_name, 'ref', i.ref, 'summary', i.summary, "
+	"    'site_ja', si.name_ja, 'section_ja', s.name_ja, 'category_ja', c.title_ja, "
+	"    'category_en', c.title_en, 'reporter_name', coalesce(rp.display_name, "
+	"    i.external_name), 'reported_at', to_char(i.reported_at AT TIME ZONE 'Asia/Tokyo', "
+	"    'YYYY-MM-DD HH24:MI')))::text, "
+	"  (o.fence IS NOT NULL AND EXISTS (SELECT 1 FROM workflow_run r JOIN workflow_def d ON "
+	"    d.id = r.def_id WHERE r.id = o.run_id AND r.fence = o.fence AND "
+	"    d.definition->'states'->r.state->'actions' ? 'acknowledge')), "
+	"  extract(epoch FROM sokuho_now())::bigint, coalesce(rc.display_name, '') "
+	"FROM o LEFT JOIN person rc ON rc.id = o.recipient_id "
+	"LEFT JOIN incident i ON i.id = o.incident_id LEFT JOIN site si ON si.id = i.site_id "
+	"LEFT JOIN org_unit s ON s.id = i.section_id LEFT JOIN category c ON c.key = i.category "
+	"LEFT JOIN person rp ON rp.id = i.reporter_id ORDER BY o.id";
+
+int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl, int batch)
+{
+	if (!cfg->smtp_host[0])
+		return 0;
+	char lim[16], lease[16];
+	snprintf(lim, sizeof lim, "%d", batch);
+	snprintf(lease, sizeof lease, "%d", LEASE_SECONDS);
+	const char *host = strchr(cfg->mail_from, '@') ? strchr(cfg->mail_from, '@') + 1 : "sokuho";
+	const char *p[3] = {lim, lease, host};
+	PGresult *r = PQexecParams(c, claim_sql, 3, NULL, p, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		log_event(LOG_ERROR, "mail_claim_failed", "error=%s",
+			  log_quote(0, PQresultErrorMessage(r)));
+		PQclear(r);
+		return -1;
+	}
+	int n = PQntuples(r);
+	if (n == 0) {
+		PQclear(r);
+		return 0;
+	}
+	char *base = base_url(cfg);
+	struct smtp_item *items = xcalloc((size_t)n, sizeof *items);
+	char **datas = xcalloc((size_t)n, sizeof *datas);
+	char **subjects = xcalloc((size_t)n, sizeof *subjects);
+	char **bodies = xcalloc((size_t)n, sizeof *bodies);
+	for (int i = 0; i < n; i++) {
+		json_t *data = json_loads(PQgetvalue(r, i, 5), 0, NULL);
+		if (!data)
+			data = json_object();
+		const char *ref = json_string_value(json_object_get(data, "ref"));
+		char *url = xasprintf("%s/incidents/%s", base, ref ? ref : "");
+		json_object_set_new(data, "url", json_string(url));
+		json_object_set_new(data, "base_url", json_string(base));
+		free(url);
+		if (PQgetvalue(r, i, 6)[0] == 't') {
+			long long exp = atoll(PQgetvalue(r, i, 7)) + cfg->mail_ack_ttl;
+			char *tok = mailer_ack_token(c, atoll(PQgetvalue(r, i, 0)), exp);
+			if (tok) {
+				char *ack = xasprintf("%s/ack/%s", base, tok);
+				json_object_set_new(data, "ack_url", json_string(ack));
+				free(ack);
+				free(tok);
+			}
+		}
+		char *subject = NULL, *body = NULL;
+		items[i].rcpt = PQgetvalue(r, i, 1);
+		if (mailer_render(tmpl, PQgetvalue(r, i, 3), PQgetvalue(r, i, 2), data, &subject,
+				  &body) < 0) {
+			items[i].outcome = SMTP_DEAD;
+			snprintf(items[i].reply, sizeof items[i].reply, "no mail template '%s'",
+				 PQgetvalue(r, i, 3));
+			items[i].data = NULL;
+		} else {
+			struct mail_msg m;
+			memset(&m, 0, sizeof m);
+			m.from_addr = cfg->mail_from;
+			m.from_name = cfg->mail_from_name;
+			m.to_addr = PQgetvalue(r, i, 1);
+			m.to_name = PQgetvalue(r, i, 8);
+			m.subject = subject;
+			m.text = body;
+			m.message_id = PQgetvalue(r, i, 4);
+			m.date = time(NULL);
+			char err[256];
+			size_t len = 0;
+			datas[i] = mime_build(&m, &len, err, sizeof err);
+			if (!datas[i]) {
+				items[i].outcome = SMTP_DEAD;
+				snprintf(items[i].reply, sizeof items[i].reply, "%s", err);
+			} else {
+				items[i].data = datas[i];
+				items[i].len = len;
+			}
+		}
+		subjects[i] = subject;
+		bodies[i] = body;
+		json_decref(data);
+	}
+	/* Only what could be built goes to the server; the rest is dead already. */
+	struct smtp_item **send = xcalloc((size_t)n, sizeof *send);
+	struct smtp_item *batch_items = xcalloc((size_t)n, sizeof *batch_items);
+	size_t ns = 0;
+	for (int i = 0; i < n; i++)
+		if (items[i].data) {
+			send[ns] = &items[i];
+			batch_items[ns++] = items[i];
+		}
+	struct smtp_config sc = smtp_of(cfg);
+	if (ns)
+		smtp_send_batch(&sc, batch_items, ns);
+	for (size_t k = 0; k < ns; k++)
+		*send[k] = batch_items[k];
+	for (int i = 0; i < n; i++) {
+		const char *outcome = items[i].outcome == SMTP_SENT	? "sent"
+				      : items[i].outcome == SMTP_DEAD ? "dead"
+								      : "retry";
+		const char *pp[5] = {PQgetvalue(r, i, 0), outcome, items[i].reply, subjects[i],
+				     bodies[i]};
+		/* Backoff: 30 s doubling per attempt, at most an hour, ±25 %. */
+		PGresult *u = PQexecParams(
+			c,
+			"UPDATE outbox SET lease_until = NULL, last_error = CASE WHEN $2 = 'sent' "
+			"THEN NULL ELSE $3 END, status = CASE $2 WHEN 'sent' THEN 'sent' WHEN 'dead' "
+			"THEN 'dead' ELSE 'queued' END, sent_at = CASE WHEN $2 = 'sent' THEN "
+			"sokuho_now() END, next_attempt_at = CASE WHEN $2 = 'retry' THEN sokuho_now() + "
+			"make_interval(secs => least(3600, 30 * 2 ^ least(attempts - 1, 20)) * "
+			"(0.75 + random() / 2)) ELSE next_attempt_at END, subject = coalesce($4, "
+			"subject), body = coalesce($5, body) WHERE id = $1::bigint",
+			5, NULL, pp, NULL, NULL, 0);
+		if (!db_ok(u))
+			log_event(LOG_ERROR, "mail_record_failed", "error=%s",
+				  log_quote(0, PQresultErrorMessage(u)));
+		PQclear(u);
+		log_event(items[i].outcome == SMTP_SENT ? LOG_INFO : LOG_WARN, "mail", "outbox=%s "
+			  "outcome=%s code=%d reply=%s", PQgetvalue(r, i, 0), outcome, items[i].code,
+			  log_quote(0, items[i].reply));
+		free(datas[i]);
+		free(subjects[i]);
+		free(bodies[i]);
+	}
+	free(subjects);
+	free(bodies);
+	free(send);
+	free(batch_items);
+	free(datas);
+	free(items);
+	free(base);
+	PQclear(r);
+	return n;
+}
+
+/* Seconds until a queued row is due or a lease expires, capped. */
+static double next_due(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT extract(epoch FROM min(greatest(next_attempt_at, "
+				"coalesce(lease_until, next_attempt_at))) - sokuho_now()) FROM outbox "
+				"WHERE status = 'queued'");
+	double s = 3600;
+	if (db_ok(r) && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		s = atof(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return s;
+}
+
+int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl, volatile int *stop,
+		int wake_fd)
+{
+	PGconn *c = NULL;
+	while (!*stop) {
+		if (!c) {
+			char err[512];
+			c = db_connect(cfg->database_url, err, sizeof err);
+			if (!c) {
+				log_event(LOG_WARN, "mailer_db_unreachable", "error=%s", log_quote(0, err));
+				sleep(1);
+				continue;
+			}
+			PQclear(PQexec(c, "LISTEN sokuho_mail"));
+		}
+		int n = 0, sent_any = 0;
+		while (!*stop && (n = mailer_tick(c, cfg, tmpl, 50)) > 0)
+			sent_any = 1;
+		(void)sent_any;
+		if (n < 0 || PQstatus(c) != CONNECTION_OK) {
+			PQfinish(c);
+			c = NULL;
+			sleep(1);
+			continue;
+		}
+		double wait = next_due(c);
+		if (wait <= 0)
+			wait = 0.05; /* a lease about to expire, or a row being sent */
+		if (db_wait(c, wait, wake_fd))
+			break;
+	}
+	if (c)
+		PQfinish(c);
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* The mail sender: claims due rows of the outbox with a lease, renders them
+ * from templates/mail/NAME.LANG.mustache, sends them with libesmtp outside
+ * any transaction, and records each outcome: sent; retried with capped
+ * exponential backoff and jitter (4xx, connection failures); dead (5xx, the
+ * reply kept). A row keeps one Message-ID across retries; a sender killed
+ * mid-send leaves a lease that expires, and the row is sent again. */
+#ifndef SOKUHO_MAILER_H
+#define SOKUHO_MAILER_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "core/config.h"
+
+struct tmpl_set;
+
+/* Sends one batch: at most batch due rows. Returns the number claimed, or
+ * -1 on a database error. With no smtp_host configured it claims nothing. */
+int mailer_tick(PGconn *conn, const struct config *cfg, const struct tmpl_set *tmpl, int batch);
+
+/* Runs the sender until *stop or a byte on wake_fd: sends what is due, then
+ * sleeps until the next retry, lease expiry or NOTIFY sokuho_mail. */
+int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl, volatile int *stop,
+		int wake_fd);
+
+/* Renders template name ("reported") in lang over data into a subject and a
+ * body (caller frees both). Returns 0, or -1 when there is no such template
+ * or it lacks its "Subject:" line. */
+int mailer_render(const struct tmpl_set *tmpl, const char *name, const char *lang,
+		  const json_t *data, char **subject, char **body);
+
+/* The signed, expiring acknowledge link token for outbox row id (caller
+ * frees), with the secret from the signing_key table. */
+char *mailer_ack_token(PGconn *conn, long long outbox_id, long long expires_unix);
+/* Checks a token: returns the outbox row id when the signature is right,
+ * and sets *expired when its time has passed (by the database clock);
+ * returns -1 for a malformed or tampered token. */
+long long mailer_ack_check(PGconn *conn, const char *token, int *expired);
+
+#endif

@@ -1,0 +1,464 @@
+/* E-mail end to end with a real SMTP server (aiosmtpd, tests/mail/smtpd.py):
+ * a new report mails the expected people and Python's email package decodes
+ * every Subject and body to exactly what Sokuho rendered; the server down,
+ * then up: every mail delivered once; 4xx retried, 5xx dead and shown to the
+ * admin; a sender killed mid-send resends with the same Message-ID; the
+ * acknowledge link is valid once, and expired, reused and tampered links
+ * get a clear page. */
+#include <check.h>
+#include <dirent.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "core/xalloc.h"
+#include "db/db.h"
+#include "support.h"
+
+Suite *mail_suite(void);
+
+static char *db;
+static int port, smtp_port;
+static pid_t server, smtpd;
+static char logfile[256];
+static char *maildir;
+
+static long scalar(const char *q)
+{
+	return ts_scalar(db, q);
+}
+
+static void sql(const char *q)
+{
+	ts_sql(db, q);
+}
+
+static pid_t start_smtpd(void)
+{
+	char ready[512];
+	snprintf(ready, sizeof ready, "%s/ready", maildir);
+	unlink(ready);
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		char p[16];
+		snprintf(p, sizeof p, "%d", smtp_port);
+		execl("/usr/bin/python3", "python3", "tests/mail/smtpd.py", "--port", p, "--dir",
+		      maildir, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && access(ready, F_OK) != 0; i++)
+		usleep(50 * 1000);
+	ck_assert_msg(access(ready, F_OK) == 0, "the test SMTP server did not start");
+	return pid;
+}
+
+static void stop_smtpd(void)
+{
+	kill(smtpd, SIGTERM);
+	waitpid(smtpd, NULL, 0);
+	smtpd = 0;
+}
+
+static pid_t start_sokuho(void)
+{
+	char sp[16], base[64];
+	snprintf(sp, sizeof sp, "%d", smtp_port);
+	snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+	const char *extra[] = {"--smtp_host", "127.0.0.1", "--smtp_port", sp, "--smtp_starttls",
+			       "off", "--base_url", base, "--mail_from", "sokuho@city.example.jp",
+			       NULL};
+	return ts_start_server(db, port, extra, logfile);
+}
+
+static void setup(void)
+{
+	db = ts_prepared_database(1);
+	maildir = ts_tmpdir();
+	port = ts_free_port();
+	smtp_port = ts_free_port();
+	snprintf(logfile, sizeof logfile, "/tmp/sokuho-mail-%d.log", (int)getpid());
+	unlink(logfile);
+	smtpd = start_smtpd();
+	server = start_sokuho();
+}
+
+static void teardown(void)
+{
+	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
+	if (smtpd > 0) {
+		kill(smtpd, SIGTERM);
+		waitpid(smtpd, NULL, 0);
+	}
+	unlink(logfile);
+	free(maildir);
+	free(db);
+}
+
+static int count_eml(void)
+{
+	DIR *d = opendir(maildir);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (strstr(e->d_name, ".eml"))
+			n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Waits until no mail is queued and due (or the time runs out). */
+static void wait_sent(const char *where, int seconds)
+{
+	for (int i = 0; i < seconds * 20; i++) {
+		char *q = xasprintf("SELECT count(*) FROM outbox WHERE status = 'queued' AND %s", where);
+		long n = scalar(q);
+		free(q);
+		if (n == 0)
+			return;
+		usleep(50 * 1000);
+	}
+	ck_abort_msg("mail still queued after %d s (%s)", seconds, where);
+}
+
+static char *file_report(const char *summary)
+{
+	char *cookie = client_sign_in(port, "sakai.haruto", "demo-password-2026");
+	ck_assert(cookie != NULL);
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	char *body = xasprintf("{\"summary\": \"%s\", \"discovered_at\": \"2026-11-24T10:00:00+09:00\", "
+			       "\"category\": \"loss_theft\", \"site\": \"honchosha\", \"section\": "
+			       "\"zeimu\", \"personal_data\": {\"involved\": \"no\"}}",
+			       summary);
+	struct resp r;
+	client_json(port, "POST", "/api/v1/incidents", cookie, hdr, body, &r);
+	ck_assert_int_eq(r.status, 201);
+	const char *p = strstr(buf_cstr(&r.body), "\"ref\":\"");
+	ck_assert(p != NULL);
+	char *ref = xstrndup(p + 7, 13);
+	resp_release(&r);
+	free(body);
+	free(hdr);
+	free(csrf);
+	free(cookie);
+	return ref;
+}
+
+/* Decodes a saved message with Python's email package. */
+static json_t *decode(const char *path)
+{
+	const char *argv[] = {"/usr/bin/python3", "tests/mail/smtpd.py", "--decode", path, NULL};
+	char *out, *err;
+	ck_assert_msg(ts_run(argv, NULL, &out, &err) == 0, "%s", err);
+	json_t *j = json_loads(out, 0, NULL);
+	ck_assert_msg(j != NULL, "%s", out);
+	free(out);
+	free(err);
+	return j;
+}
+
+static char *row_text(const char *q)
+{
+	PGconn *c = PQconnectdb(db);
+	PGresult *r = PQexec(c, q);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", q,
+		      PQresultErrorMessage(r));
+	char *v = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+START_TEST(test_report_mails_decode_exactly)
+{
+	char *ref = file_report("USBメモリを紛失しました（税務課）");
+	char *where = xasprintf("incident_id = (SELECT id FROM incident WHERE ref = '%s')", ref);
+	wait_sent(where, 20);
+	/* The section's 管理者 and the CSIRT are told of the report. */
+	char *q = xasprintf("SELECT count(*) FROM outbox o JOIN person p ON p.id = o.recipient_id "
+			    "WHERE %s AND o.template = 'reported' AND o.status = 'sent' AND p.login "
+			    "IN ('yamazaki.tsutomu', 'matsuda.kazuya')",
+			    where);
+	ck_assert_int_eq(scalar(q), 2);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM outbox WHERE %s", where);
+	long rows = scalar(q);
+	free(q);
+	ck_assert_int_eq(count_eml(), rows);
+	/* Every message, decoded by Python, is exactly what was rendered. */
+	DIR *d = opendir(maildir);
+	struct dirent *e;
+	int checked = 0;
+	while ((e = readdir(d))) {
+		if (!strstr(e->d_name, ".eml"))
+			continue;
+		char path[512];
+		snprintf(path, sizeof path, "%s/%s", maildir, e->d_name);
+		json_t *m = decode(path);
+		const char *mid = json_string_value(json_object_get(m, "message_id"));
+		ck_assert(mid != NULL);
+		q = xasprintf("SELECT subject FROM outbox WHERE message_id = '%s'", mid);
+		char *subject = row_text(q);
+		free(q);
+		q = xasprintf("SELECT body FROM outbox WHERE message_id = '%s'", mid);
+		char *body = row_text(q);
+		free(q);
+		ck_assert_str_eq(json_string_value(json_object_get(m, "subject")), subject);
+		const char *text = json_string_value(json_object_get(m, "text"));
+		ck_assert_msg(strncmp(text, body, strlen(body)) == 0, "body differs:\n%s\n---\n%s", text,
+			      body);
+		ck_assert_msg(json_array_size(json_object_get(m, "defects")) == 0, "defects in %s", path);
+		ck_assert(strstr(subject, ref) || strstr(body, ref));
+		ck_assert(strstr(body, "USBメモリを紛失しました（税務課）"));
+		free(subject);
+		free(body);
+		json_decref(m);
+		checked++;
+	}
+	closedir(d);
+	ck_assert_int_eq(checked, rows);
+	free(where);
+	free(ref);
+}
+END_TEST
+
+START_TEST(test_smtp_down_then_up)
+{
+	int before = count_eml();
+	stop_smtpd();
+	char *ref = file_report("メールサーバー停止中の報告");
+	char *where = xasprintf("incident_id = (SELECT id FROM incident WHERE ref = '%s')", ref);
+	/* Tried, refused, queued for later. */
+	for (int i = 0; i < 100; i++) {
+		char *q = xasprintf("SELECT count(*) FROM outbox WHERE %s AND attempts = 0", where);
+		long untried = scalar(q);
+		free(q);
+		if (untried == 0)
+			break;
+		usleep(50 * 1000);
+	}
+	char *q = xasprintf("SELECT count(*) FROM outbox WHERE %s AND status = 'queued' AND "
+			    "last_error IS NOT NULL AND attempts >= 1",
+			    where);
+	long rows = scalar(q);
+	free(q);
+	ck_assert_int_ge(rows, 2);
+	/* A new server process numbers its files from the start: give it a
+	 * folder of its own (this test runs last, in its own process). */
+	free(maildir);
+	maildir = ts_tmpdir();
+	before = 0;
+	smtpd = start_smtpd();
+	/* The retry is due after the backoff: move the clock past it. */
+	sql("UPDATE clock_offset SET offset_by = '2 hours'");
+	sql("NOTIFY sokuho_mail");
+	wait_sent(where, 20);
+	sql("UPDATE clock_offset SET offset_by = '0'");
+	q = xasprintf("SELECT count(*) FROM outbox WHERE %s AND status = 'sent'", where);
+	ck_assert_int_eq(scalar(q), rows);
+	free(q);
+	ck_assert_int_eq(count_eml() - before, rows); /* each exactly once */
+	free(where);
+	free(ref);
+}
+END_TEST
+
+static long long queue_mail(const char *email)
+{
+	char *q = xasprintf("INSERT INTO outbox (dedup_key, incident_id, recipient_id, email, "
+			    "template, data) SELECT 'test:' || '%s', max(id), (SELECT id FROM person "
+			    "WHERE login = 'sakai.haruto'), '%s', 'reminder', '{}' FROM incident "
+			    "RETURNING id",
+			    email, email);
+	long long id = scalar(q);
+	free(q);
+	return id;
+}
+
+START_TEST(test_4xx_retried_5xx_dead)
+{
+	long long t = queue_mail("temp1@city.example.jp");
+	long long b = queue_mail("bad1@city.example.jp");
+	char *q = xasprintf("id IN (%lld, %lld) AND attempts = 0", t, b);
+	wait_sent(q, 20);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM outbox WHERE id = %lld AND status = 'queued' AND "
+		      "attempts = 1 AND last_error LIKE '451%%' AND next_attempt_at > sokuho_now()",
+		      t);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM outbox WHERE id = %lld AND status = 'dead' AND "
+		      "last_error LIKE '550%%'",
+		      b);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	char *admin = client_sign_in(port, "tamura.haruka", "demo-password-2026");
+	struct resp r;
+	client_request(port, "GET", "/admin/outbox", NULL, admin, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "bad1@city.example.jp"));
+	ck_assert(strstr(buf_cstr(&r.body), "550"));
+	resp_release(&r);
+	free(admin);
+	sql("UPDATE outbox SET status = 'dead' WHERE email LIKE 'temp%'");
+}
+END_TEST
+
+START_TEST(test_killed_mid_send_resends_same_id)
+{
+	long long id = queue_mail("slow1@city.example.jp");
+	/* Killed while the server takes its time over RCPT. */
+	for (int i = 0; i < 100; i++) {
+		char *q = xasprintf("SELECT count(*) FROM outbox WHERE id = %lld AND attempts = 1", id);
+		long n = scalar(q);
+		free(q);
+		if (n)
+			break;
+		usleep(20 * 1000);
+	}
+	usleep(500 * 1000);
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+	char *q = xasprintf("SELECT message_id FROM outbox WHERE id = %lld AND status = 'queued' AND "
+			    "lease_until IS NOT NULL",
+			    id);
+	char *mid = row_text(q);
+	free(q);
+	server = start_sokuho();
+	/* The lease expires; another sender takes it over. */
+	sql("UPDATE clock_offset SET offset_by = '3 minutes'");
+	sql("NOTIFY sokuho_mail");
+	q = xasprintf("id = %lld", id);
+	wait_sent(q, 20);
+	free(q);
+	sql("UPDATE clock_offset SET offset_by = '0'");
+	q = xasprintf("SELECT count(*) FROM outbox WHERE id = %lld AND status = 'sent' AND attempts "
+		      "= 2 AND message_id = '%s'",
+		      id, mid);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	/* The copy that arrived carries the same Message-ID. */
+	DIR *d = opendir(maildir);
+	struct dirent *e;
+	int found = 0;
+	while ((e = readdir(d))) {
+		if (!strstr(e->d_name, ".eml"))
+			continue;
+		char path[512];
+		snprintf(path, sizeof path, "%s/%s", maildir, e->d_name);
+		json_t *m = decode(path);
+		if (strcmp(json_string_value(json_object_get(m, "to_addr")), "slow1@city.example.jp") == 0) {
+			ck_assert_str_eq(json_string_value(json_object_get(m, "message_id")), mid);
+			found++;
+		}
+		json_decref(m);
+	}
+	closedir(d);
+	ck_assert_int_ge(found, 1);
+	free(mid);
+}
+END_TEST
+
+START_TEST(test_acknowledge_link)
+{
+	char *ref = file_report("受領確認リンクの試験");
+	char *where = xasprintf("incident_id = (SELECT id FROM incident WHERE ref = '%s')", ref);
+	wait_sent(where, 20);
+	char *q = xasprintf("SELECT body FROM outbox o JOIN person p ON p.id = o.recipient_id WHERE "
+			    "%s AND o.template = 'reported' AND p.login = 'yamazaki.tsutomu'",
+			    where);
+	char *body = row_text(q);
+	free(q);
+	const char *link = strstr(body, "/ack/");
+	ck_assert_msg(link != NULL, "no acknowledge link in: %s", body);
+	char path[256];
+	snprintf(path, sizeof path, "%.*s", (int)strcspn(link, " \n\r）)"), link);
+	struct resp r;
+	client_request(port, "GET", path, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "受領を確認する"));
+	char *csrf = resp_hidden(&r, "csrf");
+	char *cv = resp_cookie(&r, "sokuho_csrf");
+	resp_release(&r);
+	char *cookie = xasprintf("sokuho_csrf=%s", cv);
+	char *form = xasprintf("csrf=%s", csrf);
+	/* A tampered link: one character changed. */
+	char *bad = xstrdup(path);
+	bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'A' ? 'B' : 'A';
+	client_request(port, "GET", bad, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert(strstr(buf_cstr(&r.body), "このリンクは正しくありません"));
+	resp_release(&r);
+	client_request(port, "POST", path, form, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "受領確認を記録しました"));
+	resp_release(&r);
+	/* Done as the recipient, in the audit log. */
+	q = xasprintf("SELECT count(*) FROM audit_event a JOIN person p ON p.id = a.actor_id WHERE "
+		      "a.%s AND a.kind = 'workflow.transition' AND p.login = 'yamazaki.tsutomu'",
+		      where);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	/* Used once: never again. */
+	client_request(port, "POST", path, form, cookie, &r);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert(strstr(buf_cstr(&r.body), "既に使われています"));
+	resp_release(&r);
+	/* Expired: the clock moves past the link's validity. */
+	q = xasprintf("SELECT body FROM outbox o JOIN person p ON p.id = o.recipient_id WHERE "
+		      "%s AND o.template = 'reported' AND p.login = 'matsuda.kazuya'",
+		      where);
+	char *body2 = row_text(q);
+	free(q);
+	const char *link2 = strstr(body2, "/ack/");
+	if (link2) {
+		char path2[256];
+		snprintf(path2, sizeof path2, "%.*s", (int)strcspn(link2, " \n\r）)"), link2);
+		sql("UPDATE clock_offset SET offset_by = '4 days'");
+		client_request(port, "GET", path2, NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 410);
+		ck_assert(strstr(buf_cstr(&r.body), "有効期限が切れています"));
+		resp_release(&r);
+		sql("UPDATE clock_offset SET offset_by = '0'");
+	}
+	free(body2);
+	free(bad);
+	free(form);
+	free(cookie);
+	free(cv);
+	free(csrf);
+	free(body);
+	free(where);
+	free(ref);
+}
+END_TEST
+
+Suite *mail_suite(void)
+{
+	Suite *s = suite_create("mail");
+	TCase *tc = tcase_create("mail");
+	tcase_set_timeout(tc, 180);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_report_mails_decode_exactly);
+	tcase_add_test(tc, test_acknowledge_link);
+	tcase_add_test(tc, test_4xx_retried_5xx_dead);
+	/* Last: it stops and restarts the SMTP server inside its own process. */
+	tcase_add_test(tc, test_smtp_down_then_up);
+	suite_add_tcase(s, tc);
+	/* Kills and restarts sokuho: a fixture of its own, run inside the
+	 * test's process so that teardown stops the server that is running. */
+	TCase *tk = tcase_create("killed");
+	tcase_set_timeout(tk, 120);
+	tcase_add_checked_fixture(tk, setup, teardown);
+	tcase_add_test(tk, test_killed_mid_send_resends_same_id);
+	suite_add_tcase(s, tk);
+	return s;
+}
