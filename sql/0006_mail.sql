@@ -17,11 +17,21 @@ ALTER TABLE outbox
 DROP INDEX outbox_queued;
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'queued';
 
--- Every new row wakes the senders (once per statement, delivered at commit).
+-- New rows wake the senders (once per statement, delivered at commit); a
+-- statement that inserted nothing (ON CONFLICT DO NOTHING) wakes nobody, or
+-- a sender queueing its daily digest would wake itself for ever.
 CREATE FUNCTION outbox_wake() RETURNS trigger
     LANGUAGE plpgsql
-    AS $$ BEGIN PERFORM pg_notify('sokuho_mail', ''); RETURN NULL; END $$;
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM new_rows) THEN
+        PERFORM pg_notify('sokuho_mail', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
 CREATE TRIGGER outbox_wake AFTER INSERT ON outbox
+    REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION outbox_wake();
 
 -- One row: the key that signs acknowledge links (HMAC-SHA256). Made here

@@ -104,7 +104,8 @@ static char *header_text(const char *in)
 			buf_putc(&b, (*s < 0x20 || *s == 0x7F) ? ' ' : (char)*s);
 			s++;
 		} else if ((n == 2 && s[0] == 0xC2 && s[1] < 0xA0) ||
-			   (n == 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0xA8 || s[2] == 0xA9))) {
+			   (n == 3 && s[0] == 0xE2 && s[1] == 0x80 &&
+			    (s[2] == 0xA8 || s[2] == 0xA9))) {
 			buf_putc(&b, ' ');
 			s += n;
 		} else {
@@ -121,8 +122,8 @@ static int is_atext(int c)
 	       (c && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
-/* Characters on the current (last) line of b, given that the header's first
- * line already had `first` characters before b started. */
+/* Characters on the last line of s, given that the header's first line
+ * already had `first` characters before s starts. */
 static size_t column_after(const char *s, size_t first)
 {
 	const char *nl = strrchr(s, '\n');
@@ -185,12 +186,9 @@ static char *encode_words(const char *s, size_t used)
 			take = bytes;
 		}
 		if (take == 0) {
-			/* Not even one character fits on this line: fold first.
-			 * Only possible on the first line (a long header name). */
-			if (!first) {
-				buf_release(&b);
-				return xstrdup(""); /* unreachable: 77 fits a 4-byte char */
-			}
+			/* Not even one character fits: only possible on the first
+			 * line, after a long header name (a continuation line has
+			 * room for 75, and a 4-byte character needs 20). Fold. */
 			buf_puts(&b, "\r\n ");
 			room = LINE_MAX_CHARS - 1;
 			first = 0;
@@ -286,8 +284,8 @@ int mime_check_address(const char *addr)
 			label = 0;
 			continue;
 		}
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			 c == '-' || c == '_';
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') || c == '-' || c == '_';
 		if (!ok || (label == 0 && c == '-'))
 			return -1;
 		label++;
@@ -413,7 +411,8 @@ char *mime_build(const struct mail_msg *m, size_t *len, char *err, size_t errlen
 		return NULL;
 	}
 	if (check_message_id(m->message_id) < 0) {
-		fail(err, errlen, "invalid Message-ID (want <dot-atom@dot-atom>, at most 250 chars)");
+		fail(err, errlen,
+		     "invalid Message-ID (want <dot-atom@dot-atom>, at most 250 chars)");
 		return NULL;
 	}
 	char *list_id = NULL;
@@ -421,7 +420,8 @@ char *mime_build(const struct mail_msg *m, size_t *len, char *err, size_t errlen
 		const char *l = m->list_id_or_null;
 		if (!*l || strlen(l) > 200 || !is_plain_ascii(l) || !strchr(l, '<') ||
 		    l[strlen(l) - 1] != '>' || !(list_id = fold_ascii(l, strlen("List-Id: ")))) {
-			fail(err, errlen, "invalid List-Id (want printable ASCII ending in <list-id>)");
+			fail(err, errlen,
+			     "invalid List-Id (want printable ASCII ending in <list-id>)");
 			return NULL;
 		}
 	}

@@ -34,7 +34,7 @@ struct mail_msg {
 	const char *html;                  /* optional HTML alternative (may be NULL) */
 	const char *message_id;            /* "<id@host>", kept across retries by the caller */
 	time_t date;                       /* 0 means now */
-	const char *list_id_or_null;       /* optional List-Id value, e.g. "<incidents.city.example>" */
+	const char *list_id_or_null;       /* optional List-Id, e.g. "<notify.city.example>" */
 };
 
 /* Builds the message with CRLF line ends. Returns the malloc'd bytes (also

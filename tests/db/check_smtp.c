@@ -1,8 +1,9 @@
 /* smtp_send_batch against a real SMTP server (tests/mail/smtpd.py on
  * aiosmtpd): a Japanese batch over one connection that Python's email
  * package decodes back exactly, 4xx and 5xx at RCPT and at the end of DATA,
- * a dropped connection, a timeout, no server at all, header injection,
- * AUTH, and STARTTLS with certificate checks. No database is needed.
+ * a dropped connection (and its SIGPIPE), a timeout, no server at all, header
+ * injection, AUTH, STARTTLS with certificate checks, and concurrent sessions
+ * in threads. No database is needed.
  *
  * The server runs on Debian's python3 (SOKUHO_PYTHON overrides), which has
  * python3-aiosmtpd. Each test runs in its own process (check's fork mode),
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -368,6 +370,16 @@ START_TEST(test_data_4xx_and_5xx)
 	ck_assert_msg(strstr(items[1].reply, "554 5.6.0 Message refused"), "%s", items[1].reply);
 	ck_assert_int_eq(items[2].outcome, SMTP_SENT);
 	ck_assert_int_eq(count_received(&s), 1);
+
+	/* No envelope sender: the null reverse path <>. */
+	c.envelope_from = NULL;
+	item(&items[2], rcpts[2], &b[2]);
+	ck_assert_int_eq(smtp_send_batch(&c, &items[2], 1), 0);
+	ck_assert_int_eq(items[2].outcome, SMTP_SENT);
+	json_t *r = rcpt_json(&s, 2);
+	const char *from = jstr(r, "mail_from");
+	ck_assert_msg(strcmp(from, "") == 0 || strcmp(from, "<>") == 0, "MAIL FROM %s", from);
+	json_decref(r);
 	for (int i = 0; i < 3; i++)
 		free(b[i].data);
 	smtpd_stop(&s);
@@ -461,7 +473,16 @@ START_TEST(test_dropped_connection)
 		item(&items[i], rcpts[i], &b[i]);
 	}
 	struct smtp_config c = config(&s);
+	/* The reset makes libESMTP's QUIT fail with EPIPE: SIGPIPE must be
+	 * neither fatal (it would end this process) nor left pending, and the
+	 * signal mask must be as before. */
+	sigset_t before, after, pending;
+	pthread_sigmask(SIG_SETMASK, NULL, &before);
 	ck_assert_int_eq(smtp_send_batch(&c, items, 3), 0);
+	pthread_sigmask(SIG_SETMASK, NULL, &after);
+	ck_assert_int_eq(sigismember(&after, SIGPIPE), sigismember(&before, SIGPIPE));
+	sigpending(&pending);
+	ck_assert_int_eq(sigismember(&pending, SIGPIPE), 0);
 	ck_assert_int_eq(items[0].outcome, SMTP_SENT);
 	for (int i = 1; i < 3; i++) {
 		ck_assert_int_eq(items[i].outcome, SMTP_RETRY);
@@ -648,6 +669,58 @@ START_TEST(test_starttls)
 }
 END_TEST
 
+/* Several threads, each with its own batch over STARTTLS, at once. */
+struct worker {
+	struct smtp_config cfg;
+	struct built b[3];
+	struct smtp_item items[3];
+	int rc;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	w->rc = smtp_send_batch(&w->cfg, w->items, 3);
+	return NULL;
+}
+
+START_TEST(test_concurrent_sessions)
+{
+	char *certdir;
+	struct smtpd s = tls_server(&certdir);
+	char *cert = xasprintf("%s/cert.pem", certdir);
+	setenv("SSL_CERT_FILE", cert, 1);
+	enum { N = 6 };
+	struct worker w[N];
+	pthread_t th[N];
+	for (int t = 0; t < N; t++) {
+		w[t].cfg = config(&s);
+		w[t].cfg.host = "localhost";
+		w[t].cfg.tls = SMTP_TLS_REQUIRED;
+		const char *rcpts[3] = {"ok@example.org", "temp@example.org", "ok2@example.org"};
+		for (int i = 0; i < 3; i++) {
+			w[t].b[i] = simple(rcpts[i], t * 10 + i);
+			item(&w[t].items[i], rcpts[i], &w[t].b[i]);
+		}
+		ck_assert_int_eq(pthread_create(&th[t], NULL, worker_run, &w[t]), 0);
+	}
+	for (int t = 0; t < N; t++) {
+		pthread_join(th[t], NULL);
+		ck_assert_int_eq(w[t].rc, 0);
+		ck_assert_msg(w[t].items[0].outcome == SMTP_SENT, "%s", w[t].items[0].reply);
+		ck_assert_int_eq(w[t].items[1].outcome, SMTP_RETRY);
+		ck_assert_int_eq(w[t].items[1].code, 451);
+		ck_assert_msg(w[t].items[2].outcome == SMTP_SENT, "%s", w[t].items[2].reply);
+		for (int i = 0; i < 3; i++)
+			free(w[t].b[i].data);
+	}
+	ck_assert_int_eq(count_received(&s), 2 * N);
+	free(cert);
+	smtpd_stop(&s);
+	rm_rf(certdir);
+}
+END_TEST
+
 START_TEST(test_starttls_untrusted)
 {
 	char *certdir;
@@ -731,6 +804,7 @@ Suite *smtp_suite(void)
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_auth);
 	tcase_add_test(tc, test_starttls);
+	tcase_add_test(tc, test_concurrent_sessions);
 	tcase_add_test(tc, test_starttls_untrusted);
 	tcase_add_test(tc, test_starttls_required_not_offered);
 	tcase_add_test(tc, test_unsendable_items);

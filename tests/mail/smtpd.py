@@ -18,7 +18,7 @@ The local part of a recipient chooses the server's answer:
     bad...       RCPT  550 5.1.1 (no such user)
     datatemp...  end of DATA  451 4.3.0
     databad...   end of DATA  554 5.6.0
-    drop...      the connection is cut at RCPT, without a reply
+    drop...      the connection is reset at RCPT, without a reply
     slow...      RCPT answered after 3 seconds
     anything else is accepted.
 
@@ -29,10 +29,14 @@ Decoder (standard library only, any python3):
 
     smtpd.py --decode FILE.eml
 
-prints one JSON object (UTF-8): subject, text (the text/plain body, line
-ends as LF), html (or null), from_name, from_addr, to_name, to_addr,
-message_id, headers (the header names in order) and defects (everything
-Python's email package complained about; [] for a clean message).
+prints one JSON object (UTF-8), from Python's email package with
+policy.default: subject, text (the text/plain body, line ends as LF), html
+(or null), from_name, from_addr, to_name, to_addr, message_id, headers (the
+header names in order) and defects (everything the package complained
+about; [] for a clean message). Display names are decoded with the legacy
+email.header decoder, which follows RFC 2047 6.2 and drops the white space
+between adjacent encoded-words; policy.default's address parser (Python
+3.11) leaves a space there when a long name spans several encoded-words.
 """
 
 import argparse
@@ -43,6 +47,8 @@ import json
 import os
 import re
 import signal
+import socket
+import struct
 import sys
 import threading
 
@@ -128,6 +134,10 @@ def serve(args):
             if lp.startswith("bad"):
                 return "550 5.1.1 No such user <%s>" % address
             if lp.startswith("drop"):
+                # A reset (linger 0), so that the client's next write fails
+                # with EPIPE and raises SIGPIPE.
+                sock = server.transport.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 server.transport.abort()
                 return "421 4.3.2 Closing"
             if lp.startswith("slow"):
