@@ -13,7 +13,7 @@ CC := gcc
 B ?= build
 SAN ?=
 
-PKGS := libmicrohttpd jansson libpq libsodium libesmtp-1.0 libgvc
+PKGS := libmicrohttpd jansson libpq libsodium libesmtp-1.0 libgvc openssl
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wcast-qual -Wformat=2
 ifneq ($(CI),)
@@ -95,3 +95,28 @@ clean:
 	rm -rf build
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the binary, the data it loads
+# (templates, static, sql, workflows), a sample config and the systemd units;
+# the paths inside the last two are filled in for PREFIX. See README
+# "Deployment".
+.PHONY: install
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+SHAREDIR = $(PREFIX)/share/sokuho
+SYSCONFDIR = /etc/sokuho
+UNITDIR = $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+DIST_SED = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SHAREDIR@|$(SHAREDIR)|g'
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(B)/sokuho $(DESTDIR)$(BINDIR)/sokuho
+	for d in templates static sql workflows; do \
+		rm -rf $(DESTDIR)$(SHAREDIR)/$$d && cp -R $$d $(DESTDIR)$(SHAREDIR)/$$d || exit 1; \
+	done
+	chmod -R u=rwX,go=rX $(DESTDIR)$(SHAREDIR)
+	$(DIST_SED) dist/sokuho.conf >$(DESTDIR)$(SYSCONFDIR)/sokuho.conf.sample
+	chmod 644 $(DESTDIR)$(SYSCONFDIR)/sokuho.conf.sample
+	for u in sokuho.service sokuho-worker.service; do \
+		$(DIST_SED) dist/$$u >$(DESTDIR)$(UNITDIR)/$$u && chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done

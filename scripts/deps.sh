@@ -14,6 +14,7 @@ build_pkgs=(
 	libpq-dev            # the PostgreSQL client library
 	libsodium-dev        # Argon2id password hashing, random tokens, SHA-256
 	libesmtp-dev         # sending notification mail over SMTP
+	libssl-dev           # STARTTLS for that mail (the TLS context libESMTP uses)
 	libgraphviz-dev      # drawing workflow pictures (SVG) on the admin pages
 )
 

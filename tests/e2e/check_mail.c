@@ -165,6 +165,26 @@ static json_t *decode(const char *path)
 	return j;
 }
 
+/* Every message the SMTP server saved, decoded: an array (caller frees). */
+static json_t *decoded_all(void)
+{
+	json_t *all = json_array();
+	DIR *d = opendir(maildir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (!strstr(e->d_name, ".eml"))
+			continue;
+		char path[512];
+		snprintf(path, sizeof path, "%s/%s", maildir, e->d_name);
+		json_t *m = decode(path);
+		json_object_set_new(m, "path", json_string(path));
+		json_array_append_new(all, m);
+	}
+	if (d)
+		closedir(d);
+	return all;
+}
+
 static char *row_text(const char *q)
 {
 	PGconn *c = PQconnectdb(db);
@@ -194,15 +214,11 @@ START_TEST(test_report_mails_decode_exactly)
 	free(q);
 	ck_assert_int_eq(count_eml(), rows);
 	/* Every message, decoded by Python, is exactly what was rendered. */
-	DIR *d = opendir(maildir);
-	struct dirent *e;
+	json_t *all = decoded_all();
+	size_t k;
+	json_t *m;
 	int checked = 0;
-	while ((e = readdir(d))) {
-		if (!strstr(e->d_name, ".eml"))
-			continue;
-		char path[512];
-		snprintf(path, sizeof path, "%s/%s", maildir, e->d_name);
-		json_t *m = decode(path);
+	json_array_foreach(all, k, m) {
 		const char *mid = json_string_value(json_object_get(m, "message_id"));
 		ck_assert(mid != NULL);
 		q = xasprintf("SELECT subject FROM outbox WHERE message_id = '%s'", mid);
@@ -215,15 +231,15 @@ START_TEST(test_report_mails_decode_exactly)
 		const char *text = json_string_value(json_object_get(m, "text"));
 		ck_assert_msg(strncmp(text, body, strlen(body)) == 0, "body differs:\n%s\n---\n%s", text,
 			      body);
-		ck_assert_msg(json_array_size(json_object_get(m, "defects")) == 0, "defects in %s", path);
+		ck_assert_msg(json_array_size(json_object_get(m, "defects")) == 0, "defects in %s",
+			      json_string_value(json_object_get(m, "path")));
 		ck_assert(strstr(subject, ref) || strstr(body, ref));
 		ck_assert(strstr(body, "USBメモリを紛失しました（税務課）"));
 		free(subject);
 		free(body);
-		json_decref(m);
 		checked++;
 	}
-	closedir(d);
+	json_decref(all);
 	ck_assert_int_eq(checked, rows);
 	free(where);
 	free(ref);
@@ -266,22 +282,17 @@ START_TEST(test_smtp_down_then_up)
 	free(q);
 	/* Each exactly once: every row of the incident arrived, none twice (a
 	 * daily digest the moved clock queued may arrive too). */
-	DIR *d = opendir(maildir);
-	struct dirent *e;
+	json_t *all = decoded_all();
+	size_t k;
+	json_t *m;
 	long mine = 0;
-	while ((e = readdir(d))) {
-		if (!strstr(e->d_name, ".eml"))
-			continue;
-		char path[512];
-		snprintf(path, sizeof path, "%s/%s", maildir, e->d_name);
-		json_t *m = decode(path);
+	json_array_foreach(all, k, m) {
 		q = xasprintf("SELECT count(*) FROM outbox WHERE %s AND message_id = '%s'", where,
 			      json_string_value(json_object_get(m, "message_id")));
 		mine += scalar(q);
 		free(q);
-		json_decref(m);
 	}
-	closedir(d);
+	json_decref(all);
 	ck_assert_int_eq(mine, rows);
 	q = xasprintf("SELECT count(DISTINCT message_id) FROM outbox WHERE %s", where);
 	ck_assert_int_eq(scalar(q), rows);
@@ -378,22 +389,17 @@ START_TEST(test_killed_mid_send_resends_same_id)
 	ck_assert_int_eq(scalar(q), 1);
 	free(q);
 	/* The copy that arrived carries the same Message-ID. */
-	DIR *d = opendir(maildir);
-	struct dirent *e;
+	json_t *all = decoded_all();
+	size_t k;
+	json_t *m;
 	int found = 0;
-	while ((e = readdir(d))) {
-		if (!strstr(e->d_name, ".eml"))
-			continue;
-		char path[512];
-		snprintf(path, sizeof path, "%s/%s", maildir, e->d_name);
-		json_t *m = decode(path);
+	json_array_foreach(all, k, m) {
 		if (strcmp(json_string_value(json_object_get(m, "to_addr")), "slow1@city.example.jp") == 0) {
 			ck_assert_str_eq(json_string_value(json_object_get(m, "message_id")), mid);
 			found++;
 		}
-		json_decref(m);
 	}
-	closedir(d);
+	json_decref(all);
 	ck_assert_int_ge(found, 1);
 	free(mid);
 }
