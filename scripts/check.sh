@@ -63,6 +63,8 @@ for b in build build/san; do
 		"$b/$t" || failed=1
 	done
 	if [ "$b" = build ]; then
+		echo "-- install (build)"
+		bash tests/install/test_install.sh || failed=1
 		echo "-- browser (build)"
 		browser_test || failed=1
 	fi

@@ -35,6 +35,7 @@ check_pkgs=(
 	valgrind             # leak checks of the server's request path
 	chromium             # the real browser of tests/browser (headless, driven by playwright-core)
 	fonts-ipafont-gothic # a Japanese font, so the browser tests' screenshots are legible
+	systemd              # systemd-analyze, to verify the units of `make install` (tests/install)
 )
 # The browser test also needs the commands node and npm (node's test runner,
 # and `npm ci` of tests/browser). They are checked as commands, not as Debian

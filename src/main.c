@@ -317,6 +317,16 @@ static int cmd_render(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "sokuho: '%s' line %d: %s\n", pos[1], jerr.line, jerr.text);
 		goto out;
 	}
+	/* Page templates use the label catalog: give them its Japanese labels
+	 * (an object of data only; other data is left alone). */
+	struct i18n *cat = json_is_object(data) ? i18n_load(pdir, err, sizeof err) : NULL;
+	if (cat) {
+		if (!json_object_get(data, "t"))
+			json_object_set(data, "t", i18n_t(cat, "ja"));
+		if (!json_object_get(data, "lang"))
+			json_object_set_new(data, "lang", json_string("ja"));
+		i18n_free(cat);
+	}
 	buf out = BUF_INIT;
 	const mst_template *tt = t ? t : tmpl_set_get(set, pos[0]);
 	if (mst_render(tt, data, set ? tmpl_set_partial : NULL, set, &out) < 0) {

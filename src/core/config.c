@@ -42,6 +42,8 @@ static const struct directive directives[] = {
 	 "seconds before an idle or slow connection is closed (1-3600)"},
 	{"connection_limit", "SOKUHO_CONNECTION_LIMIT", C_INT, OFF(connection_limit), 1, 100000,
 	 "512", "concurrent connections accepted (1-100000)"},
+	{"trust_proxy", "SOKUHO_TRUST_PROXY", C_INT, OFF(trust_proxy), 0, 1, "0",
+	 "1 behind a reverse proxy that appends X-Forwarded-For (per-address limits use it)"},
 	{"templates_dir", "SOKUHO_TEMPLATES_DIR", C_STRING, OFF(templates_dir), 0, 0, "templates",
 	 "folder of Mustache templates, loaded at start"},
 	{"static_dir", "SOKUHO_STATIC_DIR", C_STRING, OFF(static_dir), 0, 0, "static",

@@ -18,6 +18,7 @@ struct config {
 	size_t attachment_max;  /* bytes; a larger evidence file is refused */
 	int request_timeout;    /* seconds an idle connection is kept */
 	int connection_limit;   /* concurrent connections */
+	int trust_proxy;        /* 1: the client address is the last of X-Forwarded-For */
 	char *templates_dir;
 	char *static_dir;
 	char *sql_dir;

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "http.h"
+#include "metrics.h"
 
 static enum http_method parse_method(const char *m)
 {
@@ -91,6 +92,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		  log_quote(1, req->path ? req->path : "-"),
 		  req->route ? req->route->name : "-", req->status, req->bytes, ms,
 		  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
+	metrics_observe(req->route ? req->route->name : "-", req->status, ms / 1e3);
 	buf_release(&req->body);
 	json_decref(req->form);
 	mp_result_release(&req->mp);
@@ -114,8 +116,35 @@ static int content_length_too_large(struct request *req)
 	return errno == ERANGE || (end != cl && n > req->app->cfg->max_body);
 }
 
+/* Behind a trusted reverse proxy the client is the last address the proxy
+ * appended to X-Forwarded-For (earlier entries come from the client and
+ * prove nothing). */
+static int forwarded_ip(struct request *req)
+{
+	const char *xff = http_header(req, "X-Forwarded-For");
+	if (!req->app->cfg->trust_proxy || !xff)
+		return 0;
+	const char *last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	while (*last == ' ')
+		last++;
+	char addr[64];
+	size_t n = strcspn(last, " ");
+	if (n == 0 || n >= sizeof addr)
+		return 0;
+	memcpy(addr, last, n);
+	addr[n] = '\0';
+	unsigned char tmp[16];
+	if (inet_pton(AF_INET, addr, tmp) != 1 && inet_pton(AF_INET6, addr, tmp) != 1)
+		return 0;
+	snprintf(req->ip, sizeof req->ip, "%s", addr);
+	return 1;
+}
+
 static void client_ip(struct request *req)
 {
+	if (forwarded_ip(req))
+		return;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;

@@ -113,18 +113,23 @@ static void sub_usage(const struct subcmd *sc)
 	printf("usage: %s\n\n%s\n\n%s", sc->usage, sc->help, common_options);
 }
 
-/* Parses a subcommand's options. Returns 0, 1 when help was printed (exit
- * 0), or 2 after a message (exit 2). pos (room for argc) gets the
- * positional arguments. */
+/* Parses a subcommand's options. Returns -1 to go on, or the exit status:
+ * 0 when help was printed, 2 after a message. *npos gets the number of
+ * positional arguments, the first maxpos of them (pointers into argv) pos. */
 static int parse(struct config *cfg, const struct subcmd *sc, int argc, char **argv,
-		 const char *const *extra, const char **vals, char **pos, int *npos)
+		 const char *const *extra, const char **vals, const char **pos, int maxpos,
+		 int *npos)
 {
-	int rc = options_parse(cfg, argc, argv, pos, npos, extra, vals);
+	char **all = xcalloc((size_t)argc + 1, sizeof *all);
+	int rc = options_parse(cfg, argc, argv, all, npos, extra, vals);
+	for (int i = 0; i < maxpos; i++)
+		pos[i] = rc == 0 && i < *npos ? all[i] : NULL;
+	free(all);
 	if (rc == 1) {
 		sub_usage(sc);
-		return 1;
+		return 0;
 	}
-	return rc == 0 ? 0 : 2;
+	return rc == 0 ? -1 : 2;
 }
 
 static int bad_usage(const struct subcmd *sc, const char *msg)
@@ -288,6 +293,55 @@ static int audit_commit(PGconn *conn, const char *kind, json_t *detail)
 	return people_exec(conn, "COMMIT") == 0 ? 0 : 1;
 }
 
+/* Ends a command's connection, rolling back what was not committed, and
+ * passes the status through. */
+static int finish(PGconn *conn, int status)
+{
+	if (conn) {
+		rollback(conn, status);
+		PQfinish(conn);
+	}
+	return status;
+}
+
+/* Connects and looks up the person: the id (> 0), or 0 or -1 after a
+ * message. *conn is NULL when connecting failed. */
+static int connect_find(struct config *cfg, const char *login, PGconn **conn, int *active)
+{
+	*conn = people_connect(cfg);
+	return *conn ? people_find(*conn, login, active) : 0;
+}
+
+/* Begins the transaction of a change to person id: runs sql ($1 the id, $2
+ * value), and unless ended is NULL deletes the person's sessions, their
+ * number in *ended. Returns 0, or 1 after a message (what the update
+ * failed to do). */
+static int change_person(PGconn *conn, int id, const char *sql, const char *value,
+			 const char *what, int *ended)
+{
+	if (people_exec(conn, "BEGIN") != 0)
+		return 1;
+	char sid[16];
+	snprintf(sid, sizeof sid, "%d", id);
+	const char *p[2] = {sid, value};
+	PGresult *r = PQexecParams(conn, sql, 2, NULL, p, NULL, NULL, 0);
+	int ok = db_ok(r);
+	if (!ok)
+		people_db_error(what, r);
+	PQclear(r);
+	if (!ok || !ended)
+		return ok ? 0 : 1;
+	r = PQexecParams(conn, "DELETE FROM session WHERE person_id = $1", 1, NULL, p, NULL,
+			 NULL, 0);
+	ok = db_ok(r);
+	if (ok)
+		*ended = atoi(PQcmdTuples(r));
+	else
+		people_db_error("unable to end the sessions", r);
+	PQclear(r);
+	return ok ? 0 : 1;
+}
+
 /* sokuho user add ----------------------------------------------------- */
 
 static char *trim_dup(const char *s)
@@ -306,11 +360,9 @@ static int user_add(struct config *cfg, const struct subcmd *sc, int argc, char 
 					    "kind",  "lang",    "password_stdin?", NULL};
 	enum { LOGIN, NAME, EMAIL, SECTION, KIND, LANG, PWSTDIN };
 	const char *v[7] = {NULL};
-	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
-	int npos, status = parse(cfg, sc, argc, argv, extra, v, pos, &npos);
-	free(pos);
-	if (status != 0)
-		return status == 1 ? 0 : 2;
+	int npos, status = parse(cfg, sc, argc, argv, extra, v, NULL, 0, &npos);
+	if (status >= 0)
+		return status;
 	if (npos > 0)
 		return bad_usage(sc, "takes no arguments, only options");
 	for (int i = LOGIN; i <= EMAIL; i++) {
@@ -416,12 +468,8 @@ out:
 	sodium_memzero(pw, sizeof pw);
 	sodium_memzero(hash, sizeof hash);
 	PQclear(r);
-	if (conn) {
-		rollback(conn, status);
-		PQfinish(conn);
-	}
 	free(name);
-	return status;
+	return finish(conn, status);
 }
 
 /* sokuho user import -------------------------------------------------- */
@@ -449,14 +497,11 @@ static char *read_all(const char *path, size_t *len)
 static int user_import(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
 {
 	static const char *const extra[] = {"partial?", NULL};
-	const char *v[1] = {NULL};
-	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
-	int npos, status = parse(cfg, sc, argc, argv, extra, v, pos, &npos);
-	const char *path = npos == 1 ? pos[0] : NULL;
-	free(pos);
-	if (status != 0)
-		return status == 1 ? 0 : 2;
-	if (!path)
+	const char *v[1] = {NULL}, *path;
+	int npos, status = parse(cfg, sc, argc, argv, extra, v, &path, 1, &npos);
+	if (status >= 0)
+		return status;
+	if (npos != 1)
 		return bad_usage(sc, npos == 0 ? "expected the CSV file" : "expected one file");
 	size_t len;
 	char *data = read_all(path, &len);
@@ -480,21 +525,18 @@ static int user_import(struct config *cfg, const struct subcmd *sc, int argc, ch
 static int user_role(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
 {
 	static const char *const extra[] = {"scope", "deputy", "from", "to", NULL};
-	const char *v[4] = {NULL};
-	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
-	int npos, status = parse(cfg, sc, argc, argv, extra, v, pos, &npos);
+	const char *v[4] = {NULL}, *pos[3];
+	int npos, status = parse(cfg, sc, argc, argv, extra, v, pos, 3, &npos);
+	if (status >= 0)
+		return status;
 	struct role_change rc;
 	memset(&rc, 0, sizeof rc);
 	int grant = 0;
-	if (status == 0 && npos == 3 &&
-	    (strcmp(pos[0], "grant") == 0 || strcmp(pos[0], "revoke") == 0)) {
+	if (npos == 3 && (strcmp(pos[0], "grant") == 0 || strcmp(pos[0], "revoke") == 0)) {
 		grant = strcmp(pos[0], "grant") == 0;
 		rc.login = pos[1];
 		rc.role = pos[2];
 	}
-	free(pos);
-	if (status != 0)
-		return status == 1 ? 0 : 2;
 	if (!rc.login)
 		return bad_usage(sc, "expected grant or revoke, then LOGIN and ROLE");
 	char why[512];
@@ -529,14 +571,11 @@ static int user_role(struct config *cfg, const struct subcmd *sc, int argc, char
 static int user_passwd(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
 {
 	static const char *const extra[] = {"password_stdin?", NULL};
-	const char *v[1] = {NULL};
-	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
-	int npos, status = parse(cfg, sc, argc, argv, extra, v, pos, &npos);
-	const char *login = npos == 1 ? pos[0] : NULL;
-	free(pos);
-	if (status != 0)
-		return status == 1 ? 0 : 2;
-	if (!login)
+	const char *v[1] = {NULL}, *login;
+	int npos, status = parse(cfg, sc, argc, argv, extra, v, &login, 1, &npos);
+	if (status >= 0)
+		return status;
+	if (npos != 1)
 		return bad_usage(sc, "expected one LOGIN");
 	int from_stdin = v[0] != NULL;
 	if (!from_stdin && !isatty(STDIN_FILENO)) {
@@ -548,38 +587,19 @@ static int user_passwd(struct config *cfg, const struct subcmd *sc, int argc, ch
 	char pw[PASSWORD_MAX_BYTES + 2], hash[PASSWORD_HASH_MAX];
 	pw[0] = '\0';
 	hash[0] = '\0';
-	PGresult *r = NULL;
-	PGconn *conn = people_connect(cfg);
-	if (!conn)
-		goto out;
-	int active = 1;
-	int id = people_find(conn, login, &active);
+	PGconn *conn;
+	int active = 1, ended = 0;
+	int id = connect_find(cfg, login, &conn, &active);
 	if (id <= 0)
 		goto out;
 	if (get_password(login, from_stdin, pw, sizeof pw) != 0 ||
 	    check_and_hash(conn, login, pw, hash) != 0)
 		goto out;
-	if (people_exec(conn, "BEGIN") != 0)
+	if (change_person(conn, id,
+			  "UPDATE person SET password_hash = $2, updated_at = sokuho_now() "
+			  "WHERE id = $1",
+			  hash, "unable to set the password", &ended) != 0)
 		goto out;
-	char sid[16];
-	snprintf(sid, sizeof sid, "%d", id);
-	const char *up[2] = {sid, hash};
-	r = PQexecParams(conn,
-			 "UPDATE person SET password_hash = $2, updated_at = sokuho_now() "
-			 "WHERE id = $1",
-			 2, NULL, up, NULL, NULL, 0);
-	if (!db_ok(r)) {
-		people_db_error("unable to set the password", r);
-		goto out;
-	}
-	PQclear(r);
-	r = PQexecParams(conn, "DELETE FROM session WHERE person_id = $1", 1, NULL, up, NULL,
-			 NULL, 0);
-	if (!db_ok(r)) {
-		people_db_error("unable to end the sessions", r);
-		goto out;
-	}
-	int ended = atoi(PQcmdTuples(r));
 	json_t *detail = json_pack("{s:s, s:i, s:i}", "login", login, "person_id", id,
 				   "sessions_ended", ended);
 	if (audit_commit(conn, "user.passwd", detail) != 0)
@@ -594,65 +614,35 @@ static int user_passwd(struct config *cfg, const struct subcmd *sc, int argc, ch
 out:
 	sodium_memzero(pw, sizeof pw);
 	sodium_memzero(hash, sizeof hash);
-	PQclear(r);
-	if (conn) {
-		rollback(conn, status);
-		PQfinish(conn);
-	}
-	return status;
+	return finish(conn, status);
 }
 
 /* sokuho user deactivate|activate ------------------------------------- */
 
 static int user_active(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
 {
-	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
-	int npos, status = parse(cfg, sc, argc, argv, NULL, NULL, pos, &npos);
-	const char *login = npos == 1 ? pos[0] : NULL;
-	free(pos);
-	if (status != 0)
-		return status == 1 ? 0 : 2;
-	if (!login)
+	const char *login;
+	int npos, status = parse(cfg, sc, argc, argv, NULL, NULL, &login, 1, &npos);
+	if (status >= 0)
+		return status;
+	if (npos != 1)
 		return bad_usage(sc, "expected one LOGIN");
 	int activate = strcmp(sc->name, "activate") == 0;
-	PGconn *conn = people_connect(cfg);
-	if (!conn)
-		return 1;
-	status = 1;
-	PGresult *r = NULL;
-	int active = 0;
-	int id = people_find(conn, login, &active);
+	PGconn *conn;
+	int active = 0, ended = 0;
+	int id = connect_find(cfg, login, &conn, &active);
 	if (id <= 0)
-		goto out;
+		return finish(conn, 1);
 	if (active == activate) {
 		printf("'%s' is already %s\n", login, activate ? "active" : "deactivated");
-		status = 0;
-		goto out;
+		return finish(conn, 0);
 	}
-	if (people_exec(conn, "BEGIN") != 0)
+	status = 1;
+	if (change_person(conn, id,
+			  "UPDATE person SET active = $2, updated_at = sokuho_now() WHERE id = $1",
+			  activate ? "t" : "f", "unable to change the person",
+			  activate ? NULL : &ended) != 0)
 		goto out;
-	char sid[16];
-	snprintf(sid, sizeof sid, "%d", id);
-	const char *p[2] = {sid, activate ? "t" : "f"};
-	r = PQexecParams(conn,
-			 "UPDATE person SET active = $2, updated_at = sokuho_now() WHERE id = $1",
-			 2, NULL, p, NULL, NULL, 0);
-	if (!db_ok(r)) {
-		people_db_error("unable to change the person", r);
-		goto out;
-	}
-	PQclear(r);
-	int ended = 0;
-	r = NULL;
-	if (!activate) {
-		r = PQexecParams(conn, "DELETE FROM session WHERE person_id = $1", 1, NULL, p,
-				 NULL, NULL, 0);
-		if (!db_ok(r)) {
-			people_db_error("unable to end the sessions", r);
-			goto out;
-		}
-		ended = atoi(PQcmdTuples(r));
-	}
 	json_t *detail = json_pack("{s:s, s:i}", "login", login, "person_id", id);
 	if (!activate)
 		json_object_set_new(detail, "sessions_ended", json_integer(ended));
@@ -665,21 +655,16 @@ static int user_active(struct config *cfg, const struct subcmd *sc, int argc, ch
 		       ended == 1 ? "" : "s");
 	status = 0;
 out:
-	PQclear(r);
-	rollback(conn, status);
-	PQfinish(conn);
-	return status;
+	return finish(conn, status);
 }
 
 /* sokuho user list ---------------------------------------------------- */
 
 static int user_list(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
 {
-	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
-	int npos, status = parse(cfg, sc, argc, argv, NULL, NULL, pos, &npos);
-	free(pos);
-	if (status != 0)
-		return status == 1 ? 0 : 2;
+	int npos, status = parse(cfg, sc, argc, argv, NULL, NULL, NULL, 0, &npos);
+	if (status >= 0)
+		return status;
 	if (npos > 0)
 		return bad_usage(sc, "takes no arguments");
 	PGconn *conn = people_connect(cfg);

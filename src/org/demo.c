@@ -262,12 +262,13 @@ static const struct {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Runs one statement that must change exactly one row. */
-static int exec_one(PGconn *conn, const char *what, const char *sql, int n,
-		    const char *const *params)
+/* Runs one statement of the seed; with one, it must change exactly one
+ * row. Returns 0, or -1 after a message naming what. */
+static int exec_row(PGconn *conn, const char *what, const char *sql, int n,
+		    const char *const *params, int one)
 {
 	PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	int ok = db_ok(r) && strcmp(PQcmdTuples(r), "1") == 0;
+	int ok = db_ok(r) && (!one || strcmp(PQcmdTuples(r), "1") == 0);
 	if (!ok) {
 		if (db_ok(r))
 			fprintf(stderr, "sokuho: demo: %s: nothing was inserted\n", what);
@@ -284,17 +285,12 @@ static int insert_units(PGconn *conn, const struct demo_unit *u, size_t n, const
 		const char *params[6] = {u[i].code, kind, u[i].parent, u[i].name_ja, u[i].name_en,
 					 u[i].site};
 		/* An existing unit of the same code is kept as it is. */
-		PGresult *r = PQexecParams(
-			conn,
-			"INSERT INTO org_unit (code, kind, parent_id, name_ja, name_en, site_id) "
-			"VALUES ($1, $2, (SELECT id FROM org_unit WHERE code = $3), $4, $5, "
-			"(SELECT id FROM site WHERE code = $6)) ON CONFLICT (code) DO NOTHING",
-			6, NULL, params, NULL, NULL, 0);
-		int ok = db_ok(r);
-		if (!ok)
-			people_db_error(u[i].code, r);
-		PQclear(r);
-		if (!ok)
+		if (exec_row(conn, u[i].code,
+			     "INSERT INTO org_unit (code, kind, parent_id, name_ja, name_en, "
+			     "site_id) VALUES ($1, $2, (SELECT id FROM org_unit WHERE code = $3), "
+			     "$4, $5, (SELECT id FROM site WHERE code = $6)) "
+			     "ON CONFLICT (code) DO NOTHING",
+			     6, params, 0) != 0)
 			return -1;
 	}
 	return 0;
@@ -308,28 +304,22 @@ static int seed(PGconn *conn, const char *hash)
 	for (size_t i = 0; i < N(systems); i++) {
 		const char *p[5] = {systems[i].code, systems[i].name_ja, systems[i].name_en,
 				    systems[i].section, systems[i].segment};
-		PGresult *r = PQexecParams(
-			conn,
-			"INSERT INTO info_system (code, name_ja, name_en, section_id, segment) "
-			"VALUES ($1, $2, $3, (SELECT id FROM org_unit WHERE code = $4), $5) "
-			"ON CONFLICT (code) DO NOTHING",
-			5, NULL, p, NULL, NULL, 0);
-		int ok = db_ok(r);
-		if (!ok)
-			people_db_error(systems[i].code, r);
-		PQclear(r);
-		if (!ok)
+		if (exec_row(conn, systems[i].code,
+			     "INSERT INTO info_system (code, name_ja, name_en, section_id, segment) "
+			     "VALUES ($1, $2, $3, (SELECT id FROM org_unit WHERE code = $4), $5) "
+			     "ON CONFLICT (code) DO NOTHING",
+			     5, p, 0) != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < N(people); i++) {
 		const char *p[6] = {people[i].login, people[i].name, people[i].section,
 				    people[i].kind, people[i].lang, hash};
-		if (exec_one(conn, people[i].login,
+		if (exec_row(conn, people[i].login,
 			     "INSERT INTO person (login, display_name, email, section_id, kind, "
 			     "lang, password_hash) VALUES ($1, $2, $1 || '@city.example.jp', "
 			     "(SELECT id FROM org_unit WHERE code = $3 AND kind = 'section'), "
 			     "$4, $5, $6)",
-			     6, p) != 0)
+			     6, p, 1) != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < N(roles); i++) {
@@ -338,7 +328,7 @@ static int seed(PGconn *conn, const char *hash)
 		const char *p[5] = {roles[i].login, roles[i].role, roles[i].scope_kind,
 				    roles[i].scope_code, dep};
 		/* Valid from the start of the city's fiscal year (1 April). */
-		if (exec_one(conn, roles[i].login,
+		if (exec_row(conn, roles[i].login,
 			     "INSERT INTO role_assignment (person_id, role, scope_kind, scope_id, "
 			     "deputy_rank, valid_from) SELECT p.id, $2, $3, CASE $3 "
 			     "WHEN 'city' THEN NULL "
@@ -346,7 +336,7 @@ static int seed(PGconn *conn, const char *hash)
 			     "ELSE (SELECT id FROM org_unit WHERE code = $4 AND kind = $3) END, "
 			     "$5, make_date(extract(year FROM sokuho_today() - interval "
 			     "'3 months')::integer, 4, 1) FROM person p WHERE p.login = $1",
-			     5, p) != 0)
+			     5, p, 1) != 0)
 			return -1;
 	}
 	return 0;

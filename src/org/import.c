@@ -181,6 +181,21 @@ static void check_section(struct import *im, struct row *row)
 	}
 }
 
+/* An optional column with a fixed set of values: empty means def, any case
+ * is accepted. */
+static void check_choice(struct import *im, struct row *row, enum col c, const char *def,
+			 int (*check)(const char *, char *, size_t))
+{
+	char why[512];
+	if (!row->v[c] || !*row->v[c]) {
+		free(row->v[c]);
+		row->v[c] = xstrdup(def);
+	}
+	lower_ascii(row->v[c]);
+	if (check(row->v[c], why, sizeof why) != 0)
+		field_problem(im, row, c, why);
+}
+
 static void check_row(struct import *im, struct row *row)
 {
 	char why[512];
@@ -191,20 +206,8 @@ static void check_row(struct import *im, struct row *row)
 	if (people_check_email(row->v[C_EMAIL], why, sizeof why) != 0)
 		field_problem(im, row, C_EMAIL, why);
 	check_section(im, row);
-	if (!row->v[C_KIND] || !*row->v[C_KIND]) {
-		free(row->v[C_KIND]);
-		row->v[C_KIND] = xstrdup("staff");
-	}
-	lower_ascii(row->v[C_KIND]);
-	if (people_check_kind(row->v[C_KIND], why, sizeof why) != 0)
-		field_problem(im, row, C_KIND, why);
-	if (!row->v[C_LANG] || !*row->v[C_LANG]) {
-		free(row->v[C_LANG]);
-		row->v[C_LANG] = xstrdup("ja");
-	}
-	lower_ascii(row->v[C_LANG]);
-	if (people_check_lang(row->v[C_LANG], why, sizeof why) != 0)
-		field_problem(im, row, C_LANG, why);
+	check_choice(im, row, C_KIND, "staff", people_check_kind);
+	check_choice(im, row, C_LANG, "ja", people_check_lang);
 	row->active = 1;
 	if (row->v[C_ACTIVE] && *row->v[C_ACTIVE] &&
 	    people_parse_bool(row->v[C_ACTIVE], &row->active, why, sizeof why) != 0)

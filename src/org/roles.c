@@ -192,32 +192,80 @@ static json_t *change_detail(const struct role_change *rc, int person_id,
 			 "role", rc->role, "scope", sc->text, "deputy", rc->deputy);
 }
 
-int role_grant(PGconn *conn, const struct role_change *rc)
+/* Runs sql with n params; the result, or NULL after printing "what" and
+ * PostgreSQL's message. */
+static PGresult *query(PGconn *conn, const char *sql, int n, const char *const *params,
+		       const char *what)
 {
+	PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+	if (db_ok(r))
+		return r;
+	people_db_error(what, r);
+	PQclear(r);
+	return NULL;
+}
+
+/* A change under way: the person and scope looked up, and their ids as
+ * query parameters. */
+struct change {
 	int person_id;
 	struct role_scope sc;
-	if (lookup(conn, rc, &person_id, &sc) != 0)
+	char pid[16], sid[16], dep[16];
+};
+
+/* Looks up what a change names and begins its transaction. Returns 0, or 1
+ * after a message. */
+static int change_begin(PGconn *conn, const struct role_change *rc, struct change *ch)
+{
+	if (lookup(conn, rc, &ch->person_id, &ch->sc) != 0)
 		return 1;
 	if (people_exec(conn, "BEGIN") != 0)
+		return 1;
+	snprintf(ch->pid, sizeof ch->pid, "%d", ch->person_id);
+	snprintf(ch->sid, sizeof ch->sid, "%d", ch->sc.id);
+	snprintf(ch->dep, sizeof ch->dep, "%d", rc->deputy);
+	return 0;
+}
+
+/* Writes the audit event (kind) and commits; 0, or 1 after a message that
+ * nothing was done ("granted", "revoked"). */
+static int change_commit(PGconn *conn, const char *kind, json_t *detail, const char *done)
+{
+	if (audit_log(conn, 0, kind, NULL, detail) != 0) {
+		fprintf(stderr, "sokuho: unable to write the audit event; nothing was %s\n", done);
+		return 1;
+	}
+	return people_exec(conn, "COMMIT") != 0 ? 1 : 0;
+}
+
+/* Frees what a change held and rolls it back unless it succeeded. */
+static int change_end(PGconn *conn, PGresult *r, json_t *detail, int status)
+{
+	PQclear(r);
+	json_decref(detail);
+	if (status != 0)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	return status;
+}
+
+int role_grant(PGconn *conn, const struct role_change *rc)
+{
+	struct change ch;
+	if (change_begin(conn, rc, &ch) != 0)
 		return 1;
 	int status = 1;
 	PGresult *r = NULL;
 	json_t *detail = NULL;
-	char pid[16], sid[16], dep[16], rank[32];
-	snprintf(pid, sizeof pid, "%d", person_id);
-	snprintf(sid, sizeof sid, "%d", sc.id);
-	snprintf(dep, sizeof dep, "%d", rc->deputy);
+	char rank[32];
 
 	/* The start date in city time, and whether the end comes after it. */
 	const char *dparams[2] = {rc->valid_from, rc->valid_to};
-	r = PQexecParams(conn,
-			 "SELECT coalesce($1::date, sokuho_today())::text, "
-			 "$2::date IS NULL OR $2::date >= coalesce($1::date, sokuho_today())",
-			 2, NULL, dparams, NULL, NULL, 0);
-	if (!db_ok(r)) {
-		people_db_error("database error", r);
+	r = query(conn,
+		  "SELECT coalesce($1::date, sokuho_today())::text, "
+		  "$2::date IS NULL OR $2::date >= coalesce($1::date, sokuho_today())",
+		  2, dparams, "database error");
+	if (!r)
 		goto out;
-	}
 	char from[16];
 	snprintf(from, sizeof from, "%s", PQgetvalue(r, 0, 0));
 	if (PQgetvalue(r, 0, 1)[0] != 't') {
@@ -227,20 +275,18 @@ int role_grant(PGconn *conn, const struct role_change *rc)
 	}
 	PQclear(r);
 
-	const char *oparams[6] = {pid, rc->role, sc.kind, sc.id ? sid : NULL, from,
+	const char *oparams[6] = {ch.pid, rc->role, ch.sc.kind, ch.sc.id ? ch.sid : NULL, from,
 				  rc->valid_to};
-	r = PQexecParams(conn,
-			 "SELECT " ASSIGNMENT_TEXT_SQL " FROM role_assignment ra "
-			 "WHERE ra.person_id = $1 AND ra.role = $2 AND ra.scope_kind = $3 "
-			 "AND ra.scope_id IS NOT DISTINCT FROM $4::integer "
-			 "AND (ra.valid_to IS NULL OR ra.valid_to >= $5::date) "
-			 "AND ($6::date IS NULL OR ra.valid_from <= $6::date) "
-			 "ORDER BY ra.valid_from FOR UPDATE",
-			 6, NULL, oparams, NULL, NULL, 0);
-	if (!db_ok(r)) {
-		people_db_error("database error", r);
+	r = query(conn,
+		  "SELECT " ASSIGNMENT_TEXT_SQL " FROM role_assignment ra "
+		  "WHERE ra.person_id = $1 AND ra.role = $2 AND ra.scope_kind = $3 "
+		  "AND ra.scope_id IS NOT DISTINCT FROM $4::integer "
+		  "AND (ra.valid_to IS NULL OR ra.valid_to >= $5::date) "
+		  "AND ($6::date IS NULL OR ra.valid_from <= $6::date) "
+		  "ORDER BY ra.valid_from FOR UPDATE",
+		  6, oparams, "database error");
+	if (!r)
 		goto out;
-	}
 	if (PQntuples(r) > 0) {
 		fprintf(stderr,
 			"sokuho: '%s' already holds %s for an overlapping period; revoke it "
@@ -250,38 +296,28 @@ int role_grant(PGconn *conn, const struct role_change *rc)
 	}
 	PQclear(r);
 
-	const char *iparams[7] = {pid, rc->role, sc.kind, sc.id ? sid : NULL, dep, from,
-				  rc->valid_to};
-	r = PQexecParams(conn,
-			 "INSERT INTO role_assignment (person_id, role, scope_kind, scope_id, "
-			 "deputy_rank, valid_from, valid_to) "
-			 "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-			 7, NULL, iparams, NULL, NULL, 0);
-	if (!db_ok(r)) {
-		people_db_error("unable to grant the role", r);
+	const char *iparams[7] = {ch.pid, rc->role, ch.sc.kind, ch.sc.id ? ch.sid : NULL,
+				  ch.dep, from, rc->valid_to};
+	r = query(conn,
+		  "INSERT INTO role_assignment (person_id, role, scope_kind, scope_id, "
+		  "deputy_rank, valid_from, valid_to) "
+		  "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+		  7, iparams, "unable to grant the role");
+	if (!r)
 		goto out;
-	}
-	detail = change_detail(rc, person_id, &sc);
+	detail = change_detail(rc, ch.person_id, &ch.sc);
 	json_object_set_new(detail, "assignment_id", json_integer(atoi(PQgetvalue(r, 0, 0))));
 	json_object_set_new(detail, "valid_from", json_string(from));
 	json_object_set_new(detail, "valid_to", rc->valid_to ? json_string(rc->valid_to)
 							     : json_null());
-	if (audit_log(conn, 0, "role.grant", NULL, detail) != 0) {
-		fprintf(stderr, "sokuho: unable to write the audit event; nothing was granted\n");
+	if (change_commit(conn, "role.grant", detail, "granted") != 0)
 		goto out;
-	}
-	if (people_exec(conn, "COMMIT") != 0)
-		goto out;
-	printf("granted %s over %s to '%s' as %s, from %s%s%s\n", rc->role, sc.text, rc->login,
-	       rank_text(rc->deputy, rank, sizeof rank), from, rc->valid_to ? " to " : "",
-	       rc->valid_to ? rc->valid_to : "");
+	printf("granted %s over %s to '%s' as %s, from %s%s%s\n", rc->role, ch.sc.text,
+	       rc->login, rank_text(rc->deputy, rank, sizeof rank), from,
+	       rc->valid_to ? " to " : "", rc->valid_to ? rc->valid_to : "");
 	status = 0;
 out:
-	PQclear(r);
-	json_decref(detail);
-	if (status != 0)
-		PQclear(PQexec(conn, "ROLLBACK"));
-	return status;
+	return change_end(conn, r, detail, status);
 }
 
 /* Prints what the person holds, after a revoke that matched nothing. */
@@ -306,37 +342,29 @@ static void print_holdings(PGconn *conn, const char *pid, const char *login)
 
 int role_revoke(PGconn *conn, const struct role_change *rc)
 {
-	int person_id;
-	struct role_scope sc;
-	if (lookup(conn, rc, &person_id, &sc) != 0)
-		return 1;
-	if (people_exec(conn, "BEGIN") != 0)
+	struct change ch;
+	if (change_begin(conn, rc, &ch) != 0)
 		return 1;
 	int status = 1;
 	json_t *detail = NULL;
-	char pid[16], sid[16], dep[16], rank[32];
-	snprintf(pid, sizeof pid, "%d", person_id);
-	snprintf(sid, sizeof sid, "%d", sc.id);
-	snprintf(dep, sizeof dep, "%d", rc->deputy);
-	const char *params[5] = {pid, rc->role, sc.kind, sc.id ? sid : NULL, dep};
-	PGresult *r = PQexecParams(conn,
-				   "DELETE FROM role_assignment WHERE person_id = $1 AND role = $2 "
-				   "AND scope_kind = $3 AND scope_id IS NOT DISTINCT FROM $4::integer "
-				   "AND deputy_rank = $5 "
-				   "RETURNING id, valid_from::text, valid_to::text",
-				   5, NULL, params, NULL, NULL, 0);
-	if (!db_ok(r)) {
-		people_db_error("unable to revoke the role", r);
+	char rank[32];
+	const char *params[5] = {ch.pid, rc->role, ch.sc.kind, ch.sc.id ? ch.sid : NULL, ch.dep};
+	PGresult *r = query(conn,
+			    "DELETE FROM role_assignment WHERE person_id = $1 AND role = $2 "
+			    "AND scope_kind = $3 AND scope_id IS NOT DISTINCT FROM $4::integer "
+			    "AND deputy_rank = $5 "
+			    "RETURNING id, valid_from::text, valid_to::text",
+			    5, params, "unable to revoke the role");
+	if (!r)
 		goto out;
-	}
 	int n = PQntuples(r);
 	if (n == 0) {
 		fprintf(stderr, "sokuho: '%s' does not hold %s over %s as %s; nothing revoked\n",
-			rc->login, rc->role, sc.text, rank_text(rc->deputy, rank, sizeof rank));
-		print_holdings(conn, pid, rc->login);
+			rc->login, rc->role, ch.sc.text, rank_text(rc->deputy, rank, sizeof rank));
+		print_holdings(conn, ch.pid, rc->login);
 		goto out;
 	}
-	detail = change_detail(rc, person_id, &sc);
+	detail = change_detail(rc, ch.person_id, &ch.sc);
 	json_t *list = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(
@@ -345,19 +373,11 @@ int role_revoke(PGconn *conn, const struct role_change *rc)
 					PQgetisnull(r, i, 2) ? json_null()
 							     : json_string(PQgetvalue(r, i, 2))));
 	json_object_set_new(detail, "assignments", list);
-	if (audit_log(conn, 0, "role.revoke", NULL, detail) != 0) {
-		fprintf(stderr, "sokuho: unable to write the audit event; nothing was revoked\n");
+	if (change_commit(conn, "role.revoke", detail, "revoked") != 0)
 		goto out;
-	}
-	if (people_exec(conn, "COMMIT") != 0)
-		goto out;
-	printf("revoked %s over %s from '%s' as %s (%d assignment%s)\n", rc->role, sc.text,
+	printf("revoked %s over %s from '%s' as %s (%d assignment%s)\n", rc->role, ch.sc.text,
 	       rc->login, rank_text(rc->deputy, rank, sizeof rank), n, n == 1 ? "" : "s");
 	status = 0;
 out:
-	PQclear(r);
-	json_decref(detail);
-	if (status != 0)
-		PQclear(PQexec(conn, "ROLLBACK"));
-	return status;
+	return change_end(conn, r, detail, status);
 }

@@ -25,6 +25,8 @@ int web_incidents(struct request *req);
 int web_my_reports(struct request *req);
 int web_api_incidents(struct request *req);
 int web_api_incident(struct request *req);
+int web_healthz(struct request *req);
+int web_metrics(struct request *req);
 
 /* Looks up incident ref: its scope for authorization and its id. Returns 0,
  * or -1 when there is no such incident. */

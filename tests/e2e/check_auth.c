@@ -479,6 +479,57 @@ START_TEST(test_admin_manages_people)
 }
 END_TEST
 
+/* A failed sign-in from the address a trusted proxy names. */
+static long proxied_failure(int p, const char *xff, const char *login)
+{
+	char hdr[96];
+	snprintf(hdr, sizeof hdr, "X-Forwarded-For: 198.51.100.1, %s", xff);
+	struct resp r;
+	client_request_h(p, "GET", "/login", NULL, NULL, hdr, &r);
+	char *csrf = resp_hidden(&r, "csrf");
+	char *cv = resp_cookie(&r, "sokuho_csrf");
+	resp_release(&r);
+	char *form = xasprintf("csrf=%s&login=%s&password=wrong-password-xyz", csrf, login);
+	char *cookie = xasprintf("sokuho_csrf=%s", cv);
+	client_request_h(p, "POST", "/login", form, cookie, hdr, &r);
+	long status = r.status;
+	resp_release(&r);
+	free(cookie);
+	free(form);
+	free(cv);
+	free(csrf);
+	return status;
+}
+
+/* Behind a trusted proxy the per-address limit counts each client, named by
+ * the last X-Forwarded-For entry; the entries before it count for nothing. */
+START_TEST(test_trust_proxy)
+{
+	sql("DELETE FROM login_failure");
+	int p2 = ts_free_port();
+	char log2[256];
+	snprintf(log2, sizeof log2, "/tmp/sokuho-auth-proxy-%d.log", (int)getpid());
+	const char *extra[] = {"--trust_proxy", "1", NULL};
+	pid_t s2 = ts_start_server(db, p2, extra, log2);
+	for (int i = 0; i < 20; i++) {
+		char login[32];
+		snprintf(login, sizeof login, "nobody%d", i);
+		ck_assert_int_eq(proxied_failure(p2, "203.0.113.5", login), 401);
+	}
+	ck_assert_int_eq(proxied_failure(p2, "203.0.113.5", "another"), 429);
+	ck_assert_int_eq(proxied_failure(p2, "203.0.113.6", "another"), 401);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM login_failure WHERE ip = '203.0.113.5'"), 20);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM login_failure WHERE ip = '198.51.100.1'"), 0);
+	sql("DELETE FROM login_failure");
+	/* Without trust_proxy the header is ignored: the address is the socket's. */
+	ck_assert_int_eq(proxied_failure(port, "203.0.113.7", "another"), 401);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM login_failure WHERE ip = '127.0.0.1'"), 1);
+	sql("DELETE FROM login_failure");
+	ck_assert_int_eq(ts_stop_server_log(s2, log2), 0);
+	unlink(log2);
+}
+END_TEST
+
 Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -492,6 +543,7 @@ Suite *auth_suite(void)
 	tcase_add_test(tc, test_session_timeouts);
 	tcase_add_test(tc, test_secure_cookie_behind_tls);
 	tcase_add_test(tc, test_next_is_local_only);
+	tcase_add_test(tc, test_trust_proxy);
 	tcase_add_test(tc, test_admin_pages_need_admin);
 	tcase_add_test(tc, test_admin_manages_people);
 	suite_add_tcase(s, tc);

@@ -18,6 +18,12 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 void client_request(int port, const char *method, const char *path, const char *form,
 		    const char *cookie, struct resp *r)
 {
+	client_request_h(port, method, path, form, cookie, NULL, r);
+}
+
+void client_request_h(int port, const char *method, const char *path, const char *form,
+		      const char *cookie, const char *header, struct resp *r)
+{
 	CURL *c = curl_easy_init();
 	char url[1024];
 	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
@@ -36,9 +42,13 @@ void client_request(int port, const char *method, const char *path, const char *
 	}
 	if (cookie)
 		curl_easy_setopt(c, CURLOPT_COOKIE, cookie);
+	struct curl_slist *hl = header ? curl_slist_append(NULL, header) : NULL;
+	if (hl)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 	r->status = 0;
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
 }
 

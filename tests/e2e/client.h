@@ -15,6 +15,9 @@ struct resp {
  * as the body; cookie ("a=b; c=d", may be NULL) as the Cookie header. */
 void client_request(int port, const char *method, const char *path, const char *form,
 		    const char *cookie, struct resp *r);
+/* The same with one extra request header ("Name: value", may be NULL). */
+void client_request_h(int port, const char *method, const char *path, const char *form,
+		      const char *cookie, const char *header, struct resp *r);
 void resp_release(struct resp *r);
 /* POSTs multipart/form-data: fields is a NULL-terminated list of name,
  * value pairs; when file_name is not NULL one file (file_len bytes of

@@ -10,6 +10,7 @@ Suite *auth_suite(void);
 Suite *report_suite(void);
 Suite *mail_suite(void);
 Suite *i18n_suite(void);
+Suite *metrics_suite(void);
 
 int main(void)
 {
@@ -21,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, report_suite());
 	srunner_add_suite(sr, mail_suite());
 	srunner_add_suite(sr, i18n_suite());
+	srunner_add_suite(sr, metrics_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

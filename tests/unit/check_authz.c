@@ -44,6 +44,8 @@ static const struct {
 	{"admin_people",    "00" "00" "00" "00" "00" "00" "00" "00" "00" "11"},
 	{"admin_person",    "00" "00" "00" "00" "00" "00" "00" "00" "00" "11"},
 	{"admin_person_new","00" "00" "00" "00" "00" "00" "00" "00" "00" "11"},
+	{"healthz",         "11" "11" "11" "11" "11" "11" "11" "11" "11" "11"},
+	{"metrics",         "11" "11" "11" "11" "11" "11" "11" "11" "11" "11"},
 };
 
 /* The same matrix for the incident permissions themselves, which handlers

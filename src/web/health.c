@@ -1,0 +1,132 @@
+/* Operations endpoints: GET /healthz (is the database reachable) and GET
+ * /metrics (Prometheus text format 0.0.4).
+ *
+ * Both are public, as is usual for these endpoints, so that a load balancer
+ * and a Prometheus server can reach them without an account. /metrics tells
+ * how many incidents are open and in which state: a reverse proxy in front of
+ * Sokuho should allow it only from the monitoring hosts. */
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "db/db.h"
+#include "http/metrics.h"
+#include "web.h"
+
+int web_healthz(struct request *req)
+{
+	int ok = 0;
+	PGconn *c = db_pool_get(req->app->db);
+	if (c) {
+		PGresult *r = PQexec(c, "SELECT 1");
+		ok = db_ok(r) && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+		PQclear(r);
+		db_pool_put(req->app->db, c);
+	}
+	if (ok)
+		return http_json(req, 200, json_pack("{s:s,s:s}", "status", "ok", "database", "ok"));
+	return http_json(req, 503,
+			 json_pack("{s:s,s:s}", "status", "error", "database", "unreachable"));
+}
+
+static void head(buf *out, const char *name, const char *type, const char *help)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Appends `name value` from the column of a one-row result. */
+static void scalar(buf *out, const char *name, const PGresult *r, int col)
+{
+	buf_printf(out, "%s ", name);
+	metrics_value(out, strtod(PQgetvalue(r, 0, col), NULL));
+	buf_putc(out, '\n');
+}
+
+/* The database part of /metrics, read at scrape time. Returns -1 when a
+ * query fails (the caller then reports the database as down). */
+static int render_db(PGconn *c, buf *out)
+{
+	PGresult *r = PQexec(
+		c, "SELECT d.name, r.state, count(*) FROM workflow_run r "
+		   "JOIN workflow_def d ON d.id = r.def_id WHERE r.finished_at IS NULL "
+		   "GROUP BY d.name, r.state ORDER BY d.name, r.state");
+	if (!db_ok(r)) {
+		PQclear(r);
+		return -1;
+	}
+	head(out, "sokuho_incidents_open", "gauge",
+	     "Open workflow runs, by workflow and current state.");
+	for (int i = 0; i < PQntuples(r); i++) {
+		buf_puts(out, "sokuho_incidents_open{workflow=\"");
+		metrics_label_escape(out, PQgetvalue(r, i, 0));
+		buf_puts(out, "\",state=\"");
+		metrics_label_escape(out, PQgetvalue(r, i, 1));
+		buf_printf(out, "\"} %s\n", PQgetvalue(r, i, 2));
+	}
+	PQclear(r);
+
+	r = PQexec(c,
+		   "SELECT (SELECT count(*) FROM workflow_deadline w JOIN workflow_run r "
+		   "  ON r.id = w.run_id AND r.fence = w.fence WHERE w.met_at IS NULL "
+		   "  AND r.finished_at IS NULL AND w.due_at < sokuho_now()), "
+		   " (SELECT count(*) FROM timer WHERE fired_at IS NULL AND fire_at <= sokuho_now()), "
+		   " (SELECT coalesce(extract(epoch FROM sokuho_now() - min(fire_at)), 0) FROM timer "
+		   "  WHERE fired_at IS NULL AND fire_at <= sokuho_now()), "
+		   " (SELECT count(*) FILTER (WHERE status = 'queued') FROM outbox), "
+		   " (SELECT count(*) FILTER (WHERE status = 'sent') FROM outbox), "
+		   " (SELECT count(*) FILTER (WHERE status = 'dead') FROM outbox), "
+		   " (SELECT coalesce(avg(extract(epoch FROM sent_at - created_at)), 0) FROM outbox "
+		   "  WHERE status = 'sent' AND sent_at > sokuho_now() - interval '1 hour'), "
+		   " (SELECT count(*) FROM outbox "
+		   "  WHERE status = 'sent' AND sent_at > sokuho_now() - interval '1 hour')");
+	if (!db_ok(r) || PQntuples(r) != 1) {
+		PQclear(r);
+		return -1;
+	}
+	head(out, "sokuho_steps_overdue", "gauge",
+	     "Deadlines of open workflow steps that have passed unmet.");
+	scalar(out, "sokuho_steps_overdue", r, 0);
+	head(out, "sokuho_timers_due", "gauge", "Workflow timers due and not yet fired.");
+	scalar(out, "sokuho_timers_due", r, 1);
+	head(out, "sokuho_engine_lag_seconds", "gauge",
+	     "Seconds since the oldest due, unfired timer was due (0 when none).");
+	scalar(out, "sokuho_engine_lag_seconds", r, 2);
+	head(out, "sokuho_outbox", "gauge", "Notification outbox rows, by status.");
+	static const char *const statuses[] = {"queued", "sent", "dead"};
+	for (int i = 0; i < 3; i++)
+		buf_printf(out, "sokuho_outbox{status=\"%s\"} %s\n", statuses[i],
+			   PQgetvalue(r, 0, 3 + i));
+	head(out, "sokuho_mail_send_latency_seconds", "gauge",
+	     "Average seconds from queueing to sending of the mail sent in the last hour "
+	     "(0 when none).");
+	scalar(out, "sokuho_mail_send_latency_seconds", r, 6);
+	head(out, "sokuho_mail_sent_last_hour", "gauge", "Mail sent in the last hour.");
+	scalar(out, "sokuho_mail_sent_last_hour", r, 7);
+	PQclear(r);
+	return 0;
+}
+
+/* GET /metrics: public (see the top of this file). */
+int web_metrics(struct request *req)
+{
+	buf out = BUF_INIT;
+	metrics_render_http(&out);
+	buf db = BUF_INIT;
+	int up = 0;
+	PGconn *c = db_pool_get(req->app->db);
+	if (c) {
+		up = render_db(c, &db) == 0;
+		db_pool_put(req->app->db, c);
+	}
+	head(&out, "sokuho_database_up", "gauge",
+	     "Whether the database answered the queries of this scrape.");
+	buf_printf(&out, "sokuho_database_up %d\n", up);
+	if (up && db.len)
+		buf_append(&out, db.data, db.len);
+	buf_release(&db);
+	int rc = http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+			      buf_cstr(&out), out.len);
+	buf_release(&out);
+	return rc;
+}

@@ -1,0 +1,470 @@
+/* Operations endpoints end to end: /healthz with the database up and down,
+ * and /metrics, every line of which must parse as the Prometheus text format
+ * 0.0.4; counters move by exactly what the test did. Runs on the demo city. */
+#include <check.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "support.h"
+
+Suite *metrics_suite(void);
+
+#define DEMO_PW "demo-password-2026"
+
+static char *db;
+static int port;
+static pid_t server;
+static char logfile[256];
+
+static void setup(void)
+{
+	db = ts_prepared_database(1);
+	port = ts_free_port();
+	snprintf(logfile, sizeof logfile, "/tmp/sokuho-metrics-%d.log", (int)getpid());
+	unlink(logfile);
+	server = ts_start_server(db, port, NULL, logfile);
+}
+
+static void teardown(void)
+{
+	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
+	unlink(logfile);
+	free(db);
+}
+
+/* ---- a small parser of the text exposition format ---- */
+
+struct sample {
+	char *key; /* name{labels} exactly as written */
+	double value;
+};
+
+struct family {
+	char name[128];
+	char type[16];
+	int help, samples;
+};
+
+struct scrape {
+	struct sample *s;
+	size_t n;
+	struct family f[64];
+	size_t nf;
+};
+
+static int name_start(char c)
+{
+	return isalpha((unsigned char)c) || c == '_' || c == ':';
+}
+
+static int name_char(char c)
+{
+	return name_start(c) || isdigit((unsigned char)c);
+}
+
+/* Reads a metric (or label, without ':') name at *p; returns its length. */
+static size_t read_name(const char *p, int colon)
+{
+	size_t n = 0;
+	if (!name_start(p[0]) || (!colon && p[0] == ':'))
+		return 0;
+	while (name_char(p[n]) && (colon || p[n] != ':'))
+		n++;
+	return n;
+}
+
+static int parse_value(const char *p, const char **end, double *v)
+{
+	static const struct {
+		const char *s;
+		double v;
+	} special[] = {{"+Inf", 1e308 * 10}, {"-Inf", -1e308 * 10}, {"NaN", 0}};
+	for (size_t i = 0; i < 3; i++) {
+		size_t l = strlen(special[i].s);
+		if (strncmp(p, special[i].s, l) == 0) {
+			*v = special[i].v;
+			*end = p + l;
+			return 0;
+		}
+	}
+	if (!(isdigit((unsigned char)*p) || *p == '-' || *p == '+' || *p == '.'))
+		return -1;
+	char *e;
+	*v = strtod(p, &e);
+	if (e == p)
+		return -1;
+	*end = e;
+	return 0;
+}
+
+static struct family *family_of(struct scrape *sc, const char *name, size_t len)
+{
+	for (size_t i = 0; i < sc->nf; i++)
+		if (strlen(sc->f[i].name) == len && strncmp(sc->f[i].name, name, len) == 0)
+			return &sc->f[i];
+	return NULL;
+}
+
+static struct family *family_add(struct scrape *sc, const char *name, size_t len)
+{
+	struct family *f = family_of(sc, name, len);
+	if (f)
+		return f;
+	ck_assert_msg(sc->nf < 64 && len < sizeof f->name, "too many families");
+	f = &sc->f[sc->nf++];
+	memset(f, 0, sizeof *f);
+	memcpy(f->name, name, len);
+	return f;
+}
+
+/* The family a sample belongs to: itself, or for a histogram or summary
+ * sample its name without _bucket, _sum or _count. */
+static struct family *sample_family(struct scrape *sc, const char *name, size_t len)
+{
+	struct family *f = family_of(sc, name, len);
+	if (f)
+		return f;
+	static const char *const suffixes[] = {"_bucket", "_sum", "_count"};
+	for (size_t i = 0; i < 3; i++) {
+		size_t l = strlen(suffixes[i]);
+		if (len > l && strncmp(name + len - l, suffixes[i], l) == 0) {
+			f = family_of(sc, name, len - l);
+			if (f && (strcmp(f->type, "histogram") == 0 ||
+				  (strcmp(f->type, "summary") == 0 && i > 0)))
+				return f;
+		}
+	}
+	return NULL;
+}
+
+/* Parses one line; returns NULL or a reason it is malformed. */
+static const char *parse_line(struct scrape *sc, const char *line)
+{
+	if (line[0] == '#') {
+		int help = strncmp(line, "# HELP ", 7) == 0;
+		if (!help && strncmp(line, "# TYPE ", 7) != 0)
+			return "a comment other than HELP or TYPE";
+		const char *p = line + 7;
+		size_t n = read_name(p, 1);
+		if (!n)
+			return "bad metric name";
+		struct family *f = family_add(sc, p, n);
+		p += n;
+		if (*p != ' ')
+			return "no text after the name";
+		p++;
+		if (help) {
+			if (f->help++)
+				return "second HELP";
+			for (; *p; p++)
+				if (*p == '\\' && p[1] != '\\' && p[1] != 'n')
+					return "bad escape in HELP";
+				else if (*p == '\\')
+					p++;
+			return NULL;
+		}
+		if (f->type[0])
+			return "second TYPE";
+		if (f->samples)
+			return "TYPE after samples";
+		static const char *const types[] = {"counter", "gauge", "histogram", "summary",
+						    "untyped"};
+		for (size_t i = 0; i < 5; i++)
+			if (strcmp(p, types[i]) == 0) {
+				snprintf(f->type, sizeof f->type, "%s", p);
+				return NULL;
+			}
+		return "unknown TYPE";
+	}
+	const char *p = line;
+	size_t n = read_name(p, 1);
+	if (!n)
+		return "bad metric name";
+	struct family *f = sample_family(sc, p, n);
+	if (!f)
+		return "sample without a TYPE";
+	f->samples++;
+	p += n;
+	if (*p == '{') {
+		p++;
+		while (*p != '}') {
+			size_t ln = read_name(p, 0);
+			if (!ln)
+				return "bad label name";
+			p += ln;
+			if (*p++ != '=' || *p++ != '"')
+				return "label without =\"";
+			while (*p != '"') {
+				if (!*p || *p == '\n')
+					return "unterminated label value";
+				if (*p == '\\') {
+					if (p[1] != '\\' && p[1] != '"' && p[1] != 'n')
+						return "bad escape in label value";
+					p++;
+				}
+				p++;
+			}
+			p++;
+			if (*p == ',')
+				p++;
+			else if (*p != '}')
+				return "label not followed by , or }";
+		}
+		p++;
+	}
+	if (*p != ' ')
+		return "no space before the value";
+	size_t keylen = (size_t)(p - line);
+	p++;
+	double v;
+	const char *end;
+	if (parse_value(p, &end, &v) < 0)
+		return "bad value";
+	p = end;
+	if (*p == ' ') { /* optional timestamp: an integer */
+		p++;
+		if (*p == '-')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return "bad timestamp";
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p)
+		return "trailing characters";
+	sc->s = xrealloc(sc->s, (sc->n + 1) * sizeof *sc->s);
+	sc->s[sc->n].key = xstrndup(line, keylen);
+	sc->s[sc->n].value = v;
+	sc->n++;
+	return NULL;
+}
+
+static void scrape_release(struct scrape *sc)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		free(sc->s[i].key);
+	free(sc->s);
+}
+
+/* GETs /metrics and parses every line (fails the test on any bad one). */
+static void scrape(struct scrape *sc)
+{
+	memset(sc, 0, sizeof *sc);
+	struct resp r;
+	client_request(port, "GET", "/metrics", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(buf_cstr(&r.headers),
+			     "Content-Type: text/plain; version=0.0.4; charset=utf-8"),
+		      "%s", buf_cstr(&r.headers));
+	char *body = xstrdup(buf_cstr(&r.body));
+	resp_release(&r);
+	size_t len = strlen(body);
+	ck_assert_msg(len > 0 && body[len - 1] == '\n', "the body ends with a newline");
+	int lineno = 0;
+	for (char *line = body, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+		*nl = '\0';
+		lineno++;
+		const char *why = parse_line(sc, line);
+		ck_assert_msg(why == NULL, "/metrics line %d: %s: %s", lineno, why, line);
+	}
+	for (size_t i = 0; i < sc->nf; i++)
+		ck_assert_msg(sc->f[i].help == 1 && sc->f[i].type[0], "%s lacks HELP or TYPE",
+			      sc->f[i].name);
+	free(body);
+}
+
+/* The value of the sample written exactly as key, or dflt when absent. */
+static double value(const struct scrape *sc, const char *key, double dflt)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		if (strcmp(sc->s[i].key, key) == 0)
+			return sc->s[i].value;
+	return dflt;
+}
+
+static int has(const struct scrape *sc, const char *key)
+{
+	return value(sc, key, -12345) != -12345;
+}
+
+#define HOME_200 "sokuho_http_requests_total{route=\"home\",status=\"200\"}"
+#define HOME_COUNT "sokuho_http_request_duration_seconds_count{route=\"home\"}"
+#define HOME_INF "sokuho_http_request_duration_seconds_bucket{route=\"home\",le=\"+Inf\"}"
+#define REPORTED "sokuho_incidents_open{workflow=\"reporting-duty\",state=\"reported\"}"
+#define QUEUED "sokuho_outbox{status=\"queued\"}"
+
+START_TEST(test_healthz)
+{
+	struct resp r;
+	client_request(port, "GET", "/healthz", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(buf_cstr(&r.body), "{\"status\":\"ok\",\"database\":\"ok\"}");
+	ck_assert(strstr(buf_cstr(&r.headers), "Content-Type: application/json"));
+	resp_release(&r);
+}
+END_TEST
+
+START_TEST(test_metrics_format_and_counts)
+{
+	struct scrape a, b;
+	scrape(&a);
+	static const char *const families[] = {
+		"sokuho_http_requests_total", "sokuho_http_request_duration_seconds",
+		"sokuho_incidents_open", "sokuho_steps_overdue", "sokuho_timers_due",
+		"sokuho_outbox", "sokuho_engine_lag_seconds", "sokuho_mail_send_latency_seconds"};
+	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+		ck_assert_msg(family_of(&a, families[i], strlen(families[i])), "no %s",
+			      families[i]);
+	ck_assert(has(&a, "sokuho_steps_overdue"));
+	ck_assert(has(&a, "sokuho_timers_due"));
+	ck_assert(has(&a, "sokuho_engine_lag_seconds"));
+	ck_assert(value(&a, "sokuho_engine_lag_seconds", -1) >= 0);
+	ck_assert(has(&a, "sokuho_mail_send_latency_seconds"));
+	ck_assert(has(&a, "sokuho_outbox{status=\"sent\"}"));
+	ck_assert(has(&a, "sokuho_outbox{status=\"dead\"}"));
+
+	for (int i = 0; i < 3; i++) {
+		struct resp r;
+		client_request(port, "GET", "/", NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 200);
+		resp_release(&r);
+	}
+	/* A request is counted when the server has finished with it, which may
+	 * be a moment after the client has the response. */
+	double want = value(&a, HOME_200, 0) + 3;
+	for (int tries = 0;; tries++) {
+		scrape(&b);
+		if (value(&b, HOME_200, 0) >= want || tries == 50)
+			break;
+		scrape_release(&b);
+		usleep(50 * 1000);
+	}
+	ck_assert_msg(value(&b, HOME_200, 0) == want, "home 200: %g, want %g",
+		      value(&b, HOME_200, 0), want);
+	ck_assert_msg(value(&b, HOME_COUNT, 0) == value(&a, HOME_COUNT, 0) + 3,
+		      "home _count: %g then %g", value(&a, HOME_COUNT, 0),
+		      value(&b, HOME_COUNT, 0));
+	ck_assert(value(&b, HOME_INF, -1) == value(&b, HOME_COUNT, 0));
+	ck_assert(value(&b, "sokuho_http_request_duration_seconds_sum{route=\"home\"}", -1) > 0);
+	/* buckets are cumulative */
+	static const char *const les[] = {"0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+					  "0.5", "1", "2.5", "5", "10", "+Inf"};
+	double prev = 0;
+	for (size_t i = 0; i < sizeof les / sizeof les[0]; i++) {
+		char key[160];
+		snprintf(key, sizeof key,
+			 "sokuho_http_request_duration_seconds_bucket{route=\"home\",le=\"%s\"}",
+			 les[i]);
+		double v = value(&b, key, -1);
+		ck_assert_msg(v >= prev, "%s: %g", key, v);
+		prev = v;
+	}
+	/* an unmatched path is counted under route "-" */
+	struct resp r;
+	client_request(port, "GET", "/no/such/page", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 404);
+	resp_release(&r);
+	struct scrape c;
+	for (int tries = 0;; tries++) {
+		scrape(&c);
+		if (has(&c, "sokuho_http_requests_total{route=\"-\",status=\"404\"}") || tries == 50)
+			break;
+		scrape_release(&c);
+		usleep(50 * 1000);
+	}
+	ck_assert(value(&c, "sokuho_http_requests_total{route=\"-\",status=\"404\"}", 0) >= 1);
+	scrape_release(&a);
+	scrape_release(&b);
+	scrape_release(&c);
+}
+END_TEST
+
+START_TEST(test_metrics_from_database)
+{
+	struct scrape a, b;
+	scrape(&a);
+	char *cookie = client_sign_in(port, "sakai.haruto", DEMO_PW);
+	ck_assert(cookie != NULL);
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	struct resp r;
+	client_json(port, "POST", "/api/v1/incidents", cookie, hdr,
+		    "{\"summary\": \"metrics test\", \"discovered_at\": "
+		    "\"2026-11-24T10:00:00+09:00\", \"category\": \"suspicious_mail\", "
+		    "\"site\": \"honchosha\", \"segments\": [\"internet\"], "
+		    "\"personal_data\": {\"involved\": \"no\"}}",
+		    &r);
+	ck_assert_msg(r.status == 201 || r.status == 200, "%ld %s", r.status,
+		      buf_cstr(&r.body));
+	resp_release(&r);
+	scrape(&b);
+	ck_assert_msg(value(&b, REPORTED, 0) == value(&a, REPORTED, 0) + 1,
+		      "reporting-duty/reported: %g then %g", value(&a, REPORTED, 0),
+		      value(&b, REPORTED, 0));
+	ck_assert_msg(value(&b, QUEUED, 0) > 0, "outbox queued: %g", value(&b, QUEUED, 0));
+	scrape_release(&a);
+	scrape_release(&b);
+	free(hdr);
+	free(csrf);
+	free(cookie);
+}
+END_TEST
+
+/* With the database refusing connections, /healthz says so and /metrics
+ * still answers (with sokuho_database_up 0). */
+START_TEST(test_database_down)
+{
+	const char *name = strstr(db, "dbname=");
+	ck_assert(name != NULL);
+	name += 7;
+	char dbname[128];
+	snprintf(dbname, sizeof dbname, "%.*s", (int)strcspn(name, " "), name);
+	char *q = xasprintf("ALTER DATABASE \"%s\" ALLOW_CONNECTIONS false", dbname);
+	ts_sql("dbname=postgres", q);
+	free(q);
+	q = xasprintf("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+		      "WHERE datname = '%s'",
+		      dbname);
+	ts_scalar("dbname=postgres", q);
+	free(q);
+	struct resp r;
+	client_request(port, "GET", "/healthz", NULL, NULL, &r);
+	long status = r.status;
+	char *body = xstrdup(buf_cstr(&r.body));
+	resp_release(&r);
+	struct scrape sc;
+	scrape(&sc);
+	double up = value(&sc, "sokuho_database_up", -1);
+	scrape_release(&sc);
+	q = xasprintf("ALTER DATABASE \"%s\" ALLOW_CONNECTIONS true", dbname);
+	ts_sql("dbname=postgres", q);
+	free(q);
+	ck_assert_int_eq(status, 503);
+	ck_assert_str_eq(body, "{\"status\":\"error\",\"database\":\"unreachable\"}");
+	free(body);
+	ck_assert(up == 0);
+	client_request(port, "GET", "/healthz", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_release(&r);
+}
+END_TEST
+
+Suite *metrics_suite(void)
+{
+	Suite *s = suite_create("metrics");
+	TCase *tc = tcase_create("metrics");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_healthz);
+	tcase_add_test(tc, test_metrics_format_and_counts);
+	tcase_add_test(tc, test_metrics_from_database);
+	tcase_add_test(tc, test_database_down);
+	suite_add_tcase(s, tc);
+	return s;
+}
