@@ -169,6 +169,25 @@ START_TEST(test_escalation_ladder)
 }
 END_TEST
 
+/* A report that activates the business continuity plan reaches the CISO at
+ * once; an ordinary one does not. */
+START_TEST(test_bcp_reaches_ciso_at_once)
+{
+	long long plain = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	ck_assert_int_eq(mails(plain, "severe_incident", "sato.kenichi"), 0);
+	sql("BEGIN");
+	long long inc = scalar("INSERT INTO incident (ref, channel, reporter_id, section_id, category, "
+			       "summary, discovered_at, bcp, facts) SELECT 'INC-2026-8001', 'staff', "
+			       "(SELECT id FROM person WHERE login = 'sakai.haruto'), (SELECT id FROM "
+			       "org_unit WHERE code = 'zeimu'), 'dos', '窓口システム停止', sokuho_now(), "
+			       "true, '{\"personal_data\": {\"involved\": \"no\"}}' RETURNING id");
+	ck_assert_int_ge(engine_start_incident(eng, conn, inc), 2);
+	sql("COMMIT");
+	ck_assert_int_eq(mails(inc, "severe_incident", "sato.kenichi"), 1);
+	ck_assert_int_eq(mails(inc, "severe_incident", "watanabe.daisuke"), 1);
+}
+END_TEST
+
 START_TEST(test_acknowledge_stops_escalation)
 {
 	long long inc = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
@@ -513,6 +532,7 @@ Suite *engine_suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_escalation_ladder);
+	tcase_add_test(tc, test_bcp_reaches_ciso_at_once);
 	tcase_add_test(tc, test_acknowledge_stops_escalation);
 	tcase_add_test(tc, test_ppc_leak_report);
 	tcase_add_test(tc, test_action_races_timer);
