@@ -74,6 +74,8 @@ struct request {
 	char *set_cookie[4];    /* Set-Cookie values to send */
 	int nset_cookie;
 	char lang[3];           /* page language, "ja" or "en" (see http_resolve_lang) */
+	int via_token;          /* sess comes from an API token (Authorization: Bearer) */
+	unsigned token_scopes;  /* that token's scopes (enum token_scope) */
 };
 
 /* Queues a response with the security headers and Cache-Control: no-store.

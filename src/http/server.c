@@ -17,6 +17,7 @@
 
 #include "app.h"
 #include "auth/session.h"
+#include "auth/token.h"
 #include "db/db.h"
 #include "form.h"
 #include "core/log.h"
@@ -173,6 +174,80 @@ static int load_session(struct request *req)
 	return 0;
 }
 
+/* A JSON answer to a token request, with an extra header (may be NULL). */
+static int token_reply(struct request *req, unsigned status, const char *message,
+		       const char *header, const char *value)
+{
+	json_t *j = json_pack("{s:s}", "error", message);
+	char *body = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(j);
+	if (!body)
+		return -1;
+	size_t len = strlen(body);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
+	free(body);
+	if (!resp)
+		return -1;
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (header)
+		MHD_add_response_header(resp, header, value);
+	return http_queue(req, status, resp, len);
+}
+
+/* API requests with Authorization: Bearer authenticate as the token's person
+ * (no cookie, no CSRF: the browser never sends this header by itself). The
+ * token itself is never logged. Returns 1 when a response was queued, 0 to
+ * go on (req->via_token says whether a token was used), -1 on error. */
+static int load_token(struct request *req)
+{
+	const char *h = http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!h || !http_is_api(req))
+		return 0;
+	if (strncasecmp(h, "Bearer ", 7) != 0)
+		return token_reply(req, MHD_HTTP_UNAUTHORIZED, "invalid or revoked token",
+				   MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer") < 0 ? -1 : 1;
+	const char *tok = h + 7;
+	while (*tok == ' ')
+		tok++;
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE) < 0 ? -1 : 1;
+	int retry = 60;
+	enum token_result tr =
+		api_token_authenticate(c, tok, &req->sess, &req->token_scopes, &retry);
+	db_pool_put(req->app->db, c);
+	int rc;
+	switch (tr) {
+	case TOKEN_OK:
+		req->via_token = 1;
+		if (!(api_token_route_scope(req->route->name) & req->token_scopes)) {
+			log_event(LOG_WARN, "token_scope_denied", "rid=%s route=%s person=%d", req->rid,
+				  req->route->name, req->sess->who.person_id);
+			rc = token_reply(req, MHD_HTTP_FORBIDDEN, "the token lacks the scope this request needs",
+					 NULL, NULL);
+			break;
+		}
+		return 0;
+	case TOKEN_INVALID:
+		log_event(LOG_WARN, "token_rejected", "rid=%s route=%s", req->rid, req->route->name);
+		rc = token_reply(req, MHD_HTTP_UNAUTHORIZED, "invalid or revoked token",
+				 MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+		break;
+	case TOKEN_LIMITED: {
+		char ra[16];
+		snprintf(ra, sizeof ra, "%d", retry);
+		rc = token_reply(req, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests for this token",
+				 MHD_HTTP_HEADER_RETRY_AFTER, ra);
+		break;
+	}
+	default:
+		rc = http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+		break;
+	}
+	return rc < 0 ? -1 : 1;
+}
+
 /* Every POST carries the CSRF token of its form (field "csrf") or of the page
  * (header X-CSRF-Token): the session's own, or for an anonymous visitor the
  * value of the CSRF cookie (double submit). */
@@ -230,7 +305,10 @@ static int dispatch(struct request *req)
 		return http_error(req, MHD_HTTP_METHOD_NOT_ALLOWED);
 	}
 	client_ip(req);
-	if (load_session(req) < 0)
+	int tk = load_token(req);
+	if (tk != 0)
+		return tk < 0 ? -1 : 0;
+	if (!req->via_token && load_session(req) < 0)
 		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
 	http_resolve_lang(req); /* now that the signed-in person's language is known */
 	if (!authz_allows(req->sess ? &req->sess->who : NULL, req->route->perm, NULL)) {
@@ -257,7 +335,7 @@ static int dispatch(struct request *req)
 	if (req->method == HTTP_POST) {
 		if (parse_form(req) < 0)
 			return http_error(req, MHD_HTTP_BAD_REQUEST);
-		if (!csrf_ok(req)) {
+		if (!req->via_token && !csrf_ok(req)) {
 			log_event(LOG_WARN, "csrf_rejected", "rid=%s route=%s", req->rid,
 				  req->route->name);
 			return http_error(req, MHD_HTTP_FORBIDDEN);

@@ -338,9 +338,11 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 /* Seconds until a queued row is due or a lease expires, capped. */
 static double next_due(PGconn *c)
 {
+	/* next_attempt_at starts at -infinity ("due at once"): floor it at now,
+	 * so the difference is never infinite. */
 	PGresult *r = PQexec(c, "SELECT extract(epoch FROM min(greatest(next_attempt_at, "
-				"coalesce(lease_until, next_attempt_at))) - sokuho_now()) FROM outbox "
-				"WHERE status = 'queued'");
+				"coalesce(lease_until, next_attempt_at), sokuho_now())) - "
+				"sokuho_now()) FROM outbox WHERE status = 'queued'");
 	double s = 3600;
 	if (db_ok(r) && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
 		s = atof(PQgetvalue(r, 0, 0));

@@ -31,6 +31,8 @@ const struct route web_routes[] = {
 	 "admin_person_new"},
 	{HTTP_GET | HTTP_POST, "/admin/people/", web_admin_person, PERM_ADMIN, ROUTE_PREFIX,
 	 "admin_person"},
+	{HTTP_GET | HTTP_POST, "/admin/tokens", web_admin_tokens, PERM_ADMIN, 0, "admin_tokens"},
+	{HTTP_POST, "/admin/tokens/", web_admin_token, PERM_ADMIN, ROUTE_PREFIX, "admin_token"},
 	{HTTP_GET, "/healthz", web_healthz, PERM_PUBLIC, 0, "healthz"},
 	/* public like most Prometheus endpoints: restrict it at the reverse proxy */
 	{HTTP_GET, "/metrics", web_metrics, PERM_PUBLIC, 0, "metrics"},

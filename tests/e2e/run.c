@@ -11,6 +11,8 @@ Suite *report_suite(void);
 Suite *mail_suite(void);
 Suite *i18n_suite(void);
 Suite *metrics_suite(void);
+Suite *tokens_suite(void);
+Suite *processes_suite(void);
 
 int main(void)
 {
@@ -23,6 +25,8 @@ int main(void)
 	srunner_add_suite(sr, mail_suite());
 	srunner_add_suite(sr, i18n_suite());
 	srunner_add_suite(sr, metrics_suite());
+	srunner_add_suite(sr, tokens_suite());
+	srunner_add_suite(sr, processes_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

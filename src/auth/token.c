@@ -1,0 +1,179 @@
+/* API tokens stored by hash (see token.h). */
+#include "token.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+#include "db/audit.h"
+#include "db/db.h"
+
+/* The stored form of a token: its SHA-256 as \x hex for a bytea parameter. */
+static void token_key(const char *token, char out[2 + 64 + 1])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
+	out[0] = '\\';
+	out[1] = 'x';
+	sodium_bin2hex(out + 2, 65, h, sizeof h);
+}
+
+static int token_well_formed(const char *t)
+{
+	size_t pl = strlen(API_TOKEN_PREFIX);
+	if (!t || strlen(t) != API_TOKEN_LEN || strncmp(t, API_TOKEN_PREFIX, pl) != 0)
+		return 0;
+	for (t += pl; *t; t++)
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
+		      (*t >= '0' && *t <= '9') || *t == '-' || *t == '_'))
+			return 0;
+	return 1;
+}
+
+const char *api_token_scope_name(unsigned scope)
+{
+	static const char *const names[8] = {"",	  "file",      "read",	    "file,read",
+					     "act",	  "file,act",  "read,act", "file,read,act"};
+	return names[scope & 7];
+}
+
+unsigned api_token_route_scope(const char *route_name)
+{
+	if (strcmp(route_name, "api_incidents") == 0)
+		return TOKEN_SCOPE_FILE;
+	if (strcmp(route_name, "api_incident") == 0)
+		return TOKEN_SCOPE_READ;
+	return 0;
+}
+
+int api_token_create(PGconn *conn, const char *name, int person_id, unsigned scopes,
+		     int actor_id, const char *ip, char out[API_TOKEN_LEN + 1])
+{
+	char rnd[SESSION_TOKEN_LEN + 1], key[67], pid[16], aid[16], arr[32];
+	session_random_token(rnd);
+	snprintf(out, API_TOKEN_LEN + 1, "%s%s", API_TOKEN_PREFIX, rnd);
+	sodium_memzero(rnd, sizeof rnd);
+	token_key(out, key);
+	snprintf(pid, sizeof pid, "%d", person_id);
+	snprintf(aid, sizeof aid, "%d", actor_id);
+	snprintf(arr, sizeof arr, "{%s}", api_token_scope_name(scopes));
+	const char *params[5] = {name, key, pid, arr, aid};
+	PQclear(PQexec(conn, "BEGIN"));
+	PGresult *r = PQexecParams(conn,
+				   "INSERT INTO api_token (name, token_hash, person_id, scopes, created_by) "
+				   "VALUES ($1, $2::bytea, $3::int, $4::text[], $5::int) "
+				   "RETURNING id, (SELECT login FROM person WHERE id = $3::int)",
+				   5, NULL, params, NULL, NULL, 0);
+	int ok = db_ok(r) && PQntuples(r) == 1;
+	if (ok) {
+		json_t *detail = json_pack("{s:i, s:s, s:s, s:s}", "token_id",
+					   atoi(PQgetvalue(r, 0, 0)), "name", name, "person",
+					   PQgetvalue(r, 0, 1), "scopes", api_token_scope_name(scopes));
+		ok = audit_log(conn, actor_id, "api_token.create", ip, detail) == 0;
+		json_decref(detail);
+	}
+	PQclear(r);
+	PQclear(PQexec(conn, ok ? "COMMIT" : "ROLLBACK"));
+	if (!ok)
+		sodium_memzero(out, API_TOKEN_LEN + 1);
+	return ok ? 0 : -1;
+}
+
+int api_token_revoke(PGconn *conn, int id, int actor_id, const char *ip)
+{
+	char tid[16], aid[16];
+	snprintf(tid, sizeof tid, "%d", id);
+	snprintf(aid, sizeof aid, "%d", actor_id);
+	const char *params[2] = {tid, aid};
+	PQclear(PQexec(conn, "BEGIN"));
+	PGresult *r = PQexecParams(conn,
+				   "UPDATE api_token SET revoked_at = sokuho_now(), revoked_by = $2::int "
+				   "WHERE id = $1::int AND revoked_at IS NULL RETURNING name",
+				   2, NULL, params, NULL, NULL, 0);
+	int ok = db_ok(r);
+	int n = ok ? PQntuples(r) : 0;
+	if (ok && n == 1) {
+		json_t *detail = json_pack("{s:i, s:s}", "token_id", id, "name", PQgetvalue(r, 0, 0));
+		ok = audit_log(conn, actor_id, "api_token.revoke", ip, detail) == 0;
+		json_decref(detail);
+	}
+	PQclear(r);
+	PQclear(PQexec(conn, ok ? "COMMIT" : "ROLLBACK"));
+	return ok ? n : -1;
+}
+
+enum token_result api_token_authenticate(PGconn *conn, const char *token, struct session **out,
+					 unsigned *scopes, int *retry_after)
+{
+	*out = NULL;
+	if (!token_well_formed(token))
+		return TOKEN_INVALID;
+	char key[67];
+	token_key(token, key);
+	const char *p1[1] = {key};
+	PGresult *r = PQexecParams(
+		conn,
+		"SELECT t.id, ('file' = ANY (t.scopes))::int + 2 * ('read' = ANY (t.scopes))::int + "
+		"  4 * ('act' = ANY (t.scopes))::int, p.id, p.login, p.display_name, p.lang, "
+		"  coalesce(p.section_id, 0) "
+		"FROM api_token t JOIN person p ON p.id = t.person_id "
+		"WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL AND p.active",
+		1, NULL, p1, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		PQclear(r);
+		return TOKEN_ERROR;
+	}
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return TOKEN_INVALID;
+	}
+	char tid[16];
+	snprintf(tid, sizeof tid, "%s", PQgetvalue(r, 0, 0));
+	struct session *s = xcalloc(1, sizeof *s);
+	*scopes = (unsigned)atoi(PQgetvalue(r, 0, 1));
+	s->who.person_id = atoi(PQgetvalue(r, 0, 2));
+	s->who.active = 1;
+	snprintf(s->login, sizeof s->login, "%s", PQgetvalue(r, 0, 3));
+	s->display_name = xstrdup(PQgetvalue(r, 0, 4));
+	snprintf(s->lang, sizeof s->lang, "%s", PQgetvalue(r, 0, 5));
+	s->section_id = atoi(PQgetvalue(r, 0, 6));
+	PQclear(r);
+
+	/* Count this request in the token's current minute; touch last_used_at
+	 * at most once a minute and then sweep old counts. */
+	const char *p2[1] = {tid};
+	r = PQexecParams(
+		conn,
+		"WITH n AS (INSERT INTO api_token_rate (token_id, minute, count) "
+		"  VALUES ($1::int, date_trunc('minute', sokuho_now()), 1) "
+		"  ON CONFLICT (token_id, minute) DO UPDATE SET count = api_token_rate.count + 1 "
+		"  RETURNING count), "
+		"touch AS (UPDATE api_token SET last_used_at = sokuho_now() WHERE id = $1::int AND "
+		"  (last_used_at IS NULL OR last_used_at < sokuho_now() - interval '60 seconds') "
+		"  RETURNING 1), "
+		"sweep AS (DELETE FROM api_token_rate WHERE token_id = $1::int AND "
+		"  minute < sokuho_now() - interval '1 hour' AND EXISTS (SELECT 1 FROM touch)) "
+		"SELECT (SELECT count FROM n), greatest(1, ceil(60 - extract(epoch FROM "
+		"  sokuho_now() - date_trunc('minute', sokuho_now()))))::int",
+		1, NULL, p2, NULL, NULL, 0);
+	if (!db_ok(r) || PQntuples(r) != 1) {
+		PQclear(r);
+		session_free(s);
+		return TOKEN_ERROR;
+	}
+	int count = atoi(PQgetvalue(r, 0, 0));
+	*retry_after = atoi(PQgetvalue(r, 0, 1));
+	PQclear(r);
+	if (count > API_TOKEN_RATE_PER_MINUTE) {
+		session_free(s);
+		return TOKEN_LIMITED;
+	}
+	if (session_load_grants(conn, s->who.person_id, &s->who) < 0) {
+		session_free(s);
+		return TOKEN_ERROR;
+	}
+	*out = s;
+	return TOKEN_OK;
+}
