@@ -27,6 +27,7 @@ run_pkgs=(
 
 # the test suite
 check_pkgs=(
+	openssl              # a throwaway certificate for the built-in HTTPS test
 	check                # C unit-test framework
 	libsubunit-dev       # needed to link against check
 	libcurl4-openssl-dev # the HTTP client of the end-to-end tests

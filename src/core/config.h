@@ -19,6 +19,8 @@ struct config {
 	int request_timeout;    /* seconds an idle connection is kept */
 	int connection_limit;   /* concurrent connections */
 	int trust_proxy;        /* 1: the client address is the last of X-Forwarded-For */
+	char *tls_cert;         /* PEM files for built-in HTTPS; both or neither */
+	char *tls_key;
 	char *templates_dir;
 	char *static_dir;
 	char *sql_dir;

@@ -162,7 +162,8 @@ void http_set_cookie(struct request *req, const char *name, const char *value, i
 	}
 	if (req->nset_cookie >= (int)(sizeof req->set_cookie / sizeof req->set_cookie[0]))
 		return;
-	int secure = strncmp(req->app->cfg->base_url, "https://", 8) == 0;
+	int secure = strncmp(req->app->cfg->base_url, "https://", 8) == 0 ||
+		     req->app->cfg->tls_cert[0];
 	char age[48] = "";
 	if (max_age >= 0)
 		snprintf(age, sizeof age, "; Max-Age=%d", max_age);

@@ -399,6 +399,24 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_event(LOG_WARN, "http_library", "message=%s", log_quote(0, msg));
 }
 
+static char *read_pem(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	buf b = BUF_INIT;
+	char tmp[4096];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		buf_append(&b, tmp, n);
+	fclose(f);
+	if (b.len == 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, len);
+}
+
 int server_run(struct app *app)
 {
 	const struct config *cfg = app->cfg;
@@ -423,6 +441,27 @@ int server_run(struct app *app)
 	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG;
+	/* Built-in HTTPS (GnuTLS inside libmicrohttpd) when both PEM files are
+	 * configured; otherwise plain HTTP behind a reverse proxy. */
+	char *tls_key = NULL, *tls_cert = NULL;
+	struct MHD_OptionItem tls_opts[3] = {{MHD_OPTION_END, 0, NULL}};
+	if (cfg->tls_cert[0] || cfg->tls_key[0]) {
+		size_t len;
+		tls_cert = cfg->tls_cert[0] ? read_pem(cfg->tls_cert, &len) : NULL;
+		tls_key = cfg->tls_key[0] ? read_pem(cfg->tls_key, &len) : NULL;
+		if (!tls_cert || !tls_key) {
+			log_event(LOG_ERROR, "tls_failed", "error=%s",
+				  log_quote(0, "tls_cert and tls_key must both name readable PEM files"));
+			free(tls_cert);
+			free(tls_key);
+			freeaddrinfo(ai);
+			return -1;
+		}
+		flags |= MHD_USE_TLS;
+		tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key};
+		tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert};
+		tls_opts[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	}
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	struct MHD_Daemon *d = MHD_start_daemon(
@@ -435,16 +474,19 @@ int server_run(struct app *app)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, app,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
+		MHD_OPTION_ARRAY, tls_opts,
 		MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!d) {
+		free(tls_key);
+		free(tls_cert);
 		log_event(LOG_ERROR, "listen_failed", "host=%s port=%d error=%s",
 			  log_quote(0, cfg->listen_host), cfg->listen_port,
 			  log_quote(1, "unable to start the HTTP server (address in use?)"));
 		return -1;
 	}
-	log_event(LOG_INFO, "listening", "url=\"http://%s:%d/\" threads=%d", cfg->listen_host,
-		  cfg->listen_port, cfg->threads);
+	log_event(LOG_INFO, "listening", "url=\"%s://%s:%d/\" threads=%d",
+		  tls_cert ? "https" : "http", cfg->listen_host, cfg->listen_port, cfg->threads);
 
 	int sig = 0;
 	while (sigwait(&set, &sig) != 0)
@@ -464,6 +506,8 @@ int server_run(struct app *app)
 		usleep(20 * 1000);
 	}
 	MHD_stop_daemon(d);
+	free(tls_key);
+	free(tls_cert);
 	log_event(LOG_INFO, "stopped", NULL);
 	return 0;
 }

@@ -494,6 +494,62 @@ START_TEST(test_help_and_render)
 }
 END_TEST
 
+/* Built-in HTTPS: with tls_cert and tls_key the server speaks only TLS and
+ * every cookie is Secure. */
+START_TEST(test_builtin_tls)
+{
+	char *dir = ts_tmpdir();
+	char *key = xasprintf("%s/key.pem", dir), *cert = xasprintf("%s/cert.pem", dir);
+	const char *gen[] = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+			     key, "-out", cert, "-subj", "/CN=localhost", "-days", "1", NULL};
+	char *out, *err;
+	ck_assert_msg(ts_run(gen, NULL, &out, &err) == 0, "openssl: %s", err);
+	free(out);
+	free(err);
+	int p = ts_free_port();
+	char log2[256];
+	snprintf(log2, sizeof log2, "/tmp/sokuho-e2e-tls-%d.log", (int)getpid());
+	char *kopt = xasprintf("--tls_key=%s", key), *copt = xasprintf("--tls_cert=%s", cert);
+	const char *extra[] = {kopt, copt, NULL};
+	pid_t s2 = ts_start_server(db, p, extra, log2);
+	char url[64];
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/login", p);
+	CURL *c = curl_easy_init();
+	buf body = BUF_INIT, headers = BUF_INIT;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &headers);
+	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	long status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	ck_assert_int_eq(status, 200);
+	ck_assert(strstr(buf_cstr(&body), "ログインID"));
+	ck_assert_msg(strstr(buf_cstr(&headers), "; Secure"), "%s", buf_cstr(&headers));
+	buf_release(&body);
+	buf_release(&headers);
+	/* Plain HTTP on the TLS port gets no page. */
+	int saved = port;
+	port = p;
+	struct resp r;
+	client_request(p, "GET", "/", NULL, NULL, &r);
+	ck_assert(r.status != 200);
+	resp_release(&r);
+	port = saved;
+	ck_assert_int_eq(ts_stop_server_log(s2, log2), 0);
+	unlink(log2);
+	free(kopt);
+	free(copt);
+	free(key);
+	free(cert);
+	free(dir);
+}
+END_TEST
+
 Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -507,6 +563,7 @@ Suite *http_suite(void)
 	tcase_add_test(tc, test_malformed_requests);
 	tcase_add_test(tc, test_access_log);
 	tcase_add_test(tc, test_graceful_shutdown);
+	tcase_add_test(tc, test_builtin_tls);
 	tcase_add_test(tc, test_template_error_fails_start);
 	tcase_add_test(tc, test_pending_migrations_refuse_start);
 	tcase_add_test(tc, test_bad_configuration);
