@@ -171,6 +171,17 @@ json_t *db_row(PGconn *conn, const char *sql, int nparams, const char *const *pa
 
 int db_wait(PGconn *c, double seconds, int wake_fd)
 {
+	/* A notification that arrived while the caller ran its queries was read
+	 * off the socket by libpq already and waits in its queue: poll() would
+	 * not see it, so check the queue first and return at once. */
+	PQconsumeInput(c);
+	PGnotify *pending = PQnotifies(c);
+	if (pending) {
+		do
+			PQfreemem(pending);
+		while ((pending = PQnotifies(c)));
+		return 0;
+	}
 	if (seconds > 3600)
 		seconds = 3600;
 	if (seconds < 0)
