@@ -248,3 +248,35 @@ char *ts_prepared_database(int demo)
 	free(e);
 	return db;
 }
+
+pid_t ts_start_smtpd(int port, const char *dir)
+{
+	char ready[512];
+	snprintf(ready, sizeof ready, "%s/ready", dir);
+	unlink(ready);
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		char p[16];
+		snprintf(p, sizeof p, "%d", port);
+		execl("/usr/bin/python3", "python3", "tests/mail/smtpd.py", "--port", p, "--dir", dir,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && access(ready, F_OK) != 0; i++)
+		usleep(50 * 1000);
+	ck_assert_msg(access(ready, F_OK) == 0, "the test SMTP server did not start");
+	return pid;
+}
+
+json_t *ts_decode_mail(const char *path)
+{
+	const char *argv[] = {"/usr/bin/python3", "tests/mail/smtpd.py", "--decode", path, NULL};
+	char *out, *err;
+	ck_assert_msg(ts_run(argv, NULL, &out, &err) == 0, "%s", err);
+	json_t *j = json_loads(out, 0, NULL);
+	ck_assert_msg(j != NULL, "%s", out);
+	free(out);
+	free(err);
+	return j;
+}

@@ -4,6 +4,7 @@
 #ifndef SOKUHO_TEST_SUPPORT_H
 #define SOKUHO_TEST_SUPPORT_H
 
+#include <jansson.h>
 #include <sys/types.h>
 
 /* The binary under test: $SOKUHO_BIN or build/sokuho. */
@@ -43,5 +44,13 @@ long ts_scalar(const char *conninfo, const char *sql);
 /* A new database with the schema migrated and, when demo is set, the demo
  * city seeded (by the binary under test). Returns its conninfo. */
 char *ts_prepared_database(int demo);
+
+/* Starts the test SMTP server (tests/mail/smtpd.py, Debian's python3 with
+ * aiosmtpd) on 127.0.0.1:port, saving messages into dir; waits until it
+ * listens. Returns its pid (stop it with SIGTERM). */
+pid_t ts_start_smtpd(int port, const char *dir);
+/* One saved message decoded by Python's email package (smtpd.py --decode):
+ * subject, text, message_id, to_addr, defects ... Caller owns it. */
+json_t *ts_decode_mail(const char *path);
 
 #endif

@@ -17,8 +17,7 @@ void session_random_token(char out[SESSION_TOKEN_LEN + 1])
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-/* The stored form of a token: its SHA-256 as \x hex for a bytea parameter. */
-static void token_key(const char *token, char out[2 + 64 + 1])
+void session_token_key(const char *token, char out[2 + 64 + 1])
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
 	crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
@@ -27,9 +26,9 @@ static void token_key(const char *token, char out[2 + 64 + 1])
 	sodium_bin2hex(out + 2, 65, h, sizeof h);
 }
 
-static int token_well_formed(const char *t)
+int session_base64url(const char *t, size_t len)
 {
-	if (!t || strlen(t) != SESSION_TOKEN_LEN)
+	if (!t || strlen(t) != len)
 		return 0;
 	for (; *t; t++)
 		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
@@ -43,7 +42,7 @@ int session_create(PGconn *conn, int person_id, const char *ip, char token[SESSI
 	char key[67], csrf[SESSION_TOKEN_LEN + 1], pid[16];
 	session_random_token(token);
 	session_random_token(csrf);
-	token_key(token, key);
+	session_token_key(token, key);
 	snprintf(pid, sizeof pid, "%d", person_id);
 	const char *params[4] = {key, pid, csrf, ip};
 	PGresult *r = PQexecParams(conn,
@@ -88,10 +87,10 @@ int session_load_grants(PGconn *conn, int person_id, struct principal *p)
 
 struct session *session_load(PGconn *conn, const char *token, int idle_s, int max_s)
 {
-	if (!token_well_formed(token))
+	if (!session_base64url(token, SESSION_TOKEN_LEN))
 		return NULL;
 	char key[67], idle[16], max[16];
-	token_key(token, key);
+	session_token_key(token, key);
 	snprintf(idle, sizeof idle, "%d", idle_s);
 	snprintf(max, sizeof max, "%d", max_s);
 	const char *params[3] = {key, idle, max};
@@ -135,10 +134,10 @@ struct session *session_load(PGconn *conn, const char *token, int idle_s, int ma
 
 int session_destroy(PGconn *conn, const char *token)
 {
-	if (!token_well_formed(token))
+	if (!session_base64url(token, SESSION_TOKEN_LEN))
 		return 0;
 	char key[67];
-	token_key(token, key);
+	session_token_key(token, key);
 	const char *params[1] = {key};
 	PGresult *r = PQexecParams(conn, "DELETE FROM session WHERE id_hash = $1::bytea", 1, NULL,
 				   params, NULL, NULL, 0);

@@ -24,6 +24,12 @@ struct session {
 /* Fills out with SESSION_TOKEN_LEN random base64url characters. */
 void session_random_token(char out[SESSION_TOKEN_LEN + 1]);
 
+/* The stored form of a secret token (session id, API token): its SHA-256 as
+ * "\\x" hex, ready for a bytea parameter. Only this is ever stored. */
+void session_token_key(const char *token, char out[2 + 64 + 1]);
+/* Whether s is len characters of base64url (the alphabet of our tokens). */
+int session_base64url(const char *s, size_t len);
+
 /* Creates a session for person_id and writes its cookie value into token.
  * Returns 0 or -1. */
 int session_create(PGconn *conn, int person_id, const char *ip, char token[SESSION_TOKEN_LEN + 1]);

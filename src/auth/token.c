@@ -10,26 +10,11 @@
 #include "db/audit.h"
 #include "db/db.h"
 
-/* The stored form of a token: its SHA-256 as \x hex for a bytea parameter. */
-static void token_key(const char *token, char out[2 + 64 + 1])
-{
-	unsigned char h[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
-	out[0] = '\\';
-	out[1] = 'x';
-	sodium_bin2hex(out + 2, 65, h, sizeof h);
-}
-
 static int token_well_formed(const char *t)
 {
 	size_t pl = strlen(API_TOKEN_PREFIX);
-	if (!t || strlen(t) != API_TOKEN_LEN || strncmp(t, API_TOKEN_PREFIX, pl) != 0)
-		return 0;
-	for (t += pl; *t; t++)
-		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
-		      (*t >= '0' && *t <= '9') || *t == '-' || *t == '_'))
-			return 0;
-	return 1;
+	return t && strncmp(t, API_TOKEN_PREFIX, pl) == 0 &&
+	       session_base64url(t + pl, API_TOKEN_LEN - pl);
 }
 
 const char *api_token_scope_name(unsigned scope)
@@ -55,7 +40,7 @@ int api_token_create(PGconn *conn, const char *name, int person_id, unsigned sco
 	session_random_token(rnd);
 	snprintf(out, API_TOKEN_LEN + 1, "%s%s", API_TOKEN_PREFIX, rnd);
 	sodium_memzero(rnd, sizeof rnd);
-	token_key(out, key);
+	session_token_key(out, key);
 	snprintf(pid, sizeof pid, "%d", person_id);
 	snprintf(aid, sizeof aid, "%d", actor_id);
 	snprintf(arr, sizeof arr, "{%s}", api_token_scope_name(scopes));
@@ -111,7 +96,7 @@ enum token_result api_token_authenticate(PGconn *conn, const char *token, struct
 	if (!token_well_formed(token))
 		return TOKEN_INVALID;
 	char key[67];
-	token_key(token, key);
+	session_token_key(token, key);
 	const char *p1[1] = {key};
 	PGresult *r = PQexecParams(
 		conn,

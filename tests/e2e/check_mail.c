@@ -41,22 +41,7 @@ static void sql(const char *q)
 
 static pid_t start_smtpd(void)
 {
-	char ready[512];
-	snprintf(ready, sizeof ready, "%s/ready", maildir);
-	unlink(ready);
-	pid_t pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		char p[16];
-		snprintf(p, sizeof p, "%d", smtp_port);
-		execl("/usr/bin/python3", "python3", "tests/mail/smtpd.py", "--port", p, "--dir",
-		      maildir, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200 && access(ready, F_OK) != 0; i++)
-		usleep(50 * 1000);
-	ck_assert_msg(access(ready, F_OK) == 0, "the test SMTP server did not start");
-	return pid;
+	return ts_start_smtpd(smtp_port, maildir);
 }
 
 static void stop_smtpd(void)
@@ -152,17 +137,9 @@ static char *file_report(const char *summary)
 	return ref;
 }
 
-/* Decodes a saved message with Python's email package. */
 static json_t *decode(const char *path)
 {
-	const char *argv[] = {"/usr/bin/python3", "tests/mail/smtpd.py", "--decode", path, NULL};
-	char *out, *err;
-	ck_assert_msg(ts_run(argv, NULL, &out, &err) == 0, "%s", err);
-	json_t *j = json_loads(out, 0, NULL);
-	ck_assert_msg(j != NULL, "%s", out);
-	free(out);
-	free(err);
-	return j;
+	return ts_decode_mail(path);
 }
 
 /* Every message the SMTP server saved, decoded: an array (caller frees). */

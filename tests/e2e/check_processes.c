@@ -42,21 +42,7 @@ static void sql(const char *q)
 
 static pid_t start_smtpd(void)
 {
-	char ready[512];
-	snprintf(ready, sizeof ready, "%s/ready", maildir);
-	pid_t pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		char p[16];
-		snprintf(p, sizeof p, "%d", smtp_port);
-		execl("/usr/bin/python3", "python3", "tests/mail/smtpd.py", "--port", p, "--dir",
-		      maildir, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200 && access(ready, F_OK) != 0; i++)
-		usleep(50 * 1000);
-	ck_assert_msg(access(ready, F_OK) == 0, "the test SMTP server did not start");
-	return pid;
+	return ts_start_smtpd(smtp_port, maildir);
 }
 
 static pid_t start_server(int k)
@@ -259,11 +245,7 @@ START_TEST(test_processes_share_the_work_exactly_once)
 		eml++;
 		char path[512];
 		snprintf(path, sizeof path, "%s/%s", maildir, e->d_name);
-		const char *argv[] = {"/usr/bin/python3", "tests/mail/smtpd.py", "--decode", path, NULL};
-		char *out, *err;
-		ck_assert_msg(ts_run(argv, NULL, &out, &err) == 0, "%s", err);
-		json_t *m = json_loads(out, 0, NULL);
-		ck_assert_msg(m != NULL, "%s", out);
+		json_t *m = ts_decode_mail(path);
 		const char *mid = json_string_value(json_object_get(m, "message_id"));
 		ck_assert_msg(mid != NULL && !strchr(mid, '\''), "%s: bad Message-ID", path);
 		char *q = xasprintf("SELECT count(*) FROM outbox WHERE status = 'sent' AND "
@@ -278,8 +260,6 @@ START_TEST(test_processes_share_the_work_exactly_once)
 		ids = more;
 		free(tagged);
 		json_decref(m);
-		free(out);
-		free(err);
 	}
 	closedir(d);
 	free(ids);
