@@ -751,7 +751,7 @@ static int load_state(struct loader *ld, const char *name, const json_t *st, con
 {
 	static const char *const keys[] = {"title",	"description", "owner",	  "terminal",
 					   "on_enter", "deadlines",   "escalation", "actions",
-					   NULL};
+					   "milestone", NULL};
 	static const char *const required[] = {"title", NULL};
 	static const char *const owner_keys[] = {"role", "scope", NULL};
 	static const char *const owner_required[] = {"role", NULL};
@@ -767,6 +767,19 @@ static int load_state(struct loader *ld, const char *name, const json_t *st, con
 		return jc_fail(&ld->jc, jc_subpath(p, path, ".terminal"),
 			       "expected true or false, found %s", jc_type_name(term, 1));
 	s->terminal = json_is_true(term);
+	/* read by the database (incident_milestone in sql/0008_dashboard.sql) */
+	const json_t *ms = json_object_get(st, "milestone");
+	const char *msv = json_string_value(ms);
+	if (ms && !(msv && (strcmp(msv, "acknowledged") == 0 || strcmp(msv, "contained") == 0 ||
+			    strcmp(msv, "closed") == 0))) {
+		if (msv)
+			return jc_fail(&ld->jc, jc_subpath(p, path, ".milestone"),
+				       "expected \"acknowledged\", \"contained\" or \"closed\", "
+				       "found '%s'", msv);
+		return jc_fail(&ld->jc, jc_subpath(p, path, ".milestone"),
+			       "expected \"acknowledged\", \"contained\" or \"closed\", found %s",
+			       jc_type_name(ms, 1));
+	}
 
 	const json_t *owner = json_object_get(st, "owner");
 	if (owner) {

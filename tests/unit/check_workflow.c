@@ -126,6 +126,9 @@ static const struct {
 	 "an \"owner\" or name a role"},
 	{"state-without-title",
 	 ": $.states.triage: a state without \"title\""},
+	{"bad-milestone",
+	 ": $.states.closed.milestone: expected \"acknowledged\", \"contained\" or "
+	 "\"closed\", found 'finished'"},
 	{"terminal-with-actions",
 	 ": $.states.closed.actions: a terminal state has no actions; the workflow ends "
 	 "here (remove \"actions\" or \"terminal\")"},
@@ -154,7 +157,7 @@ static const struct {
 	 "csirt, auditor or admin"},
 	{"unknown-state-key",
 	 ": $.states.triage.timeout: unknown key in a state; expected title, description, "
-	 "owner, terminal, on_enter, deadlines, escalation or actions"},
+	 "owner, terminal, on_enter, deadlines, escalation, actions or milestone"},
 	{"unknown-top-key",
 	 ": $.owner: unknown key in a workflow; expected workflow, version, title, "
 	 "description, start, initial or states"},
@@ -530,7 +533,7 @@ START_TEST(test_check_files)
 			       FIXTURES "valid.json", FIXTURES "valid.json"};
 	/* One broken file and one duplicate name. */
 	ck_assert_int_eq(wf_check_files(paths, 4, out, errs), 2);
-	ck_assert_str_eq(slurp(out), "workflows/reporting-duty.json: ok (reporting-duty version 1, "
+	ck_assert_str_eq(slurp(out), "workflows/reporting-duty.json: ok (reporting-duty version 2, "
 				     "5 states)\n" FIXTURES "valid.json: ok (test-flow version 1, "
 				     "3 states)\n" FIXTURES "valid.json: ok (test-flow version 1, "
 				     "3 states)\n");

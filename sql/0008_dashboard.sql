@@ -1,0 +1,83 @@
+-- What the dashboard, the incident list and the reviews need to stay fast
+-- with a million incidents: when each incident reached its milestones
+-- (acknowledged, contained, closed), a search text with an n-gram index that
+-- finds Japanese words of any length, and partial indexes on what is open.
+
+-- Milestones: set once, the first time a workflow enters a state that names
+-- the milestone ("milestone" in the workflow file, docs/workflows.md).
+ALTER TABLE incident
+    ADD COLUMN acknowledged_at timestamptz,
+    ADD COLUMN contained_at timestamptz,
+    ADD COLUMN closed_at timestamptz;
+
+-- The text search looks in: NFKC folds full-width Latin letters and digits
+-- and half-width katakana, lower() folds case, so ＵＳＢ finds usb.
+ALTER TABLE incident ADD COLUMN search text GENERATED ALWAYS AS (
+    lower(normalize(ref || ' ' || summary || ' ' || description || ' ' || how_found || ' '
+                    || system_text || ' ' || pd_items || ' ' || contractor || ' '
+                    || coalesce(external_name, ''), NFKC))) STORED;
+
+-- The single characters and the pairs of adjacent characters of t, without
+-- white space: the keys of the search index (what pg_bigm does). A query of
+-- one character looks up its key; a longer one every pair it contains, and
+-- the matches are checked with strpos(). pg_trgm cannot do this: it needs
+-- three characters.
+CREATE FUNCTION sokuho_grams(t text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    SELECT coalesce(array_agg(DISTINCT g), '{}')
+    FROM (SELECT substr(t, i, 1) AS g FROM generate_series(1, length(t)) i
+          UNION ALL
+          SELECT substr(t, i, 2) FROM generate_series(1, length(t) - 1) i) x
+    WHERE g !~ '\s'
+$$;
+
+-- The keys a query needs: its only character, or all its pairs.
+CREATE FUNCTION sokuho_query_grams(q text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN length(q) = 1 THEN ARRAY[q]
+           ELSE (SELECT coalesce(array_agg(DISTINCT g), '{}')
+                 FROM (SELECT substr(q, i, 2) AS g FROM generate_series(1, length(q) - 1) i) x
+                 WHERE g !~ '\s') END
+$$;
+
+CREATE INDEX incident_search ON incident USING gin (sokuho_grams(search));
+
+-- What is open, and what is waiting for someone.
+CREATE INDEX incident_open ON incident (id) WHERE closed_at IS NULL;
+CREATE INDEX incident_unacknowledged ON incident (reported_at)
+    WHERE acknowledged_at IS NULL AND closed_at IS NULL;
+CREATE INDEX incident_severity ON incident (severity, id);
+CREATE INDEX incident_category ON incident (category, id);
+CREATE INDEX incident_site ON incident (site_id, id);
+CREATE INDEX audit_event_escalated ON audit_event (at) WHERE kind = 'workflow.escalated';
+CREATE INDEX outbox_dead ON outbox (created_at) WHERE status = 'dead';
+CREATE INDEX workflow_run_open_incident ON workflow_run (incident_id, state)
+    WHERE finished_at IS NULL;
+
+CREATE FUNCTION incident_milestone() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    m text;
+    inc bigint;
+BEGIN
+    SELECT d.definition -> 'states' -> NEW.to_state ->> 'milestone', r.incident_id
+        INTO m, inc
+        FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id
+        WHERE r.id = NEW.run_id;
+    IF m = 'acknowledged' THEN
+        UPDATE incident SET acknowledged_at = NEW.at
+            WHERE id = inc AND acknowledged_at IS NULL;
+    ELSIF m = 'contained' THEN
+        UPDATE incident SET contained_at = NEW.at WHERE id = inc AND contained_at IS NULL;
+    ELSIF m = 'closed' THEN
+        UPDATE incident SET closed_at = NEW.at WHERE id = inc AND closed_at IS NULL;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER workflow_transition_milestone AFTER INSERT ON workflow_transition
+    FOR EACH ROW EXECUTE FUNCTION incident_milestone();
