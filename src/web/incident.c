@@ -428,6 +428,10 @@ int web_incident(struct request *req)
 	if (req->method != HTTP_POST) {
 		if (np == 1)
 			rc = incident_page(req, c, ref, id, can_act, 200, NULL, http_query(req, "done"));
+		else if (np == 2 && strcmp(parts[1], "print") == 0)
+			rc = web_incident_print(req, c, ref, id);
+		else if (np == 2 && strcmp(parts[1], "ppc-report") == 0)
+			rc = web_incident_ppc(req, c, ref, id);
 		else if (np == 3 && strcmp(parts[1], "attachments") == 0)
 			rc = download(req, c, id, parts[2]);
 		else

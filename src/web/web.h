@@ -25,6 +25,10 @@ int web_report_filed(struct request *req);
 int web_incident(struct request *req);
 int web_incidents(struct request *req);
 int web_my_reports(struct request *req);
+int web_incidents_csv(struct request *req);
+int web_dashboard(struct request *req);
+int web_review(struct request *req);
+int web_review_csv(struct request *req);
 int web_api_incidents(struct request *req);
 int web_api_incident(struct request *req);
 int web_healthz(struct request *req);
@@ -34,6 +38,12 @@ int web_metrics(struct request *req);
  * or -1 when there is no such incident. */
 int web_incident_load_scope(PGconn *conn, const char *ref, struct incident_scope *scope,
 			    long long *id);
+
+/* The printable pages of one incident (src/web/reports.c), under
+ * /incidents/REF/print and /incidents/REF/ppc-report; the caller has checked
+ * that the signed-in person may view incident id. */
+int web_incident_print(struct request *req, PGconn *conn, const char *ref, long long id);
+int web_incident_ppc(struct request *req, PGconn *conn, const char *ref, long long id);
 
 /* Renders the confirmation of report ref (reference, who is told, legal
  * clocks and their due dates). */

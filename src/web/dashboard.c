@@ -1,0 +1,12 @@
+/* The CISO dashboard. */
+#include "web.h"
+
+int web_dashboard(struct request *req)
+{
+	return http_error(req, 404);
+}
+
+int web_incidents_csv(struct request *req)
+{
+	return http_error(req, 404);
+}
