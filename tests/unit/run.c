@@ -14,6 +14,7 @@ Suite *workflow_suite(void);
 Suite *mime_suite(void);
 Suite *mail_templates_suite(void);
 Suite *openapi_suite(void);
+Suite *csvout_suite(void);
 
 int main(void)
 {
@@ -29,6 +30,7 @@ int main(void)
 	srunner_add_suite(sr, mime_suite());
 	srunner_add_suite(sr, mail_templates_suite());
 	srunner_add_suite(sr, openapi_suite());
+	srunner_add_suite(sr, csvout_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
