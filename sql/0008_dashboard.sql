@@ -48,7 +48,7 @@ CREATE INDEX incident_search ON incident USING gin (sokuho_grams(search));
 CREATE INDEX incident_open ON incident (id) WHERE closed_at IS NULL;
 CREATE INDEX incident_unacknowledged ON incident (reported_at)
     WHERE acknowledged_at IS NULL AND closed_at IS NULL;
-CREATE INDEX incident_severity ON incident (severity, id);
+CREATE INDEX incident_severity ON incident ((coalesce(severity, -1)), id);
 CREATE INDEX incident_category ON incident (category, id);
 CREATE INDEX incident_site ON incident (site_id, id);
 CREATE INDEX audit_event_escalated ON audit_event (at) WHERE kind = 'workflow.escalated';

@@ -98,3 +98,16 @@ int authz_allows(const struct principal *p, enum perm perm, const struct inciden
 		return 0;
 	}
 }
+
+int authz_sees_all_incidents(const struct principal *p)
+{
+	if (!p || !p->active)
+		return 0;
+	if (any_role(p, city_actors) || authz_has_role(p, "auditor"))
+		return 1;
+	for (size_t i = 0; i < p->ngrants; i++)
+		for (const char *const *r = scoped_actors; *r; r++)
+			if (strcmp(p->grants[i].role, *r) == 0 && p->grants[i].scope == SCOPE_CITY)
+				return 1;
+	return 0;
+}

@@ -49,6 +49,11 @@ struct incident_scope {
  * what a route-level check needs). Never fails. */
 int authz_allows(const struct principal *p, enum perm perm, const struct incident_scope *inc);
 
+/* Whether p may view every incident of the city (so that lists need no
+ * per-row scope filter): the city-wide roles, the auditor, and scoped
+ * officers whose scope is the city. */
+int authz_sees_all_incidents(const struct principal *p);
+
 /* Whether p holds role (at any scope). */
 int authz_has_role(const struct principal *p, const char *role);
 

@@ -5,8 +5,3 @@ int web_dashboard(struct request *req)
 {
 	return http_error(req, 404);
 }
-
-int web_incidents_csv(struct request *req)
-{
-	return http_error(req, 404);
-}

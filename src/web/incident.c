@@ -1,8 +1,7 @@
 /* One incident: every fact, the legal deadlines, evidence files, notes and
  * the timeline (its audit events); notes and corrections of facts by the
- * people allowed to act, each change recorded with old and new value. Also
- * the lists a person starts from: /incidents (what they may see) and
- * /my/reports (what they filed). */
+ * people allowed to act, each change recorded with old and new value. The
+ * lists are in incidents.c. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,67 +450,4 @@ out:
 	db_pool_put(req->app->db, c);
 	free(rest);
 	return rc;
-}
-
-/* The scope filter in SQL that matches authz_allows(PERM_INCIDENT_VIEW):
- * $1 is the person id. */
-static const char visible_sql[] =
-	"(i.reporter_id = $1::int OR EXISTS (SELECT 1 FROM role_assignment ra "
-	"  WHERE ra.person_id = $1::int AND ra.valid_from <= sokuho_today() "
-	"  AND (ra.valid_to IS NULL OR ra.valid_to >= sokuho_today()) AND ("
-	"   ra.role IN ('ciso', 'chief_security_officer', 'csirt', 'auditor') "
-	"   OR (ra.role IN ('security_officer', 'security_manager', 'system_manager') AND ("
-	"     (ra.scope_kind = 'city') "
-	"     OR (ra.scope_kind = 'section' AND ra.scope_id = i.section_id) "
-	"     OR (ra.scope_kind = 'department' AND ra.scope_id = "
-	"         (SELECT parent_id FROM org_unit WHERE id = i.section_id)) "
-	"     OR (ra.scope_kind = 'system' AND ra.scope_id = i.system_id))))))";
-
-static int incident_list(struct request *req, int mine)
-{
-	PGconn *c = db_pool_get(req->app->db);
-	if (!c)
-		return http_error(req, 503);
-	char pid[16];
-	snprintf(pid, sizeof pid, "%d", req->sess->who.person_id);
-	const char *before = http_query(req, "before");
-	char *end = NULL;
-	long long b = before ? strtoll(before, &end, 10) : 0;
-	if (!before || *end || b <= 0)
-		before = NULL;
-	const char *p[2] = {pid, before};
-	char *sql = xasprintf(
-		"SELECT i.id, i.ref, i.summary, c.title_ja AS category_ja, "
-		"  to_char(i.reported_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS reported, "
-		"  s.name_ja AS section_ja, i.severity, "
-		"  EXISTS (SELECT 1 FROM legal_deadline ld WHERE ld.incident_id = i.id "
-		"    AND ld.met_at IS NULL) AS legal "
-		"FROM incident i JOIN category c ON c.key = i.category "
-		"LEFT JOIN org_unit s ON s.id = i.section_id "
-		"WHERE %s AND ($2::bigint IS NULL OR i.id < $2::bigint) "
-		"ORDER BY i.id DESC LIMIT 51",
-		mine ? "i.reporter_id = $1::int" : visible_sql);
-	json_t *rows = db_rows(c, sql, 2, p);
-	free(sql);
-	db_pool_put(req->app->db, c);
-	if (!rows)
-		return http_error(req, 500);
-	json_t *d = json_object();
-	if (json_array_size(rows) > 50) {
-		json_array_remove(rows, 50);
-		json_object_set(d, "next_before", json_object_get(json_array_get(rows, 49), "id"));
-	}
-	json_object_set_new(d, "mine", json_boolean(mine));
-	json_object_set_new(d, "incidents", rows);
-	return http_page(req, 200, "pages/incidents", d);
-}
-
-int web_incidents(struct request *req)
-{
-	return incident_list(req, 0);
-}
-
-int web_my_reports(struct request *req)
-{
-	return incident_list(req, 1);
 }
