@@ -81,3 +81,27 @@ $$;
 
 CREATE TRIGGER workflow_transition_milestone AFTER INSERT ON workflow_transition
     FOR EACH ROW EXECUTE FUNCTION incident_milestone();
+
+-- A legal deadline is met when its workflow has left every state that
+-- carried a deadline with the same key (the key names the duty in both
+-- workflows/legal-clocks.json and the legal workflows): the report was made,
+-- or the duty was judged not to apply. Deferred to the end of the
+-- transaction, when the engine has written the new state's deadlines.
+CREATE FUNCTION legal_deadline_meet() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE legal_deadline ld SET met_at = w.met_at
+        FROM (SELECT key, max(met_at) AS met_at FROM workflow_deadline
+              WHERE run_id = NEW.run_id GROUP BY key
+              HAVING bool_and(met_at IS NOT NULL)) w,
+             workflow_run r
+        WHERE r.id = NEW.run_id AND ld.incident_id = r.incident_id AND ld.key = w.key
+          AND ld.met_at IS NULL;
+    RETURN NULL;
+END
+$$;
+
+CREATE CONSTRAINT TRIGGER workflow_transition_legal AFTER INSERT ON workflow_transition
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION legal_deadline_meet();

@@ -271,6 +271,40 @@ START_TEST(test_ppc_leak_report)
 		      inc);
 	ck_assert_int_eq(scalar(q), 1);
 	free(q);
+	/* Legal deadlines are met when the workflow has left every state with
+	 * their key (sql/0008_dashboard.sql): 速報 when it is submitted, 確報
+	 * only at the end. */
+	q = xasprintf("INSERT INTO legal_deadline (incident_id, clock, key, title_ja, title_en, due_at) "
+		      "SELECT %lld, 'ppc', k, k, k, sokuho_now() + interval '1 day' "
+		      "FROM unnest(ARRAY['ppc_preliminary', 'ppc_final']) k",
+		      inc);
+	sql(q);
+	free(q);
+	json_t *errors = json_object();
+	json_t *fields = json_pack("{s:s}", "submitted_at", "2026-11-20T10:00");
+	ck_assert_int_eq(engine_act(eng, conn, run, -1, "submit_preliminary", fields,
+				    (int)person("matsuda.kazuya"), NULL, errors),
+			 ENGINE_ACT_OK);
+	q = xasprintf("SELECT count(*) FILTER (WHERE key = 'ppc_preliminary' AND met_at IS NOT NULL) "
+		      "+ 10 * count(*) FILTER (WHERE key = 'ppc_final' AND met_at IS NOT NULL) "
+		      "FROM legal_deadline WHERE incident_id = %lld",
+		      inc);
+	ck_assert_int_eq(scalar(q), 1);
+	json_object_clear(fields);
+	json_object_set_new(fields, "notice_to_persons", json_string("2026-11-21 書面で通知"));
+	ck_assert_int_eq(engine_act(eng, conn, run, -1, "record_notice", fields,
+				    (int)person("matsuda.kazuya"), NULL, errors),
+			 ENGINE_ACT_OK);
+	ck_assert_int_eq(scalar(q), 1);
+	json_object_clear(fields);
+	json_object_set_new(fields, "submitted_at", json_string("2026-11-22T10:00"));
+	ck_assert_int_eq(engine_act(eng, conn, run, -1, "submit_final", fields,
+				    (int)person("matsuda.kazuya"), NULL, errors),
+			 ENGINE_ACT_OK);
+	ck_assert_int_eq(scalar(q), 11);
+	free(q);
+	json_decref(fields);
+	json_decref(errors);
 	shift("0");
 }
 END_TEST
