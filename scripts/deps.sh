@@ -36,6 +36,7 @@ check_pkgs=(
 	valgrind             # leak checks of the server's request path
 	chromium             # the real browser of tests/browser (headless, driven by playwright-core)
 	fonts-ipafont-gothic # a Japanese font, so the browser tests' screenshots are legible
+	default-jre-headless # Java for the Nu HTML Checker (npm vnu-jar, run by tests/browser/a11y.test.mjs)
 	systemd              # systemd-analyze, to verify the units of `make install` (tests/install)
 )
 # The browser test also needs the commands node and npm (node's test runner,
