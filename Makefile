@@ -21,7 +21,7 @@ WARN += -Werror
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
@@ -120,3 +120,12 @@ install: all
 	for u in sokuho.service sokuho-worker.service; do \
 		$(DIST_SED) dist/$$u >$(DESTDIR)$(UNITDIR)/$$u && chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
+
+# `make bench`: the benchmarks of docs/benchmarks.md (not part of `make
+# check`). Builds build/bench/ and runs scripts/bench.sh against a private,
+# durable PostgreSQL cluster in build/bench/pgdata; about 15 minutes.
+.PHONY: bench
+bench:
+	@bash scripts/deps.sh bench
+	@$(MAKE) --no-print-directory B=build/bench all
+	@bash scripts/bench.sh

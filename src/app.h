@@ -14,6 +14,7 @@ struct db_pool;
 struct legal_rules;
 struct engine;
 struct i18n;
+struct dash_cache;
 
 struct app {
 	const struct config *cfg;
@@ -22,6 +23,7 @@ struct app {
 	struct legal_rules *legal; /* workflows/legal-clocks.json */
 	struct engine *engine;     /* the workflow engine (definitions cache) */
 	struct i18n *i18n;         /* templates/i18n/labels.json: the pages' labels */
+	struct dash_cache *dash;   /* the dashboard's trends (web/dashboard.c), or NULL */
 	const struct route *routes;
 	size_t nroutes;
 	atomic_int in_flight; /* requests started and not yet completed */

@@ -24,6 +24,7 @@
 #include "tmpl/mustache.h"
 #include "tmpl/templates.h"
 #include "wf/engine.h"
+#include "web/web.h"
 #include "wf/legal.h"
 #include "wf/service.h"
 #include "wf/workflow.h"
@@ -145,9 +146,12 @@ static int serve_with_engine(struct app *app, const struct config *cfg)
 	engine_service_add_mailer(es, cfg, app->tmpl);
 	log_event(LOG_INFO, "starting", "version=%s templates=%zu workflows_added=%d",
 		  SOKUHO_VERSION, tmpl_set_count(app->tmpl), added);
+	app->dash = web_dashboard_cache_new();
 	int rc = server_run(app) == 0 ? 0 : 1;
 	engine_service_stop(es);
 	engine_free(app->engine);
+	web_dashboard_cache_free(app->dash);
+	app->dash = NULL;
 	return rc;
 }
 

@@ -76,6 +76,7 @@ struct request {
 	char lang[3];           /* page language, "ja" or "en" (see http_resolve_lang) */
 	int via_token;          /* sess comes from an API token (Authorization: Bearer) */
 	unsigned token_scopes;  /* that token's scopes (enum token_scope) */
+	char etag[128];         /* when set, sent as the response's ETag */
 };
 
 /* Queues a response with the security headers and Cache-Control: no-store.

@@ -35,6 +35,8 @@ int http_queue(struct request *req, unsigned status, struct MHD_Response *resp, 
 		return -1;
 	http_add_security_headers(resp);
 	MHD_add_response_header(resp, "X-Request-Id", req->rid);
+	if (req->etag[0] && status == MHD_HTTP_OK)
+		MHD_add_response_header(resp, "ETag", req->etag);
 	for (int i = 0; i < req->nset_cookie; i++)
 		MHD_add_response_header(resp, "Set-Cookie", req->set_cookie[i]);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED && req->allow) {

@@ -1,7 +1,640 @@
-/* The CISO dashboard. */
+/* The CISO dashboard (/dashboard): what is open (by workflow state,
+ * severity, category and site), what is late (escalating runs, overdue
+ * workflow and legal deadlines, unacknowledged reports), the legal deadlines
+ * ahead, the escalations of the last 24 hours, mail that could not be
+ * delivered, and the trends of the last twelve months as SVG charts.
+ *
+ * Cheap with many viewers and a million incidents: the live figures use the
+ * partial indexes of sql/0008_dashboard.sql (they read only what is open);
+ * the trends read a year of incidents and are computed at most once every
+ * TREND_TTL seconds per process, by one request while the others keep the
+ * previous copy. The page carries an ETag made from the newest audit event,
+ * the newest mail, the dead mail and the minute: the page's script
+ * (static/dashboard.js) asks again every 30 seconds and gets 304 Not
+ * Modified, with nothing rendered, until something changed. */
+#include <math.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "auth/session.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include "db/db.h"
 #include "web.h"
+
+#define TREND_TTL 300
+#define TREND_MONTHS 12
+#define LIST_ROWS 20
+
+struct dash_cache {
+	pthread_mutex_t mu;
+	json_t *trends; /* {computed_at, months, categories_svg, times_svg, ...} */
+	time_t at;
+	int busy;
+};
+
+struct dash_cache *web_dashboard_cache_new(void)
+{
+	struct dash_cache *dc = xcalloc(1, sizeof *dc);
+	pthread_mutex_init(&dc->mu, NULL);
+	return dc;
+}
+
+void web_dashboard_cache_free(struct dash_cache *dc)
+{
+	if (!dc)
+		return;
+	json_decref(dc->trends);
+	pthread_mutex_destroy(&dc->mu);
+	free(dc);
+}
+
+/* ---- durations ---- */
+
+/* "3日4時間" / "3 d 4 h" for a number of seconds (minutes under a day). */
+static void set_duration(json_t *row, const char *secs_key, const char *prefix)
+{
+	const char *v = json_string_value(json_object_get(row, secs_key));
+	long long s = v ? atoll(v) : 0;
+	if (s < 0)
+		s = -s;
+	long long d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+	char ja[48], en[48], key[48];
+	if (d > 0) {
+		snprintf(ja, sizeof ja, "%lld日%lld時間", d, h);
+		snprintf(en, sizeof en, "%lld d %lld h", d, h);
+	} else if (h > 0) {
+		snprintf(ja, sizeof ja, "%lld時間%lld分", h, m);
+		snprintf(en, sizeof en, "%lld h %lld min", h, m);
+	} else {
+		snprintf(ja, sizeof ja, "%lld分", m);
+		snprintf(en, sizeof en, "%lld min", m);
+	}
+	snprintf(key, sizeof key, "%s_ja", prefix);
+	json_object_set_new(row, key, json_string(ja));
+	snprintf(key, sizeof key, "%s_en", prefix);
+	json_object_set_new(row, key, json_string(en));
+}
+
+static json_t *rows_with_duration(json_t *rows, const char *secs_key, const char *prefix)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+		set_duration(row, secs_key, prefix);
+	return rows;
+}
+
+/* ---- the live part ---- */
+
+static const char figures_sql[] =
+	"SELECT (SELECT count(*) FROM incident WHERE closed_at IS NULL) AS open, "
+	"  (SELECT count(*) FROM incident WHERE acknowledged_at IS NULL AND closed_at IS NULL) "
+	"    AS unacknowledged, "
+	"  (SELECT count(*) FROM workflow_run WHERE finished_at IS NULL AND escalation_level > 0) "
+	"    AS escalating, "
+	"  (SELECT count(*) FROM legal_deadline WHERE met_at IS NULL AND due_at < sokuho_now()) "
+	"    AS legal_overdue, "
+	"  (SELECT count(*) FROM legal_deadline WHERE met_at IS NULL AND due_at >= sokuho_now() "
+	"    AND due_at < sokuho_now() + interval '7 days') AS legal_week, "
+	"  (SELECT count(*) FROM audit_event WHERE kind = 'workflow.escalated' "
+	"    AND at > sokuho_now() - interval '24 hours') AS escalations_24h, "
+	"  (SELECT count(*) FROM outbox WHERE status = 'dead') AS dead_mail, "
+	"  to_char(sokuho_now() AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS now";
+
+/* Open runs by workflow and state, the state's title from the definition. */
+static const char by_state_sql[] =
+	"SELECT d.name AS workflow, max(d.definition -> 'title' ->> 'ja') AS workflow_ja, "
+	"  r.state, max(coalesce(d.definition -> 'states' -> r.state -> 'title' ->> 'ja', r.state)) "
+	"  AS state_ja, max(d.definition -> 'states' -> r.state -> 'title' ->> 'en') AS state_en, "
+	"  count(*) AS n, d.name || ':' || r.state AS filter "
+	"FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id "
+	"WHERE r.finished_at IS NULL GROUP BY d.name, r.state ORDER BY d.name, n DESC";
+
+static const char by_severity_sql[] =
+	"SELECT i.severity, count(*) AS n FROM incident i WHERE i.closed_at IS NULL "
+	"GROUP BY i.severity ORDER BY i.severity DESC NULLS LAST";
+
+static const char by_category_sql[] =
+	"SELECT c.key, c.title_ja, c.title_en, count(*) AS n FROM incident i "
+	"JOIN category c ON c.key = i.category WHERE i.closed_at IS NULL "
+	"GROUP BY c.key, c.title_ja, c.title_en, c.sort ORDER BY n DESC, c.sort";
+
+static const char by_site_sql[] =
+	"SELECT s.code, coalesce(s.name_ja, '（未記入）') AS name_ja, "
+	"  coalesce(s.name_en, '(not given)') AS name_en, count(*) AS n "
+	"FROM incident i LEFT JOIN site s ON s.id = i.site_id WHERE i.closed_at IS NULL "
+	"GROUP BY s.code, s.name_ja, s.name_en, s.sort ORDER BY n DESC, s.sort";
+
+/* What is late, most late first: runs whose escalation ladder has started
+ * (late since the state was entered), workflow deadlines and legal
+ * deadlines that passed unmet (late since the due time). */
+static const char late_sql[] =
+	"SELECT * FROM ("
+	" SELECT i.ref, i.summary, 'escalation' AS kind, "
+	"   coalesce(d.definition -> 'states' -> r.state -> 'title' ->> 'ja', r.state) AS what_ja, "
+	"   d.definition -> 'states' -> r.state -> 'title' ->> 'en' AS what_en, "
+	"   r.escalation_level AS level, "
+	"   extract(epoch FROM sokuho_now() - r.entered_at)::bigint AS late_s "
+	" FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id "
+	" JOIN incident i ON i.id = r.incident_id "
+	" WHERE r.finished_at IS NULL AND r.escalation_level > 0 "
+	" UNION ALL "
+	" SELECT i.ref, i.summary, 'deadline', w.title_ja, w.title_en, NULL, "
+	"   extract(epoch FROM sokuho_now() - w.due_at)::bigint "
+	" FROM workflow_deadline w JOIN workflow_run r ON r.id = w.run_id AND r.fence = w.fence "
+	" JOIN incident i ON i.id = r.incident_id "
+	" WHERE w.met_at IS NULL AND w.due_at < sokuho_now() AND r.finished_at IS NULL "
+	" UNION ALL "
+	" SELECT i.ref, i.summary, 'legal', l.title_ja, l.title_en, NULL, "
+	"   extract(epoch FROM sokuho_now() - l.due_at)::bigint "
+	" FROM legal_deadline l JOIN incident i ON i.id = l.incident_id "
+	" WHERE l.met_at IS NULL AND l.due_at < sokuho_now()"
+	") x ORDER BY late_s DESC LIMIT 30";
+
+static const char unacked_sql[] =
+	"SELECT i.ref, i.summary, s.name_ja AS section_ja, "
+	"  to_char(i.reported_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS reported, "
+	"  extract(epoch FROM sokuho_now() - i.reported_at)::bigint AS age_s, "
+	"  EXISTS (SELECT 1 FROM workflow_run r WHERE r.incident_id = i.id "
+	"    AND r.finished_at IS NULL AND r.escalation_level > 0) AS escalating "
+	"FROM incident i LEFT JOIN org_unit s ON s.id = i.section_id "
+	"WHERE i.acknowledged_at IS NULL AND i.closed_at IS NULL "
+	"ORDER BY i.reported_at LIMIT 20";
+
+static const char legal_sql[] =
+	"SELECT i.ref, i.summary, l.title_ja, l.title_en, "
+	"  to_char(l.due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS due, "
+	"  l.due_at < sokuho_now() AS overdue, "
+	"  extract(epoch FROM l.due_at - sokuho_now())::bigint AS left_s, "
+	"  l.due_at < sokuho_now() + interval '24 hours' AS soon "
+	"FROM legal_deadline l JOIN incident i ON i.id = l.incident_id "
+	"WHERE l.met_at IS NULL ORDER BY l.due_at LIMIT 20";
+
+static const char escalations_sql[] =
+	"SELECT i.ref, i.summary, "
+	"  to_char(a.at AT TIME ZONE 'Asia/Tokyo', 'MM-DD HH24:MI') AS at, "
+	"  a.detail ->> 'level' AS level, "
+	"  (SELECT coalesce(d.definition -> 'states' -> (a.detail ->> 'state') -> 'title' ->> 'ja', "
+	"     a.detail ->> 'state') FROM workflow_def d WHERE d.name = a.detail ->> 'workflow' "
+	"   ORDER BY d.version DESC LIMIT 1) AS state_ja "
+	"FROM audit_event a JOIN incident i ON i.id = a.incident_id "
+	"WHERE a.kind = 'workflow.escalated' AND a.at > sokuho_now() - interval '24 hours' "
+	"ORDER BY a.at DESC LIMIT 20";
+
+static const char dead_mail_sql[] =
+	"SELECT o.email, o.template, i.ref, "
+	"  to_char(o.created_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS created, "
+	"  o.last_error "
+	"FROM outbox o LEFT JOIN incident i ON i.id = o.incident_id "
+	"WHERE o.status = 'dead' ORDER BY o.created_at DESC LIMIT 10";
+
+/* ---- the trends ---- */
+
+static const char months_sql[] =
+	"SELECT to_char(m, 'YYYY-MM') AS month, to_char(m, 'FMMM') AS label "
+	"FROM generate_series(date_trunc('month', sokuho_now() AT TIME ZONE 'Asia/Tokyo') "
+	"  - interval '11 months', date_trunc('month', sokuho_now() AT TIME ZONE 'Asia/Tokyo'), "
+	"  interval '1 month') m";
+
+/* The first instant of the twelve months, for the index on reported_at. */
+#define TREND_START                                                                        \
+	"(date_trunc('month', sokuho_now() AT TIME ZONE 'Asia/Tokyo') - interval '11 months') " \
+	"AT TIME ZONE 'Asia/Tokyo'"
+
+static const char per_month_sql[] =
+	"SELECT to_char(reported_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM') AS month, category, "
+	"  count(*) AS n FROM incident WHERE reported_at >= " TREND_START " GROUP BY 1, 2";
+
+/* Hours from the report to each milestone, median and 90th percentile, by
+ * month of report. */
+static const char times_sql[] =
+	"SELECT to_char(reported_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM') AS month, "
+	"  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - "
+	"    reported_at)) / 3600 AS ack50, "
+	"  percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - "
+	"    reported_at)) / 3600 AS ack90, "
+	"  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM contained_at - "
+	"    reported_at)) / 3600 AS contain50, "
+	"  percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM contained_at - "
+	"    reported_at)) / 3600 AS contain90, "
+	"  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM closed_at - "
+	"    reported_at)) / 3600 AS close50, "
+	"  percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM closed_at - "
+	"    reported_at)) / 3600 AS close90 "
+	"FROM incident WHERE reported_at >= " TREND_START " GROUP BY 1";
+
+/* Colours for the categories (in their sort order), distinguishable and
+ * at least 3:1 against white. */
+static const char *const palette[] = {"#0b57a4", "#b3261e", "#1b7f3b", "#8a4f00", "#6b3fa0",
+				      "#00738a", "#a3306b", "#4d5b00", "#5a5a5a", "#c2410c",
+				      "#1e3a8a", "#7c2d12"};
+#define NPALETTE (sizeof palette / sizeof palette[0])
+
+static double num(const json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? atof(v) : NAN;
+}
+
+/* A round upper bound for an axis: 1, 2, 5 × 10^n. */
+static double nice_max(double v)
+{
+	if (v <= 0)
+		return 1;
+	double p = pow(10, floor(log10(v)));
+	for (int k = 0; k < 3; k++) {
+		double m = (k == 0 ? 1 : k == 1 ? 2 : 5) * p;
+		if (v <= m)
+			return m;
+	}
+	return 10 * p;
+}
+
+#define CW 640
+#define CH 260
+#define ML 44
+#define MR 10
+#define MT 12
+#define MB 30
+
+static void chart_axes(buf *b, double ymax, size_t nmonths, const json_t *months,
+		       const char *unit)
+{
+	for (int k = 0; k <= 4; k++) {
+		double v = ymax * k / 4;
+		double y = MT + (CH - MT - MB) * (1 - (double)k / 4);
+		buf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#d0d4da\"/>",
+			   ML, CW - MR, y, y);
+		buf_printf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g%s</text>", ML - 4,
+			   y + 4, v, k == 4 ? unit : "");
+	}
+	double bw = (double)(CW - ML - MR) / (double)nmonths;
+	for (size_t m = 0; m < nmonths; m++) {
+		const char *label = json_string_value(json_object_get(json_array_get(months, m),
+								      "label"));
+		buf_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s月</text>",
+			   ML + bw * ((double)m + .5), CH - 10, label ? label : "");
+	}
+}
+
+/* Stacked bars: incidents reported per month, by category. */
+static char *chart_categories(const json_t *months, const json_t *cats, const json_t *counts)
+{
+	size_t nm = json_array_size(months), nc = json_array_size(cats);
+	double *n = xcalloc(nm * (nc ? nc : 1), sizeof *n);
+	size_t i;
+	json_t *row;
+	json_array_foreach(counts, i, row) {
+		const char *mo = json_string_value(json_object_get(row, "month"));
+		const char *ca = json_string_value(json_object_get(row, "category"));
+		for (size_t m = 0; m < nm; m++)
+			if (mo && strcmp(mo, json_string_value(json_object_get(
+						  json_array_get(months, m), "month"))) == 0)
+				for (size_t c = 0; c < nc; c++)
+					if (ca && strcmp(ca, json_string_value(json_object_get(
+								  json_array_get(cats, c), "key"))) == 0)
+						n[m * nc + c] = num(row, "n");
+	}
+	double top = 0;
+	for (size_t m = 0; m < nm; m++) {
+		double t = 0;
+		for (size_t c = 0; c < nc; c++)
+			t += n[m * nc + c];
+		top = t > top ? t : top;
+	}
+	/* whole numbers on the axis: a multiple of the four gridlines */
+	double ymax = ceil(nice_max(top) / 4) * 4;
+	buf b;
+	buf_init(&b);
+	buf_printf(&b,
+		   "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
+		   "aria-labelledby=\"chart-cat-title\"><title id=\"chart-cat-title\">"
+		   "月別の報告件数（分類別） Incidents reported per month by category</title>",
+		   CW, CH);
+	chart_axes(&b, ymax, nm, months, "件");
+	double bw = (double)(CW - ML - MR) / (double)(nm ? nm : 1);
+	for (size_t m = 0; m < nm; m++) {
+		double y = CH - MB;
+		for (size_t c = 0; c < nc; c++) {
+			double v = n[m * nc + c];
+			if (v <= 0)
+				continue;
+			double h = (CH - MT - MB) * v / ymax;
+			y -= h;
+			buf_printf(&b,
+				   "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+				   "fill=\"%s\"><title>",
+				   ML + bw * (double)m + bw * .15, y, bw * .7, h, palette[c % NPALETTE]);
+			const char *title = json_string_value(
+				json_object_get(json_array_get(cats, c), "title_ja"));
+			buf_html_escape(&b, title, strlen(title));
+			buf_printf(&b, " %g件</title></rect>", v);
+		}
+	}
+	buf_puts(&b, "</svg>");
+	free(n);
+	return buf_detach(&b, NULL);
+}
+
+/* Lines: hours to acknowledge, contain and close, median solid and 90th
+ * percentile dashed. */
+static char *chart_times(const json_t *months, const json_t *times)
+{
+	static const struct {
+		const char *k50, *k90, *color, *ja, *en;
+	} series[] = {{"ack50", "ack90", "#0b57a4", "受領", "acknowledge"},
+		      {"contain50", "contain90", "#b3261e", "封じ込め", "contain"},
+		      {"close50", "close90", "#1b7f3b", "完了", "close"}};
+	size_t nm = json_array_size(months);
+	json_t **row = xcalloc(nm ? nm : 1, sizeof *row);
+	double top = 0;
+	for (size_t m = 0; m < nm; m++) {
+		const char *mo = json_string_value(json_object_get(json_array_get(months, m), "month"));
+		size_t i;
+		json_t *r;
+		json_array_foreach(times, i, r)
+			if (mo && strcmp(mo, json_string_value(json_object_get(r, "month"))) == 0)
+				row[m] = r;
+		for (size_t s = 0; row[m] && s < 3; s++) {
+			double v = num(row[m], series[s].k90);
+			if (!isnan(v) && v > top)
+				top = v;
+		}
+	}
+	double ymax = nice_max(top);
+	buf b;
+	buf_init(&b);
+	buf_printf(&b,
+		   "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
+		   "aria-labelledby=\"chart-time-title\"><title id=\"chart-time-title\">"
+		   "報告から受領・封じ込め・完了までの時間（中央値と90パーセンタイル） Hours from "
+		   "report to acknowledge, contain and close (median and 90th percentile)</title>",
+		   CW, CH);
+	chart_axes(&b, ymax, nm, months, "時間");
+	double bw = (double)(CW - ML - MR) / (double)(nm ? nm : 1);
+	for (size_t s = 0; s < 3; s++) {
+		for (int p = 0; p < 2; p++) {
+			const char *key = p ? series[s].k90 : series[s].k50;
+			buf pts;
+			buf_init(&pts);
+			int npts = 0;
+			for (size_t m = 0; m < nm; m++) {
+				double v = row[m] ? num(row[m], key) : NAN;
+				if (isnan(v))
+					continue;
+				double x = ML + bw * ((double)m + .5);
+				double y = MT + (CH - MT - MB) * (1 - v / ymax);
+				buf_printf(&pts, "%s%.1f,%.1f", npts++ ? " " : "", x, y);
+				buf_printf(&b,
+					   "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>"
+					   "%s %s %.1f時間</title></circle>",
+					   x, y, series[s].color, series[s].ja, p ? "90%" : "中央値", v);
+			}
+			if (npts > 1)
+				buf_printf(&b,
+					   "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" "
+					   "stroke-width=\"2\"%s/>",
+					   buf_cstr(&pts), series[s].color,
+					   p ? " stroke-dasharray=\"5 4\"" : "");
+			buf_release(&pts);
+		}
+	}
+	buf_puts(&b, "</svg>");
+	free(row);
+	return buf_detach(&b, NULL);
+}
+
+/* Computes the trends: {computed_at, months, categories (with colour),
+ * table (per month: counts and times for the data table), categories_svg,
+ * times_svg}. NULL on a database error. */
+static json_t *trends_compute(PGconn *c)
+{
+	json_t *months = db_rows(c, months_sql, 0, NULL);
+	json_t *cats = db_rows(c, "SELECT key, title_ja, title_en FROM category ORDER BY sort", 0,
+			       NULL);
+	json_t *counts = db_rows(c, per_month_sql, 0, NULL);
+	json_t *times = db_rows(c, times_sql, 0, NULL);
+	json_t *now = db_row(c,
+			     "SELECT to_char(sokuho_now() AT TIME ZONE 'Asia/Tokyo', "
+			     "'YYYY-MM-DD HH24:MI') AS at",
+			     0, NULL);
+	json_t *out = NULL;
+	if (!months || !cats || !counts || !times || !now)
+		goto done;
+	size_t i;
+	json_t *cat;
+	json_array_foreach(cats, i, cat)
+		json_object_set_new(cat, "color", json_string(palette[i % NPALETTE]));
+	/* The same figures as a table, for screen readers and for print. */
+	json_t *table = json_array();
+	json_t *m;
+	json_array_foreach(months, i, m) {
+		const char *mo = json_string_value(json_object_get(m, "month"));
+		long total = 0;
+		size_t k;
+		json_t *r;
+		json_array_foreach(counts, k, r)
+			if (strcmp(mo, json_string_value(json_object_get(r, "month"))) == 0)
+				total += atol(json_string_value(json_object_get(r, "n")));
+		json_t *t = json_pack("{s:s, s:i}", "month", mo, "total", (json_int_t)total);
+		json_array_foreach(times, k, r) {
+			if (strcmp(mo, json_string_value(json_object_get(r, "month"))) != 0)
+				continue;
+			static const char *const keys[] = {"ack50",	"ack90",   "contain50",
+							   "contain90", "close50", "close90"};
+			for (size_t q = 0; q < 6; q++) {
+				double v = num(r, keys[q]);
+				if (!isnan(v)) {
+					char s[32];
+					snprintf(s, sizeof s, "%.1f", v);
+					json_object_set_new(t, keys[q], json_string(s));
+				}
+			}
+		}
+		json_array_append_new(table, t);
+	}
+	char *svg1 = chart_categories(months, cats, counts);
+	char *svg2 = chart_times(months, times);
+	out = json_pack("{s:O, s:O, s:o, s:s, s:s}", "computed_at", json_object_get(now, "at"),
+			"categories", cats, "table", table, "categories_svg", svg1, "times_svg",
+			svg2);
+	free(svg1);
+	free(svg2);
+done:
+	json_decref(months);
+	json_decref(cats);
+	json_decref(counts);
+	json_decref(times);
+	json_decref(now);
+	return out;
+}
+
+/* The trends from the cache, computing them when there are none or they
+ * are older than TREND_TTL (one request computes; the others take the old
+ * copy meanwhile). Returns a new reference, or NULL. */
+static json_t *trends_get(struct dash_cache *dc, PGconn *c)
+{
+	if (!dc)
+		return trends_compute(c);
+	time_t now = time(NULL);
+	pthread_mutex_lock(&dc->mu);
+	json_t *t = json_incref(dc->trends);
+	int compute = !dc->busy && (!t || now - dc->at >= TREND_TTL);
+	if (compute)
+		dc->busy = 1;
+	pthread_mutex_unlock(&dc->mu);
+	if (!compute)
+		return t ? t : trends_compute(c); /* first requests while one computes */
+	json_t *fresh = trends_compute(c);
+	pthread_mutex_lock(&dc->mu);
+	dc->busy = 0;
+	if (fresh) {
+		json_decref(dc->trends);
+		dc->trends = json_incref(fresh);
+		dc->at = now;
+	}
+	pthread_mutex_unlock(&dc->mu);
+	if (fresh) {
+		json_decref(t);
+		return fresh;
+	}
+	return t;
+}
+
+/* ---- the page ---- */
+
+/* What changes the page: the newest audit event (every report, action,
+ * escalation and reminder writes one), the newest mail and the dead ones,
+ * the minute (times left and late move on), the period of the trends, and
+ * who asks in which language. */
+static int page_etag(struct request *req, PGconn *c, char *out, size_t size)
+{
+	json_t *v = db_row(c,
+			   "SELECT (SELECT coalesce(max(seq), 0) FROM audit_event) AS a, "
+			   "  (SELECT coalesce(max(id), 0) FROM outbox) AS o, "
+			   "  (SELECT count(*) FROM outbox WHERE status = 'dead') AS d, "
+			   "  to_char(sokuho_now(), 'YYYYMMDDHH24MI') AS m",
+			   0, NULL);
+	if (!v)
+		return -1;
+	/* the trends change at most once per TREND_TTL */
+	long long bucket = (long long)(time(NULL) / TREND_TTL);
+	snprintf(out, size, "\"d%s-%s-%s-%s-%lld-%d-%s\"",
+		 json_string_value(json_object_get(v, "a")),
+		 json_string_value(json_object_get(v, "o")),
+		 json_string_value(json_object_get(v, "d")),
+		 json_string_value(json_object_get(v, "m")), bucket % 1000000,
+		 req->sess->who.person_id, req->lang);
+	json_decref(v);
+	return 0;
+}
+
+static int not_modified(struct request *req, const char *etag)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(0, (void *)(uintptr_t) "", MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return -1;
+	MHD_add_response_header(resp, "ETag", etag);
+	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+	return http_queue(req, MHD_HTTP_NOT_MODIFIED, resp, 0);
+}
 
 int web_dashboard(struct request *req)
 {
-	return http_error(req, 404);
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, 503);
+	char etag[128];
+	if (page_etag(req, c, etag, sizeof etag) < 0) {
+		db_pool_put(req->app->db, c);
+		return http_error(req, 500);
+	}
+	const char *inm = http_header(req, "If-None-Match");
+	if (inm && strcmp(inm, etag) == 0) {
+		db_pool_put(req->app->db, c);
+		return not_modified(req, etag);
+	}
+	json_t *d = json_object();
+	json_t *fig = db_row(c, figures_sql, 0, NULL);
+	json_t *parts[] = {
+		db_rows(c, by_state_sql, 0, NULL),
+		db_rows(c, by_severity_sql, 0, NULL),
+		db_rows(c, by_category_sql, 0, NULL),
+		db_rows(c, by_site_sql, 0, NULL),
+		db_rows(c, late_sql, 0, NULL),
+		db_rows(c, unacked_sql, 0, NULL),
+		db_rows(c, legal_sql, 0, NULL),
+		db_rows(c, escalations_sql, 0, NULL),
+		db_rows(c, dead_mail_sql, 0, NULL),
+	};
+	static const char *const names[] = {"by_state", "by_severity", "by_category",
+					    "by_site",	"late",	       "unacknowledged",
+					    "legal",	"escalations", "dead_mail"};
+	json_t *trends = trends_get(req->app->dash, c);
+	db_pool_put(req->app->db, c);
+	int ok = fig && trends;
+	for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+		if (!parts[k]) {
+			ok = 0;
+			continue;
+		}
+		json_object_set_new(d, names[k], parts[k]);
+	}
+	if (!ok) {
+		json_decref(fig);
+		json_decref(trends);
+		json_decref(d);
+		return http_error(req, 500);
+	}
+	rows_with_duration(json_object_get(d, "late"), "late_s", "late");
+	rows_with_duration(json_object_get(d, "unacknowledged"), "age_s", "age");
+	rows_with_duration(json_object_get(d, "legal"), "left_s", "left");
+	/* group the states by workflow for the page */
+	json_t *groups = json_array();
+	json_t *g = NULL;
+	size_t i;
+	json_t *row;
+	json_array_foreach(json_object_get(d, "by_state"), i, row) {
+		const char *wf = json_string_value(json_object_get(row, "workflow"));
+		if (!g || strcmp(wf, json_string_value(json_object_get(g, "workflow"))) != 0) {
+			g = json_pack("{s:s, s:O, s:[]}", "workflow", wf, "title",
+				      json_object_get(row, "workflow_ja"), "states");
+			json_array_append_new(groups, g);
+		}
+		json_array_append(json_object_get(g, "states"), row);
+	}
+	json_object_set_new(d, "state_groups", groups);
+	static const char *const has[] = {"late", "unacknowledged", "legal", "escalations",
+					  "dead_mail"};
+	for (size_t k = 0; k < sizeof has / sizeof has[0]; k++) {
+		char key[32];
+		snprintf(key, sizeof key, "has_%s", has[k]);
+		json_object_set_new(d, key, json_boolean(json_array_size(json_object_get(d, has[k]))));
+	}
+	/* "legal_overdue_any" ...: whether a figure is not zero, for the page */
+	const char *fk;
+	json_t *fv;
+	void *tmp;
+	json_object_foreach_safe(fig, tmp, fk, fv) {
+		const char *sv = json_string_value(fv);
+		if (sv && strcmp(fk, "now") != 0) {
+			char key[64];
+			snprintf(key, sizeof key, "%s_any", fk);
+			json_object_set_new(fig, key, json_boolean(strcmp(sv, "0") != 0));
+		}
+	}
+	json_object_set_new(d, "figures", fig);
+	json_object_set_new(d, "trends", trends);
+	json_object_set_new(d, "etag", json_string(etag));
+	/* The ETag goes out with the page too, so that the refresh can send it. */
+	snprintf(req->etag, sizeof req->etag, "%s", etag);
+	return http_page(req, 200, "pages/dashboard", d);
 }

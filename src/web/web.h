@@ -39,6 +39,11 @@ int web_metrics(struct request *req);
 int web_incident_load_scope(PGconn *conn, const char *ref, struct incident_scope *scope,
 			    long long *id);
 
+/* The dashboard's cache of trends, shared by the request threads of one
+ * server (thread-safe). new never fails; free accepts NULL. */
+struct dash_cache *web_dashboard_cache_new(void);
+void web_dashboard_cache_free(struct dash_cache *dc);
+
 /* The printable pages of one incident (src/web/reports.c), under
  * /incidents/REF/print and /incidents/REF/ppc-report; the caller has checked
  * that the signed-in person may view incident id. */
