@@ -14,6 +14,7 @@ Suite *metrics_suite(void);
 Suite *tokens_suite(void);
 Suite *processes_suite(void);
 Suite *reports_suite(void);
+Suite *lists_suite(void);
 
 int main(void)
 {
@@ -29,6 +30,7 @@ int main(void)
 	srunner_add_suite(sr, tokens_suite());
 	srunner_add_suite(sr, processes_suite());
 	srunner_add_suite(sr, reports_suite());
+	srunner_add_suite(sr, lists_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

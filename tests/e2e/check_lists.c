@@ -1,0 +1,443 @@
+/* The incident list, its Japanese search, filters, keyset pages and CSV
+ * export, and the CISO dashboard, through a real server on a demo
+ * database. */
+#include <check.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "core/xalloc.h"
+#include "support.h"
+
+Suite *lists_suite(void);
+
+#define DEMO_PW "demo-password-2026"
+
+static char *db;
+static int port;
+static pid_t server;
+static char logfile[256];
+
+static void setup(void)
+{
+	db = ts_prepared_database(1);
+	port = ts_free_port();
+	snprintf(logfile, sizeof logfile, "/tmp/sokuho-lists-%d.log", (int)getpid());
+	unlink(logfile);
+	server = ts_start_server(db, port, NULL, logfile);
+}
+
+static void teardown(void)
+{
+	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
+	unlink(logfile);
+	free(db);
+}
+
+static char *sign_in(const char *login)
+{
+	char *c = client_sign_in(port, login, DEMO_PW);
+	ck_assert_msg(c != NULL, "sign in as %s", login);
+	return c;
+}
+
+/* Files a report through the JSON API as the signed-in person; returns its
+ * reference (caller frees). */
+static char *file_report(const char *cookie, const char *hdr, const char *summary,
+			 const char *description, const char *category)
+{
+	char *body = xasprintf("{\"summary\": \"%s\", \"description\": \"%s\", "
+			       "\"discovered_at\": \"2026-11-24T10:00:00+09:00\", "
+			       "\"category\": \"%s\", \"site\": \"honchosha\", \"segments\": "
+			       "[\"lgwan\"], \"personal_data\": {\"involved\": \"no\"}}",
+			       summary, description, category);
+	struct resp r;
+	client_json(port, "POST", "/api/v1/incidents", cookie, hdr, body, &r);
+	free(body);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, buf_cstr(&r.body));
+	const char *p = strstr(buf_cstr(&r.body), "\"ref\":\"");
+	ck_assert(p != NULL);
+	char *ref = xstrndup(p + 7, 13);
+	resp_release(&r);
+	return ref;
+}
+
+/* How many times the page links to incident ref. */
+static int links_to(const struct resp *r, const char *ref)
+{
+	char *needle = xasprintf("href=\"/incidents/%s\"", ref);
+	int n = 0;
+	for (const char *p = buf_cstr(&r->body); (p = strstr(p, needle)); p++)
+		n++;
+	free(needle);
+	return n;
+}
+
+static void get(const char *path, const char *cookie, struct resp *r)
+{
+	client_request(port, "GET", path, NULL, cookie, r);
+}
+
+START_TEST(test_japanese_search)
+{
+	char *cookie = sign_in("sakai.haruto");
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	char *a = file_report(cookie, hdr, "住民票の写しを誤送付",
+			      "個人情報（氏名・住所）を含む書類を別の住民に送付した", "leak");
+	char *b = file_report(cookie, hdr, "ＵＳＢメモリの紛失", "暗号化されていないメモリ",
+			      "loss_theft");
+	char *c = file_report(cookie, hdr, "不審メールの受信", "添付ファイルは開いていない",
+			      "suspicious_mail");
+	char *d = file_report(cookie, hdr, "個人のPCでの作業", "私物のPCで作業していた",
+			      "policy_violation");
+	char *ciso = sign_in("sato.kenichi");
+	static const struct {
+		const char *q;
+		int a, b, c, d;
+	} cases[] = {
+		{"個人情報", 1, 0, 0, 0},	  /* pg_trgm's three characters and more */
+		{"個人", 1, 0, 0, 1},		  /* two characters */
+		{"誤", 1, 0, 0, 0},		  /* one character */
+		{"USB", 0, 1, 0, 0},		  /* full-width in the report, half-width asked */
+		{"usb", 0, 1, 0, 0},		  /* case */
+		{"ＵＳＢ", 0, 1, 0, 0},	  /* full-width asked */
+		{"メール　添付", 0, 0, 1, 0}, /* two words (ideographic space): both must occur */
+		{"メール 個人", 0, 0, 0, 0},
+		{"存在しない語", 0, 0, 0, 0},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		char *q = client_escape(cases[k].q);
+		char *path = xasprintf("/incidents?q=%s", q);
+		struct resp r;
+		get(path, ciso, &r);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_msg(links_to(&r, a) == cases[k].a && links_to(&r, b) == cases[k].b &&
+				      links_to(&r, c) == cases[k].c && links_to(&r, d) == cases[k].d,
+			      "q=%s: %d %d %d %d", cases[k].q, links_to(&r, a), links_to(&r, b),
+			      links_to(&r, c), links_to(&r, d));
+		/* the form keeps the query */
+		char *kept = xasprintf("value=\"%s\"", cases[k].q);
+		ck_assert_msg(strstr(buf_cstr(&r.body), kept), "q=%s not kept", cases[k].q);
+		free(kept);
+		resp_release(&r);
+		free(path);
+		free(q);
+	}
+	/* The reporter finds their own reports the same way. */
+	struct resp r;
+	char *q = client_escape("個人情報");
+	char *path = xasprintf("/incidents?q=%s", q);
+	get(path, cookie, &r);
+	ck_assert_int_eq(links_to(&r, a), 1);
+	ck_assert_int_eq(links_to(&r, d), 0);
+	resp_release(&r);
+	free(path);
+	free(q);
+	free(a), free(b), free(c), free(d);
+	free(ciso), free(hdr), free(csrf), free(cookie);
+}
+END_TEST
+
+/* 120 incidents of another section, reported one hour apart, with
+ * severities and categories in turn. */
+static void many_incidents(void)
+{
+	ts_sql(db, "INSERT INTO incident (ref, channel, reporter_id, section_id, site_id, category, "
+		   "  severity, summary, discovered_at, reported_at) "
+		   "SELECT 'INC-2025-' || lpad(g::text, 4, '0'), 'staff', "
+		   "  (SELECT id FROM person WHERE login = 'ito.naoki'), "
+		   "  (SELECT id FROM org_unit WHERE code = 'shimin-ka'), "
+		   "  (SELECT id FROM site WHERE code = 'higashi'), "
+		   "  (ARRAY['malware', 'leak', 'loss_theft'])[g % 3 + 1], "
+		   "  CASE WHEN g % 5 = 0 THEN NULL ELSE g % 4 END, '一覧の試験 ' || g, "
+		   "  timestamptz '2025-06-01 09:00+09' + g * interval '1 hour', "
+		   "  timestamptz '2025-06-01 09:00+09' + g * interval '1 hour' "
+		   "FROM generate_series(1, 120) g");
+}
+
+/* Follows the "next" links from path; returns every reference seen, in
+ * order, as "REF,REF,..." (caller frees) and the number of pages. */
+static char *walk(const char *cookie, const char *path, int *pages)
+{
+	buf seen;
+	buf_init(&seen);
+	char *next = xstrdup(path);
+	*pages = 0;
+	while (next) {
+		struct resp r;
+		get(next, cookie, &r);
+		ck_assert_msg(r.status == 200, "%s: %ld", next, r.status);
+		(*pages)++;
+		ck_assert_int_le(*pages, 10);
+		const char *body = buf_cstr(&r.body);
+		for (const char *p = body; (p = strstr(p, "class=\"ref\">INC-")); p++)
+			buf_printf(&seen, "%.13s,", p + strlen("class=\"ref\">"));
+		free(next);
+		next = NULL;
+		const char *n = strstr(body, "\" rel=\"next\"");
+		if (n) {
+			const char *h = n;
+			while (h > body && strncmp(h, "href=\"", 6) != 0)
+				h--;
+			char *href = xstrndup(h + 6, (size_t)(n - h - 6));
+			/* &amp; in the attribute */
+			buf u;
+			buf_init(&u);
+			for (const char *s = href; *s; s++) {
+				if (strncmp(s, "&amp;", 5) == 0) {
+					buf_putc(&u, '&');
+					s += 4;
+				} else {
+					buf_putc(&u, *s);
+				}
+			}
+			next = xasprintf("/incidents%s", buf_cstr(&u));
+			buf_release(&u);
+			free(href);
+		}
+		resp_release(&r);
+	}
+	return buf_detach(&seen, NULL);
+}
+
+START_TEST(test_filters_and_pages)
+{
+	many_incidents();
+	char *ciso = sign_in("sato.kenichi");
+	int pages;
+	char *all = walk(ciso, "/incidents", &pages);
+	ck_assert_int_eq(pages, 3); /* 50 + 50 + 20 */
+	ck_assert_int_eq(strlen(all), 120 * 14);
+	/* newest first, each once */
+	ck_assert(strncmp(all, "INC-2025-0120,", 14) == 0);
+	ck_assert(strstr(all, "INC-2025-0001,") == all + 119 * 14);
+	free(all);
+	/* sorted by severity: 3s first, the unjudged last, still each once */
+	char *sev = walk(ciso, "/incidents?sort=severity", &pages);
+	ck_assert_int_eq(pages, 3);
+	ck_assert_int_eq(strlen(sev), 120 * 14);
+	long distinct = ts_scalar(db, "SELECT count(*) FROM incident");
+	ck_assert_int_eq(distinct, 120);
+	ck_assert(strncmp(sev, "INC-2025-0119,", 14) == 0); /* 119 % 4 = 3, highest id */
+	ck_assert(strstr(sev, "INC-2025-0005,") == sev + 119 * 14); /* lowest id without one */
+	for (int k = 1; k <= 120; k++) {
+		char ref[16];
+		snprintf(ref, sizeof ref, "INC-2025-%04d,", k);
+		const char *p = strstr(sev, ref);
+		ck_assert_msg(p && !strstr(p + 1, ref), "%s once", ref);
+	}
+	free(sev);
+	/* filters: category, severity and site together with a date range */
+	struct resp r;
+	get("/incidents?category=leak&severity=2&site=higashi&from=2025-06-01&to=2025-06-03", ciso,
+	    &r);
+	ck_assert_int_eq(r.status, 200);
+	long want = ts_scalar(db, "SELECT count(*) FROM incident WHERE category = 'leak' AND "
+				  "severity = 2 AND reported_at < '2025-06-04 00:00+09'");
+	int got = 0;
+	for (const char *p = buf_cstr(&r.body); (p = strstr(p, "class=\"ref\">INC-")); p++)
+		got++;
+	ck_assert_int_gt(want, 0);
+	ck_assert_int_eq(got, want);
+	resp_release(&r);
+	/* bad input: a clear message, the input kept, nothing listed */
+	get("/incidents?from=2025-13-01&q=USB", ciso, &r);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert(strstr(buf_cstr(&r.body), "Enter the date as 2026-04-01"));
+	ck_assert(strstr(buf_cstr(&r.body), "value=\"2025-13-01\""));
+	ck_assert(strstr(buf_cstr(&r.body), "value=\"USB\""));
+	resp_release(&r);
+	get("/incidents?after=x'--", ciso, &r);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert(strstr(buf_cstr(&r.body), "start from the first page"));
+	resp_release(&r);
+	get("/incidents?severity=9&sort=drop", ciso, &r);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert(strstr(buf_cstr(&r.body), "Choose 0 to 3"));
+	resp_release(&r);
+	/* overdue only: a legal deadline passed on one of them */
+	ts_sql(db, "INSERT INTO legal_deadline (incident_id, clock, key, title_ja, title_en, "
+		   "due_at) SELECT id, 'ppc', 'ppc_preliminary', '速報', 'Preliminary', "
+		   "sokuho_now() - interval '1 hour' FROM incident WHERE ref = 'INC-2025-0042'");
+	get("/incidents?overdue=1", ciso, &r);
+	ck_assert_int_eq(links_to(&r, "INC-2025-0042"), 1);
+	ck_assert(strstr(buf_cstr(&r.body), "<tr class=\"overdue\"><td><a href=\"/incidents/"
+					    "INC-2025-0042\""));
+	ck_assert(!strstr(buf_cstr(&r.body), "INC-2025-0041"));
+	resp_release(&r);
+	get("/incidents?legal=1&status=open", ciso, &r);
+	ck_assert_int_eq(links_to(&r, "INC-2025-0042"), 1);
+	ck_assert(!strstr(buf_cstr(&r.body), "INC-2025-0043"));
+	resp_release(&r);
+	/* Someone of another section sees none of them. */
+	char *staff = sign_in("sakai.haruto");
+	get("/incidents", staff, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(!strstr(buf_cstr(&r.body), "INC-2025-"));
+	resp_release(&r);
+	/* The section's manager sees them all. */
+	char *mgr = sign_in("saito.hideo");
+	char *mine = walk(mgr, "/incidents", &pages);
+	ck_assert_int_eq(strlen(mine), 120 * 14);
+	free(mine);
+	free(mgr);
+	free(staff);
+	free(ciso);
+}
+END_TEST
+
+START_TEST(test_csv_export)
+{
+	char *cookie = sign_in("sakai.haruto");
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	char *a = file_report(cookie, hdr, "住民票の写しを誤送付, \\\"至急\\\"",
+			      "個人情報を含む書類を別の住民に送付した", "leak");
+	char *b = file_report(cookie, hdr, "=HYPERLINK(\\\"http://example.com\\\")", "数式の試験",
+			      "other");
+	char *ciso = sign_in("sato.kenichi");
+	struct resp r;
+	get("/incidents.csv", ciso, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.headers), "Content-Type: text/csv; charset=utf-8"));
+	ck_assert(strstr(buf_cstr(&r.headers), "attachment; filename=\"incidents.csv\""));
+	ck_assert(memcmp(buf_cstr(&r.body), "\xEF\xBB\xBF", 3) == 0);
+	/* Decoded by Python's csv module, as a spreadsheet program would. */
+	char *dir = ts_tmpdir();
+	char *path = xasprintf("%s/incidents.csv", dir);
+	FILE *f = fopen(path, "wb");
+	ck_assert(f != NULL);
+	ck_assert_int_eq(fwrite(r.body.data, 1, r.body.len, f), r.body.len);
+	fclose(f);
+	resp_release(&r);
+	const char *argv[] = {
+		"python3", "-c",
+		"import csv, json, sys\n"
+		"rows = list(csv.reader(open(sys.argv[1], encoding='utf-8-sig', newline='')))\n"
+		"print(json.dumps(rows, ensure_ascii=False))\n",
+		path, NULL};
+	char *out = NULL, *err = NULL;
+	ck_assert_int_eq(ts_run(argv, NULL, &out, &err), 0);
+	json_t *rows = json_loads(out, 0, NULL);
+	ck_assert_msg(rows != NULL, "%s", out);
+	ck_assert_int_eq(json_array_size(rows), 3);
+	json_t *head = json_array_get(rows, 0);
+	ck_assert_str_eq(json_string_value(json_array_get(head, 0)), "整理番号 Reference");
+	ck_assert_str_eq(json_string_value(json_array_get(head, 7)), "概要 Summary");
+	/* newest first */
+	json_t *rb = json_array_get(rows, 1), *ra = json_array_get(rows, 2);
+	ck_assert_str_eq(json_string_value(json_array_get(ra, 0)), a);
+	ck_assert_str_eq(json_string_value(json_array_get(ra, 7)), "住民票の写しを誤送付, \"至急\"");
+	ck_assert_str_eq(json_string_value(json_array_get(ra, 3)),
+			 "情報漏えい（誤送付・誤送信・誤公開を含む）");
+	ck_assert_str_eq(json_string_value(json_array_get(rb, 0)), b);
+	/* a formula is never a formula */
+	ck_assert_str_eq(json_string_value(json_array_get(rb, 7)),
+			 "'=HYPERLINK(\"http://example.com\")");
+	json_decref(rows);
+	free(out), free(err);
+	/* the filters apply */
+	char *q = client_escape("個人情報");
+	char *p2 = xasprintf("/incidents.csv?q=%s", q);
+	get(p2, ciso, &r);
+	ck_assert(strstr(buf_cstr(&r.body), a));
+	ck_assert(!strstr(buf_cstr(&r.body), b));
+	resp_release(&r);
+	/* and the scope: the reporter's own only; admin none of theirs */
+	get("/incidents.csv", cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), a));
+	resp_release(&r);
+	get("/incidents.csv", NULL, &r);
+	ck_assert_int_ne(r.status, 200);
+	resp_release(&r);
+	unlink(path);
+	rmdir(dir);
+	free(p2), free(q), free(path), free(dir);
+	free(a), free(b), free(ciso), free(hdr), free(csrf), free(cookie);
+}
+END_TEST
+
+START_TEST(test_dashboard)
+{
+	char *cookie = sign_in("sakai.haruto");
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	char *a = file_report(cookie, hdr, "ランサムウェアの疑い", "ファイルが開けない", "malware");
+	struct resp r;
+	/* staff may not see it */
+	get("/dashboard", cookie, &r);
+	ck_assert(r.status == 403 || r.status == 404);
+	resp_release(&r);
+	char *ciso = sign_in("sato.kenichi");
+	get("/dashboard", ciso, &r);
+	ck_assert_int_eq(r.status, 200);
+	const char *body = buf_cstr(&r.body);
+	ck_assert(strstr(body, "<svg class=\"chart\""));
+	ck_assert(strstr(body, "role=\"img\""));
+	ck_assert(strstr(body, "受領されていない報告"));
+	ck_assert_int_ge(links_to(&r, a), 1);
+	/* not late yet */
+	ck_assert(!strstr(body, "<tr class=\"overdue\"><td><a class=\"ref\""));
+	const char *et = strstr(buf_cstr(&r.headers), "ETag: ");
+	ck_assert(et != NULL);
+	char *etag = xstrndup(et + 6, strcspn(et + 6, "\r\n"));
+	resp_release(&r);
+	/* nothing changed: 304 and no body */
+	char *inm = xasprintf("If-None-Match: %s", etag);
+	client_request_h(port, "GET", "/dashboard", NULL, ciso, inm, &r);
+	ck_assert_int_eq(r.status, 304);
+	ck_assert_int_eq(r.body.len, 0);
+	resp_release(&r);
+	/* Two hours on, the reporting duty's ladder has climbed: the incident
+	 * is listed as late, highlighted. */
+	ts_sql(db, "UPDATE clock_offset SET offset_by = interval '2 hours'");
+	ts_sql(db, "NOTIFY sokuho_wake");
+	free(ciso);
+	ciso = sign_in("sato.kenichi"); /* the session went idle meanwhile */
+	int late = 0;
+	for (int k = 0; k < 100 && !late; k++) {
+		usleep(100000);
+		client_request_h(port, "GET", "/dashboard", NULL, ciso, inm, &r);
+		late = r.status == 200 && strstr(buf_cstr(&r.body), "<table class=\"late\">") &&
+		       strstr(buf_cstr(&r.body), "class=\"overdue\"><td><a class=\"ref\"");
+		resp_release(&r);
+	}
+	ck_assert_msg(late, "the incident is shown late on the dashboard");
+	ck_assert_int_gt(ts_scalar(db, "SELECT count(*) FROM audit_event WHERE kind = "
+				       "'workflow.escalated'"),
+			 0);
+	get("/dashboard", ciso, &r);
+	ck_assert(strstr(buf_cstr(&r.body), "エスカレーション"));
+	resp_release(&r);
+	/* an auditor sees it too; admin does not */
+	char *aud = sign_in("wada.tomomi");
+	get("/dashboard", aud, &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_release(&r);
+	char *adm = sign_in("tamura.haruka");
+	get("/dashboard", adm, &r);
+	ck_assert(r.status == 403 || r.status == 404);
+	resp_release(&r);
+	free(adm), free(aud), free(inm), free(etag), free(a), free(ciso), free(hdr), free(csrf),
+		free(cookie);
+}
+END_TEST
+
+Suite *lists_suite(void)
+{
+	Suite *s = suite_create("lists");
+	TCase *tc = tcase_create("lists");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_japanese_search);
+	tcase_add_test(tc, test_filters_and_pages);
+	tcase_add_test(tc, test_csv_export);
+	tcase_add_test(tc, test_dashboard);
+	suite_add_tcase(s, tc);
+	return s;
+}
