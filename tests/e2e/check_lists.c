@@ -225,7 +225,7 @@ START_TEST(test_filters_and_pages)
 	ck_assert(strncmp(sev, "INC-2025-0119,", 14) == 0); /* 119 % 4 = 3, highest id */
 	ck_assert(strstr(sev, "INC-2025-0005,") == sev + 119 * 14); /* lowest id without one */
 	for (int k = 1; k <= 120; k++) {
-		char ref[16];
+		char ref[32];
 		snprintf(ref, sizeof ref, "INC-2025-%04d,", k);
 		const char *p = strstr(sev, ref);
 		ck_assert_msg(p && !strstr(p + 1, ref), "%s once", ref);
