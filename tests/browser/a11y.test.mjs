@@ -1,8 +1,9 @@
 // Accessibility and valid HTML of every page (issue 7): axe-core's WCAG 2.1
 // A/AA rules in the real browser at a desktop width (1280 px) and a phone's
 // (360 px, where nothing may scroll sideways); the report form completed with
-// the keyboard alone; and the Nu HTML Checker (vnu.jar, one JVM for all the
-// pages) over the HTML exactly as the server sent it.
+// the keyboard alone; the incident page on A4 paper; and the Nu HTML Checker
+// (vnu.jar, one JVM for all the pages) over the HTML exactly as the server
+// sent it.
 //
 // Needs a running server seeded with `sokuho demo` (SOKUHO_URL), Java for
 // vnu.jar (SOKUHO_JAVA overrides `java`), and `npm ci` in tests/browser.
@@ -282,6 +283,28 @@ test('axe finds no WCAG 2.1 A/AA violation at 1280 px', async () => {
 test('axe finds no WCAG 2.1 A/AA violation at 360 px, and nothing scrolls sideways', async () => {
 	const problems = await audit({ width: 360, height: 740 });
 	assert.ok(problems.length === 0, `axe-core violations at 360 px:\n${problems.join('\n')}`);
+});
+
+test('the incident page prints on A4: no navigation or buttons, nothing cut off', async () => {
+	if (!ref)
+		assert.fail('no report was filed by the keyboard test');
+	// A4 less 15 mm margins each side is about 680 CSS px wide
+	const context = await newContext(CISO, { width: 680, height: 960 });
+	const page = await context.newPage();
+	try {
+		assert.equal((await page.goto(`${BASE}/incidents/${ref}`)).status(), 200);
+		await page.emulateMedia({ media: 'print' });
+		const shown = await page.evaluate(() => [...document.querySelectorAll('header.site, nav, button, .button, .skip')]
+			.filter((e) => getComputedStyle(e).display !== 'none' && e.getClientRects().length > 0)
+			.map((e) => e.outerHTML.slice(0, 80)));
+		assert.deepEqual(shown, [], 'navigation or buttons on paper');
+		const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+		assert.ok(scroll <= 680, `the printed page is ${scroll} px wide, more than A4's 680`);
+		await page.pdf({ path: path.join(ARTIFACTS, 'incident-print.pdf'), format: 'A4',
+			margin: { top: '15mm', bottom: '15mm', left: '15mm', right: '15mm' } });
+	} finally {
+		await context.close();
+	}
 });
 
 test('the Nu HTML Checker finds no error in the HTML as served', async () => {
