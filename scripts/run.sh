@@ -9,7 +9,9 @@ if [ -z "${DATABASE_URL:-}" ]; then
 	export DATABASE_URL
 fi
 build/sokuho migrate
-# A new database gets the demo city and its logins; an existing one is left as it is.
+# A new database gets the demo city and its logins, then a year of invented
+# closed incidents for the dashboard; an existing one is left as it is.
 build/sokuho demo
+build/sokuho demo history
 echo "sokuho: open http://${SOKUHO_LISTEN:-127.0.0.1:8080}/ — stop with Ctrl-C; 'make stop' stops the database"
 exec build/sokuho serve

@@ -761,27 +761,32 @@ int cmd_demo(struct config *cfg, int argc, char **argv)
 {
 	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
 	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
+	int history = rc == 0 && npos == 1 && strcmp(pos[0], "history") == 0;
 	free(pos);
 	if (rc == 1) {
-		printf("usage: sokuho demo\n\n"
+		printf("usage: sokuho demo [history]\n\n"
 		       "Seeds a demo city: 8 departments, 20 sections on the policy's sites, 4\n"
 		       "information systems, about 70 invented people with every role and\n"
 		       "deputy filled, all with the password %s, and prints the\n"
 		       "logins worth knowing. For demonstration only: the password is public.\n"
-		       "Does nothing if any person exists already.\n\n%s",
+		       "Does nothing if any person exists already.\n\n"
+		       "'sokuho demo history' then adds 150 invented, closed incidents of the\n"
+		       "last twelve months (for the dashboard's trends and the annual review);\n"
+		       "it does nothing when there is any incident already.\n\n%s",
 		       DEMO_PASSWORD, common_options);
 		return 0;
 	}
 	if (rc != 0)
 		return 2;
-	if (npos > 0) {
-		fprintf(stderr, "sokuho: demo takes no arguments (see 'sokuho demo --help')\n");
+	if (npos > 1 || (npos == 1 && !history)) {
+		fprintf(stderr, "sokuho: demo takes no argument but 'history' (see 'sokuho demo "
+				"--help')\n");
 		return 2;
 	}
 	PGconn *conn = people_connect(cfg);
 	if (!conn)
 		return 1;
-	rc = demo_seed(conn);
+	rc = history ? demo_history(conn) : demo_seed(conn);
 	PQfinish(conn);
 	return rc;
 }

@@ -428,3 +428,91 @@ out:
 		PQclear(PQexec(conn, "ROLLBACK"));
 	return status;
 }
+
+/* A year of invented, closed incidents (DOMAIN.md's usual ones: mis-sent
+ * mail, lost USB sticks, suspicious mail, malware ...) reported across the
+ * demo city's sections, each with its milestones and one audit event, so
+ * that the dashboard's trends and the annual review have something to show.
+ * The references come from the counter, in order of the report. */
+static const char history_sql[] =
+	"WITH s AS (SELECT setseed(0.42)), "
+	"kinds (k, category, summary, description, severity) AS (VALUES "
+	" (0, 'suspicious_mail', '不審メールを受信', '取引先を装ったメールに添付ファイルがあった。開封していない。', 0), "
+	" (1, 'leak', 'メールの誤送信', '個人情報を含む一覧を別の事業者に送信した。削除を依頼し確認した。', 3), "
+	" (2, 'loss_theft', 'USBメモリの紛失', '庁外への持ち出し後、USBメモリが見当たらない。暗号化済み。', 2), "
+	" (3, 'malware', 'マルウェア感染の疑い', '端末の動作が重く、セキュリティソフトが警告を表示した。ネットワークから切り離した。', 2), "
+	" (4, 'leak', '書類の誤送付', '住民票の写しを別の住民に郵送した。回収済み。', 3), "
+	" (5, 'system_failure', 'ネットワーク障害', '出先機関でLGWAN接続系の通信が途絶えた。', 1), "
+	" (6, 'unauthorized_access', '不正ログインの試行', '公開サーバーへの大量のログイン試行を検知した。', 1), "
+	" (7, 'policy_violation', '私物端末での業務', '私物のスマートフォンで業務データを扱っていた。', 1), "
+	" (8, 'contractor', '委託先での資料紛失', '委託先が調査票の一部を紛失したと報告があった。', 2), "
+	" (9, 'dos', 'ウェブサイトの停止', '市のウェブサイトが一時的に閲覧できなくなった。', 2)), "
+	"secs AS (SELECT row_number() OVER (ORDER BY o.code) - 1 AS n, o.id, o.site_id "
+	"  FROM org_unit o WHERE o.kind = 'section'), "
+	"staff AS (SELECT row_number() OVER (ORDER BY p.id) - 1 AS n, p.id, p.section_id "
+	"  FROM person p WHERE p.kind = 'staff' AND p.section_id IS NOT NULL), "
+	"gen AS (SELECT g, sokuho_now() - (360 - g * 2.4) * interval '1 day' "
+	"  - random() * interval '20 hours' AS reported, "
+	"  floor(random() * 10)::int AS k, random() AS r1, random() AS r2, random() AS r3 "
+	"  FROM s, generate_series(1, 150) g) "
+	"INSERT INTO incident (ref, channel, reporter_id, section_id, site_id, category, severity, "
+	"  summary, description, how_found, discovered_at, reported_at, pd_involved, "
+	"  acknowledged_at, contained_at, closed_at) "
+	"SELECT next_incident_ref(g.reported), 'staff', st.id, st.section_id, "
+	"  (SELECT site_id FROM org_unit WHERE id = st.section_id), kd.category, kd.severity, "
+	"  kd.summary, kd.description, 'デモ用の記録 (demo history)', "
+	"  g.reported - g.r1 * interval '3 hours', g.reported, "
+	"  CASE WHEN kd.category IN ('leak', 'loss_theft', 'contractor') THEN 'yes' ELSE 'no' END, "
+	"  g.reported + (5 + g.r1 * g.r1 * 300) * interval '1 minute', "
+	"  g.reported + (1 + g.r2 * g.r2 * 60) * interval '1 hour', "
+	"  least(sokuho_now() - interval '1 hour', "
+	"        g.reported + (2 + g.r3 * 20 + g.r2 * 10) * interval '1 day') "
+	"FROM gen g JOIN kinds kd ON kd.k = g.k "
+	"JOIN staff st ON st.n = (g.g * 7) % (SELECT count(*) FROM staff) "
+	"ORDER BY g.g";
+
+int demo_history(PGconn *conn)
+{
+	if (people_exec(conn, "BEGIN") != 0)
+		return 1;
+	int status = 1;
+	PGresult *r = PQexec(conn, "SELECT pg_advisory_xact_lock(1684368751), "
+				   "EXISTS (SELECT 1 FROM incident), EXISTS (SELECT 1 FROM person)");
+	if (!db_ok(r)) {
+		people_db_error("database error", r);
+		goto out;
+	}
+	if (PQgetvalue(r, 0, 1)[0] == 't' || PQgetvalue(r, 0, 2)[0] != 't') {
+		printf("demo history: %s\n", PQgetvalue(r, 0, 1)[0] == 't'
+						     ? "the database has incidents already"
+						     : "run 'sokuho demo' first");
+		status = 0;
+		goto out;
+	}
+	PQclear(r);
+	r = PQexec(conn, history_sql);
+	if (!db_ok(r)) {
+		people_db_error("demo history", r);
+		goto out;
+	}
+	long n = atol(PQcmdTuples(r));
+	PQclear(r);
+	r = PQexec(conn, "INSERT INTO audit_event (actor_id, kind, detail, incident_id) "
+			 "SELECT NULL, 'incident.imported', jsonb_build_object('demo', true, "
+			 "'reported_at', reported_at), id FROM incident ORDER BY reported_at");
+	if (!db_ok(r)) {
+		people_db_error("demo history", r);
+		goto out;
+	}
+	PQclear(r);
+	r = NULL;
+	if (people_exec(conn, "COMMIT") != 0)
+		goto out;
+	printf("demo history: %ld closed incidents of the last twelve months\n", n);
+	status = 0;
+out:
+	PQclear(r);
+	if (status != 0 || PQtransactionStatus(conn) != PQTRANS_IDLE)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	return status;
+}

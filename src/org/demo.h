@@ -14,4 +14,9 @@
  * person exists already. Returns the exit status: 0 or 1. */
 int demo_seed(PGconn *conn);
 
+/* Adds a year of invented, closed incidents with their milestones (for the
+ * dashboard's trends and the annual review) when the demo city exists and
+ * has no incident yet; says what it did. Returns the exit status: 0 or 1. */
+int demo_history(PGconn *conn);
+
 #endif

@@ -259,15 +259,17 @@ static double nice_max(double v)
 
 #define CW 640
 #define CH 260
-#define ML 44
+#define ML 52
 #define MR 10
 #define MT 12
 #define MB 30
 
+/* Gridlines and values for a linear axis up to ymax (none when ymax is 0),
+ * and the months below. */
 static void chart_axes(buf *b, double ymax, size_t nmonths, const json_t *months,
 		       const char *unit)
 {
-	for (int k = 0; k <= 4; k++) {
+	for (int k = 0; ymax > 0 && k <= 4; k++) {
 		double v = ymax * k / 4;
 		double y = MT + (CH - MT - MB) * (1 - (double)k / 4);
 		buf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#d0d4da\"/>",
@@ -368,16 +370,29 @@ static char *chart_times(const json_t *months, const json_t *times)
 				top = v;
 		}
 	}
-	double ymax = nice_max(top);
+	/* A logarithmic axis, one gridline per decade from 0.1 hour (6 minutes):
+	 * acknowledging takes minutes, closing weeks. */
+	int decades = 1;
+	while (decades < 6 && pow(10, decades - 1) < top)
+		decades++;
+	double lo = -1, hi = decades - 1; /* log10 of 0.1 h .. 10^(decades-1) h */
 	buf b;
 	buf_init(&b);
 	buf_printf(&b,
 		   "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
 		   "aria-labelledby=\"chart-time-title\"><title id=\"chart-time-title\">"
-		   "報告から受領・封じ込め・完了までの時間（中央値と90パーセンタイル） Hours from "
-		   "report to acknowledge, contain and close (median and 90th percentile)</title>",
+		   "報告から受領・封じ込め・完了までの時間（中央値と90パーセンタイル、対数目盛） Hours from "
+		   "report to acknowledge, contain and close (median and 90th percentile, "
+		   "logarithmic scale)</title>",
 		   CW, CH);
-	chart_axes(&b, ymax, nm, months, "時間");
+	for (int k = 0; k <= decades; k++) {
+		double y = MT + (CH - MT - MB) * (1 - (double)k / decades);
+		buf_printf(&b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#d0d4da\"/>",
+			   ML, CW - MR, y, y);
+		buf_printf(&b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%gh</text>", ML - 4,
+			   y + 4, pow(10, k - 1));
+	}
+	chart_axes(&b, 0, nm, months, NULL);
 	double bw = (double)(CW - ML - MR) / (double)(nm ? nm : 1);
 	for (size_t s = 0; s < 3; s++) {
 		for (int p = 0; p < 2; p++) {
@@ -390,7 +405,8 @@ static char *chart_times(const json_t *months, const json_t *times)
 				if (isnan(v))
 					continue;
 				double x = ML + bw * ((double)m + .5);
-				double y = MT + (CH - MT - MB) * (1 - v / ymax);
+				double lv = log10(v > 0.1 ? v : 0.1);
+				double y = MT + (CH - MT - MB) * (1 - (lv - lo) / (hi - lo));
 				buf_printf(&pts, "%s%.1f,%.1f", npts++ ? " " : "", x, y);
 				buf_printf(&b,
 					   "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>"
