@@ -846,9 +846,11 @@ json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int
 						      a->fields[f].required, "is_text",
 						      a->fields[f].type == WF_FIELD_TEXT, "is_integer",
 						      a->fields[f].type == WF_FIELD_INTEGER));
-			json_array_append_new(acts, json_pack("{s:s, s:s, s:s, s:o}", "name", a->name,
-							      "title_ja", a->title.ja, "title_en",
-							      a->title.en, "fields", fs));
+			/* "action" also: inside a field, {{name}} is the field's */
+			json_array_append_new(acts, json_pack("{s:s, s:s, s:s, s:s, s:o}", "name",
+							      a->name, "action", a->name, "title_ja",
+							      a->title.ja, "title_en", a->title.en,
+							      "fields", fs));
 		}
 		json_object_set_new(run, "actions", acts);
 		json_object_set_new(run, "has_actions", json_boolean(json_array_size(acts) > 0));
