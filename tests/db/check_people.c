@@ -1094,7 +1094,7 @@ START_TEST(test_usage)
 		{{"user", "list", "--help"}, 0, "roles", ""},
 		{{"user", "list", "extra"}, 2, "", "takes no arguments"},
 		{{"demo", "--help"}, 0, "demo-password-2026", ""},
-		{{"demo", "extra"}, 2, "", "demo takes no arguments"},
+		{{"demo", "extra"}, 2, "", "demo takes no argument but 'history'"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *out, *err;
