@@ -399,7 +399,7 @@ static void render_all(const struct tmpl_set *set, const char *lang, json_t *d)
 {
 	static const char *const pages[] = {
 		"pages/error", "pages/home", "pages/login", "pages/report", "pages/report_filed",
-		"pages/incident", "pages/incidents", "admin/people", "admin/person",
+		"pages/incident", "pages/incidents", "pages/dashboard", "admin/people", "admin/person",
 		"admin/person_new", "admin/workflows", NULL};
 	int en = strcmp(lang, "en") == 0;
 	for (int i = 0; pages[i]; i++) {
