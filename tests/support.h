@@ -36,6 +36,14 @@ void ts_write_file(const char *path, const char *content);
 /* Makes a new empty temporary folder; caller frees the path. */
 char *ts_tmpdir(void);
 
+/* A clock_offset (SQL interval expression) that makes sokuho_now() read
+ * 01:00 Japan time today: tests that run a mailer start their clock there, so
+ * that the CISO's daily digest (sent from 08:00 Japan time) never joins in
+ * unasked, whatever the time of day the tests run at. Shifts add to it. */
+#define TS_EARLY_MORNING                                                                    \
+	"((date_trunc('day', now() AT TIME ZONE 'Asia/Tokyo') + interval '1 hour') - "      \
+	"(now() AT TIME ZONE 'Asia/Tokyo'))"
+
 /* Runs one statement on conninfo and fails the test on an error. */
 void ts_sql(const char *conninfo, const char *sql);
 /* Runs a query that returns one row and returns its first column as a

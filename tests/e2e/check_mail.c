@@ -65,6 +65,7 @@ static pid_t start_sokuho(void)
 static void setup(void)
 {
 	db = ts_prepared_database(1);
+	ts_sql(db, "UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
 	maildir = ts_tmpdir();
 	port = ts_free_port();
 	smtp_port = ts_free_port();
@@ -250,7 +251,7 @@ START_TEST(test_smtp_down_then_up)
 	maildir = ts_tmpdir();
 	smtpd = start_smtpd();
 	/* The retry is due after the backoff: move the clock past it. */
-	sql("UPDATE clock_offset SET offset_by = '2 hours'");
+	sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING " + interval '2 hours'");
 	sql("NOTIFY sokuho_mail");
 	wait_sent(where, 20);
 	wait_sent("true", 20);
@@ -274,7 +275,7 @@ START_TEST(test_smtp_down_then_up)
 	q = xasprintf("SELECT count(DISTINCT message_id) FROM outbox WHERE %s", where);
 	ck_assert_int_eq(scalar(q), rows);
 	free(q);
-	sql("UPDATE clock_offset SET offset_by = '0'");
+	sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
 	free(where);
 	free(ref);
 }
@@ -354,12 +355,12 @@ START_TEST(test_killed_mid_send_resends_same_id)
 	free(q);
 	server = start_sokuho();
 	/* The lease expires; another sender takes it over. */
-	sql("UPDATE clock_offset SET offset_by = '3 minutes'");
+	sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING " + interval '3 minutes'");
 	sql("NOTIFY sokuho_mail");
 	q = xasprintf("id = %lld", id);
 	wait_sent(q, 20);
 	free(q);
-	sql("UPDATE clock_offset SET offset_by = '0'");
+	sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
 	q = xasprintf("SELECT count(*) FROM outbox WHERE id = %lld AND status = 'sent' AND attempts "
 		      "= 2 AND message_id = '%s'",
 		      id, mid);
@@ -437,12 +438,12 @@ START_TEST(test_acknowledge_link)
 	if (link2) {
 		char path2[256];
 		snprintf(path2, sizeof path2, "%.*s", (int)strcspn(link2, " \n\r）)"), link2);
-		sql("UPDATE clock_offset SET offset_by = '4 days'");
+		sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING " + interval '4 days'");
 		client_request(port, "GET", path2, NULL, NULL, &r);
 		ck_assert_int_eq(r.status, 410);
 		ck_assert(strstr(buf_cstr(&r.body), "有効期限が切れています"));
 		resp_release(&r);
-		sql("UPDATE clock_offset SET offset_by = '0'");
+		sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
 	}
 	free(body2);
 	free(bad);
@@ -475,7 +476,7 @@ START_TEST(test_daily_digest_once)
 				"AND p.login = 'sato.kenichi'"),
 			 1);
 	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox WHERE template = 'daily_digest'"), 1);
-	sql("UPDATE clock_offset SET offset_by = '0'");
+	sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
 }
 END_TEST
 

@@ -94,6 +94,7 @@ static pid_t start_worker(int k)
 static void setup(void)
 {
 	db = ts_prepared_database(1);
+	ts_sql(db, "UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
 	maildir = ts_tmpdir();
 	smtp_port = ts_free_port();
 	for (int k = 0; k < NPROCS; k++) {
@@ -197,7 +198,7 @@ START_TEST(test_processes_share_the_work_exactly_once)
 	 * the same message again (a jump no real clock makes). */
 	wait_quiet(60);
 	/* The first rung of the escalation ladders (30 minutes) is due. */
-	sql("UPDATE clock_offset SET offset_by = '35 minutes'");
+	sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING " + interval '35 minutes'");
 	sql("NOTIFY sokuho_wake");
 	wait_quiet(90);
 
@@ -285,7 +286,7 @@ START_TEST(test_processes_share_the_work_exactly_once)
 		procs[k] = 0;
 		ck_assert_msg(st == 0, "process %d exited with %d", k, st);
 	}
-	sql("UPDATE clock_offset SET offset_by = '0'");
+	sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
 }
 END_TEST
 
