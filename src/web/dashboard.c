@@ -99,23 +99,26 @@ static const char figures_sql[] =
 	"    AS unacknowledged, "
 	"  (SELECT count(*) FROM workflow_run WHERE finished_at IS NULL AND escalation_level > 0) "
 	"    AS escalating, "
-	"  (SELECT count(*) FROM legal_deadline WHERE met_at IS NULL AND due_at < sokuho_now()) "
+	"  (SELECT count(*) FROM legal_deadline WHERE met_at IS NULL AND due_at < (SELECT sokuho_now())) "
 	"    AS legal_overdue, "
-	"  (SELECT count(*) FROM legal_deadline WHERE met_at IS NULL AND due_at >= sokuho_now() "
-	"    AND due_at < sokuho_now() + interval '7 days') AS legal_week, "
+	"  (SELECT count(*) FROM legal_deadline WHERE met_at IS NULL AND due_at >= (SELECT sokuho_now()) "
+	"    AND due_at < (SELECT sokuho_now()) + interval '7 days') AS legal_week, "
 	"  (SELECT count(*) FROM audit_event WHERE kind = 'workflow.escalated' "
-	"    AND at > sokuho_now() - interval '24 hours') AS escalations_24h, "
+	"    AND at > (SELECT sokuho_now()) - interval '24 hours') AS escalations_24h, "
 	"  (SELECT count(*) FROM outbox WHERE status = 'dead') AS dead_mail, "
-	"  to_char(sokuho_now() AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS now";
+	"  to_char((SELECT sokuho_now()) AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS now";
 
-/* Open runs by workflow and state, the state's title from the definition. */
+/* Open runs by workflow and state, the state's title from the definition.
+ * Counted first, titled after: reading the definitions' JSON once per group,
+ * not once per run. */
 static const char by_state_sql[] =
 	"SELECT d.name AS workflow, max(d.definition -> 'title' ->> 'ja') AS workflow_ja, "
-	"  r.state, max(coalesce(d.definition -> 'states' -> r.state -> 'title' ->> 'ja', r.state)) "
-	"  AS state_ja, max(d.definition -> 'states' -> r.state -> 'title' ->> 'en') AS state_en, "
-	"  count(*) AS n, d.name || ':' || r.state AS filter "
-	"FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id "
-	"WHERE r.finished_at IS NULL GROUP BY d.name, r.state ORDER BY d.name, n DESC";
+	"  x.state, max(coalesce(d.definition -> 'states' -> x.state -> 'title' ->> 'ja', x.state)) "
+	"  AS state_ja, max(d.definition -> 'states' -> x.state -> 'title' ->> 'en') AS state_en, "
+	"  sum(x.n) AS n, d.name || ':' || x.state AS filter "
+	"FROM (SELECT def_id, state, count(*) AS n FROM workflow_run WHERE finished_at IS NULL "
+	"      GROUP BY def_id, state) x JOIN workflow_def d ON d.id = x.def_id "
+	"GROUP BY d.name, x.state ORDER BY d.name, n DESC";
 
 static const char by_severity_sql[] =
 	"SELECT i.severity, count(*) AS n FROM incident i WHERE i.closed_at IS NULL "
@@ -134,34 +137,35 @@ static const char by_site_sql[] =
 
 /* What is late, most late first: runs whose escalation ladder has started
  * (late since the state was entered), workflow deadlines and legal
- * deadlines that passed unmet (late since the due time). */
+ * deadlines that passed unmet (late since the due time). The thirty latest
+ * are chosen first, then titled from the definitions. */
 static const char late_sql[] =
-	"SELECT * FROM ("
-	" SELECT i.ref, i.summary, 'escalation' AS kind, "
-	"   coalesce(d.definition -> 'states' -> r.state -> 'title' ->> 'ja', r.state) AS what_ja, "
-	"   d.definition -> 'states' -> r.state -> 'title' ->> 'en' AS what_en, "
-	"   r.escalation_level AS level, "
-	"   extract(epoch FROM sokuho_now() - r.entered_at)::bigint AS late_s "
-	" FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id "
-	" JOIN incident i ON i.id = r.incident_id "
-	" WHERE r.finished_at IS NULL AND r.escalation_level > 0 "
+	"SELECT i.ref, i.summary, x.kind, "
+	"  coalesce(x.what_ja, d.definition -> 'states' -> x.state -> 'title' ->> 'ja', x.state) "
+	"  AS what_ja, coalesce(x.what_en, d.definition -> 'states' -> x.state -> 'title' ->> 'en') "
+	"  AS what_en, x.level, x.late_s "
+	"FROM ("
+	" SELECT r.incident_id, 'escalation' AS kind, r.def_id, r.state, NULL AS what_ja, "
+	"   NULL AS what_en, r.escalation_level AS level, "
+	"   extract(epoch FROM (SELECT sokuho_now()) - r.entered_at)::bigint AS late_s "
+	" FROM workflow_run r WHERE r.finished_at IS NULL AND r.escalation_level > 0 "
 	" UNION ALL "
-	" SELECT i.ref, i.summary, 'deadline', w.title_ja, w.title_en, NULL, "
-	"   extract(epoch FROM sokuho_now() - w.due_at)::bigint "
+	" SELECT r.incident_id, 'deadline', NULL, NULL, w.title_ja, w.title_en, NULL, "
+	"   extract(epoch FROM (SELECT sokuho_now()) - w.due_at)::bigint "
 	" FROM workflow_deadline w JOIN workflow_run r ON r.id = w.run_id AND r.fence = w.fence "
-	" JOIN incident i ON i.id = r.incident_id "
-	" WHERE w.met_at IS NULL AND w.due_at < sokuho_now() AND r.finished_at IS NULL "
+	" WHERE w.met_at IS NULL AND w.due_at < (SELECT sokuho_now()) AND r.finished_at IS NULL "
 	" UNION ALL "
-	" SELECT i.ref, i.summary, 'legal', l.title_ja, l.title_en, NULL, "
-	"   extract(epoch FROM sokuho_now() - l.due_at)::bigint "
-	" FROM legal_deadline l JOIN incident i ON i.id = l.incident_id "
-	" WHERE l.met_at IS NULL AND l.due_at < sokuho_now()"
-	") x ORDER BY late_s DESC LIMIT 30";
+	" SELECT l.incident_id, 'legal', NULL, NULL, l.title_ja, l.title_en, NULL, "
+	"   extract(epoch FROM (SELECT sokuho_now()) - l.due_at)::bigint "
+	" FROM legal_deadline l WHERE l.met_at IS NULL AND l.due_at < (SELECT sokuho_now()) "
+	" ORDER BY late_s DESC LIMIT 30) x "
+	"JOIN incident i ON i.id = x.incident_id LEFT JOIN workflow_def d ON d.id = x.def_id "
+	"ORDER BY x.late_s DESC";
 
 static const char unacked_sql[] =
 	"SELECT i.ref, i.summary, s.name_ja AS section_ja, "
 	"  to_char(i.reported_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS reported, "
-	"  extract(epoch FROM sokuho_now() - i.reported_at)::bigint AS age_s, "
+	"  extract(epoch FROM (SELECT sokuho_now()) - i.reported_at)::bigint AS age_s, "
 	"  EXISTS (SELECT 1 FROM workflow_run r WHERE r.incident_id = i.id "
 	"    AND r.finished_at IS NULL AND r.escalation_level > 0) AS escalating "
 	"FROM incident i LEFT JOIN org_unit s ON s.id = i.section_id "
@@ -171,9 +175,9 @@ static const char unacked_sql[] =
 static const char legal_sql[] =
 	"SELECT i.ref, i.summary, l.title_ja, l.title_en, "
 	"  to_char(l.due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS due, "
-	"  l.due_at < sokuho_now() AS overdue, "
-	"  extract(epoch FROM l.due_at - sokuho_now())::bigint AS left_s, "
-	"  l.due_at < sokuho_now() + interval '24 hours' AS soon "
+	"  l.due_at < (SELECT sokuho_now()) AS overdue, "
+	"  extract(epoch FROM l.due_at - (SELECT sokuho_now()))::bigint AS left_s, "
+	"  l.due_at < (SELECT sokuho_now()) + interval '24 hours' AS soon "
 	"FROM legal_deadline l JOIN incident i ON i.id = l.incident_id "
 	"WHERE l.met_at IS NULL ORDER BY l.due_at LIMIT 20";
 
@@ -185,7 +189,7 @@ static const char escalations_sql[] =
 	"     a.detail ->> 'state') FROM workflow_def d WHERE d.name = a.detail ->> 'workflow' "
 	"   ORDER BY d.version DESC LIMIT 1) AS state_ja "
 	"FROM audit_event a JOIN incident i ON i.id = a.incident_id "
-	"WHERE a.kind = 'workflow.escalated' AND a.at > sokuho_now() - interval '24 hours' "
+	"WHERE a.kind = 'workflow.escalated' AND a.at > (SELECT sokuho_now()) - interval '24 hours' "
 	"ORDER BY a.at DESC LIMIT 20";
 
 static const char dead_mail_sql[] =
@@ -199,13 +203,13 @@ static const char dead_mail_sql[] =
 
 static const char months_sql[] =
 	"SELECT to_char(m, 'YYYY-MM') AS month, to_char(m, 'FMMM') AS label "
-	"FROM generate_series(date_trunc('month', sokuho_now() AT TIME ZONE 'Asia/Tokyo') "
-	"  - interval '11 months', date_trunc('month', sokuho_now() AT TIME ZONE 'Asia/Tokyo'), "
+	"FROM generate_series(date_trunc('month', (SELECT sokuho_now()) AT TIME ZONE 'Asia/Tokyo') "
+	"  - interval '11 months', date_trunc('month', (SELECT sokuho_now()) AT TIME ZONE 'Asia/Tokyo'), "
 	"  interval '1 month') m";
 
 /* The first instant of the twelve months, for the index on reported_at. */
 #define TREND_START                                                                        \
-	"(date_trunc('month', sokuho_now() AT TIME ZONE 'Asia/Tokyo') - interval '11 months') " \
+	"(date_trunc('month', (SELECT sokuho_now()) AT TIME ZONE 'Asia/Tokyo') - interval '11 months') " \
 	"AT TIME ZONE 'Asia/Tokyo'"
 
 static const char per_month_sql[] =
@@ -438,7 +442,7 @@ static json_t *trends_compute(PGconn *c)
 	json_t *counts = db_rows(c, per_month_sql, 0, NULL);
 	json_t *times = db_rows(c, times_sql, 0, NULL);
 	json_t *now = db_row(c,
-			     "SELECT to_char(sokuho_now() AT TIME ZONE 'Asia/Tokyo', "
+			     "SELECT to_char((SELECT sokuho_now()) AT TIME ZONE 'Asia/Tokyo', "
 			     "'YYYY-MM-DD HH24:MI') AS at",
 			     0, NULL);
 	json_t *out = NULL;
@@ -536,7 +540,7 @@ static int page_etag(struct request *req, PGconn *c, char *out, size_t size)
 			   "SELECT (SELECT coalesce(max(seq), 0) FROM audit_event) AS a, "
 			   "  (SELECT coalesce(max(id), 0) FROM outbox) AS o, "
 			   "  (SELECT count(*) FROM outbox WHERE status = 'dead') AS d, "
-			   "  to_char(sokuho_now(), 'YYYYMMDDHH24MI') AS m",
+			   "  to_char((SELECT sokuho_now()), 'YYYYMMDDHH24MI') AS m",
 			   0, NULL);
 	if (!v)
 		return -1;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
 #include "auth/authz.h"
@@ -44,11 +45,11 @@ static const char visible_sql[] =
  * run whose escalation ladder has started (nobody acted in time). */
 static const char overdue_sql[] =
 	"(EXISTS (SELECT 1 FROM legal_deadline ld WHERE ld.incident_id = i.id "
-	"   AND ld.met_at IS NULL AND ld.due_at < sokuho_now()) "
+	"   AND ld.met_at IS NULL AND ld.due_at < (SELECT sokuho_now())) "
 	" OR EXISTS (SELECT 1 FROM workflow_run r WHERE r.incident_id = i.id "
 	"   AND r.finished_at IS NULL AND (r.escalation_level > 0 OR EXISTS ("
 	"     SELECT 1 FROM workflow_deadline wd WHERE wd.run_id = r.id AND wd.fence = r.fence "
-	"     AND wd.met_at IS NULL AND wd.due_at < sokuho_now()))))";
+	"     AND wd.met_at IS NULL AND wd.due_at < (SELECT sokuho_now())))))";
 
 static const char legal_sql[] = "EXISTS (SELECT 1 FROM legal_deadline ld "
 				"WHERE ld.incident_id = i.id AND ld.met_at IS NULL)";
@@ -194,18 +195,67 @@ static int split_terms(const char *q, char **terms)
 	return n;
 }
 
+/* Whether a search word is an incident reference (INC-2026-0042, any case). */
+static int is_reference(const char *t)
+{
+	if (strncasecmp(t, "inc-", 4) != 0 || strlen(t) < 13)
+		return 0;
+	for (int k = 4; t[k]; k++)
+		if (!(k == 8 ? t[k] == '-' : isdigit((unsigned char)t[k])))
+			return 0;
+	return 1;
+}
+
+/* The key of the search index to find a word's candidates by: its rarest
+ * pair of characters by the index's statistics (its only character for a
+ * word of one). Looking up one key lets the planner estimate from pg_stats
+ * how many rows match, and choose well between the index (a rare word) and
+ * walking the newest incidents (a common word fills a page at once): given
+ * several keys it multiplies their frequencies as if they were independent,
+ * believes a common word rare, and reads thousands of rows to sort them.
+ * Caller frees; NULL on a database error. */
+static char *rarest_gram(PGconn *c, const char *term)
+{
+	const char *p[1] = {term};
+	json_t *row = db_row(
+		c,
+		"WITH q AS (SELECT unnest(sokuho_query_grams(lower(normalize($1, NFKC)))) AS g), "
+		"s AS (SELECT most_common_elems::text::text[] AS e, most_common_elem_freqs AS f "
+		"  FROM pg_stats WHERE schemaname = current_schema() "
+		"  AND tablename = 'incident_search' LIMIT 1) "
+		"SELECT q.g FROM q LEFT JOIN s ON true "
+		"ORDER BY coalesce(s.f[array_position(s.e, q.g)], 0), q.g LIMIT 1",
+		1, p);
+	const char *g = json_string_value(json_object_get(row, "g"));
+	char *out = g ? xstrdup(g) : NULL;
+	json_decref(row);
+	return out;
+}
+
 /* Appends the WHERE conditions of f (which parsed without errors) to w. */
-static void filters_sql(const struct filters *f, struct sqlw *w)
+static void filters_sql(PGconn *c, const struct filters *f, struct sqlw *w)
 {
 	if (f->q) {
 		char *terms[MAX_TERMS];
 		int nt = split_terms(f->q, terms);
 		for (int k = 0; k < nt; k++) {
+			if (is_reference(terms[k])) {
+				/* a reference: the unique index, not the search index */
+				for (char *t = terms[k]; *t; t++)
+					*t = (char)toupper((unsigned char)*t);
+				sqlw_and(w, "i.ref = $%d", sqlw_param_owned(w, terms[k]));
+				continue;
+			}
 			int p = sqlw_param_owned(w, terms[k]);
-			sqlw_and(w,
-				 "sokuho_grams(i.search) @> sokuho_query_grams(lower(normalize($%d, NFKC))) "
-				 "AND strpos(i.search, lower(normalize($%d, NFKC))) > 0",
-				 p, p);
+			char *key = rarest_gram(c, terms[k]);
+			if (key)
+				sqlw_and(w, "sokuho_grams(i.search) @> ARRAY[$%d]::text[]",
+					 sqlw_param_owned(w, key));
+			else
+				sqlw_and(w, "sokuho_grams(i.search) @> "
+					    "sokuho_query_grams(lower(normalize($%d, NFKC)))",
+					 p);
+			sqlw_and(w, "strpos(i.search, lower(normalize($%d, NFKC))) > 0", p);
 		}
 	}
 	if (f->status)
@@ -300,7 +350,7 @@ static json_t *list_rows(PGconn *c, const struct principal *who, const struct fi
 	buf_puts(&w.where, mine ? "i.reporter_id = $1::int"
 			 : authz_sees_all_incidents(who) ? "$1::int IS NOT NULL"
 							 : visible_sql);
-	filters_sql(f, &w);
+	filters_sql(c, f, &w);
 	const char *order;
 	*bad_after = sort_sql(f->sort, f->after, &w, &order) < 0;
 	json_t *rows = NULL;
