@@ -2,6 +2,7 @@
  * export, and the CISO dashboard, through a real server on a demo
  * database. */
 #include <check.h>
+#include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,20 @@ START_TEST(test_japanese_search)
 		resp_release(&r);
 		free(path);
 		free(q);
+	}
+	/* A reference, in any case, finds that incident alone. */
+	{
+		char *lower = xstrdup(b);
+		for (char *t = lower; *t; t++)
+			*t = (char)tolower((unsigned char)*t);
+		char *path = xasprintf("/incidents?q=%s", lower);
+		struct resp r;
+		get(path, ciso, &r);
+		ck_assert_int_eq(links_to(&r, b), 1);
+		ck_assert_int_eq(links_to(&r, a) + links_to(&r, c) + links_to(&r, d), 0);
+		resp_release(&r);
+		free(path);
+		free(lower);
 	}
 	/* The reporter finds their own reports the same way. */
 	struct resp r;
