@@ -161,6 +161,18 @@ static const char claim_sql[] =
  * dedup key (day, person) makes every later call a no-op. */
 static void enqueue_digest(PGconn *c, const char *base)
 {
+	/* Most calls find today's digest queued already: a cheap look first, so
+	 * that the facts (160 ms of work with a million incidents, once per batch of
+	 * 50 mails; docs/benchmarks.md) are gathered only when one is to be queued. */
+	PGresult *q = PQexec(
+		c, "SELECT 1 FROM resolve_role('ciso', NULL, NULL) x "
+		   "WHERE x.deputy_rank = 0 AND (sokuho_now() AT TIME ZONE 'Asia/Tokyo')::time >= '08:00' "
+		   "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedup_key = 'digest:' || "
+		   "  (sokuho_now() AT TIME ZONE 'Asia/Tokyo')::date || ':p' || x.person_id) LIMIT 1");
+	int due = !db_ok(q) || PQntuples(q) > 0;
+	PQclear(q);
+	if (!due)
+		return;
 	const char *p[1] = {base};
 	PGresult *r = PQexecParams(
 		c,
@@ -296,6 +308,11 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 		smtp_send_batch(&sc, batch_items, ns);
 	for (size_t k = 0; k < ns; k++)
 		*send[k] = batch_items[k];
+	/* The outcomes of a batch are recorded in one transaction: one commit
+	 * (one WAL flush) rather than one per message. Should it fail, the rows
+	 * keep their lease and are sent again, with the same Message-IDs, when
+	 * it expires, as after a crash. */
+	PQclear(PQexec(c, "BEGIN"));
 	for (int i = 0; i < n; i++) {
 		const char *outcome = items[i].outcome == SMTP_SENT	? "sent"
 				      : items[i].outcome == SMTP_DEAD ? "dead"
@@ -324,6 +341,11 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 		free(subjects[i]);
 		free(bodies[i]);
 	}
+	PGresult *cr = PQexec(c, "COMMIT");
+	if (!db_ok(cr))
+		log_event(LOG_ERROR, "mail_record_failed", "error=%s",
+			  log_quote(0, PQresultErrorMessage(cr)));
+	PQclear(cr);
 	free(subjects);
 	free(bodies);
 	free(send);
