@@ -49,8 +49,11 @@ check_pkgs=(
 
 # the benchmarks
 bench_pkgs=(
-	postgresql-contrib   # contrib extensions the bench database may load
-	wrk                  # HTTP load generator
+	postgresql-contrib   # pgbench (the filing baseline) and pg_stat_statements (the page floors)
+	wrk                  # HTTP load generator, scripted by bench/*.lua
+	curl                 # signs the benchmark's client in
+	python3-aiosmtpd     # the local SMTP server of the mail benchmark (tests/mail/smtpd.py)
+	python3              # /usr/bin/python3 runs bench/run.py and bench/report.py
 )
 
 usage() {
