@@ -71,6 +71,17 @@ START_TEST(test_shipped_migrations_idempotent)
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM schema_migrations"), files);
 	/* The database clock exists and follows clock_offset. */
 	ck_assert_int_eq(scalar(db, "SELECT (sokuho_now() - now() = '0')::int"), 1);
+	/* References grow past four digits: the 9,999th and 10,000th of 2030. */
+	ts_sql(db, "INSERT INTO incident_counter (year, last) VALUES (2030, 9998)");
+	ck_assert_int_eq(scalar(db, "SELECT (next_incident_ref('2030-06-01 12:00+09') = "
+				    "'INC-2030-9999')::int"),
+			 1);
+	ck_assert_int_eq(scalar(db, "SELECT (next_incident_ref('2030-06-01 12:00+09') = "
+				    "'INC-2030-10000')::int"),
+			 1);
+	ck_assert_int_eq(scalar(db, "SELECT (next_incident_ref('2031-01-01 00:30+09') = "
+				    "'INC-2031-0001')::int"),
+			 1);
 	free(out);
 	free(err);
 	free(db);
