@@ -1,6 +1,7 @@
 /* Argon2id password hashing and the password policy (see password.h). */
 #include "password.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,9 +13,52 @@
 #define OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define MEMLIMIT crypto_pwhash_MEMLIMIT_INTERACTIVE
 
+/* At most this many hashes at once in a process: each takes MEMLIMIT of
+ * memory, so a burst of sign-ins (or someone guessing passwords on many
+ * connections, before the throttle stops them) waits its turn instead of
+ * taking 64 MiB per HTTP thread. */
+#define MAX_CONCURRENT 2
+
+static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slots_cv = PTHREAD_COND_INITIALIZER;
+static int slots_used;
+
+static void slot_take(void)
+{
+	pthread_mutex_lock(&slots_mu);
+	while (slots_used >= MAX_CONCURRENT)
+		pthread_cond_wait(&slots_cv, &slots_mu);
+	slots_used++;
+	pthread_mutex_unlock(&slots_mu);
+}
+
+static void slot_give(void)
+{
+	pthread_mutex_lock(&slots_mu);
+	slots_used--;
+	pthread_cond_signal(&slots_cv);
+	pthread_mutex_unlock(&slots_mu);
+}
+
+static int pwhash_str(char out[PASSWORD_HASH_MAX], const char *pw)
+{
+	slot_take();
+	int rc = crypto_pwhash_str(out, pw, strlen(pw), OPSLIMIT, MEMLIMIT);
+	slot_give();
+	return rc;
+}
+
+static int pwhash_verify(const char *hash, const char *pw)
+{
+	slot_take();
+	int rc = crypto_pwhash_str_verify(hash, pw, strlen(pw));
+	slot_give();
+	return rc;
+}
+
 int password_hash(const char *pw, char out[PASSWORD_HASH_MAX])
 {
-	return crypto_pwhash_str(out, pw, strlen(pw), OPSLIMIT, MEMLIMIT) == 0 ? 0 : -1;
+	return pwhash_str(out, pw) == 0 ? 0 : -1;
 }
 
 int password_verify(const char *hash, const char *pw)
@@ -31,11 +75,11 @@ int password_verify(const char *hash, const char *pw)
 			}
 		}
 		if (__atomic_load_n(&have_dummy, __ATOMIC_ACQUIRE))
-			if (crypto_pwhash_str_verify(dummy, pw, strlen(pw)) == 0)
+			if (pwhash_verify(dummy, pw) == 0)
 				return 0;
 		return 0;
 	}
-	return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
+	return pwhash_verify(hash, pw) == 0;
 }
 
 static size_t utf8_chars(const char *s)

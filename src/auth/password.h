@@ -10,7 +10,9 @@
 #define PASSWORD_MAX_BYTES 1024
 #define PASSWORD_HASH_MAX crypto_pwhash_STRBYTES
 
-/* Hashes pw into out (NUL-terminated). Returns 0, or -1 if out of memory. */
+/* Hashes pw into out (NUL-terminated). Returns 0, or -1 if out of memory.
+ * Thread-safe; at most two hashes or verifications run at once in a process
+ * (each takes 64 MiB), the others wait their turn. */
 int password_hash(const char *pw, char out[PASSWORD_HASH_MAX]);
 /* Whether pw matches hash: 1 yes, 0 no (also for a NULL or malformed hash).
  * With a NULL hash it still spends the time of one verification, so that an
