@@ -559,10 +559,13 @@ def machine():
                 break
     with open("/proc/meminfo") as f:
         mem = int(f.readline().split()[1]) // 1024
-    pg = psql("SHOW server_version")
+    # the postgres database: on a fresh cluster it is the only one yet
+    pg = psql("SHOW server_version", db="postgres")
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_mb": mem, "kernel": platform.release(),
-            "postgresql": pg, "fsync": psql("SHOW fsync"), "synchronous_commit": psql("SHOW synchronous_commit"),
-            "shared_buffers": psql("SHOW shared_buffers"), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            "postgresql": pg, "fsync": psql("SHOW fsync", db="postgres"),
+            "synchronous_commit": psql("SHOW synchronous_commit", db="postgres"),
+            "shared_buffers": psql("SHOW shared_buffers", db="postgres"),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
 def main():
