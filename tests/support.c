@@ -280,3 +280,20 @@ json_t *ts_decode_mail(const char *path)
 	free(err);
 	return j;
 }
+
+void ts_demo_server_start(struct ts_server *s, const char *name, const char *const *extra)
+{
+	s->db = ts_prepared_database(1);
+	s->port = ts_free_port();
+	snprintf(s->logfile, sizeof s->logfile, "/tmp/sokuho-%s-%d.log", name, (int)getpid());
+	unlink(s->logfile);
+	s->pid = ts_start_server(s->db, s->port, extra, s->logfile);
+}
+
+void ts_demo_server_stop(struct ts_server *s)
+{
+	ck_assert_int_eq(ts_stop_server_log(s->pid, s->logfile), 0);
+	unlink(s->logfile);
+	free(s->db);
+	s->db = NULL;
+}

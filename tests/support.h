@@ -24,6 +24,21 @@ int ts_free_port(void);
  * until it accepts connections (or fails the test). Returns its pid. */
 pid_t ts_start_server(const char *conninfo, int port, const char *const *extra,
 		      const char *logfile);
+/* A `sokuho serve` on a fresh demo database: the fixture most end-to-end
+ * suites share. */
+struct ts_server {
+	char *db;           /* conninfo of its database */
+	int port;           /* 127.0.0.1:port */
+	pid_t pid;
+	char logfile[256];  /* /tmp/sokuho-NAME-PID.log: the server's stderr */
+};
+/* Prepares the database (migrated, demo city) and starts the server with
+ * the extra arguments (NULL-terminated, may be NULL); name labels the log. */
+void ts_demo_server_start(struct ts_server *s, const char *name, const char *const *extra);
+/* Stops it, failing the test unless it exits cleanly (the log's end is
+ * shown then); removes the log and frees db. */
+void ts_demo_server_stop(struct ts_server *s);
+
 /* Sends SIGTERM and waits; returns the exit status (-1 if killed). When it
  * is not 0 and logfile is not NULL, the end of the log (a sanitizer report,
  * say) is copied to stderr so that the failure explains itself. */

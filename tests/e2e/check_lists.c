@@ -15,34 +15,21 @@
 
 Suite *lists_suite(void);
 
-#define DEMO_PW "demo-password-2026"
 
+static struct ts_server srv;
 static char *db;
 static int port;
-static pid_t server;
-static char logfile[256];
 
 static void setup(void)
 {
-	db = ts_prepared_database(1);
-	port = ts_free_port();
-	snprintf(logfile, sizeof logfile, "/tmp/sokuho-lists-%d.log", (int)getpid());
-	unlink(logfile);
-	server = ts_start_server(db, port, NULL, logfile);
+	ts_demo_server_start(&srv, "lists", NULL);
+	db = srv.db;
+	port = srv.port;
 }
 
 static void teardown(void)
 {
-	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
-	unlink(logfile);
-	free(db);
-}
-
-static char *sign_in(const char *login)
-{
-	char *c = client_sign_in(port, login, DEMO_PW);
-	ck_assert_msg(c != NULL, "sign in as %s", login);
-	return c;
+	ts_demo_server_stop(&srv);
 }
 
 /* Files a report through the JSON API as the signed-in person; returns its
@@ -84,7 +71,7 @@ static void get(const char *path, const char *cookie, struct resp *r)
 
 START_TEST(test_japanese_search)
 {
-	char *cookie = sign_in("sakai.haruto");
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
 	char *csrf = client_page_csrf(port, "/my/reports", cookie);
 	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
 	char *a = file_report(cookie, hdr, "住民票の写しを誤送付",
@@ -95,7 +82,7 @@ START_TEST(test_japanese_search)
 			      "suspicious_mail");
 	char *d = file_report(cookie, hdr, "個人のPCでの作業", "私物のPCで作業していた",
 			      "policy_violation");
-	char *ciso = sign_in("sato.kenichi");
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
 	static const struct {
 		const char *q;
 		int a, b, c, d;
@@ -222,7 +209,7 @@ static char *walk(const char *cookie, const char *path, int *pages)
 START_TEST(test_filters_and_pages)
 {
 	many_incidents();
-	char *ciso = sign_in("sato.kenichi");
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
 	int pages;
 	char *all = walk(ciso, "/incidents", &pages);
 	ck_assert_int_eq(pages, 3); /* 50 + 50 + 20 */
@@ -289,13 +276,13 @@ START_TEST(test_filters_and_pages)
 	ck_assert(!strstr(buf_cstr(&r.body), "INC-2025-0043"));
 	resp_release(&r);
 	/* Someone of another section sees none of them. */
-	char *staff = sign_in("sakai.haruto");
+	char *staff = client_sign_in_demo(port, "sakai.haruto");
 	get("/incidents", staff, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(!strstr(buf_cstr(&r.body), "INC-2025-"));
 	resp_release(&r);
 	/* The section's manager sees them all. */
-	char *mgr = sign_in("saito.hideo");
+	char *mgr = client_sign_in_demo(port, "saito.hideo");
 	char *mine = walk(mgr, "/incidents", &pages);
 	ck_assert_int_eq(strlen(mine), 120 * 14);
 	free(mine);
@@ -307,14 +294,14 @@ END_TEST
 
 START_TEST(test_csv_export)
 {
-	char *cookie = sign_in("sakai.haruto");
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
 	char *csrf = client_page_csrf(port, "/my/reports", cookie);
 	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
 	char *a = file_report(cookie, hdr, "住民票の写しを誤送付, \\\"至急\\\"",
 			      "個人情報を含む書類を別の住民に送付した", "leak");
 	char *b = file_report(cookie, hdr, "=HYPERLINK(\\\"http://example.com\\\")", "数式の試験",
 			      "other");
-	char *ciso = sign_in("sato.kenichi");
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
 	struct resp r;
 	get("/incidents.csv", ciso, &r);
 	ck_assert_int_eq(r.status, 200);
@@ -379,7 +366,7 @@ END_TEST
 
 START_TEST(test_dashboard)
 {
-	char *cookie = sign_in("sakai.haruto");
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
 	char *csrf = client_page_csrf(port, "/my/reports", cookie);
 	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
 	char *a = file_report(cookie, hdr, "ランサムウェアの疑い", "ファイルが開けない", "malware");
@@ -388,7 +375,7 @@ START_TEST(test_dashboard)
 	get("/dashboard", cookie, &r);
 	ck_assert(r.status == 403 || r.status == 404);
 	resp_release(&r);
-	char *ciso = sign_in("sato.kenichi");
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
 	get("/dashboard", ciso, &r);
 	ck_assert_int_eq(r.status, 200);
 	const char *body = buf_cstr(&r.body);
@@ -413,7 +400,7 @@ START_TEST(test_dashboard)
 	ts_sql(db, "UPDATE clock_offset SET offset_by = interval '2 hours'");
 	ts_sql(db, "NOTIFY sokuho_wake");
 	free(ciso);
-	ciso = sign_in("sato.kenichi"); /* the session went idle meanwhile */
+	ciso = client_sign_in_demo(port, "sato.kenichi"); /* the session went idle meanwhile */
 	int late = 0;
 	for (int k = 0; k < 100 && !late; k++) {
 		usleep(100000);
@@ -430,11 +417,11 @@ START_TEST(test_dashboard)
 	ck_assert(strstr(buf_cstr(&r.body), "エスカレーション"));
 	resp_release(&r);
 	/* an auditor sees it too; admin does not */
-	char *aud = sign_in("wada.tomomi");
+	char *aud = client_sign_in_demo(port, "wada.tomomi");
 	get("/dashboard", aud, &r);
 	ck_assert_int_eq(r.status, 200);
 	resp_release(&r);
-	char *adm = sign_in("tamura.haruka");
+	char *adm = client_sign_in_demo(port, "tamura.haruka");
 	get("/dashboard", adm, &r);
 	ck_assert(r.status == 403 || r.status == 404);
 	resp_release(&r);

@@ -11,31 +11,26 @@
 #include "client.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
+#include "org/demo.h"
 #include "support.h"
 
 Suite *metrics_suite(void);
 
-#define DEMO_PW "demo-password-2026"
 
+static struct ts_server srv;
 static char *db;
 static int port;
-static pid_t server;
-static char logfile[256];
 
 static void setup(void)
 {
-	db = ts_prepared_database(1);
-	port = ts_free_port();
-	snprintf(logfile, sizeof logfile, "/tmp/sokuho-metrics-%d.log", (int)getpid());
-	unlink(logfile);
-	server = ts_start_server(db, port, NULL, logfile);
+	ts_demo_server_start(&srv, "metrics", NULL);
+	db = srv.db;
+	port = srv.port;
 }
 
 static void teardown(void)
 {
-	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
-	unlink(logfile);
-	free(db);
+	ts_demo_server_stop(&srv);
 }
 
 /* ---- a small parser of the text exposition format ---- */
@@ -389,7 +384,7 @@ START_TEST(test_metrics_from_database)
 {
 	struct scrape a, b;
 	scrape(&a);
-	char *cookie = client_sign_in(port, "sakai.haruto", DEMO_PW);
+	char *cookie = client_sign_in(port, "sakai.haruto", DEMO_PASSWORD);
 	ck_assert(cookie != NULL);
 	char *csrf = client_page_csrf(port, "/my/reports", cookie);
 	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);

@@ -18,12 +18,10 @@
 
 Suite *report_suite(void);
 
-#define DEMO_PW "demo-password-2026"
 
+static struct ts_server srv;
 static char *db;
 static int port;
-static pid_t server;
-static char logfile[256];
 
 static long scalar(const char *q)
 {
@@ -50,26 +48,15 @@ static void sql(const char *q)
 
 static void setup(void)
 {
-	db = ts_prepared_database(1);
-	port = ts_free_port();
-	snprintf(logfile, sizeof logfile, "/tmp/sokuho-report-%d.log", (int)getpid());
-	unlink(logfile);
 	const char *extra[] = {"--attachment_max", "64K", "--max_body", "2M", NULL};
-	server = ts_start_server(db, port, extra, logfile);
+	ts_demo_server_start(&srv, "report", extra);
+	db = srv.db;
+	port = srv.port;
 }
 
 static void teardown(void)
 {
-	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
-	unlink(logfile);
-	free(db);
-}
-
-static char *staff(const char *login)
-{
-	char *c = client_sign_in(port, login, DEMO_PW);
-	ck_assert_msg(c != NULL, "sign in as %s", login);
-	return c;
+	ts_demo_server_stop(&srv);
 }
 
 /* A complete, valid report form with the given CSRF token; callers change
@@ -100,7 +87,7 @@ END_TEST
 
 START_TEST(test_file_a_report)
 {
-	char *cookie = staff("sakai.haruto");
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
 	struct resp r;
 	client_request(port, "GET", "/report", NULL, cookie, &r);
 	const char *b = buf_cstr(&r.body);
@@ -151,13 +138,13 @@ START_TEST(test_file_a_report)
 	ck_assert(strstr(buf_cstr(&r.body), "USBメモリの紛失"));
 	ck_assert(!strstr(buf_cstr(&r.body), "報告内容の訂正")); /* reporters do not correct */
 	resp_release(&r);
-	char *mgr = staff("yamazaki.tsutomu");
+	char *mgr = client_sign_in_demo(port, "yamazaki.tsutomu");
 	client_request(port, "GET", path, NULL, mgr, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(buf_cstr(&r.body), "報告内容の訂正"));
 	char *mcsrf = resp_hidden(&r, "csrf");
 	resp_release(&r);
-	char *other = staff("ito.naoki"); /* manager of another section */
+	char *other = client_sign_in_demo(port, "ito.naoki"); /* manager of another section */
 	client_request(port, "GET", path, NULL, other, &r);
 	ck_assert_int_eq(r.status, 404);
 	resp_release(&r);
@@ -238,7 +225,7 @@ static void post_with(const char *cookie, const char *csrf, const char *field, c
 
 START_TEST(test_validation_keeps_input)
 {
-	char *cookie = staff("sakai.haruto");
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
 	char *csrf = client_page_csrf(port, "/report", cookie);
 	long before = scalar("SELECT count(*) FROM incident");
 	struct resp r;
@@ -360,7 +347,7 @@ static void *api_post(void *arg)
 
 START_TEST(test_api_and_concurrency)
 {
-	char *cookie = staff("sakai.haruto");
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
 	char *csrf = client_page_csrf(port, "/my/reports", cookie);
 	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
 	struct resp r;
@@ -412,7 +399,7 @@ START_TEST(test_api_and_concurrency)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(buf_cstr(&r.body), "\"category\":\"suspicious_mail\""));
 	resp_release(&r);
-	char *other = staff("ito.naoki");
+	char *other = client_sign_in_demo(port, "ito.naoki");
 	client_request(port, "GET", path, NULL, other, &r);
 	ck_assert_int_eq(r.status, 404);
 	resp_release(&r);
@@ -489,14 +476,14 @@ END_TEST
  * button the page shows, and a stale page's second press is refused. */
 START_TEST(test_workflow_on_incident_page)
 {
-	char *cookie = staff("sakai.haruto");
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
 	char *csrf = client_page_csrf(port, "/report", cookie);
 	struct resp r;
 	post_with(cookie, csrf, "summary", "ワークフロー確認", NULL, 0, &r);
 	ck_assert_int_eq(r.status, 303);
 	char *ref = ref_from_location(&r);
 	resp_release(&r);
-	char *mgr = staff("yamazaki.tsutomu");
+	char *mgr = client_sign_in_demo(port, "yamazaki.tsutomu");
 	char path[96];
 	snprintf(path, sizeof path, "/incidents/%s", ref);
 	client_request(port, "GET", path, NULL, mgr, &r);
@@ -534,7 +521,7 @@ START_TEST(test_workflow_on_incident_page)
 	ck_assert_int_eq(scalar(q), 1);
 	free(q);
 	/* The admin sees a picture of every workflow. */
-	char *admin = staff("tamura.haruka");
+	char *admin = client_sign_in_demo(port, "tamura.haruka");
 	client_request(port, "GET", "/admin/workflows", NULL, admin, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(buf_cstr(&r.body), "reporting-duty"));

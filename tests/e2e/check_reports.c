@@ -16,34 +16,21 @@
 
 Suite *reports_suite(void);
 
-#define DEMO_PW "demo-password-2026"
 
+static struct ts_server srv;
 static char *db;
 static int port;
-static pid_t server;
-static char logfile[256];
 
 static void setup(void)
 {
-	db = ts_prepared_database(1);
-	port = ts_free_port();
-	snprintf(logfile, sizeof logfile, "/tmp/sokuho-reports-%d.log", (int)getpid());
-	unlink(logfile);
-	server = ts_start_server(db, port, NULL, logfile);
+	ts_demo_server_start(&srv, "reports", NULL);
+	db = srv.db;
+	port = srv.port;
 }
 
 static void teardown(void)
 {
-	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
-	unlink(logfile);
-	free(db);
-}
-
-static char *sign_in(const char *login)
-{
-	char *c = client_sign_in(port, login, DEMO_PW);
-	ck_assert_msg(c != NULL, "sign in as %s", login);
-	return c;
+	ts_demo_server_stop(&srv);
 }
 
 /* Files body through the JSON API as the person of cookie; returns the
@@ -91,7 +78,7 @@ static const char plain_body[] =
 
 START_TEST(test_print_page)
 {
-	char *staff = sign_in("sakai.haruto");
+	char *staff = client_sign_in_demo(port, "sakai.haruto");
 	char *ref = file(staff, leak_body);
 	char *path = xasprintf("/incidents/%s/notes", ref);
 	char *csrf = client_page_csrf(port, "/my/reports", staff);
@@ -109,7 +96,7 @@ START_TEST(test_print_page)
 	ck_assert_int_eq(r.status, 200);
 	resp_release(&r);
 
-	char *chief = sign_in("watanabe.daisuke");
+	char *chief = client_sign_in_demo(port, "watanabe.daisuke");
 	get(path, chief, &r);
 	ck_assert_int_eq(r.status, 200);
 	const char *b = buf_cstr(&r.body);
@@ -160,7 +147,7 @@ START_TEST(test_print_page)
 	resp_release(&r);
 
 	/* Someone who may not see the incident gets 404 for its print pages. */
-	char *other = sign_in("emily.carter");
+	char *other = client_sign_in_demo(port, "emily.carter");
 	get(path, other, &r);
 	ck_assert_int_eq(r.status, 404);
 	resp_release(&r);
@@ -197,10 +184,10 @@ END_TEST
 
 START_TEST(test_ppc_draft)
 {
-	char *staff = sign_in("sakai.haruto");
+	char *staff = client_sign_in_demo(port, "sakai.haruto");
 	char *ref = file(staff, leak_body);
 	char *plain = file(staff, plain_body);
-	char *csirt = sign_in("matsuda.kazuya");
+	char *csirt = client_sign_in_demo(port, "matsuda.kazuya");
 	char *path = xasprintf("/incidents/%s/ppc-report", ref);
 	struct resp r;
 	get(path, csirt, &r);
@@ -283,7 +270,7 @@ static char *csv_line(const char *csv, const char *prefix)
 
 START_TEST(test_review)
 {
-	char *staff = sign_in("sakai.haruto");
+	char *staff = client_sign_in_demo(port, "sakai.haruto");
 	/* Three leaks in 税務課 (two with the same contractor, whose name needs
 	 * quoting), one suspicious mail; all moved into fiscal year 2019
 	 * (2019-04-01 to 2020-03-31 Japan time), and one just outside it. */
@@ -325,7 +312,7 @@ START_TEST(test_review)
 	ck_assert_msg(r.status == 403 || r.status == 404, "%ld", r.status);
 	resp_release(&r);
 
-	char *ciso = sign_in("sato.kenichi");
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
 	get("/review?year=2019", ciso, &r);
 	ck_assert_int_eq(r.status, 200);
 	const char *b = buf_cstr(&r.body);

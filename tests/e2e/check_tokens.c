@@ -11,16 +11,15 @@
 
 #include "client.h"
 #include "core/xalloc.h"
+#include "org/demo.h"
 #include "support.h"
 
 Suite *tokens_suite(void);
 
-#define DEMO_PW "demo-password-2026"
 
+static struct ts_server srv;
 static char *db;
 static int port;
-static pid_t server;
-static char logfile[256];
 
 static const char api_body[] =
 	"{\"summary\": \"監視システムが異常を検知\", \"discovered_at\": "
@@ -29,18 +28,14 @@ static const char api_body[] =
 
 static void setup(void)
 {
-	db = ts_prepared_database(1);
-	port = ts_free_port();
-	snprintf(logfile, sizeof logfile, "/tmp/sokuho-tokens-%d.log", (int)getpid());
-	unlink(logfile);
-	server = ts_start_server(db, port, NULL, logfile);
+	ts_demo_server_start(&srv, "tokens", NULL);
+	db = srv.db;
+	port = srv.port;
 }
 
 static void teardown(void)
 {
-	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
-	unlink(logfile);
-	free(db);
+	ts_demo_server_stop(&srv);
 }
 
 /* Creates a token through the admin page; returns it (caller frees). */
@@ -74,7 +69,7 @@ static long api(const char *method, const char *path, const char *token, const c
 
 START_TEST(test_tokens)
 {
-	char *admin = client_sign_in(port, "tamura.haruka", DEMO_PW);
+	char *admin = client_sign_in(port, "tamura.haruka", DEMO_PASSWORD);
 	ck_assert(admin != NULL);
 	char *file_tok = create_token(admin, "monitor", "sakai.haruto", "scope_file=1");
 	char *read_tok = create_token(admin, "reader", "sakai.haruto", "scope_read=1");
@@ -166,7 +161,7 @@ START_TEST(test_tokens)
 	resp_release(&r);
 
 	/* tokens never reach the log */
-	char *log = ts_read_file(logfile);
+	char *log = ts_read_file(srv.logfile);
 	ck_assert(log != NULL);
 	ck_assert(strstr(log, file_tok) == NULL);
 	ck_assert(strstr(log, read_tok) == NULL);
@@ -187,7 +182,7 @@ END_TEST
 
 START_TEST(test_staff_may_not_manage_tokens)
 {
-	char *staff = client_sign_in(port, "sakai.haruto", DEMO_PW);
+	char *staff = client_sign_in(port, "sakai.haruto", DEMO_PASSWORD);
 	ck_assert(staff != NULL);
 	struct resp r;
 	client_request(port, "GET", "/admin/tokens", NULL, staff, &r);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/xalloc.h"
+#include "org/demo.h"
 
 static size_t on_data(char *p, size_t size, size_t n, void *ud)
 {
@@ -200,4 +201,11 @@ char *client_page_csrf(int port, const char *path, const char *cookie)
 	resp_release(&r);
 	ck_assert_msg(csrf != NULL, "no CSRF token on %s", path);
 	return csrf;
+}
+
+char *client_sign_in_demo(int port, const char *login)
+{
+	char *c = client_sign_in(port, login, DEMO_PASSWORD);
+	ck_assert_msg(c != NULL, "sign in as %s", login);
+	return c;
 }

@@ -40,6 +40,9 @@ char *client_escape(const char *s);
 /* Signs in through the login form; returns "sokuho_session=..." for the
  * Cookie header, or NULL when refused (caller frees). */
 char *client_sign_in(int port, const char *login, const char *password);
+/* Signs a demo person in (the demo password; see src/org/demo.h) and fails
+ * the test when refused; returns the Cookie header value (caller frees). */
+char *client_sign_in_demo(int port, const char *login);
 /* GETs path and returns the page's CSRF token (caller frees); fails the
  * test unless the page is 200 with a token. */
 char *client_page_csrf(int port, const char *path, const char *cookie);
