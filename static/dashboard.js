@@ -21,7 +21,21 @@
 			var doc = new DOMParser().parseFromString(html, 'text/html');
 			var fresh = doc.getElementById('dash');
 			var dash2 = current();
-			if (fresh && dash2) dash2.replaceWith(document.importNode(fresh, true));
+			if (!fresh || !dash2) return;
+			// Keyboard users keep their place: the link that had the focus
+			// has it again in the new page.
+			var active = document.activeElement;
+			var href = active && dash2.contains(active) ? active.getAttribute('href') : null;
+			var node = document.importNode(fresh, true);
+			dash2.replaceWith(node);
+			if (href) {
+				var links = node.querySelectorAll('a[href]');
+				for (var i = 0; i < links.length; i++)
+					if (links[i].getAttribute('href') === href) {
+						links[i].focus({ preventScroll: true });
+						break;
+					}
+			}
 		}).catch(function () { /* offline for a moment: try again later */ });
 	}
 	setInterval(refresh, every);

@@ -203,3 +203,41 @@ test('the dashboard on a phone', async () => {
 		await context.close();
 	}
 });
+
+test('the dashboard refreshes itself in place and keeps the keyboard focus', async () => {
+	const { context, page } = await newPage({ viewport: { width: 1280, height: 900 } });
+	try {
+		await signIn(page, CISO);
+		await page.goto(`${BASE}/dashboard`);
+		const link = page.locator('#dash a[href="/incidents?status=open"]');
+		await link.focus();
+		// Nothing changed: the refresh gets 304 and the page stays as it is
+		// (once more if the minute, part of the ETag, turned meanwhile).
+		let status;
+		for (let i = 0; i < 3 && status !== 304; i++) {
+			await page.evaluate(() => { document.getElementById('dash').dataset.old = 'yes'; });
+			const answer = page.waitForResponse((r) => r.url().endsWith('/dashboard') && r.request().method() === 'GET');
+			await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+			status = (await answer).status();
+			if (status !== 304)
+				await page.waitForFunction(() => document.getElementById('dash').dataset.old !== 'yes');
+		}
+		assert.equal(status, 304, 'an unchanged dashboard was sent again');
+		assert.equal(await page.evaluate(() => document.getElementById('dash').dataset.old), 'yes');
+		await page.locator('#dash a[href="/incidents?status=open"]').focus();
+		// Something happened (any audited event): the new page replaces the
+		// old one, and the same link has the focus again.
+		psql(`INSERT INTO audit_event (kind, detail) VALUES ('test.dashboard_refresh', '{}')`);
+		const changed = page.waitForResponse((r) => r.url().endsWith('/dashboard') && r.status() === 200);
+		await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+		await changed;
+		await page.waitForFunction(() => document.getElementById('dash').dataset.old !== 'yes');
+		assert.equal(await page.evaluate(() => document.activeElement.getAttribute('href')), '/incidents?status=open',
+			'the focus was lost by the refresh');
+	} catch (err) {
+		await shot(page, 'dashboard-refresh-failed.png');
+		throw err;
+	} finally {
+		await context.close();
+	}
+});
