@@ -21,6 +21,8 @@
 #include "core/xalloc.h"
 #include "db/db.h"
 #include "web.h"
+#include "wf/engine.h"
+#include "wf/workflow.h"
 
 #define PAGE_ROWS 50
 #define CSV_MAX_ROWS 100000
@@ -416,39 +418,35 @@ static json_t *choices(PGconn *c, const char *sql, const char *current)
 }
 
 /* The states of the current version of every workflow, in file order,
- * grouped by workflow: [{title, states: [{value, title, selected}]}]. */
-static json_t *state_choices(PGconn *c, const char *current)
+ * grouped by workflow: [{title, states: [{value, title, selected}]}]. The
+ * definitions come from the engine's cache, not parsed again per page. */
+static json_t *state_choices(struct engine *e, PGconn *c, const char *current)
 {
 	json_t *defs = db_rows(c,
-			       "SELECT DISTINCT ON (name) name, source FROM workflow_def "
+			       "SELECT DISTINCT ON (name) id FROM workflow_def "
 			       "ORDER BY name, version DESC",
 			       0, NULL);
 	json_t *out = json_array();
 	size_t i;
-	json_t *d;
-	json_array_foreach(defs, i, d) {
-		const char *name = json_string_value(json_object_get(d, "name"));
-		json_t *src = json_loads(json_string_value(json_object_get(d, "source")), 0, NULL);
-		if (!src)
+	json_t *row;
+	json_array_foreach(defs, i, row) {
+		const struct wf_def *d =
+			e ? engine_def(e, c, atoi(json_string_value(json_object_get(row, "id"))))
+			  : NULL;
+		if (!d)
 			continue;
-		json_t *group = json_pack("{s:O?, s:[]}", "title",
-					  json_object_get(json_object_get(src, "title"), "ja"),
-					  "states");
-		json_t *states = json_object_get(group, "states");
-		const char *key;
-		json_t *st;
-		json_object_foreach(json_object_get(src, "states"), key, st) {
-			char *v = xasprintf("%s:%s", name, key);
-			json_array_append_new(
-				states, json_pack("{s:s, s:O?, s:O?, s:b}", "value", v, "title",
-						  json_object_get(json_object_get(st, "title"), "ja"),
-						  "title_en",
-						  json_object_get(json_object_get(st, "title"), "en"),
-						  "selected", current && strcmp(current, v) == 0));
+		json_t *states = json_array();
+		for (size_t k = 0; k < d->nstates; k++) {
+			const struct wf_state *st = &d->states[k];
+			char *v = xasprintf("%s:%s", d->name, st->name);
+			json_array_append_new(states,
+					      json_pack("{s:s, s:s, s:s, s:b}", "value", v, "title",
+							st->title.ja, "title_en", st->title.en,
+							"selected", current && strcmp(current, v) == 0));
 			free(v);
 		}
-		json_array_append_new(out, group);
-		json_decref(src);
+		json_array_append_new(out, json_pack("{s:s, s:o}", "title", d->title.ja, "states",
+						     states));
 	}
 	json_decref(defs);
 	return out;
@@ -460,7 +458,7 @@ static void set_str(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
-static json_t *form_data(PGconn *c, const struct filters *f)
+static json_t *form_data(struct engine *e, PGconn *c, const struct filters *f)
 {
 	json_t *form = json_object();
 	set_str(form, "q", f->q);
@@ -499,7 +497,7 @@ static json_t *form_data(PGconn *c, const struct filters *f)
 			"s.code = $1 AS selected FROM org_unit s JOIN org_unit d ON d.id = s.parent_id "
 			"WHERE s.kind = 'section' AND s.active ORDER BY d.code, s.code",
 			f->section));
-	json_object_set_new(form, "states", state_choices(c, f->state));
+	json_object_set_new(form, "states", state_choices(e, c, f->state));
 	return form;
 }
 
@@ -534,7 +532,7 @@ static int incident_list(struct request *req, int mine)
 		json_object_set_new(d, "has_errors", json_true());
 	}
 	if (!mine)
-		json_object_set_new(d, "form", form_data(c, &f));
+		json_object_set_new(d, "form", form_data(req->app->engine, c, &f));
 	db_pool_put(req->app->db, c);
 	char *qs = filters_query(req);
 	if (rows && json_array_size(rows) > PAGE_ROWS) {

@@ -246,6 +246,16 @@ START_TEST(test_filters_and_pages)
 	ck_assert_int_gt(want, 0);
 	ck_assert_int_eq(got, want);
 	resp_release(&r);
+	/* the workflow states are offered, grouped by workflow, in file order */
+	get("/incidents?state=emergency-response:containment", ciso, &r);
+	{
+		const char *b = buf_cstr(&r.body);
+		const char *tri = strstr(b, "<option value=\"emergency-response:triage\"");
+		const char *con = strstr(b, "<option value=\"emergency-response:containment\" selected");
+		ck_assert_msg(tri && con && tri < con, "workflow states in the filter");
+		ck_assert(strstr(b, "<optgroup label=\"緊急時対応計画\">"));
+	}
+	resp_release(&r);
 	/* bad input: a clear message, the input kept, nothing listed */
 	get("/incidents?from=2025-13-01&q=USB", ciso, &r);
 	ck_assert_int_eq(r.status, 422);
