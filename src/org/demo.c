@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "auth/password.h"
+#include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
 #include "people.h"
@@ -368,19 +369,32 @@ static void print_showcase(void)
 	}
 }
 
-int demo_seed(PGconn *conn)
+/* Begins the demo's transaction under its lock (two demos at once: the
+ * second waits, then finds what the first made; 1684368751 is "demo" in
+ * ASCII) and runs the check query whose first column is the lock. Returns
+ * its result, or NULL after saying why (the transaction is then open or
+ * not: the caller rolls back when not idle). */
+static PGresult *demo_begin(PGconn *conn, const char *checks)
 {
 	if (people_exec(conn, "BEGIN") != 0)
-		return 1;
-	int status = 1;
-	/* Two demos at once: the second waits, then finds the people.
-	 * 1684368751 is "demo" in ASCII. */
-	PGresult *r = PQexec(conn, "SELECT pg_advisory_xact_lock(1684368751), "
-				   "EXISTS (SELECT 1 FROM person)");
+		return NULL;
+	char *sql = xasprintf("SELECT pg_advisory_xact_lock(1684368751), %s", checks);
+	PGresult *r = PQexec(conn, sql);
+	free(sql);
 	if (!db_ok(r)) {
 		people_db_error("database error", r);
-		goto out;
+		PQclear(r);
+		return NULL;
 	}
+	return r;
+}
+
+int demo_seed(PGconn *conn)
+{
+	int status = 1;
+	PGresult *r = demo_begin(conn, "EXISTS (SELECT 1 FROM person)");
+	if (!r)
+		goto out;
 	if (PQgetvalue(r, 0, 1)[0] == 't') {
 		printf("demo data already present\n");
 		status = 0;
@@ -473,15 +487,11 @@ static const char history_sql[] =
 
 int demo_history(PGconn *conn)
 {
-	if (people_exec(conn, "BEGIN") != 0)
-		return 1;
 	int status = 1;
-	PGresult *r = PQexec(conn, "SELECT pg_advisory_xact_lock(1684368751), "
-				   "EXISTS (SELECT 1 FROM incident), EXISTS (SELECT 1 FROM person)");
-	if (!db_ok(r)) {
-		people_db_error("database error", r);
+	PGresult *r = demo_begin(conn, "EXISTS (SELECT 1 FROM incident), "
+				       "EXISTS (SELECT 1 FROM person)");
+	if (!r)
 		goto out;
-	}
 	if (PQgetvalue(r, 0, 1)[0] == 't' || PQgetvalue(r, 0, 2)[0] != 't') {
 		printf("demo history: %s\n", PQgetvalue(r, 0, 1)[0] == 't'
 						     ? "the database has incidents already"
