@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make check`: every test suite, first on the normal build, then on the
 # AddressSanitizer + UndefinedBehaviorSanitizer build, against a throwaway
-# PostgreSQL cluster made by pg_virtualenv. Exits non-zero on any failure.
+# PostgreSQL cluster of its own (scripts/pgtmp.sh), so that several runs at
+# once never collide. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MUSTACHE_SPEC_DIR="${MUSTACHE_SPEC_DIR:-../shared/mustache-spec}"
@@ -10,9 +11,9 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 
 if [ "${1:-}" != "--inside" ]; then
-	# pg_virtualenv sets PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE
-	# for the command and removes the cluster afterwards.
-	exec pg_virtualenv -o fsync=off -o max_connections=200 bash "$0" --inside
+	# pgtmp.sh sets PGHOST, PGPORT, PGUSER and PGDATABASE for the command
+	# and removes the cluster afterwards.
+	exec bash scripts/pgtmp.sh -o fsync=off -o max_connections=200 bash "$0" --inside
 fi
 
 unset DATABASE_URL

@@ -1,6 +1,6 @@
 /* Helpers shared by the database and end-to-end tests: throwaway databases,
  * running the sokuho binary, and a server under test. The database is the one
- * libpq's PG* variables point at (pg_virtualenv sets them in `make check`). */
+ * libpq's PG* variables point at (scripts/pgtmp.sh sets them in `make check`). */
 #ifndef SOKUHO_TEST_SUPPORT_H
 #define SOKUHO_TEST_SUPPORT_H
 
