@@ -8,6 +8,7 @@ Suite *migrate_suite(void);
 Suite *engine_suite(void);
 Suite *people_suite(void);
 Suite *smtp_suite(void);
+Suite *tx_suite(void);
 
 int main(void)
 {
@@ -15,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, people_suite());
 	srunner_add_suite(sr, engine_suite());
 	srunner_add_suite(sr, smtp_suite());
+	srunner_add_suite(sr, tx_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
