@@ -18,8 +18,11 @@
  *   t.KEY.main_before, main_after, alt_before, alt_after
  *                   for a text with "{n}": the parts before and after it
  *
- * so a label reads
- *   {{t.summary.main}} <span lang="{{t.summary.alt_lang}}" class="alt">{{t.summary.alt}}</span>
+ * A page shows one language only, so a label reads
+ *   {{t.summary.main}}
+ * (the layout's switch link gives the other language's page; .alt and
+ * .alt_lang are for the rare text that must name the other language, such
+ * as a document printed in both).
  *
  * Loading also reads every *.mustache under the templates folder and refuses
  * a use of t.KEY (in {{...}}, {{{...}}}, {{&...}}, {{#...}}, {{^...}}) whose key

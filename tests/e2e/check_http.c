@@ -154,7 +154,7 @@ START_TEST(test_not_found_and_method)
 	request("GET", "/no/such/page", 0, 0, NULL, &r);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert(strstr(buf_cstr(&r.body), "ページが見つかりません"));
-	ck_assert(strstr(buf_cstr(&r.body), "Page not found"));
+	ck_assert(!strstr(buf_cstr(&r.body), "Page not found")); /* one language */
 	assert_security_headers(&r);
 	resp_release(&r);
 	request("DELETE", "/", 0, 0, NULL, &r);
