@@ -15,6 +15,7 @@ Suite *mime_suite(void);
 Suite *mail_templates_suite(void);
 Suite *openapi_suite(void);
 Suite *csvout_suite(void);
+Suite *timefmt_suite(void);
 
 int main(void)
 {
@@ -31,6 +32,7 @@ int main(void)
 	srunner_add_suite(sr, mail_templates_suite());
 	srunner_add_suite(sr, openapi_suite());
 	srunner_add_suite(sr, csvout_suite());
+	srunner_add_suite(sr, timefmt_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
