@@ -1,6 +1,7 @@
 /* sokuho: one binary, subcommands dispatched from a table. Configuration is
  * read the same way for every subcommand: defaults, --config FILE (or
  * SOKUHO_CONFIG), environment variables, then --key VALUE options. */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "wf/legal.h"
 #include "wf/service.h"
 #include "wf/workflow.h"
+#include "wf/drill.h"
 
 #define SOKUHO_VERSION "0.1.0"
 
@@ -46,6 +48,7 @@ static int cmd_version(struct config *cfg, int argc, char **argv);
 static int cmd_audit(struct config *cfg, int argc, char **argv);
 static int cmd_worker(struct config *cfg, int argc, char **argv);
 static int cmd_workflow(struct config *cfg, int argc, char **argv);
+static int cmd_drill(struct config *cfg, int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{"serve", cmd_serve, "sokuho serve [--listen HOST:PORT] [--KEY VALUE ...]",
@@ -88,6 +91,10 @@ static const struct cmd commands[] = {
 	 "JSON path; exit status 0 when all are good, 1 otherwise.\n"
 	 "load: stores the workflows of DIR (default workflows_dir) as immutable\n"
 	 "versions; running incidents keep the version they started on."},
+	{"drill", cmd_drill, "sokuho drill check [FILE...]", "check drill scenarios (訓練)",
+	 "check: validates each scenario file (default: every *.json of drills_dir),\n"
+	 "naming the file and the JSON path of the first fault; exit status 0 when all\n"
+	 "are good, 1 otherwise. The format: docs/drills.md."},
 	{"audit", cmd_audit, "sokuho audit verify", "check the audit log's hash chain",
 	 "Recomputes the SHA-256 chain of every audit event and names the first event\n"
 	 "that was changed, removed or inserted. Exit status 0 intact, 1 broken."},
@@ -424,6 +431,81 @@ static int cmd_workflow(struct config *cfg, int argc, char **argv)
 		}
 	} else {
 		fprintf(stderr, "usage: sokuho workflow check FILE... | sokuho workflow load [DIR]\n");
+	}
+	free(pos);
+	return status;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.json files of dir, sorted, into a NULL-terminated array (caller
+ * frees each and the array); NULL when dir cannot be read. */
+static char **json_files_of(const char *dir, size_t *n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return NULL;
+	char **v = NULL;
+	size_t cap = 0;
+	*n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+			continue;
+		if (*n + 1 >= cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * sizeof *v);
+		}
+		v[(*n)++] = xasprintf("%s/%s", dir, e->d_name);
+	}
+	closedir(d);
+	if (!v)
+		v = xcalloc(1, sizeof *v);
+	v[*n] = NULL;
+	qsort(v, *n, sizeof *v, cmp_strp);
+	return v;
+}
+
+static int cmd_drill(struct config *cfg, int argc, char **argv)
+{
+	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
+	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
+	int status = 2;
+	if (rc == 1) {
+		print_cmd_help(find_cmd("drill"));
+		status = 0;
+	} else if (rc == 0 && npos >= 1 && strcmp(pos[0], "check") == 0) {
+		if (npos >= 2) {
+			status = drill_check_files((const char *const *)(pos + 1),
+						   (size_t)(npos - 1), stdout, stderr) == 0
+					 ? 0
+					 : 1;
+		} else {
+			size_t n = 0;
+			char **files = json_files_of(cfg->drills_dir, &n);
+			if (!files) {
+				fprintf(stderr, "sokuho: unable to read the drills folder '%s': %s\n",
+					cfg->drills_dir, strerror(errno));
+				status = 1;
+			} else {
+				if (n == 0)
+					fprintf(stderr, "sokuho: no drill scenario (*.json) in '%s'\n",
+						cfg->drills_dir);
+				status = n > 0 && drill_check_files((const char *const *)files, n,
+								    stdout, stderr) == 0
+						 ? 0
+						 : 1;
+				for (size_t i = 0; i < n; i++)
+					free(files[i]);
+				free(files);
+			}
+		}
+	} else {
+		fprintf(stderr, "usage: sokuho drill check [FILE...]\n");
 	}
 	free(pos);
 	return status;

@@ -56,6 +56,8 @@ static const struct directive directives[] = {
 	 "folder of numbered migrations (NNNN_name.sql)"},
 	{"workflows_dir", "SOKUHO_WORKFLOWS_DIR", C_STRING, OFF(workflows_dir), 0, 0, "workflows",
 	 "folder of workflow files and legal-clocks.json, loaded at start"},
+	{"drills_dir", "SOKUHO_DRILLS_DIR", C_STRING, OFF(drills_dir), 0, 0, "drills",
+	 "folder of drill scenarios (訓練; docs/drills.md)"},
 	{"base_url", "SOKUHO_BASE_URL", C_STRING, OFF(base_url), 0, 0, "",
 	 "public URL of the site, used in links in mail (empty: http://LISTEN)"},
 	{"log_level", "SOKUHO_LOG_LEVEL", C_LEVEL, OFF(log_level), 0, 0, "info",

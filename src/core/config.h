@@ -25,6 +25,7 @@ struct config {
 	char *static_dir;
 	char *sql_dir;
 	char *workflows_dir;
+	char *drills_dir;
 	char *base_url;         /* used in links in mail; "" derives it from listen */
 	char *log_level;
 	int shutdown_grace;     /* seconds to let in-flight requests finish */

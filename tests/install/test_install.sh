@@ -47,7 +47,8 @@ fi
 missing=()
 for f in usr/bin/sokuho usr/share/sokuho/templates/layout.mustache \
 	usr/share/sokuho/static/style.css usr/share/sokuho/sql/0001_foundation.sql \
-	usr/share/sokuho/workflows/legal-clocks.json etc/sokuho/sokuho.conf.sample \
+	usr/share/sokuho/workflows/legal-clocks.json usr/share/sokuho/drills/phishing-wave.json \
+	etc/sokuho/sokuho.conf.sample \
 	lib/systemd/system/sokuho.service lib/systemd/system/sokuho-worker.service; do
 	[ -e "$root/$f" ] || missing+=("$f")
 done

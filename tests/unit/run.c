@@ -16,6 +16,7 @@ Suite *mail_templates_suite(void);
 Suite *openapi_suite(void);
 Suite *csvout_suite(void);
 Suite *timefmt_suite(void);
+Suite *drill_suite(void);
 
 int main(void)
 {
@@ -33,6 +34,7 @@ int main(void)
 	srunner_add_suite(sr, openapi_suite());
 	srunner_add_suite(sr, csvout_suite());
 	srunner_add_suite(sr, timefmt_suite());
+	srunner_add_suite(sr, drill_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
