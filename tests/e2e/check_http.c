@@ -138,6 +138,8 @@ START_TEST(test_home_page)
 	ck_assert_msg(strstr(b, "<html lang=\"ja\">"), "%s", b);
 	ck_assert(strstr(b, "情報セキュリティインシデントを報告する"));
 	ck_assert(strstr(b, "href=\"/report\""));
+	/* The duty to report (policy 2.5 (9)) on every page: docs/policy.md. */
+	ck_assert(strstr(b, "報告は職員等・委託事業者の義務です"));
 	ck_assert(strstr(b, "/static/style.css"));
 	ck_assert_msg(strstr(b, "設置日"), "installation date from the database: %s", b);
 	resp_release(&r);
