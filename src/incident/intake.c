@@ -13,15 +13,8 @@
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
+#include "fields.h"
 #include "wf/engine.h"
-
-const char *const intake_fields[] = {
-	"summary",     "description", "how_found",   "discovered_at", "occurred_at",
-	"occurred_unknown", "site",   "section",     "category",      "segments",
-	"system",      "system_text", "pd_involved", "pd_persons",    "pd_items",
-	"pd_sensitive", "pd_mynumber", "pd_encrypted", "pd_malicious", "pd_financial",
-	"contractor",  "bcp",         "external_name", "external_contact", NULL,
-};
 
 static const char *str(const json_t *raw, const char *key)
 {
@@ -89,35 +82,13 @@ static void text_field(json_t *clean, json_t *errors, const json_t *raw, const c
 	free(v);
 }
 
-static int valid_datetime(const char *s)
-{
-	/* YYYY-MM-DDTHH:MM[:SS][Z|+hh:mm|-hh:mm] or with a space for T */
-	static const char pat[] = "dddd-dd-ddTdd:dd";
-	size_t i;
-	for (i = 0; pat[i]; i++) {
-		if (pat[i] == 'd' ? !isdigit((unsigned char)s[i])
-		    : pat[i] == 'T' ? (s[i] != 'T' && s[i] != ' ')
-				    : s[i] != pat[i])
-			return 0;
-	}
-	s += i;
-	if (s[0] == ':' && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]))
-		s += 3;
-	if (*s == 'Z')
-		s++;
-	else if ((*s == '+' || *s == '-') && isdigit((unsigned char)s[1]) &&
-		 isdigit((unsigned char)s[2]) && s[3] == ':' && isdigit((unsigned char)s[4]) &&
-		 isdigit((unsigned char)s[5]))
-		s += 6;
-	return *s == '\0';
-}
-
 /* Checks a date and time in the database (real calendar, not in the future,
  * not absurdly old) and returns it as an ISO 8601 string with offset, or
  * NULL after recording an error. A time without an offset is Japan time. */
-static char *datetime_field(PGconn *c, json_t *errors, const char *key, const char *v)
+static char *datetime_field(PGconn *c, json_t *errors, const char *key, const char *v,
+			    enum intake_channel channel)
 {
-	if (!valid_datetime(v)) {
+	if (!fields_datetime_shape(v, channel != INTAKE_API)) {
 		fail(errors, key, "日時は「2026-04-01 09:30」の形で入力してください。 "
 				  "Enter a date and time like 2026-04-01 09:30.");
 		return NULL;
@@ -179,7 +150,7 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 	if (!*disc) {
 		fail(errors, "discovered_at", "発見日時を入力してください。 Enter when it was discovered.");
 	} else {
-		char *d = datetime_field(c, errors, "discovered_at", disc);
+		char *d = datetime_field(c, errors, "discovered_at", disc, channel);
 		if (d)
 			json_object_set_new(clean, "discovered_at", json_string(d));
 		free(d);
@@ -188,7 +159,7 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 	int occ_unknown = *str(raw, "occurred_unknown") != '\0';
 	json_object_set_new(clean, "occurred_at", json_null());
 	if (*occ && !occ_unknown) {
-		char *o = datetime_field(c, errors, "occurred_at", occ);
+		char *o = datetime_field(c, errors, "occurred_at", occ, channel);
 		if (o) {
 			const char *dd = json_string_value(json_object_get(clean, "discovered_at"));
 			if (dd && strcmp(o, dd) > 0)
@@ -285,41 +256,6 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 			   "Enter a telephone number or e-mail address where we can reach you.");
 	}
 	return clean;
-}
-
-json_t *intake_from_json(const json_t *body)
-{
-	json_t *raw = json_object();
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)(uintptr_t)body, key, v) {
-		if (strcmp(key, "personal_data") == 0 && json_is_object(v)) {
-			const char *k2;
-			json_t *v2;
-			json_object_foreach(v, k2, v2) {
-				char *flat = xasprintf("pd_%s", k2);
-				json_t *s = json_is_true(v2)	? json_string("yes")
-					    : json_is_false(v2) ? json_string("no")
-					    : json_is_integer(v2)
-						    ? json_sprintf("%lld", (long long)json_integer_value(v2))
-						    : json_deep_copy(v2);
-				json_object_set_new(raw, flat, s);
-				free(flat);
-			}
-			continue;
-		}
-		json_t *s;
-		if (json_is_true(v))
-			s = json_string("1");
-		else if (json_is_false(v) || json_is_null(v))
-			s = json_string("");
-		else if (json_is_integer(v))
-			s = json_sprintf("%lld", (long long)json_integer_value(v));
-		else
-			s = json_deep_copy(v);
-		json_object_set_new(raw, key, s);
-	}
-	return raw;
 }
 
 static json_t *tri(const json_t *clean, const char *key)

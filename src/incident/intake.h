@@ -21,16 +21,11 @@ struct intake_file {
 };
 
 /* Validates raw input: an object of strings as a form sends them (the API
- * converts its JSON first with intake_from_json). Returns the cleaned report
+ * converts its JSON first with fields_from_json, incident/fields.h). Returns the cleaned report
  * (caller owns) and adds a message for people, Japanese then English, per
  * bad field to errors (field name -> string). The cleaned report is usable
  * only when errors stays empty. */
 json_t *intake_check(PGconn *conn, const json_t *raw, enum intake_channel channel, json_t *errors);
-
-/* Converts an API body (typed JSON, personal data nested under
- * "personal_data" as DOMAIN.md names it) into the flat string form
- * intake_check reads. Caller owns the result. */
-json_t *intake_from_json(const json_t *body);
 
 /* The facts the legal-clock rules read, from a cleaned report. Caller owns. */
 json_t *intake_facts(const json_t *clean);
@@ -45,9 +40,5 @@ struct engine;
 long long intake_store(struct engine *engine, PGconn *conn, const json_t *clean, const json_t *clocks,
 		       const struct intake_file *files, size_t nfiles, enum intake_channel channel,
 		       int reporter_id, const char *ip, char ref[32]);
-
-/* Field names the form and the API use, in the order the form shows them;
- * NULL-terminated. */
-extern const char *const intake_fields[];
 
 #endif

@@ -1,5 +1,6 @@
 /* The JSON API for incidents: POST /api/v1/incidents files a report with the
- * same validation as the form (422 with a list of {field, message}); GET
+ * same validation as the form, after the JSON types of incident/fields.h
+ * (422 with a list of {field, message}); GET
  * /api/v1/incidents/REF returns one incident to those who may see it. */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -11,7 +12,9 @@
 #include "auth/session.h"
 #include "core/xalloc.h"
 #include "db/db.h"
+#include "incident/fields.h"
 #include "incident/intake.h"
+#include "tmpl/i18n.h"
 #include "web.h"
 
 /* The API names personal-data fields as DOMAIN.md does. */
@@ -35,27 +38,44 @@ int web_api_incidents(struct request *req)
 		json_decref(body);
 		return http_json_error(req, 400, msg);
 	}
-	json_t *raw = intake_from_json(body);
+	/* JSON types first (fields.h): a value of the wrong type is refused, never coerced. */
+	json_t *type_errors = json_object();
+	json_t *raw = fields_from_json(body, type_errors);
 	json_decref(body);
 	PGconn *c = db_pool_get(req->app->db);
 	if (!c) {
 		json_decref(raw);
+		json_decref(type_errors);
 		return http_error(req, 503);
 	}
 	json_t *errors = json_object();
 	json_t *clean = intake_check(c, raw, INTAKE_API, errors);
 	json_decref(raw);
 	int rc;
-	if (json_object_size(errors)) {
+	if (json_object_size(type_errors) || json_object_size(errors)) {
 		json_t *list = json_array();
+		const json_t *t = i18n_t(req->app->i18n, req->lang);
 		const char *k;
 		json_t *v;
-		json_object_foreach(errors, k, v)
-			json_array_append_new(list, json_pack("{s:o, s:O}", "field", api_field(k),
-							      "message", v));
+		json_object_foreach(type_errors, k, v) {
+			const char *msg = json_string_value(
+				json_object_get(json_object_get(t, json_string_value(v)), "main"));
+			json_array_append_new(list, json_pack("{s:s, s:s}", "field", k, "message",
+							      msg ? msg : json_string_value(v)));
+		}
+		json_object_foreach(errors, k, v) {
+			json_t *field = api_field(k);
+			if (!json_object_get(type_errors, json_string_value(field)))
+				json_array_append_new(list, json_pack("{s:o, s:O}", "field", field,
+								      "message", v));
+			else
+				json_decref(field);
+		}
+		json_decref(type_errors);
 		rc = http_json(req, 422, json_pack("{s:o}", "errors", list));
 		goto out;
 	}
+	json_decref(type_errors);
 	json_t *facts = intake_facts(clean);
 	json_t *clocks = web_legal_clocks(req->app, facts);
 	json_decref(facts);

@@ -11,6 +11,7 @@
 #include "core/xalloc.h"
 #include "db/db.h"
 #include "http/multipart.h"
+#include "incident/fields.h"
 #include "incident/intake.h"
 #include "incident/notify.h"
 #include "web.h"
@@ -42,9 +43,9 @@ static json_t *form_data(PGconn *c, struct request *req, const json_t *raw, json
 {
 	json_t *d = json_object();
 	json_t *v = json_object();
-	for (int i = 0; intake_fields[i]; i++) {
-		const char *s = raw ? raw_str(raw, intake_fields[i]) : NULL;
-		json_object_set_new(v, intake_fields[i], json_string(s ? s : ""));
+	for (const struct incident_field *f = incident_fields; f->name; f++) {
+		const char *s = raw ? raw_str(raw, f->name) : NULL;
+		json_object_set_new(v, f->name, json_string(s ? s : ""));
 	}
 	if (!raw) {
 		/* Defaults: discovered now; the reporter's section and its site. */

@@ -15,6 +15,7 @@ Suite *tokens_suite(void);
 Suite *processes_suite(void);
 Suite *reports_suite(void);
 Suite *lists_suite(void);
+Suite *strict_suite(void);
 
 int main(void)
 {
@@ -31,6 +32,7 @@ int main(void)
 	srunner_add_suite(sr, processes_suite());
 	srunner_add_suite(sr, reports_suite());
 	srunner_add_suite(sr, lists_suite());
+	srunner_add_suite(sr, strict_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

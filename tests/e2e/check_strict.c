@@ -1,0 +1,257 @@
+/* Strict inputs (issue 14): every value of the wrong JSON type is a 422
+ * naming the field and stores nothing; integral numbers (150, 150.0, 1.5e2)
+ * are integers; RFC 3339 date-times with or without a fraction of a second.
+ * One test walks the field table of incident/fields.h, so a field added
+ * later is covered without a new test. Runs on the demo city. */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "core/xalloc.h"
+#include "incident/fields.h"
+#include "support.h"
+
+Suite *strict_suite(void);
+
+static struct ts_server srv;
+static int port;
+static char *cookie, *hdr;
+
+static void setup(void)
+{
+	ts_demo_server_start(&srv, "strict", NULL);
+	port = srv.port;
+	cookie = client_sign_in_demo(port, "sakai.haruto");
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	free(csrf);
+}
+
+static void teardown(void)
+{
+	free(cookie);
+	free(hdr);
+	ts_demo_server_stop(&srv);
+}
+
+static long scalar(const char *q)
+{
+	return ts_scalar(srv.db, q);
+}
+
+/* A valid report; personal data involved. */
+static json_t *base(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:[s], s:{s:s}}", "summary", "厳格な入力の試験",
+			 "discovered_at", "2026-11-24T10:00:00+09:00", "category", "leak", "site",
+			 "honchosha", "segments", "internet", "personal_data", "involved", "yes");
+}
+
+/* Posts body (taken), returns the status; the response body goes to out. */
+static long post(json_t *body, char **out)
+{
+	char *s = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	struct resp r;
+	client_json(port, "POST", "/api/v1/incidents", cookie, hdr, s, &r);
+	free(s);
+	long st = r.status;
+	if (out)
+		*out = xstrdup(buf_cstr(&r.body));
+	resp_release(&r);
+	return st;
+}
+
+/* Posts body text as sent (so 150.0 stays 150.0 on the wire). */
+static long post_text(const char *s, char **out)
+{
+	struct resp r;
+	client_json(port, "POST", "/api/v1/incidents", cookie, hdr, s, &r);
+	long st = r.status;
+	if (out)
+		*out = xstrdup(buf_cstr(&r.body));
+	resp_release(&r);
+	return st;
+}
+
+/* Asserts a 422 naming field and that nothing was stored. */
+static void refused(const char *body_text, const char *field)
+{
+	long before = scalar("SELECT count(*) FROM incident");
+	char *b;
+	long st = post_text(body_text, &b);
+	char *want = xasprintf("\"field\":\"%s\"", field);
+	ck_assert_msg(st == 422 && strstr(b, want), "%s -> %ld %s", body_text, st, b);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM incident"), before);
+	free(want);
+	free(b);
+}
+
+#define BODY(extra, pd)                                                                        \
+	"{\"summary\": \"厳格な入力の試験\", \"discovered_at\": \"2026-11-24T10:00:00+09:00\", "  \
+	"\"category\": \"leak\", \"site\": \"honchosha\", \"segments\": [\"internet\"], " extra \
+	"\"personal_data\": {\"involved\": \"yes\"" pd "}}"
+
+START_TEST(test_integral_numbers_are_integers)
+{
+	static const char *const ok[] = {BODY("", ", \"persons\": 150"), BODY("", ", \"persons\": 150.0"),
+					 BODY("", ", \"persons\": 1.5e2"), NULL};
+	for (int i = 0; ok[i]; i++) {
+		char *b;
+		long st = post_text(ok[i], &b);
+		ck_assert_msg(st == 201, "%s -> %ld %s", ok[i], st, b);
+		/* the PPC clock starts: 150 persons is more than 100 */
+		ck_assert_msg(!strstr(b, "\"legal_deadlines\":[]"), "%s", b);
+		json_t *j = json_loads(b, 0, NULL);
+		char *q = xasprintf("SELECT pd_persons FROM incident WHERE ref = '%s'",
+				    json_string_value(json_object_get(j, "ref")));
+		ck_assert_int_eq(scalar(q), 150);
+		char *q2 = xasprintf("SELECT count(*) FROM legal_deadline d JOIN incident i ON "
+				     "i.id = d.incident_id WHERE i.ref = '%s'",
+				     json_string_value(json_object_get(j, "ref")));
+		ck_assert_int_gt(scalar(q2), 0);
+		free(q2);
+		free(q);
+		json_decref(j);
+		free(b);
+	}
+	refused(BODY("", ", \"persons\": 1.5"), "personal_data.persons");
+	refused(BODY("", ", \"persons\": 1e100"), "personal_data.persons");
+	refused(BODY("", ", \"persons\": \"百\""), "personal_data.persons");
+	refused(BODY("", ", \"persons\": \"150\""), "personal_data.persons");
+	refused(BODY("", ", \"persons\": [120]"), "personal_data.persons");
+	refused(BODY("", ", \"persons\": -1"), "personal_data.persons");
+	refused(BODY("", ", \"persons\": 100000001"), "personal_data.persons");
+}
+END_TEST
+
+START_TEST(test_booleans_strings_lists)
+{
+	refused(BODY("\"bcp\": \"false\", ", ""), "bcp");
+	refused(BODY("\"bcp\": \"no\", ", ""), "bcp");
+	refused(BODY("\"bcp\": 0, ", ""), "bcp");
+	refused(BODY("\"description\": [\"USBメモリ\"], ", ""), "description");
+	refused(BODY("\"summary2\": \"typo\", ", ""), "summary2");
+	refused("{\"summary\": \"x\", \"discovered_at\": \"2026-11-24T10:00:00+09:00\", "
+		"\"category\": \"leak\", \"site\": \"honchosha\", \"segments\": {}, "
+		"\"personal_data\": {\"involved\": \"yes\"}}",
+		"segments");
+	refused("{\"summary\": \"x\", \"discovered_at\": \"2026-11-24T10:00:00+09:00\", "
+		"\"category\": \"leak\", \"site\": \"honchosha\", \"personal_data\": \"yes\"}",
+		"personal_data");
+	refused(BODY("", ", \"sensitive\": \"maybe\""), "personal_data.sensitive");
+	/* bcp false is false, the documented "no" of a yes/no/unknown field is no */
+	char *b;
+	ck_assert_int_eq(post_text(BODY("\"bcp\": false, ", ", \"sensitive\": \"no\", \"mynumber\": false"), &b),
+			 201);
+	json_t *j = json_loads(b, 0, NULL);
+	char *q = xasprintf("SELECT (NOT bcp AND pd_sensitive = 'no' AND pd_mynumber = 'no')::int "
+			    "FROM incident WHERE ref = '%s'",
+			    json_string_value(json_object_get(j, "ref")));
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	json_decref(j);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_rfc3339_date_times)
+{
+	static const char *const ok[] = {"2026-11-24T01:00:00Z", "2026-11-24T01:00:00.000Z",
+					 "2026-11-24T10:00:00.5+09:00", NULL};
+	for (int i = 0; ok[i]; i++) {
+		json_t *body = base();
+		json_object_set_new(body, "discovered_at", json_string(ok[i]));
+		char *b;
+		long st = post(body, &b);
+		ck_assert_msg(st == 201, "%s -> %ld %s", ok[i], st, b);
+		json_t *j = json_loads(b, 0, NULL);
+		char *q = xasprintf("SELECT extract(epoch FROM date_trunc('second', discovered_at))::bigint "
+				    "FROM incident WHERE ref = '%s'",
+				    json_string_value(json_object_get(j, "ref")));
+		ck_assert_int_eq(scalar(q), 1795482000); /* 2026-11-24T01:00:00Z */
+		free(q);
+		json_decref(j);
+		free(b);
+	}
+	static const char *const bad[] = {"2026-11-24T10:00:60+09:00", "2026-11-24T24:00:00+09:00",
+					  "2026-11-24T10:60:00+09:00", "2026-11-24T10:00+09:00",
+					  "2026-11-24 10:00:00+09:00", "2026-11-24T10:00:00",
+					  "2026-11-24T10:00:00.Z", NULL};
+	for (int i = 0; bad[i]; i++) {
+		char *s = xasprintf("{\"summary\": \"x\", \"discovered_at\": \"%s\", \"category\": "
+				    "\"leak\", \"site\": \"honchosha\", \"personal_data\": "
+				    "{\"involved\": \"no\"}}",
+				    bad[i]);
+		refused(s, "discovered_at");
+		free(s);
+	}
+}
+END_TEST
+
+/* Values of each JSON type that a field of type t does not take. */
+static const char *const *wrong_values(enum field_type t)
+{
+	static const char *const text[] = {"1", "1.5", "true", "[\"a\"]", "{}", NULL};
+	static const char *const codes[] = {"\"internet\"", "1", "true", "{}", "[1]", NULL};
+	static const char *const integer[] = {"\"1\"", "1.5", "true", "[1]", "{}", NULL};
+	static const char *const flag[] = {"\"false\"", "\"true\"", "1", "[]", "{}", NULL};
+	static const char *const tri[] = {"\"maybe\"", "1", "[]", "{}", NULL};
+	switch (t) {
+	case FIELD_TEXT:
+	case FIELD_CODE:
+	case FIELD_DATETIME:
+		return text;
+	case FIELD_CODES:
+		return codes;
+	case FIELD_INT:
+		return integer;
+	case FIELD_FLAG:
+		return flag;
+	case FIELD_TRI:
+		return tri;
+	}
+	return text;
+}
+
+START_TEST(test_every_field_every_wrong_type)
+{
+	int n = 0;
+	for (const struct incident_field *f = incident_fields; f->name; f++) {
+		if (!(f->where & FIELD_API))
+			continue;
+		for (const char *const *w = wrong_values(f->type); *w; w++) {
+			json_t *body = base();
+			json_t *v = json_loads(*w, JSON_DECODE_ANY, NULL);
+			ck_assert(v != NULL);
+			if (strncmp(f->json, "personal_data.", 14) == 0)
+				json_object_set_new(json_object_get(body, "personal_data"), f->json + 14, v);
+			else
+				json_object_set_new(body, f->json, v);
+			char *s = json_dumps(body, JSON_COMPACT);
+			json_decref(body);
+			refused(s, f->json);
+			free(s);
+			n++;
+		}
+	}
+	ck_assert_int_gt(n, 80);
+}
+END_TEST
+
+Suite *strict_suite(void)
+{
+	Suite *s = suite_create("strict");
+	TCase *tc = tcase_create("api");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_integral_numbers_are_integers);
+	tcase_add_test(tc, test_booleans_strings_lists);
+	tcase_add_test(tc, test_rfc3339_date_times);
+	tcase_add_test(tc, test_every_field_every_wrong_type);
+	suite_add_tcase(s, tc);
+	return s;
+}
