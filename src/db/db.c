@@ -10,6 +10,19 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 
+/* Server notices (a FATAL that ended an idle session, say) go to the log in
+ * its format instead of libpq's bare line on stderr. */
+static void log_notice(void *arg, const char *m)
+{
+	(void)arg;
+	size_t n = strlen(m);
+	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+		n--;
+	char msg[512];
+	snprintf(msg, sizeof msg, "%.*s", (int)n, m);
+	log_event(LOG_WARN, "db_notice", "message=%s", log_quote(0, msg));
+}
+
 PGconn *db_connect(const char *url, char *err, size_t errlen)
 {
 	PGconn *c = PQconnectdb(url ? url : "");
@@ -22,6 +35,7 @@ PGconn *db_connect(const char *url, char *err, size_t errlen)
 		PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, log_notice, NULL);
 	/* Times are stored as timestamptz; the session zone only affects text
 	 * output, and the city works in Japan time. */
 	PGresult *r = PQexec(c, "SET TIME ZONE 'Asia/Tokyo'");
@@ -54,6 +68,58 @@ struct db_pool *db_pool_new(const char *url, int size, char *err, size_t errlen)
 	return p;
 }
 
+/* What the HTTP thread's request did with the pool: the connection it holds
+ * and whether one it used was found broken, so that an error answer after a
+ * lost database says 503 rather than 500 (db_pool_request_lost). */
+static __thread PGconn *tl_conn;
+static __thread int tl_lost;
+
+void db_pool_request_begin(void)
+{
+	tl_conn = NULL;
+	tl_lost = 0;
+}
+
+int db_pool_request_lost(void)
+{
+	return tl_lost || (tl_conn && PQstatus(tl_conn) != CONNECTION_OK);
+}
+
+/* Whether the server already ended an idle connection. A restarted or
+ * crashed server (or pg_terminate_backend) leaves a FATAL message or EOF on
+ * the socket, which libpq reads only at its next statement: look without
+ * sending anything (no query per borrow). */
+static int closed_by_server(PGconn *c)
+{
+	if (PQstatus(c) != CONNECTION_OK)
+		return 1;
+	/* readable while idle: an error (libpq reads it as a notice), then EOF,
+	 * which it notices only on a read after that one; a stray NOTIFY is
+	 * harmless */
+	for (int i = 0; i < 4; i++) {
+		struct pollfd fd = {PQsocket(c), POLLIN, 0};
+		if (fd.fd < 0)
+			return 1;
+		if (poll(&fd, 1, 0) <= 0)
+			return 0;
+		if (!PQconsumeInput(c) || PQstatus(c) != CONNECTION_OK)
+			return 1;
+		PGnotify *nt;
+		while ((nt = PQnotifies(c)))
+			PQfreemem(nt);
+	}
+	return 0;
+}
+
+/* Gives up one slot of the pool (its connection is gone). */
+static void drop_slot(struct db_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->opened--;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
 PGconn *db_pool_get(struct db_pool *p)
 {
 	PGconn *c = NULL;
@@ -73,26 +139,23 @@ PGconn *db_pool_get(struct db_pool *p)
 	}
 	pthread_mutex_unlock(&p->mu);
 
+	if (!open_new && closed_by_server(c)) {
+		/* the request is served on a fresh connection instead */
+		PQfinish(c);
+		c = NULL;
+		open_new = 1;
+	}
 	if (open_new) {
 		char err[512];
 		c = db_connect(p->url, err, sizeof err);
 		if (!c) {
 			log_event(LOG_ERROR, "db_connect_failed", "error=%s", log_quote(0, err));
-			pthread_mutex_lock(&p->mu);
-			p->opened--;
-			pthread_cond_signal(&p->cv);
-			pthread_mutex_unlock(&p->mu);
-		}
-		return c;
-	}
-	if (PQstatus(c) != CONNECTION_OK) {
-		PQreset(c);
-		if (PQstatus(c) != CONNECTION_OK) {
-			log_event(LOG_ERROR, "db_reset_failed", NULL);
-			db_pool_put(p, c);
+			drop_slot(p);
+			tl_lost = 1;
 			return NULL;
 		}
 	}
+	tl_conn = c;
 	return c;
 }
 
@@ -100,10 +163,19 @@ void db_pool_put(struct db_pool *p, PGconn *c)
 {
 	if (!c)
 		return;
+	if (c == tl_conn)
+		tl_conn = NULL;
 	/* A connection left inside a transaction by an error path must not
 	 * leak that transaction into the next borrower. */
 	if (PQtransactionStatus(c) != PQTRANS_IDLE && PQstatus(c) == CONNECTION_OK)
 		PQclear(PQexec(c, "ROLLBACK"));
+	if (PQstatus(c) != CONNECTION_OK) {
+		/* broken: the next borrower opens a new one in its place */
+		tl_lost = 1;
+		PQfinish(c);
+		drop_slot(p);
+		return;
+	}
 	pthread_mutex_lock(&p->mu);
 	p->free[p->nfree++] = c;
 	pthread_cond_signal(&p->cv);

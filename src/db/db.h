@@ -17,11 +17,21 @@ struct db_pool;
 /* Opens up to size connections lazily. Returns NULL (with err) only if the
  * first connection cannot be made, so a bad DATABASE_URL fails at start. */
 struct db_pool *db_pool_new(const char *url, int size, char *err, size_t errlen);
-/* Borrows a connection, waiting if all are in use; a broken connection is
- * reset first. Returns NULL if the database cannot be reached. Thread-safe. */
+/* Borrows a connection, waiting if all are in use. A pooled connection the
+ * server has already ended (restart, crash, pg_terminate_backend: seen on its
+ * socket, without a query) is replaced by a fresh one before the caller's
+ * first statement. Returns NULL if the database cannot be reached: answer
+ * 503. Thread-safe. */
 PGconn *db_pool_get(struct db_pool *pool);
-/* Returns a connection taken with db_pool_get. */
+/* Returns a connection taken with db_pool_get; a broken one is closed and
+ * its slot reopened by the next borrower. */
 void db_pool_put(struct db_pool *pool, PGconn *conn);
+/* Per HTTP thread: db_pool_request_begin at the start of each request;
+ * db_pool_request_lost then says whether the database was lost under it
+ * (no connection could be had, or the one it holds or held broke), so its
+ * error answer is 503, not 500. */
+void db_pool_request_begin(void);
+int db_pool_request_lost(void);
 void db_pool_free(struct db_pool *pool);
 
 /* Runs a parameterised query and returns its rows as a JSON array of objects

@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "auth/session.h"
+#include "db/db.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "http.h"
@@ -47,6 +48,8 @@ int http_queue(struct request *req, unsigned status, struct MHD_Response *resp, 
 			strcat(allow, allow[0] ? ", POST" : "POST");
 		MHD_add_response_header(resp, "Allow", allow);
 	}
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, "Retry-After", "5");
 	enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
 	MHD_destroy_response(resp);
 	if (r != MHD_YES)
@@ -95,6 +98,10 @@ int http_page(struct request *req, unsigned status, const char *name, json_t *da
 
 int http_error(struct request *req, unsigned status)
 {
+	/* An error because the database went away is an outage, not a bug:
+	 * the client may try again (Retry-After). */
+	if (status == MHD_HTTP_INTERNAL_SERVER_ERROR && db_pool_request_lost())
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
 	if (http_is_api(req)) {
 		static const struct {
 			unsigned status;

@@ -380,6 +380,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (req->responded)
 		return MHD_YES;
+	db_pool_request_begin();
 	if (dispatch(req) < 0 && !req->responded) {
 		log_event(LOG_ERROR, "handler_failed", "rid=%s", req->rid);
 		if (http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR) < 0)

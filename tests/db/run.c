@@ -9,6 +9,7 @@ Suite *engine_suite(void);
 Suite *people_suite(void);
 Suite *smtp_suite(void);
 Suite *tx_suite(void);
+Suite *pool_suite(void);
 
 int main(void)
 {
@@ -17,6 +18,7 @@ int main(void)
 	srunner_add_suite(sr, engine_suite());
 	srunner_add_suite(sr, smtp_suite());
 	srunner_add_suite(sr, tx_suite());
+	srunner_add_suite(sr, pool_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
