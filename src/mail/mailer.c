@@ -2,6 +2,7 @@
 #include "mailer.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "db/db.h"
+#include "db/tx.h"
 #include "mime.h"
 #include "smtp.h"
 #include "tmpl/templates.h"
@@ -151,7 +153,8 @@ static const char claim_sql[] =
 	"  (o.fence IS NOT NULL AND EXISTS (SELECT 1 FROM workflow_run r JOIN workflow_def d ON "
 	"    d.id = r.def_id WHERE r.id = o.run_id AND r.fence = o.fence AND "
 	"    d.definition->'states'->r.state->'actions' ? 'acknowledge')), "
-	"  extract(epoch FROM sokuho_now())::bigint, coalesce(rc.display_name, '') "
+	"  extract(epoch FROM sokuho_now())::bigint, coalesce(rc.display_name, ''), "
+	"  o.lease_until::text "
 	"FROM o LEFT JOIN person rc ON rc.id = o.recipient_id "
 	"LEFT JOIN incident i ON i.id = o.incident_id LEFT JOIN site si ON si.id = i.site_id "
 	"LEFT JOIN org_unit s ON s.id = i.section_id LEFT JOIN category c ON c.key = i.category "
@@ -212,10 +215,105 @@ static void enqueue_digest(PGconn *c, const char *base)
 	PQclear(r);
 }
 
+/* Outcomes of mail already handed to the SMTP server, not yet recorded.
+ * They stay here while the database cannot take them and are recorded
+ * before anything else is claimed, so a database restart alone sends no
+ * mail twice. Each update is guarded by the lease the row was claimed
+ * with: once recorded (lease cleared) it is a no-op, so the recording may be
+ * repeated after an unknown COMMIT; should another sender have claimed the
+ * row after the lease expired, the late outcome is not forced on it. */
+struct outcome {
+	char *id, *lease, *reply, *subject, *body;
+	const char *status; /* "sent", "dead", "retry" */
+};
+static pthread_mutex_t pending_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct outcome *pending;
+static size_t npending, cpending;
+
+static void keep_outcome(const char *id, const char *lease, const char *status,
+			 const char *reply, const char *subject, const char *body)
+{
+	pthread_mutex_lock(&pending_mu);
+	if (npending == cpending) {
+		cpending = cpending ? cpending * 2 : 64;
+		pending = xrealloc(pending, cpending * sizeof *pending);
+	}
+	struct outcome *o = &pending[npending++];
+	o->id = xstrdup(id);
+	o->lease = xstrdup(lease);
+	o->status = status;
+	o->reply = xstrdup(reply ? reply : "");
+	o->subject = subject ? xstrdup(subject) : NULL;
+	o->body = body ? xstrdup(body) : NULL;
+	pthread_mutex_unlock(&pending_mu);
+}
+
+static enum db_qs record_outcomes(PGconn *c, void *arg, struct db_err *e)
+{
+	(void)arg;
+	for (size_t i = 0; i < npending; i++) {
+		struct outcome *o = &pending[i];
+		const char *pp[6] = {o->id, o->status, o->reply, o->subject, o->body, o->lease};
+		/* Backoff: 30 s doubling per attempt, at most an hour, ±25 %. */
+		enum db_qs qs = db_exec(
+			c, e,
+			"UPDATE outbox SET lease_until = NULL, last_error = CASE WHEN $2 = 'sent' "
+			"THEN NULL ELSE $3 END, status = CASE $2 WHEN 'sent' THEN 'sent' WHEN 'dead' "
+			"THEN 'dead' ELSE 'queued' END, sent_at = CASE WHEN $2 = 'sent' THEN "
+			"sokuho_now() END, next_attempt_at = CASE WHEN $2 = 'retry' THEN sokuho_now() + "
+			"make_interval(secs => least(3600, 30 * 2 ^ least(attempts - 1, 20)) * "
+			"(0.75 + random() / 2)) ELSE next_attempt_at END, subject = coalesce($4, "
+			"subject), body = coalesce($5, body) WHERE id = $1::bigint "
+			"AND lease_until = $6::timestamptz",
+			6, pp, NULL);
+		if (qs < 0)
+			return qs;
+	}
+	return DB_OK;
+}
+
+int mailer_flush_outcomes(PGconn *c)
+{
+	pthread_mutex_lock(&pending_mu);
+	int rc = 0;
+	if (npending) {
+		struct db_err e;
+		/* The outcomes of a batch are recorded in one transaction: one
+		 * commit (one WAL flush) rather than one per message. */
+		if (db_run_tx(c, "mail_outcomes", DB_TX_IDEMPOTENT, record_outcomes, NULL, &e) < 0) {
+			log_event(LOG_ERROR, "mail_record_failed", "kept=%zu error=%s", npending,
+				  log_quote(0, e.msg));
+			rc = -1;
+		} else {
+			for (size_t i = 0; i < npending; i++) {
+				free(pending[i].id);
+				free(pending[i].lease);
+				free(pending[i].reply);
+				free(pending[i].subject);
+				free(pending[i].body);
+			}
+			npending = 0;
+		}
+	}
+	pthread_mutex_unlock(&pending_mu);
+	return rc;
+}
+
+size_t mailer_pending_outcomes(void)
+{
+	pthread_mutex_lock(&pending_mu);
+	size_t n = npending;
+	pthread_mutex_unlock(&pending_mu);
+	return n;
+}
+
 int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl, int batch)
 {
 	if (!cfg->smtp_host[0])
 		return 0;
+	/* What was sent before is recorded before anything more is claimed. */
+	if (mailer_flush_outcomes(c) < 0)
+		return -1;
 	char *digest_base = base_url(cfg);
 	enqueue_digest(c, digest_base);
 	free(digest_base);
@@ -308,32 +406,12 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 		smtp_send_batch(&sc, batch_items, ns);
 	for (size_t k = 0; k < ns; k++)
 		*send[k] = batch_items[k];
-	/* The outcomes of a batch are recorded in one transaction: one commit
-	 * (one WAL flush) rather than one per message. Should it fail, the rows
-	 * keep their lease and are sent again, with the same Message-IDs, when
-	 * it expires, as after a crash. */
-	PQclear(PQexec(c, "BEGIN"));
 	for (int i = 0; i < n; i++) {
 		const char *outcome = items[i].outcome == SMTP_SENT	? "sent"
 				      : items[i].outcome == SMTP_DEAD ? "dead"
 								      : "retry";
-		const char *pp[5] = {PQgetvalue(r, i, 0), outcome, items[i].reply, subjects[i],
-				     bodies[i]};
-		/* Backoff: 30 s doubling per attempt, at most an hour, ±25 %. */
-		PGresult *u = PQexecParams(
-			c,
-			"UPDATE outbox SET lease_until = NULL, last_error = CASE WHEN $2 = 'sent' "
-			"THEN NULL ELSE $3 END, status = CASE $2 WHEN 'sent' THEN 'sent' WHEN 'dead' "
-			"THEN 'dead' ELSE 'queued' END, sent_at = CASE WHEN $2 = 'sent' THEN "
-			"sokuho_now() END, next_attempt_at = CASE WHEN $2 = 'retry' THEN sokuho_now() + "
-			"make_interval(secs => least(3600, 30 * 2 ^ least(attempts - 1, 20)) * "
-			"(0.75 + random() / 2)) ELSE next_attempt_at END, subject = coalesce($4, "
-			"subject), body = coalesce($5, body) WHERE id = $1::bigint",
-			5, NULL, pp, NULL, NULL, 0);
-		if (!db_ok(u))
-			log_event(LOG_ERROR, "mail_record_failed", "error=%s",
-				  log_quote(0, PQresultErrorMessage(u)));
-		PQclear(u);
+		keep_outcome(PQgetvalue(r, i, 0), PQgetvalue(r, i, 9), outcome, items[i].reply,
+			     subjects[i], bodies[i]);
 		log_event(items[i].outcome == SMTP_SENT ? LOG_INFO : LOG_WARN, "mail", "outbox=%s "
 			  "outcome=%s code=%d reply=%s", PQgetvalue(r, i, 0), outcome, items[i].code,
 			  log_quote(0, items[i].reply));
@@ -341,11 +419,7 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 		free(subjects[i]);
 		free(bodies[i]);
 	}
-	PGresult *cr = PQexec(c, "COMMIT");
-	if (!db_ok(cr))
-		log_event(LOG_ERROR, "mail_record_failed", "error=%s",
-			  log_quote(0, PQresultErrorMessage(cr)));
-	PQclear(cr);
+	int recorded = mailer_flush_outcomes(c);
 	free(subjects);
 	free(bodies);
 	free(send);
@@ -354,7 +428,7 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 	free(items);
 	free(base);
 	PQclear(r);
-	return n;
+	return recorded < 0 ? -1 : n;
 }
 
 /* Seconds until a queued row is due or a lease expires, capped. */
@@ -372,30 +446,59 @@ static double next_due(PGconn *c)
 	return s;
 }
 
+/* Sleeps seconds, or less when a byte arrives on wake_fd: returns 1 then. */
+static int nap(double seconds, int wake_fd)
+{
+	struct pollfd fd = {wake_fd, POLLIN, 0};
+	int pr = poll(&fd, wake_fd >= 0 ? 1 : 0, (int)(seconds * 1000));
+	return pr > 0 && (fd.revents & POLLIN);
+}
+
 int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl, volatile int *stop,
 		int wake_fd)
 {
 	PGconn *c = NULL;
+	int failures = 0;
+	struct timespec down_since = {0, 0};
 	while (!*stop) {
+		char err[512] = "";
 		if (!c) {
-			char err[512];
 			c = db_connect(cfg->database_url, err, sizeof err);
-			if (!c) {
-				log_event(LOG_WARN, "mailer_db_unreachable", "error=%s", log_quote(0, err));
-				sleep(1);
-				continue;
-			}
-			PQclear(PQexec(c, "LISTEN sokuho_mail"));
+			if (c)
+				PQclear(PQexec(c, "LISTEN sokuho_mail"));
 		}
-		int n = 0, sent_any = 0;
-		while (!*stop && (n = mailer_tick(c, cfg, tmpl, 50)) > 0)
-			sent_any = 1;
-		(void)sent_any;
-		if (n < 0 || PQstatus(c) != CONNECTION_OK) {
-			PQfinish(c);
+		int n = 0;
+		if (c)
+			while (!*stop && (n = mailer_tick(c, cfg, tmpl, 50)) > 0)
+				;
+		if (!c || n < 0 || PQstatus(c) != CONNECTION_OK) {
+			if (c && !err[0])
+				snprintf(err, sizeof err, "%s", PQerrorMessage(c));
+			if (c)
+				PQfinish(c);
 			c = NULL;
-			sleep(1);
+			if (failures++ == 0) {
+				clock_gettime(CLOCK_MONOTONIC, &down_since);
+				log_event(LOG_WARN, "mailer_db_lost", "kept=%zu error=%s",
+					  mailer_pending_outcomes(), log_quote(0, err));
+			}
+			/* capped, jittered backoff: 0.5 s doubling to 10 s, ±25 % */
+			double d = 0.5 * (double)(1 << (failures < 5 ? failures - 1 : 5));
+			if (d > 10)
+				d = 10;
+			d *= 0.75 + (double)randombytes_uniform(1000) / 2000.0;
+			if (nap(d, wake_fd))
+				break;
 			continue;
+		}
+		if (failures) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			log_event(LOG_INFO, "mailer_db_back", "after_s=%.1f attempts=%d",
+				  (double)(now.tv_sec - down_since.tv_sec) +
+					  (double)(now.tv_nsec - down_since.tv_nsec) / 1e9,
+				  failures);
+			failures = 0;
 		}
 		double wait = next_due(c);
 		if (wait <= 0)
@@ -403,7 +506,12 @@ int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl, volatile 
 		if (db_wait(c, wait, wake_fd))
 			break;
 	}
-	if (c)
+	if (c) {
+		mailer_flush_outcomes(c);
 		PQfinish(c);
+	}
+	if (mailer_pending_outcomes())
+		log_event(LOG_ERROR, "mail_outcomes_unrecorded", "n=%zu",
+			  mailer_pending_outcomes());
 	return 0;
 }

@@ -9,14 +9,24 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stddef.h>
 
 #include "core/config.h"
 
 struct tmpl_set;
 
 /* Sends one batch: at most batch due rows. Returns the number claimed, or
- * -1 on a database error. With no smtp_host configured it claims nothing. */
+ * -1 on a database error (outcomes of mail sent that could not be recorded
+ * are kept, see mailer_flush_outcomes). With no smtp_host configured it claims nothing. */
 int mailer_tick(PGconn *conn, const struct config *cfg, const struct tmpl_set *tmpl, int batch);
+
+/* Records the outcomes of mail already sent that could not be recorded
+ * yet (kept in memory meanwhile, one store per process); mailer_tick does
+ * it before it claims anything. Returns 0, or -1 when the database could
+ * not take them (they stay kept). */
+int mailer_flush_outcomes(PGconn *conn);
+/* How many outcomes are kept waiting for the database. */
+size_t mailer_pending_outcomes(void);
 
 /* Runs the sender until *stop or a byte on wake_fd: sends what is due, then
  * sleeps until the next retry, lease expiry or NOTIFY sokuho_mail. */

@@ -2,7 +2,8 @@
  * a new report mails the expected people and Python's email package decodes
  * every Subject and body to exactly what Sokuho rendered; the server down,
  * then up: every mail delivered once; 4xx retried, 5xx dead and shown to the
- * admin; a sender killed mid-send resends with the same Message-ID; the
+ * admin; a sender killed mid-send resends with the same Message-ID; outcomes
+ * the database refuses are kept and recorded later, nothing sent twice; the
  * acknowledge link is valid once, and expired, reused and tampered links
  * get a clear page. */
 #include <check.h>
@@ -383,6 +384,66 @@ START_TEST(test_killed_mid_send_resends_same_id)
 }
 END_TEST
 
+/* The database refuses the outcomes of mail already delivered (as while it
+ * restarts): they are kept in memory, nothing more is claimed, and once it
+ * takes them again each is recorded and no mail is sent twice, even though
+ * the claims' leases have expired meanwhile. */
+START_TEST(test_outcomes_kept_while_database_refuses)
+{
+	sql("CREATE TABLE fault_flag (refuse boolean NOT NULL)");
+	sql("INSERT INTO fault_flag VALUES (true)");
+	sql("CREATE FUNCTION fault_refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
+	    "IF NEW.status = 'sent' AND (SELECT refuse FROM fault_flag) THEN "
+	    "RAISE EXCEPTION 'outcome refused by the test'; END IF; RETURN NEW; END$$");
+	sql("CREATE TRIGGER fault_refuse BEFORE UPDATE ON outbox FOR EACH ROW "
+	    "EXECUTE FUNCTION fault_refuse()");
+	long long a = queue_mail("kept1@city.example.jp");
+	long long b = queue_mail("kept2@city.example.jp");
+	long long c = queue_mail("kept3@city.example.jp");
+	sql("NOTIFY sokuho_mail");
+	/* the first batch is delivered and its outcomes refused; nothing more
+	 * is claimed until they are recorded */
+	char *log = NULL;
+	for (int i = 0; i < 200; i++) {
+		free(log);
+		log = ts_read_file(logfile);
+		if (log && strstr(log, "event=mail_record_failed kept="))
+			break;
+		usleep(50 * 1000);
+	}
+	ck_assert_msg(log && strstr(log, "event=mail_record_failed kept="), "%s", log ? log : "");
+	int kept = atoi(strstr(log, "event=mail_record_failed kept=") + 30);
+	free(log);
+	ck_assert_int_ge(kept, 1);
+	ck_assert_int_eq(count_eml(), kept);
+	char *q = xasprintf("SELECT count(*) FROM outbox WHERE id IN (%lld, %lld, %lld) AND "
+			    "status = 'queued' AND lease_until IS NOT NULL",
+			    a, b, c);
+	ck_assert_int_eq(scalar(q), kept);
+	free(q);
+	/* The leases expire while the outcomes wait: nothing is sent again. */
+	sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING " + interval '3 minutes'");
+	sql("NOTIFY sokuho_mail");
+	sleep(3);
+	ck_assert_int_eq(count_eml(), kept);
+	sql("UPDATE fault_flag SET refuse = false");
+	q = xasprintf("SELECT count(*) FROM outbox WHERE id IN (%lld, %lld, %lld) AND "
+		      "status = 'sent' AND attempts = 1 AND lease_until IS NULL",
+		      a, b, c);
+	long n = 0;
+	for (int i = 0; i < 300 && (n = scalar(q)) < 3; i++)
+		usleep(50 * 1000);
+	ck_assert_int_eq(n, 3);
+	free(q);
+	sleep(1);
+	ck_assert_int_eq(count_eml(), 3);
+	log = ts_read_file(logfile);
+	ck_assert_msg(log && strstr(log, "event=mailer_db_back"), "%s", log ? log : "");
+	free(log);
+	sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
+}
+END_TEST
+
 START_TEST(test_acknowledge_link)
 {
 	char *ref = file_report("受領確認リンクの試験");
@@ -500,5 +561,10 @@ Suite *mail_suite(void)
 	tcase_add_checked_fixture(tk, setup, teardown);
 	tcase_add_test(tk, test_killed_mid_send_resends_same_id);
 	suite_add_tcase(s, tk);
+	TCase *tf = tcase_create("kept");
+	tcase_set_timeout(tf, 120);
+	tcase_add_checked_fixture(tf, setup, teardown);
+	tcase_add_test(tf, test_outcomes_kept_while_database_refuses);
+	suite_add_tcase(s, tf);
 	return s;
 }
