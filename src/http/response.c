@@ -72,8 +72,19 @@ int http_respond(struct request *req, unsigned status, const char *content_type,
 	return http_queue(req, status, resp, len);
 }
 
+/* A refusal (404 "no such site", 422 "unknown category", 401 ...) that a
+ * request reached because its database went away is an outage: 503. */
+static int lost_refusal(unsigned status)
+{
+	return status >= 400 && status != MHD_HTTP_SERVICE_UNAVAILABLE && db_pool_request_lost();
+}
+
 int http_page(struct request *req, unsigned status, const char *name, json_t *data)
 {
+	if (lost_refusal(status)) {
+		json_decref(data);
+		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	}
 	buf out = BUF_INIT;
 	if (!data)
 		data = json_object();
@@ -290,6 +301,10 @@ void http_resolve_lang(struct request *req)
 
 int http_json(struct request *req, unsigned status, json_t *data)
 {
+	if (lost_refusal(status)) {
+		json_decref(data);
+		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	}
 	char *s = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(data);
 	if (!s)

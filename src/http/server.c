@@ -169,6 +169,8 @@ static int load_session(struct request *req)
 		return -1;
 	req->sess = session_load(c, tok, req->app->cfg->session_idle, req->app->cfg->session_max);
 	db_pool_put(req->app->db, c);
+	if (!req->sess && db_pool_request_lost())
+		return -1; /* the database went away: 503, and the session is kept */
 	if (!req->sess)
 		http_set_cookie(req, SESSION_COOKIE, "", 0); /* expired: forget it */
 	return 0;

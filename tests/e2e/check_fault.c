@@ -1,0 +1,288 @@
+/* The whole system through database restarts: a cluster of the test's own,
+ * `sokuho serve` (engine and mailer) with the test SMTP server, 8 clients
+ * filing reports (6 through the API, 2 through the form) while the cluster
+ * is restarted with `pg_ctl restart -m fast` and then `-m immediate`.
+ * Afterwards: every report acknowledged to a client (201/303) is stored
+ * once, no client saw a 500 (503 while the database was away), and the SMTP
+ * server received no Message-ID twice. The cost of the faults (requests
+ * answered 503) is printed. */
+#include <check.h>
+#include <dirent.h>
+#include <glob.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "core/xalloc.h"
+#include "support.h"
+
+Suite *fault_suite(void);
+
+static char pgbin[256], pgdir[128], pgdata[200];
+static int port, smtp_port;
+static pid_t server, smtpd;
+static char logfile[256];
+static char *maildir, *db;
+
+/* Runs a PostgreSQL tool (argv[0] its name) as the cluster's owner. */
+static int pg(const char *const *args)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/%s", pgbin, args[0]);
+	const char *argv[24];
+	int n = 0;
+	if (getuid() == 0) {
+		argv[n++] = "runuser";
+		argv[n++] = "-u";
+		argv[n++] = "postgres";
+		argv[n++] = "--";
+	}
+	argv[n++] = path;
+	for (int i = 1; args[i] && n < 23; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	char *out = NULL, *err = NULL;
+	int st = ts_run(argv, NULL, &out, &err);
+	if (st != 0)
+		fprintf(stderr, "%s: %s%s\n", args[0], out ? out : "", err ? err : "");
+	free(out);
+	free(err);
+	return st;
+}
+
+static void setup(void)
+{
+	glob_t g;
+	ck_assert(glob("/usr/lib/postgresql/*/bin/pg_ctl", 0, NULL, &g) == 0 && g.gl_pathc > 0);
+	const char *last = g.gl_pathv[g.gl_pathc - 1];
+	snprintf(pgbin, sizeof pgbin, "%.*s", (int)(strlen(last) - strlen("/pg_ctl")), last);
+	globfree(&g);
+	snprintf(pgdir, sizeof pgdir, "/tmp/sokuho-fault.XXXXXX");
+	ck_assert(mkdtemp(pgdir) != NULL);
+	chmod(pgdir, 0755);
+	const char *owner = getuid() == 0 ? "postgres" : getenv("USER");
+	if (getuid() == 0) {
+		char cmd[300];
+		snprintf(cmd, sizeof cmd, "chown postgres '%s'", pgdir);
+		ck_assert(system(cmd) == 0);
+	}
+	snprintf(pgdata, sizeof pgdata, "%s/data", pgdir);
+	const char *init[] = {"initdb", "-D", pgdata, "-U", owner, "-E", "UTF8",
+			      "--locale=C.UTF-8", "--auth=trust", NULL};
+	ck_assert_int_eq(pg(init), 0);
+	int pgport = ts_free_port();
+	char opts[300], logp[200], ps[16];
+	snprintf(opts, sizeof opts, "-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=100",
+		 pgport, pgdir);
+	snprintf(logp, sizeof logp, "%s/postgresql.log", pgdir);
+	const char *start[] = {"pg_ctl", "start", "-w", "-D", pgdata, "-l", logp, "-o", opts, NULL};
+	ck_assert_int_eq(pg(start), 0);
+	snprintf(ps, sizeof ps, "%d", pgport);
+	setenv("PGHOST", "127.0.0.1", 1);
+	setenv("PGPORT", ps, 1);
+	setenv("PGUSER", owner, 1);
+	setenv("PGDATABASE", "postgres", 1);
+
+	db = ts_prepared_database(1);
+	ts_sql(db, "UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
+	maildir = ts_tmpdir();
+	port = ts_free_port();
+	smtp_port = ts_free_port();
+	snprintf(logfile, sizeof logfile, "/tmp/sokuho-fault-%d.log", (int)getpid());
+	unlink(logfile);
+	smtpd = ts_start_smtpd(smtp_port, maildir);
+	char sp[16], base[64];
+	snprintf(sp, sizeof sp, "%d", smtp_port);
+	snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+	const char *extra[] = {"--smtp_host", "127.0.0.1", "--smtp_port", sp, "--smtp_starttls",
+			       "off", "--base_url", base, "--mail_from", "sokuho@city.example.jp",
+			       NULL};
+	server = ts_start_server(db, port, extra, logfile);
+}
+
+static void teardown(void)
+{
+	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
+	kill(smtpd, SIGTERM);
+	waitpid(smtpd, NULL, 0);
+	const char *stop[] = {"pg_ctl", "stop", "-w", "-m", "immediate", "-D", pgdata, NULL};
+	pg(stop);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", pgdir, maildir);
+	ck_assert(system(cmd) == 0);
+	unlink(logfile);
+	free(maildir);
+	free(db);
+}
+
+#define CLIENTS 8
+#define MAX_ACKED 4096
+
+struct client {
+	int k, form;
+	char *cookie, *csrf;
+	volatile int *stop;
+	int n503, n500, nother, nrefused;
+	long other_status;
+	int nacked;
+	char *acked[MAX_ACKED];
+};
+
+static void *client_run(void *arg)
+{
+	struct client *cl = arg;
+	for (int n = 0; !*cl->stop; n++) {
+		char summary[64];
+		snprintf(summary, sizeof summary, "fault-%d-%d", cl->k, n);
+		struct resp r;
+		if (cl->form) {
+			const char *fields[] = {"csrf", cl->csrf, "summary", summary, "description",
+						"復旧試験", "discovered_at", "2026-11-20T09:30",
+						"category", "loss_theft", "site", "honchosha",
+						"section", "zeimu", "segments", "lgwan",
+						"pd_involved", "no", NULL};
+			client_multipart(port, "/report", cl->cookie, fields, NULL, NULL, 0, &r);
+		} else {
+			char hdr[128], body[512];
+			snprintf(hdr, sizeof hdr, "X-CSRF-Token: %s", cl->csrf);
+			snprintf(body, sizeof body,
+				 "{\"summary\": \"%s\", \"discovered_at\": "
+				 "\"2026-11-24T10:00:00+09:00\", \"category\": \"loss_theft\", "
+				 "\"site\": \"honchosha\", \"section\": \"zeimu\", "
+				 "\"personal_data\": {\"involved\": \"no\"}}",
+				 summary);
+			client_json(port, "POST", "/api/v1/incidents", cl->cookie, hdr, body, &r);
+		}
+		long st = r.status;
+		resp_release(&r);
+		if ((st == 201 || st == 303) && cl->nacked < MAX_ACKED)
+			cl->acked[cl->nacked++] = xstrdup(summary);
+		else if (st == 503)
+			cl->n503++;
+		else if (st == 500)
+			cl->n500++;
+		else if (st == 0)
+			cl->nrefused++;
+		else if (st != 201 && st != 303) {
+			cl->nother++;
+			cl->other_status = st;
+		}
+		usleep(20 * 1000);
+	}
+	return NULL;
+}
+
+static void restart(const char *mode)
+{
+	const char *argv[] = {"pg_ctl", "restart", "-w", "-m", mode, "-D", pgdata, NULL};
+	ck_assert_int_eq(pg(argv), 0);
+}
+
+START_TEST(test_restarts_under_load)
+{
+	volatile int stop = 0;
+	struct client cl[CLIENTS];
+	pthread_t th[CLIENTS];
+	memset(cl, 0, sizeof cl);
+	for (int i = 0; i < CLIENTS; i++) {
+		cl[i].k = i;
+		cl[i].form = i >= 6;
+		cl[i].stop = &stop;
+		cl[i].cookie = client_sign_in_demo(port, "sakai.haruto");
+		cl[i].csrf = client_page_csrf(port, cl[i].form ? "/report" : "/my/reports", cl[i].cookie);
+	}
+	for (int i = 0; i < CLIENTS; i++)
+		ck_assert(pthread_create(&th[i], NULL, client_run, &cl[i]) == 0);
+	sleep(2);
+	restart("fast");
+	sleep(3);
+	restart("immediate");
+	sleep(4);
+	stop = 1;
+	for (int i = 0; i < CLIENTS; i++)
+		pthread_join(th[i], NULL);
+
+	int acked = 0, n503 = 0, n500 = 0, nother = 0, nrefused = 0;
+	long other = 0;
+	for (int i = 0; i < CLIENTS; i++) {
+		for (int j = 0; j < cl[i].nacked; j++) {
+			char *q = xasprintf("SELECT count(*) FROM incident WHERE summary = '%s'",
+					    cl[i].acked[j]);
+			ck_assert_msg(ts_scalar(db, q) == 1, "acknowledged %s stored %ld times",
+				      cl[i].acked[j], ts_scalar(db, q));
+			free(q);
+			free(cl[i].acked[j]);
+		}
+		acked += cl[i].nacked;
+		n503 += cl[i].n503;
+		n500 += cl[i].n500;
+		nother += cl[i].nother;
+		nrefused += cl[i].nrefused;
+		if (cl[i].nother)
+			other = cl[i].other_status;
+		free(cl[i].cookie);
+		free(cl[i].csrf);
+	}
+	fprintf(stderr, "fault: %d reports acknowledged, %d answered 503, %d 500, %d other (%ld), "
+			"%d without answer\n",
+		acked, n503, n500, nother, other, nrefused);
+	ck_assert_int_gt(acked, 0);
+	ck_assert_int_eq(n500, 0);
+	ck_assert_msg(nother == 0, "%d answers neither 201/303 nor 503 (last %ld)", nother, other);
+	ck_assert_int_eq(nrefused, 0);
+
+	/* Mail settles, then no Message-ID arrived twice. */
+	for (int i = 0; i < 600; i++) {
+		if (ts_scalar(db, "SELECT count(*) FROM outbox WHERE status = 'queued' AND "
+				  "next_attempt_at <= sokuho_now()") == 0)
+			break;
+		usleep(50 * 1000);
+	}
+	sleep(1);
+	json_t *seen = json_object();
+	DIR *d = opendir(maildir);
+	struct dirent *e;
+	int mails = 0;
+	while (d && (e = readdir(d))) {
+		if (!strstr(e->d_name, ".eml"))
+			continue;
+		char path[512];
+		snprintf(path, sizeof path, "%s/%s", maildir, e->d_name);
+		char *text = ts_read_file(path);
+		ck_assert_ptr_nonnull(text);
+		char *h = strcasestr(text, "\nMessage-ID:");
+		ck_assert_msg(h != NULL, "no Message-ID in %s", path);
+		h += strlen("\nMessage-ID:");
+		while (*h == ' ')
+			h++;
+		char *mid = xstrndup(h, strcspn(h, "\r\n"));
+		ck_assert_msg(!json_object_get(seen, mid), "Message-ID %s received twice", mid);
+		json_object_set_new(seen, mid, json_true());
+		free(mid);
+		free(text);
+		mails++;
+	}
+	if (d)
+		closedir(d);
+	json_decref(seen);
+	fprintf(stderr, "fault: %d mails received, none twice\n", mails);
+}
+END_TEST
+
+Suite *fault_suite(void)
+{
+	Suite *s = suite_create("fault");
+	TCase *tc = tcase_create("restart");
+	tcase_set_timeout(tc, 180);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_restarts_under_load);
+	suite_add_tcase(s, tc);
+	return s;
+}
