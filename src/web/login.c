@@ -19,12 +19,20 @@
 #define MAX_FAIL_PER_LOGIN 5
 #define MAX_FAIL_PER_IP 20
 
-/* Only local paths are followed after sign-in, never another site. */
+/* Where to go after signing in: only a path of this site made of safe
+ * characters (letters, digits and -._~/?=&%+,:;@!*'()), never "//" or "/\\"
+ * at its start (a browser reads those as another host), at most 512 bytes;
+ * anything else (a TAB, CR, LF, a backslash, a space, a scheme, bytes above
+ * 0x7e) goes to the landing page "/", which sends each role to its page. */
 static const char *safe_next(const char *next)
 {
-	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strchr(next, '\r') ||
-	    strchr(next, '\n') || strlen(next) > 512)
+	static const char ok[] = "-._~/?=&%+,:;@!*'()";
+	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strlen(next) > 512)
 		return "/";
+	for (const unsigned char *p = (const unsigned char *)next; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr(ok, *p)))
+			return "/";
 	return next;
 }
 

@@ -325,18 +325,31 @@ END_TEST
 
 START_TEST(test_next_is_local_only)
 {
-	char *cookie;
-	char *csrf = login_form(&cookie);
-	char *form = xasprintf("csrf=%s&login=tanaka&password=%s&next=%%2F%%2Fevil.example%%2F",
-			       csrf, PASSWORD);
-	struct resp r;
-	client_request(port, "POST", "/login", form, cookie, &r);
-	ck_assert_int_eq(r.status, 303);
-	ck_assert_msg(strstr(buf_cstr(&r.headers), "Location: /\r\n"), "%s", buf_cstr(&r.headers));
-	resp_release(&r);
-	free(form);
-	free(csrf);
-	free(cookie);
+	/* Each hostile target (URL-encoded as a form field) must send the person
+	 * to the landing page: another host by "//" or "/\\", a TAB, CR or LF
+	 * that a browser drops to make "//", a space, a scheme, a non-ASCII byte. */
+	static const char *const hostile[] = {
+		"%2F%2Fevil.example%2F", "%2F%09%2Fevil.example%2Fx", "%2F%5Cevil.example",
+		"%2F%0D%0ALocation:%20x", "%2F%0A%2Fevil.example", "%2F%20%2Fevil.example",
+		"https:%2F%2Fevil.example", "%2F%E2%80%AE%2Fevil", "%2F%7F%2Fevil",
+	};
+	for (size_t i = 0; i <= sizeof hostile / sizeof hostile[0]; i++) {
+		int safe = i == sizeof hostile / sizeof hostile[0];
+		char *cookie;
+		char *csrf = login_form(&cookie);
+		char *form = xasprintf("csrf=%s&login=tanaka&password=%s&next=%s", csrf, PASSWORD,
+				       safe ? "%2Fincidents%3Fq%3Dmail%26page%3D2" : hostile[i]);
+		struct resp r;
+		client_request(port, "POST", "/login", form, cookie, &r);
+		ck_assert_int_eq(r.status, 303);
+		const char *want = safe ? "Location: /incidents?q=mail&page=2\r\n" : "Location: /\r\n";
+		ck_assert_msg(strstr(buf_cstr(&r.headers), want), "next=%s: %s", safe ? "(safe)" : hostile[i],
+			      buf_cstr(&r.headers));
+		resp_release(&r);
+		free(form);
+		free(csrf);
+		free(cookie);
+	}
 }
 END_TEST
 
