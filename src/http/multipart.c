@@ -532,13 +532,14 @@ out:
 	return rc;
 }
 
-/* Media types are ASCII; anything else in Content-Type is junk to keep out
- * of the database and of response headers. */
+/* Media types are printable ASCII (0x20-0x7e), as multipart.h promises;
+ * anything else in Content-Type, a TAB included, is junk to keep out of the
+ * database and of response headers (no browser sends one there). */
 static bool printable_ascii(const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if ((c < 0x20 && c != '\t') || c >= 0x7f)
+		if (c < 0x20 || c >= 0x7f)
 			return false;
 	}
 	return true;

@@ -75,6 +75,18 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return req;
 }
 
+/* The path as the access log shows it: an acknowledge link's token is a
+ * bearer credential until used, so "/ack/TOKEN…" is written as "/ack/-"; a
+ * log reader sees the route, never a usable link. */
+static const char *logged_path(const char *path)
+{
+	if (!path)
+		return "-";
+	if (strncmp(path, "/ack/", 5) == 0)
+		return "/ack/-";
+	return path;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -90,7 +102,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	log_event(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_INFO : LOG_WARN, "access",
 		  "rid=%s method=%s path=%s route=%s status=%u bytes=%zu dur_ms=%.3f%s", req->rid,
 		  log_quote(0, req->method_str ? req->method_str : "-"),
-		  log_quote(1, req->path ? req->path : "-"),
+		  log_quote(1, logged_path(req->path)),
 		  req->route ? req->route->name : "-", req->status, req->bytes, ms,
 		  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
 	metrics_observe(req->route ? req->route->name : "-", req->status, ms / 1e3);

@@ -363,6 +363,10 @@ static const struct bad_case {
 	 100, 1000, "Content-Transfer-Encoding is not supported"},
 	{"type not ASCII", LIT("--b\r\n" CD "name=\"f\"; filename=\"a\"\r\nContent-Type: 画像/png\r\n\r\nv\r\n--b--"),
 	 100, 1000, "Content-Type is not printable ASCII"},
+	{"type with TAB", LIT("--b\r\n" CD "name=\"f\"; filename=\"a\"\r\nContent-Type: text/plain;\tcharset=utf-8\r\n\r\nv\r\n--b--"),
+	 100, 1000, "Content-Type is not printable ASCII"},
+	{"type with DEL", LIT("--b\r\n" CD "name=\"f\"; filename=\"a\"\r\nContent-Type: text/pl\x7f" "ain\r\n\r\nv\r\n--b--"),
+	 100, 1000, "Content-Type is not printable ASCII"},
 };
 
 START_TEST(test_malformed)
