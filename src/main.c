@@ -135,6 +135,7 @@ static void print_cmd_help(const struct cmd *c)
 static int serve_with_engine(struct app *app, const struct config *cfg)
 {
 	char err[1024];
+	wf_set_mail_templates_dir(cfg->templates_dir);
 	PGconn *c = db_pool_get(app->db);
 	int added = c ? engine_load_defs(c, cfg->workflows_dir, NULL, err, sizeof err) : -1;
 	db_pool_put(app->db, c);
@@ -403,6 +404,7 @@ static int cmd_workflow(struct config *cfg, int argc, char **argv)
 	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
 	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
 	int status = 2;
+	wf_set_mail_templates_dir(cfg->templates_dir);
 	if (rc == 1) {
 		print_cmd_help(find_cmd("workflow"));
 		status = 0;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/xalloc.h"
@@ -114,6 +115,34 @@ static const char *id_at(struct loader *ld, const json_t *v, const char *p, cons
 		jc_fail(&ld->jc, p, "'%s' is not %s; " ID_EXPECTED ", such as \"%s\"", s, what,
 			example);
 		return NULL;
+	}
+	return s;
+}
+
+static const char *mail_templates_dir;
+
+void wf_set_mail_templates_dir(const char *dir)
+{
+	mail_templates_dir = dir;
+}
+
+/* A template name at p, and (once wf_set_mail_templates_dir is set) a mail
+ * template file of that name for every shipped language: a rung naming a
+ * template that does not exist would queue a mail that can only die. */
+static const char *template_at(struct loader *ld, const json_t *v, const char *p)
+{
+	static const char *const langs[] = WF_MAIL_LANGS;
+	const char *s = id_at(ld, v, p, "a template name", "reported");
+	if (!s || !mail_templates_dir)
+		return s;
+	for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) {
+		char file[PATH_MAX];
+		snprintf(file, sizeof file, "%s/mail/%s.%s.mustache", mail_templates_dir, s, langs[i]);
+		if (access(file, R_OK) != 0) {
+			jc_fail(&ld->jc, p, "no mail template '%s' in %s: %s does not exist", s,
+				langs[i], file);
+			return NULL;
+		}
 	}
 	return s;
 }
@@ -287,8 +316,7 @@ static int load_notify(struct loader *ld, const json_t *obj, const char *path,
 			return -1;
 	}
 	n->targets = t;
-	n->tmpl = id_at(ld, json_object_get(obj, "template"), jc_subpath(p, path, ".template"),
-			"a template name", "reported");
+	n->tmpl = template_at(ld, json_object_get(obj, "template"), jc_subpath(p, path, ".template"));
 	return n->tmpl ? 0 : -1;
 }
 

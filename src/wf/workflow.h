@@ -233,6 +233,13 @@ struct wf_def {
 struct wf_def *wf_parse(const char *origin, const char *text, size_t len, char *err,
 			size_t errlen);
 
+/* Where mail templates live ("templates": files DIR/mail/NAME.LANG.mustache).
+ * Once set, wf_parse refuses a template name that lacks a file for any of
+ * WF_MAIL_LANGS, naming the file and the JSON path; NULL (the default) checks
+ * names only. Set once at start-up, before any parsing (not thread-safe). */
+#define WF_MAIL_LANGS {"ja", "en"}
+void wf_set_mail_templates_dir(const char *dir);
+
 /* Reads the file at path (at most WF_FILE_MAX bytes) and wf_parse-s it with
  * path as origin. */
 struct wf_def *wf_load_file(const char *path, char *err, size_t errlen);

@@ -245,6 +245,85 @@ START_TEST(test_too_big)
 }
 END_TEST
 
+/* ---- mail templates named by a workflow exist in every language ---- */
+
+static char *read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "%s", path);
+	static char text[WF_FILE_MAX];
+	*len = fread(text, 1, sizeof text - 1, f);
+	text[*len] = '\0';
+	fclose(f);
+	return text;
+}
+
+START_TEST(test_missing_template)
+{
+	size_t len;
+	char *text = read_text("workflows/reporting-duty.json", &len);
+	char err[1024] = "";
+	struct wf_def *d;
+
+	/* without a templates directory only the name's form is checked */
+	wf_set_mail_templates_dir(NULL);
+	char *at = strstr(text, "\"template\": \"escalated\"");
+	ck_assert_ptr_nonnull(at);
+	memcpy(at, "\"template\": \"escalatd\" ", 23);
+	d = wf_parse("rd.json", text, len, err, sizeof err);
+	ck_assert_msg(d != NULL, "%s", err);
+	wf_free(d);
+
+	/* the shipped templates: a misspelt name is refused with its JSON path */
+	wf_set_mail_templates_dir("templates");
+	ck_assert_ptr_null(wf_parse("rd.json", text, len, err, sizeof err));
+	ck_assert_str_eq(err, "rd.json: $.states.reported.escalation[1].template: no mail template "
+			      "'escalatd' in ja: templates/mail/escalatd.ja.mustache does not exist");
+
+	/* a template present in Japanese only is refused for English */
+	memcpy(at, "\"template\": \"escalated\"", 23);
+	char dir[] = "/tmp/sokuho-wftmpl-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char mail[64], file[128];
+	snprintf(mail, sizeof mail, "%s/mail", dir);
+	ck_assert_int_eq(mkdir(mail, 0700), 0);
+	static const char *const names[] = {"acknowledged", "escalated", "reminder", "reported",
+					    "reported_to_chief", "reported_to_ciso", "reporting_done",
+					    "severe_incident", "deadline_overdue", "closed"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		for (int en = 0; en < 2; en++) {
+			if (en && strcmp(names[i], "escalated") == 0)
+				continue;
+			snprintf(file, sizeof file, "%s/%s.%s.mustache", mail, names[i], en ? "en" : "ja");
+			FILE *f = fopen(file, "w");
+			ck_assert_ptr_nonnull(f);
+			fclose(f);
+		}
+	wf_set_mail_templates_dir(dir);
+	d = wf_parse("rd.json", text, len, err, sizeof err);
+	char want[512];
+	snprintf(want, sizeof want,
+		 "rd.json: $.states.reported.escalation[1].template: no mail template 'escalated' in "
+		 "en: %s/escalated.en.mustache does not exist",
+		 mail);
+	ck_assert_ptr_null(d);
+	ck_assert_str_eq(err, want);
+
+	/* with every file there it loads */
+	snprintf(file, sizeof file, "%s/escalated.en.mustache", mail);
+	FILE *f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	d = wf_parse("rd.json", text, len, err, sizeof err);
+	ck_assert_msg(d != NULL, "%s", err);
+	wf_free(d);
+	wf_set_mail_templates_dir(NULL);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* ---- the API over tests/unit/workflows/valid.json ---- */
 
 START_TEST(test_valid_structure)
@@ -887,6 +966,7 @@ Suite *workflow_suite(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_parse_from_memory);
 	tcase_add_test(tc, test_too_big);
+	tcase_add_test(tc, test_missing_template);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("api");
