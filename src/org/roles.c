@@ -105,6 +105,45 @@ int role_scope_resolve(PGconn *conn, struct role_scope *sc, char *why, size_t wh
 	return rc;
 }
 
+static const struct {
+	const char *role, *kind;
+} scope_rules[] = {
+	{"ciso", "city"},
+	{"chief_security_officer", "city"},
+	{"security_officer", "department"},
+	{"security_manager", "section"},
+	{"system_manager", "system"},
+	{"csirt", "city"},
+	{"auditor", "city"},
+	{"admin", "city"},
+};
+
+const char *role_scope_kind(const char *role)
+{
+	for (size_t i = 0; role && i < sizeof scope_rules / sizeof scope_rules[0]; i++)
+		if (strcmp(scope_rules[i].role, role) == 0)
+			return scope_rules[i].kind;
+	return NULL;
+}
+
+int role_scope_check(const char *role, const struct role_scope *sc, char *why, size_t whylen)
+{
+	const char *want = role_scope_kind(role);
+	if (!want) {
+		snprintf(why, whylen, "there is no scope rule for the role '%.40s'", role ? role : "");
+		return -1;
+	}
+	if (strcmp(sc->kind, want) == 0)
+		return 0;
+	if (strcmp(want, "city") == 0)
+		snprintf(why, whylen, "%s is a city-wide role; its scope must be city, not %s", role,
+			 sc->text);
+	else
+		snprintf(why, whylen, "%s is held over a %s; its scope must be %s:CODE, not %s", role,
+			 want, want, sc->text);
+	return -1;
+}
+
 int role_check_date(const char *s, char *why, size_t whylen)
 {
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -257,6 +296,11 @@ int role_grant(PGconn *conn, const struct role_change *rc)
 	PGresult *r = NULL;
 	json_t *detail = NULL;
 	char rank[32];
+	char why[256];
+	if (role_scope_check(rc->role, &ch.sc, why, sizeof why) != 0) {
+		fprintf(stderr, "sokuho: --scope '%s': %s; nothing granted\n", ch.sc.text, why);
+		goto out;
+	}
 
 	/* The start date in city time, and whether the end comes after it. */
 	const char *dparams[2] = {rc->valid_from, rc->valid_to};

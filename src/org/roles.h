@@ -23,6 +23,17 @@ int role_scope_parse(const char *s, struct role_scope *out, char *why, size_t wh
  * after printing a database error. */
 int role_scope_resolve(PGconn *conn, struct role_scope *sc, char *why, size_t whylen);
 
+/* The one kind of scope a role is held over: "city" for the city-wide roles
+ * (ciso, chief_security_officer, csirt, auditor, admin), "department" for
+ * security_officer, "section" for security_manager, "system" for
+ * system_manager; NULL for a role this program has no rule for. */
+const char *role_scope_kind(const char *role);
+/* Checks that the role may be granted over the scope (kind only; resolve
+ * checks the code). Returns 0, or -1 with what is wrong and what is expected
+ * in why. Every grant goes through it: role_grant (the CLI) and the admin
+ * page. */
+int role_scope_check(const char *role, const struct role_scope *sc, char *why, size_t whylen);
+
 /* Checks a YYYY-MM-DD calendar date. Returns 0 or -1 with why. */
 int role_check_date(const char *s, char *why, size_t whylen);
 
@@ -37,8 +48,8 @@ struct role_change {
 
 /* Grants, in one transaction with its audit event (role.grant). Prints what
  * was done to stdout, or a message to stderr. Returns the exit status: 0,
- * or 1 (unknown person, role or scope, an overlapping assignment, a
- * database error). */
+ * or 1 (unknown person, role or scope, a scope of the wrong kind for the role
+ * (role_scope_check), an overlapping assignment, a database error). */
 int role_grant(PGconn *conn, const struct role_change *rc);
 /* Deletes the assignments of the same person, role, scope and deputy rank,
  * in one transaction with its audit event (role.revoke). Returns 0, or 1

@@ -15,6 +15,7 @@
 #include "db/db.h"
 #include "org/people.h"
 #include "org/roles.h"
+#include "tmpl/i18n.h"
 #include "web.h"
 
 #define PAGE_SIZE 100
@@ -320,6 +321,15 @@ static int grant_role(struct request *req, PGconn *c, const char *login)
 		json_object_set_new(errors, "scope", json_string(why));
 	else if (role_scope_resolve(c, &sc, why, sizeof why) != 0)
 		json_object_set_new(errors, "scope", json_string(why));
+	else if (!json_object_get(errors, "role") && role_scope_check(role, &sc, why, sizeof why) != 0) {
+		/* A city-wide role over a section, a section role over the city ... */
+		const char *want = role_scope_kind(role);
+		char key[40];
+		snprintf(key, sizeof key, "role_err_scope_%s", want ? want : "rule");
+		const char *msg = json_string_value(json_object_get(
+			json_object_get(i18n_t(req->app->i18n, req->lang), key), "main"));
+		json_object_set_new(errors, "scope", json_string(msg ? msg : why));
+	}
 	char *end = NULL;
 	long dr = deputy && *deputy ? strtol(deputy, &end, 10) : 0;
 	if ((deputy && *deputy && *end) || dr < 0 || dr > 9)

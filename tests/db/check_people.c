@@ -939,6 +939,29 @@ START_TEST(test_role_grant_revoke)
 		{"kimura", "auditor", "--to", "2000-01-01", 1, "--to 2000-01-01 is before"},
 		/* already holds it over the same scope */
 		{"kimura", "csirt", "--deputy", "2", 1, "already holds csirt over city"},
+		/* city-wide roles take only the city; scoped roles only their kind */
+		{"kimura", "auditor", "--scope", "section:s1", 1,
+		 "--scope 'section:s1': auditor is a city-wide role; its scope must be city, "
+		 "not section:s1; nothing granted"},
+		{"kimura", "admin", "--scope", "system:sys1", 1,
+		 "admin is a city-wide role; its scope must be city, not system:sys1"},
+		{"kimura", "ciso", "--scope", "department:d1", 1,
+		 "ciso is a city-wide role; its scope must be city, not department:d1"},
+		{"kimura", "chief_security_officer", "--scope", "section:s2", 1,
+		 "chief_security_officer is a city-wide role; its scope must be city"},
+		{"hayashi", "csirt", "--scope", "section:s1", 1,
+		 "csirt is a city-wide role; its scope must be city, not section:s1"},
+		{"hayashi", "security_manager", "--scope", "city", 1,
+		 "security_manager is held over a section; its scope must be section:CODE, not city"},
+		{"hayashi", "security_manager", "--scope", "department:d1", 1,
+		 "its scope must be section:CODE, not department:d1"},
+		{"kimura", "security_officer", "--scope", "section:s1", 1,
+		 "security_officer is held over a department; its scope must be department:CODE, "
+		 "not section:s1"},
+		{"kimura", "security_officer", "--scope", "city", 1,
+		 "its scope must be department:CODE, not city"},
+		{"hayashi", "system_manager", "--scope", "section:s1", 1,
+		 "system_manager is held over a system; its scope must be system:CODE, not section:s1"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		st = run(db, NULL, &out, &err, "user", "role", "grant", bad[i].login, bad[i].role,
@@ -950,6 +973,7 @@ START_TEST(test_role_grant_revoke)
 		free(err);
 	}
 	ck_assert_int_eq(num(db, "SELECT count(*) FROM role_assignment"), 5);
+	ck_assert_int_eq(num(db, "SELECT count(*) FROM audit_event WHERE kind = 'role.grant'"), 5);
 
 	/* Revoke: the deputy goes, the holder stays. */
 	st = run(db, NULL, &out, &err, "user", "role", "revoke", "hayashi", "security_manager",

@@ -442,6 +442,34 @@ START_TEST(test_admin_manages_people)
 	client_request(port, "POST", "/admin/people/suzuki/roles", g1, admin, &r);
 	ck_assert_int_eq(r.status, 422);
 	resp_release(&r);
+	/* A city-wide role takes only the city, a section role only a section:
+	 * refused with the catalog's message, nothing stored or audited. */
+	static const struct {
+		const char *role, *scope, *says;
+	} wrong[] = {
+		{"auditor", "section%3Ajinji", "この役割は市全体の役割です。"},
+		{"admin", "section%3Ajinji", "この役割は市全体の役割です。"},
+		{"csirt", "section%3Ajinji", "この役割は市全体の役割です。"},
+		{"security_manager", "city", "この役割は課室ごとの役割です。"},
+		{"security_officer", "section%3Ajinji", "この役割は部局ごとの役割です。"},
+	};
+	for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+		char *g = xasprintf("csrf=%s&role=%s&scope=%s&deputy=0", csrf, wrong[i].role,
+				    wrong[i].scope);
+		client_request(port, "POST", "/admin/people/suzuki/roles", g, admin, &r);
+		ck_assert_msg(r.status == 422, "%s over %s: %ld", wrong[i].role, wrong[i].scope,
+			      r.status);
+		ck_assert_msg(strstr(buf_cstr(&r.body), wrong[i].says), "%s: %s", wrong[i].role,
+			      buf_cstr(&r.body));
+		resp_release(&r);
+		free(g);
+	}
+	ck_assert_int_eq(scalar("SELECT count(*) FROM role_assignment ra JOIN person p ON "
+				"p.id = ra.person_id WHERE p.login = 'suzuki'"),
+			 0);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'role.grant' "
+				"AND detail->>'login' = 'suzuki'"),
+			 0);
 	char *g2 = xasprintf("csrf=%s&role=security_manager&scope=section%%3Ajinji&deputy=1", csrf);
 	client_request(port, "POST", "/admin/people/suzuki/roles", g2, admin, &r);
 	ck_assert_int_eq(r.status, 303);
