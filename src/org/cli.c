@@ -672,11 +672,16 @@ static int user_list(struct config *cfg, const struct subcmd *sc, int argc, char
 		return 1;
 	/* Roles held now or later: "csirt", "security_manager(section:jinji,
 	 * deputy 1)", "ciso(from 2027-04-01)". */
-	PGresult *r = PQexec(
+	/* A grant over a scope of the wrong kind for its role (made before
+	 * grants were checked) is marked "WRONG SCOPE". */
+	char rules[512];
+	const char *lparams[1] = {role_scope_rules_array(rules, sizeof rules)};
+	PGresult *r = PQexecParams(
 		conn,
 		"SELECT p.login, p.display_name, coalesce(u.code, '-'), p.kind, "
 		"CASE WHEN p.active THEN 'yes' ELSE 'no' END, coalesce(("
 		"  SELECT string_agg(ra.role || CASE WHEN ra.scope_kind = 'city' AND "
+		"    ra.role || ':city' = ANY($1::text[]) AND "
 		"    ra.deputy_rank = 0 AND ra.valid_from <= sokuho_today() AND ra.valid_to IS NULL "
 		"    THEN '' ELSE '(' || concat_ws(', ', CASE ra.scope_kind WHEN 'city' THEN NULL "
 		"    WHEN 'system' THEN 'system:' || (SELECT s.code FROM info_system s "
@@ -685,13 +690,19 @@ static int user_list(struct config *cfg, const struct subcmd *sc, int argc, char
 		"      WHERE o.id = ra.scope_id) END, "
 		"    CASE WHEN ra.deputy_rank > 0 THEN 'deputy ' || ra.deputy_rank END, "
 		"    CASE WHEN ra.valid_from > sokuho_today() THEN 'from ' || ra.valid_from END, "
-		"    CASE WHEN ra.valid_to IS NOT NULL THEN 'to ' || ra.valid_to END) || ')' END, "
+		"    CASE WHEN ra.valid_to IS NOT NULL THEN 'to ' || ra.valid_to END, "
+		"    CASE WHEN NOT ra.role || ':' || ra.scope_kind = ANY($1::text[]) "
+		"    THEN 'WRONG SCOPE' END) || ')' END, "
 		"    ', ' ORDER BY r.sort, ra.scope_kind, ra.deputy_rank, ra.valid_from) "
 		"  FROM role_assignment ra JOIN role r ON r.name = ra.role "
 		"  WHERE ra.person_id = p.id "
-		"    AND (ra.valid_to IS NULL OR ra.valid_to >= sokuho_today())), '') "
+		"    AND (ra.valid_to IS NULL OR ra.valid_to >= sokuho_today())), ''), "
+		"(SELECT count(*) FROM role_assignment ra WHERE ra.person_id = p.id "
+		"    AND (ra.valid_to IS NULL OR ra.valid_to >= sokuho_today()) "
+		"    AND NOT ra.role || ':' || ra.scope_kind = ANY($1::text[])) "
 		"FROM person p LEFT JOIN org_unit u ON u.id = p.section_id "
-		"ORDER BY p.login");
+		"ORDER BY p.login",
+		1, NULL, lparams, NULL, NULL, 0);
 	if (!db_ok(r)) {
 		people_db_error("database error", r);
 		PQclear(r);
@@ -701,7 +712,7 @@ static int user_list(struct config *cfg, const struct subcmd *sc, int argc, char
 	static const char *const head[6] = {"login", "name", "section", "kind", "active",
 					    "roles"};
 	size_t w[6];
-	int n = PQntuples(r), nactive = 0;
+	int n = PQntuples(r), nactive = 0, nwrong = 0;
 	for (int c = 0; c < 6; c++)
 		w[c] = strlen(head[c]);
 	for (int i = 0; i < n; i++) {
@@ -711,6 +722,7 @@ static int user_list(struct config *cfg, const struct subcmd *sc, int argc, char
 				w[c] = cw;
 		}
 		nactive += PQgetvalue(r, i, 4)[0] == 'y';
+		nwrong += atoi(PQgetvalue(r, i, 6));
 	}
 	for (int c = 0; c < 6; c++) {
 		if (c < 5)
@@ -729,6 +741,10 @@ static int user_list(struct config *cfg, const struct subcmd *sc, int argc, char
 		printf("%s\n", roles);
 	}
 	printf("%d %s, %d active\n", n, n == 1 ? "person" : "people", nactive);
+	if (nwrong)
+		printf("%d role assignment%s over a scope of the wrong kind for the role (WRONG "
+		       "SCOPE): revoke %s with 'sokuho user role revoke'\n",
+		       nwrong, nwrong == 1 ? "" : "s", nwrong == 1 ? "it" : "them");
 	PQclear(r);
 	PQfinish(conn);
 	return 0;

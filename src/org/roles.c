@@ -144,6 +144,22 @@ int role_scope_check(const char *role, const struct role_scope *sc, char *why, s
 	return -1;
 }
 
+const char *role_scope_rules_array(char *out, size_t outlen)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof scope_rules / sizeof scope_rules[0] && len < outlen; i++) {
+		int k = snprintf(out + len, outlen - len, "%s%s:%s", i ? "," : "{",
+				 scope_rules[i].role, scope_rules[i].kind);
+		if (k < 0)
+			break;
+		len += (size_t)k;
+	}
+	if (len < outlen)
+		snprintf(out + len, outlen - len, "}");
+	return out;
+}
+
 int role_check_date(const char *s, char *why, size_t whylen)
 {
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

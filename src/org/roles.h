@@ -34,6 +34,11 @@ const char *role_scope_kind(const char *role);
  * page. */
 int role_scope_check(const char *role, const struct role_scope *sc, char *why, size_t whylen);
 
+/* Every allowed "role:kind" pair as a PostgreSQL text array literal,
+ * "{ciso:city,...}", for queries that look for bad grants made before the
+ * check (sokuho user list marks them). */
+const char *role_scope_rules_array(char *out, size_t outlen);
+
 /* Checks a YYYY-MM-DD calendar date. Returns 0 or -1 with why. */
 int role_check_date(const char *s, char *why, size_t whylen);
 

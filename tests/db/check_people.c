@@ -1012,6 +1012,33 @@ START_TEST(test_role_grant_revoke)
 		"SELECT string_agg((detail->>'login') || ':' || (detail->>'role'), ',' ORDER BY seq) "
 		"FROM audit_event WHERE kind = 'role.revoke'",
 		"hayashi:security_manager,kimura:csirt");
+
+	/* Bad grants made before grants were checked are marked by the list and
+	 * can be revoked. */
+	assign(db, "hayashi", "auditor", "section", "s1", 0, "'2020-04-01'", "NULL");
+	assign(db, "kimura", "security_manager", "city", NULL, 1, "'2020-04-01'", "NULL");
+	st = run(db, NULL, &out, &err, "user", "list", NULL);
+	ck_assert_msg(st == 0, "%s", err);
+	ck_assert_msg(strstr(out, "auditor(section:s1, WRONG SCOPE)") &&
+			      strstr(out, "security_manager(deputy 1, WRONG SCOPE)") &&
+			      strstr(out, "2 role assignments over a scope of the wrong kind for "
+					  "the role (WRONG SCOPE): revoke them") &&
+			      !strstr(out, "sys1, WRONG"),
+		      "%s", out);
+	free(out);
+	free(err);
+	st = run(db, NULL, &out, &err, "user", "role", "revoke", "hayashi", "auditor", "--scope",
+		 "section:s1", NULL);
+	ck_assert_msg(st == 0, "%s", err);
+	free(out);
+	free(err);
+	st = run(db, NULL, &out, &err, "user", "list", NULL);
+	ck_assert_msg(st == 0, "%s", err);
+	ck_assert_msg(strstr(out, "1 role assignment over a scope of the wrong kind for the role "
+				  "(WRONG SCOPE): revoke it"),
+		      "%s", out);
+	free(out);
+	free(err);
 	free(db);
 }
 END_TEST
