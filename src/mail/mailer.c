@@ -307,6 +307,25 @@ size_t mailer_pending_outcomes(void)
 	return n;
 }
 
+/* body with every copy of link replaced by a note in the mail's language
+ * (lang "en" or else Japanese); frees body, returns a new string. */
+static char *without_link(char *body, const char *link, const char *lang)
+{
+	const char *note = strcmp(lang, "en") == 0 ? MAILER_ACK_PLACEHOLDER_EN : MAILER_ACK_PLACEHOLDER_JA;
+	buf out;
+	buf_init(&out);
+	size_t ll = strlen(link);
+	const char *p = body, *at;
+	while ((at = strstr(p, link))) {
+		buf_append(&out, p, (size_t)(at - p));
+		buf_puts(&out, note);
+		p = at + ll;
+	}
+	buf_puts(&out, p);
+	free(body);
+	return buf_detach(&out, NULL);
+}
+
 int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl, int batch)
 {
 	if (!cfg->smtp_host[0])
@@ -339,6 +358,7 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 	char **datas = xcalloc((size_t)n, sizeof *datas);
 	char **subjects = xcalloc((size_t)n, sizeof *subjects);
 	char **bodies = xcalloc((size_t)n, sizeof *bodies);
+	char **acks = xcalloc((size_t)n, sizeof *acks);
 	for (int i = 0; i < n; i++) {
 		json_t *data = json_loads(PQgetvalue(r, i, 5), 0, NULL);
 		if (!data)
@@ -352,9 +372,8 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 			long long exp = atoll(PQgetvalue(r, i, 7)) + cfg->mail_ack_ttl;
 			char *tok = mailer_ack_token(c, atoll(PQgetvalue(r, i, 0)), exp);
 			if (tok) {
-				char *ack = xasprintf("%s/ack/%s", base, tok);
-				json_object_set_new(data, "ack_url", json_string(ack));
-				free(ack);
+				acks[i] = xasprintf("%s/ack/%s", base, tok);
+				json_object_set_new(data, "ack_url", json_string(acks[i]));
 				free(tok);
 			}
 		}
@@ -389,9 +408,14 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 			}
 		}
 		subjects[i] = subject;
-		bodies[i] = body;
+		/* What the outbox keeps of the body: the message as sent was built
+		 * above; the signed acknowledge link, a bearer credential until
+		 * used, is not kept (nor shown on the admin's outbox page). */
+		bodies[i] = acks[i] && body ? without_link(body, acks[i], PQgetvalue(r, i, 2)) : body;
+		free(acks[i]);
 		json_decref(data);
 	}
+	free(acks);
 	/* Only what could be built goes to the server; the rest is dead already. */
 	struct smtp_item **send = xcalloc((size_t)n, sizeof *send);
 	struct smtp_item *batch_items = xcalloc((size_t)n, sizeof *batch_items);

@@ -47,4 +47,9 @@ char *mailer_ack_token(PGconn *conn, long long outbox_id, long long expires_unix
  * returns -1 for a malformed or tampered token. */
 long long mailer_ack_check(PGconn *conn, const char *token, int *expired);
 
+/* What the outbox keeps in place of a sent mail's acknowledge link: the
+ * link is signed and valid until used, so only the mail itself holds it. */
+#define MAILER_ACK_PLACEHOLDER_JA "（受領確認リンク：送信後は保存していません）"
+#define MAILER_ACK_PLACEHOLDER_EN "(acknowledge link: not kept after sending)"
+
 #endif
