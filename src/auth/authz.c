@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *const perm_names[PERM_COUNT] = {
-	"public", "signed_in", "incident_view", "incident_act", "dashboard", "audit", "admin",
+	"public", "signed_in", "incident_view", "incident_act", "incident_note", "dashboard", "audit", "admin",
 };
 
 const char *authz_perm_name(enum perm perm)
@@ -83,6 +83,11 @@ int authz_allows(const struct principal *p, enum perm perm, const struct inciden
 		if (any_role(p, city_actors))
 			return 1;
 		return scoped_role_covers(p, scoped_actors, inc);
+	case PERM_INCIDENT_NOTE:
+		/* a writing role on the incident: viewing (the auditor) is not enough */
+		if (inc && inc->reporter_id == p->person_id)
+			return 1;
+		return authz_allows(p, PERM_INCIDENT_ACT, inc);
 	case PERM_DASHBOARD: {
 		static const char *const r[] = {"ciso", "chief_security_officer", "csirt", "auditor",
 						NULL};

@@ -12,6 +12,7 @@ enum perm {
 	PERM_SIGNED_IN,     /* any active person: file reports, follow their own */
 	PERM_INCIDENT_VIEW, /* read an incident: reporter, officers in scope, city roles */
 	PERM_INCIDENT_ACT,  /* change an incident: officers in scope, CSIRT, chief, CISO */
+	PERM_INCIDENT_NOTE, /* add a note: its reporter and those who may act (not the auditor) */
 	PERM_DASHBOARD,     /* CISO, chief security officer, CSIRT, auditor */
 	PERM_AUDIT,         /* the audit trail: auditor, CISO, chief security officer */
 	PERM_ADMIN,         /* accounts and configuration: admin */

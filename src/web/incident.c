@@ -122,7 +122,11 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 	json_decref(facts);
 	json_object_set_new(d, "clocks", clocks);
 	json_object_set_new(d, "can_act", json_boolean(can_act));
-	json_object_set_new(d, "can_note", json_true());
+	struct incident_scope scope;
+	long long sid;
+	int can_note = web_incident_load_scope(c, ref, &scope, &sid) == 0 &&
+		       authz_allows(&req->sess->who, PERM_INCIDENT_NOTE, &scope);
+	json_object_set_new(d, "can_note", json_boolean(can_note));
 	if (can_act) {
 		json_t *cats = db_rows(c, "SELECT key, title_ja, key = $1 AS selected FROM category "
 					  "ORDER BY sort",
@@ -437,7 +441,8 @@ int web_incident(struct request *req)
 			rc = http_error(req, 404);
 	} else if (np == 2 && strcmp(parts[1], "notes") == 0) {
 		/* The reporter may add what they learn; so may those who act. */
-		rc = add_note(req, c, ref, id, can_act);
+		rc = authz_allows(who, PERM_INCIDENT_NOTE, &scope) ? add_note(req, c, ref, id, can_act)
+								   : http_error(req, 403);
 	} else if (np == 4 && strcmp(parts[1], "workflow") == 0) {
 		/* who may act is the workflow's own rule (engine_act) */
 		rc = workflow_action(req, c, ref, id, can_act, parts[2], parts[3]);

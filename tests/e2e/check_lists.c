@@ -440,6 +440,55 @@ START_TEST(test_dashboard)
 }
 END_TEST
 
+/* The auditor is read-only: no note form, and a note POST with a valid
+ * CSRF token is 403 and stores nothing; the reporter and the CSIRT still
+ * add notes. */
+START_TEST(test_auditor_cannot_note)
+{
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	char *a = file_report(cookie, hdr, "監査人メモ確認", "監査人は書けない", "malware");
+	char *page = xasprintf("/incidents/%s", a);
+	char *notes = xasprintf("/incidents/%s/notes", a);
+	struct resp r;
+	char *aud = client_sign_in_demo(port, "wada.tomomi");
+	get(page, aud, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(!strstr(buf_cstr(&r.body), "/notes\""));
+	resp_release(&r);
+	char *acsrf = client_page_csrf(port, page, aud);
+	char *form = xasprintf("csrf=%s&note=auditor-note", acsrf);
+	client_request(port, "POST", notes, form, aud, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM incident_note WHERE body = 'auditor-note'"),
+			 0);
+	/* the reporter still may */
+	free(form);
+	form = xasprintf("csrf=%s&note=reporter-note", csrf);
+	get(page, cookie, &r);
+	ck_assert(strstr(buf_cstr(&r.body), "/notes\""));
+	resp_release(&r);
+	client_request(port, "POST", notes, form, cookie, &r);
+	ck_assert_msg(r.status == 303 || r.status == 200, "note: %ld", r.status);
+	resp_release(&r);
+	/* and so may the CISO, who acts on every incident */
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
+	char *ccsrf = client_page_csrf(port, page, ciso);
+	free(form);
+	form = xasprintf("csrf=%s&note=ciso-note", ccsrf);
+	client_request(port, "POST", notes, form, ciso, &r);
+	ck_assert_msg(r.status == 303 || r.status == 200, "note: %ld", r.status);
+	resp_release(&r);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM incident_note WHERE body IN "
+				       "('reporter-note', 'ciso-note')"),
+			 2);
+	free(ccsrf), free(ciso), free(form), free(acsrf), free(aud), free(notes), free(page),
+		free(a), free(hdr), free(csrf), free(cookie);
+}
+END_TEST
+
 Suite *lists_suite(void)
 {
 	Suite *s = suite_create("lists");
@@ -450,6 +499,7 @@ Suite *lists_suite(void)
 	tcase_add_test(tc, test_filters_and_pages);
 	tcase_add_test(tc, test_csv_export);
 	tcase_add_test(tc, test_dashboard);
+	tcase_add_test(tc, test_auditor_cannot_note);
 	suite_add_tcase(s, tc);
 	return s;
 }
