@@ -2,6 +2,8 @@
  * and every sign-in, failure, refusal and sign-out goes to the audit log. */
 #include <ctype.h>
 #include <libpq-fe.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,13 +73,38 @@ static int throttled(PGconn *c, const char *login, const char *ip)
 	return t;
 }
 
+/* An unknown login may be a password typed into the wrong field: the audit
+ * trail keeps only a short hash of it, keyed with a random key that lives in
+ * this process's memory alone (never stored), so the same mistyped login
+ * correlates within one run and no dictionary can reverse it. */
+static unsigned char login_key[crypto_generichash_KEYBYTES];
+static pthread_once_t login_key_once = PTHREAD_ONCE_INIT;
+
+static void login_key_init(void)
+{
+	randombytes_buf(login_key, sizeof login_key);
+}
+
+static void login_hash(const char *login, char hex[2 * crypto_generichash_BYTES_MIN + 1])
+{
+	unsigned char h[crypto_generichash_BYTES_MIN];
+	pthread_once(&login_key_once, login_key_init);
+	crypto_generichash(h, sizeof h, (const unsigned char *)login, strlen(login), login_key,
+			   sizeof login_key);
+	sodium_bin2hex(hex, 2 * sizeof h + 1, h, sizeof h);
+}
+
 static void record_failure(PGconn *c, const char *login, const char *ip, const char *reason,
 			   int person_id)
 {
 	const char *params[2] = {login, ip[0] ? ip : NULL};
 	PQclear(PQexecParams(c, "INSERT INTO login_failure (login, ip) VALUES ($1, $2::inet)", 2,
 			     NULL, params, NULL, NULL, 0));
-	json_t *d = json_pack("{s:s, s:s}", "login", login, "reason", reason);
+	char hex[2 * crypto_generichash_BYTES_MIN + 1];
+	if (!person_id)
+		login_hash(login, hex);
+	json_t *d = json_pack("{s:s, s:s}", person_id ? "login" : "login_hash", person_id ? login : hex,
+			      "reason", reason);
 	audit_log(c, person_id, "login.failure", ip[0] ? ip : NULL, d);
 	json_decref(d);
 }

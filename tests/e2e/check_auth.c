@@ -222,6 +222,17 @@ START_TEST(test_wrong_password_keeps_login_and_throttles)
 	ck_assert(strstr(buf_cstr(&r.body), "一時的に制限しています"));
 	resp_release(&r);
 	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'login.failure'"), 5);
+	/* a password typed as the login is never written to the audit trail */
+	char *sid2 = sign_in("MySecretPass123", "whatever-password", NULL, &r);
+	ck_assert_ptr_null(sid2);
+	ck_assert_int_eq(r.status, 401);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'login.failure' "
+				"AND detail ? 'login_hash'"),
+			 1);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE audit_event::text LIKE "
+				"'%MySecretPass123%'"),
+			 0);
 	ck_assert_int_ge(scalar("SELECT count(*) FROM audit_event WHERE kind = 'login.throttled'"), 1);
 	/* After the window the account can sign in again. */
 	sql("UPDATE clock_offset SET offset_by = '16 minutes'");
