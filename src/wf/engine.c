@@ -9,7 +9,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -582,8 +584,9 @@ int engine_tick(struct engine *e, PGconn *c, int batch)
 		"ORDER BY t.fire_at LIMIT $1::int FOR UPDATE OF t, r SKIP LOCKED",
 		1, NULL, p, NULL, NULL, 0);
 	if (!db_ok(t)) {
+		const char *m = PQresultErrorMessage(t);
 		log_event(LOG_ERROR, "engine_tick_failed", "error=%s",
-			  log_quote(0, PQresultErrorMessage(t)));
+			  log_quote(0, m && m[0] ? m : PQerrorMessage(c)));
 		PQclear(t);
 		PQclear(PQexec(c, "ROLLBACK"));
 		return -1;
@@ -872,31 +875,65 @@ static double next_due(PGconn *c)
 	return s;
 }
 
+/* Sleeps seconds, or less when a byte arrives on wake_fd: returns 1 then. */
+static int engine_nap(double seconds, int wake_fd)
+{
+	struct pollfd fd = {wake_fd, POLLIN, 0};
+	int pr = poll(&fd, wake_fd >= 0 ? 1 : 0, (int)(seconds * 1000));
+	return pr > 0 && (fd.revents & POLLIN);
+}
+
 int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int wake_fd)
 {
 	PGconn *c = NULL;
+	int failures = 0;
+	struct timespec down_since = {0, 0};
 	while (!*stop) {
+		char err[512] = "";
 		if (!c) {
-			char err[512];
 			c = db_connect(conninfo, err, sizeof err);
-			if (!c) {
-				log_event(LOG_WARN, "engine_db_unreachable", "error=%s", log_quote(0, err));
-				sleep(1);
-				continue;
-			}
-			PQclear(PQexec(c, "LISTEN sokuho_wake"));
+			if (c)
+				PQclear(PQexec(c, "LISTEN sokuho_wake"));
 		}
 		int n = 0;
-		while (!*stop && (n = engine_tick(e, c, 200)) > 0)
-			;
-		if (n < 0) {
-			/* Do not spin on a timer that cannot be applied. */
-			sleep(1);
+		if (c)
+			while (!*stop && (n = engine_tick(e, c, 200)) > 0)
+				;
+		if (!c || PQstatus(c) != CONNECTION_OK) {
+			/* Lost the database: reconnect with capped, jittered backoff
+			 * (0.25 s doubling to 5 s, +-25 %), LISTEN again, catch up. */
+			if (c && !err[0])
+				snprintf(err, sizeof err, "%s", PQerrorMessage(c));
+			if (!err[0])
+				snprintf(err, sizeof err, "connection lost");
+			if (c)
+				PQfinish(c);
+			c = NULL;
+			if (failures++ == 0) {
+				clock_gettime(CLOCK_MONOTONIC, &down_since);
+				log_event(LOG_WARN, "engine_db_lost", "error=%s", log_quote(0, err));
+			}
+			double d = 0.25 * (double)(1 << (failures < 6 ? failures - 1 : 5));
+			if (d > 5)
+				d = 5;
+			d *= 0.75 + (double)randombytes_uniform(1000) / 2000.0;
+			if (engine_nap(d, wake_fd))
+				break;
 			continue;
 		}
-		if (PQstatus(c) != CONNECTION_OK) {
-			PQfinish(c);
-			c = NULL;
+		if (failures) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			log_event(LOG_INFO, "engine_db_back", "after_s=%.1f attempts=%d",
+				  (double)(now.tv_sec - down_since.tv_sec) +
+					  (double)(now.tv_nsec - down_since.tv_nsec) / 1e9,
+				  failures);
+			failures = 0;
+		}
+		if (n < 0) {
+			/* Do not spin on a timer that cannot be applied. */
+			if (engine_nap(1, wake_fd))
+				break;
 			continue;
 		}
 		double wait = next_due(c);

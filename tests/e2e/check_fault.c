@@ -238,6 +238,23 @@ START_TEST(test_restarts_under_load)
 	ck_assert_msg(nother == 0, "%d answers neither 201/303 nor 503 (last %ld)", nother, other);
 	ck_assert_int_eq(nrefused, 0);
 
+	/* The engine came back and LISTENs again: a timer made due now (and a
+	 * wake-up on sokuho_wake) fires within 5 s. */
+	long tid = ts_scalar(db, "WITH u AS (UPDATE timer SET fire_at = sokuho_now() WHERE id = "
+				 "(SELECT min(id) FROM timer WHERE fired_at IS NULL) RETURNING id) "
+				 "SELECT coalesce(max(id), 0) FROM u");
+	ck_assert_int_gt(tid, 0);
+	ts_scalar(db, "SELECT count(*) FROM (SELECT pg_notify('sokuho_wake', '')) n");
+	int fired = 0;
+	char *fq = xasprintf("SELECT count(*) FROM timer WHERE id = %ld AND fired_at IS NOT NULL", tid);
+	for (int i = 0; i < 100 && !fired; i++) {
+		fired = ts_scalar(db, fq) == 1;
+		if (!fired)
+			usleep(50 * 1000);
+	}
+	free(fq);
+	ck_assert_msg(fired, "timer %ld made due after the restarts did not fire within 5 s", tid);
+
 	/* Mail settles, then no Message-ID arrived twice. */
 	for (int i = 0; i < 600; i++) {
 		if (ts_scalar(db, "SELECT count(*) FROM outbox WHERE status = 'queued' AND "
