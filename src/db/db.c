@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -267,4 +268,41 @@ int db_wait(PGconn *c, double seconds, int wake_fd)
 			PQfreemem(nt);
 	}
 	return pr > 0 && wake_fd >= 0 && (fds[1].revents & POLLIN);
+}
+
+double db_outage_lost(struct db_outage *o, PGconn *c, const char *err)
+{
+	char cause[512];
+	snprintf(cause, sizeof cause, "%s", err && err[0] ? err : c ? PQerrorMessage(c) : "");
+	if (!cause[0])
+		snprintf(cause, sizeof cause, "connection lost");
+	if (c)
+		PQfinish(c);
+	if (o->failures++ == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &o->since);
+		log_event(LOG_WARN, o->lost_event, "error=%s", log_quote(0, cause));
+	}
+	double d = o->base * (double)(1 << (o->failures < 6 ? o->failures - 1 : 5));
+	if (d > o->cap)
+		d = o->cap;
+	return d * (0.75 + (double)randombytes_uniform(1000) / 2000.0);
+}
+
+void db_outage_over(struct db_outage *o)
+{
+	if (!o->failures)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	log_event(LOG_INFO, o->back_event, "after_s=%.1f attempts=%d",
+		  (double)(now.tv_sec - o->since.tv_sec) + (double)(now.tv_nsec - o->since.tv_nsec) / 1e9,
+		  o->failures);
+	o->failures = 0;
+}
+
+int db_nap(double seconds, int wake_fd)
+{
+	struct pollfd fd = {wake_fd, POLLIN, 0};
+	int pr = poll(&fd, wake_fd >= 0 ? 1 : 0, (int)(seconds * 1000));
+	return pr > 0 && (fd.revents & POLLIN);
 }

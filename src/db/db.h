@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <time.h>
 #include <stddef.h>
 
 /* Connects; on failure returns NULL and writes libpq's reason into err.
@@ -47,6 +48,31 @@ json_t *db_row(PGconn *conn, const char *sql, int nparams, const char *const *pa
  * notifications. Returns 1 when woken through wake_fd (stop), else 0. The
  * one way the engine and the mail sender wait: never a busy poll. */
 int db_wait(PGconn *conn, double seconds, int wake_fd);
+
+/* A long-lived loop's database outage (the engine's, the mail sender's):
+ * lost_event and back_event are its two log lines; the backoff starts at
+ * base seconds and doubles up to cap, jittered by +-25 %. */
+struct db_outage {
+	const char *lost_event, *back_event;
+	double base, cap;
+	int failures; /* attempts since the outage began; 0 when connected */
+	struct timespec since;
+};
+
+/* The loop's connection c is lost, or could not be made (c NULL; err says
+ * why, may be ""): closes c, logs lost_event with the cause once per outage
+ * (PQerrorMessage, else "connection lost": never an empty error) and returns
+ * how long to wait before the next attempt. */
+double db_outage_lost(struct db_outage *o, PGconn *c, const char *err);
+
+/* The connection works: ends an outage in progress with one back_event line
+ * (its length and attempts). Cheap when there is none. */
+void db_outage_over(struct db_outage *o);
+
+/* Sleeps seconds, or until wake_fd (may be -1) becomes readable; returns 1
+ * when woken through wake_fd (stop), else 0. For waiting without a
+ * connection (db_wait needs one). */
+int db_nap(double seconds, int wake_fd);
 
 /* Whether a result is a success (PGRES_COMMAND_OK or PGRES_TUPLES_OK). */
 int db_ok(const PGresult *res);

@@ -1,7 +1,6 @@
 /* The outbox sender and acknowledge links (see mailer.h). */
 #include "mailer.h"
 
-#include <poll.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -471,19 +470,13 @@ static double next_due(PGconn *c)
 }
 
 /* Sleeps seconds, or less when a byte arrives on wake_fd: returns 1 then. */
-static int nap(double seconds, int wake_fd)
-{
-	struct pollfd fd = {wake_fd, POLLIN, 0};
-	int pr = poll(&fd, wake_fd >= 0 ? 1 : 0, (int)(seconds * 1000));
-	return pr > 0 && (fd.revents & POLLIN);
-}
-
 int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl, volatile int *stop,
 		int wake_fd)
 {
 	PGconn *c = NULL;
-	int failures = 0;
-	struct timespec down_since = {0, 0};
+	/* capped, jittered backoff: 0.5 s doubling to 10 s, ±25 % (the outbox
+	 * rows wait in the database; mail_record_failed says what is kept) */
+	struct db_outage down = {"mailer_db_lost", "mailer_db_back", 0.5, 10, 0, {0, 0}};
 	while (!*stop) {
 		char err[512] = "";
 		if (!c) {
@@ -496,34 +489,13 @@ int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl, volatile 
 			while (!*stop && (n = mailer_tick(c, cfg, tmpl, 50)) > 0)
 				;
 		if (!c || n < 0 || PQstatus(c) != CONNECTION_OK) {
-			if (c && !err[0])
-				snprintf(err, sizeof err, "%s", PQerrorMessage(c));
-			if (c)
-				PQfinish(c);
+			double d = db_outage_lost(&down, c, err);
 			c = NULL;
-			if (failures++ == 0) {
-				clock_gettime(CLOCK_MONOTONIC, &down_since);
-				log_event(LOG_WARN, "mailer_db_lost", "kept=%zu error=%s",
-					  mailer_pending_outcomes(), log_quote(0, err));
-			}
-			/* capped, jittered backoff: 0.5 s doubling to 10 s, ±25 % */
-			double d = 0.5 * (double)(1 << (failures < 5 ? failures - 1 : 5));
-			if (d > 10)
-				d = 10;
-			d *= 0.75 + (double)randombytes_uniform(1000) / 2000.0;
-			if (nap(d, wake_fd))
+			if (db_nap(d, wake_fd))
 				break;
 			continue;
 		}
-		if (failures) {
-			struct timespec now;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			log_event(LOG_INFO, "mailer_db_back", "after_s=%.1f attempts=%d",
-				  (double)(now.tv_sec - down_since.tv_sec) +
-					  (double)(now.tv_nsec - down_since.tv_nsec) / 1e9,
-				  failures);
-			failures = 0;
-		}
+		db_outage_over(&down);
 		double wait = next_due(c);
 		if (wait <= 0)
 			wait = 0.05; /* a lease about to expire, or a row being sent */

@@ -4,7 +4,6 @@
 #include "engine.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -876,18 +875,12 @@ static double next_due(PGconn *c)
 }
 
 /* Sleeps seconds, or less when a byte arrives on wake_fd: returns 1 then. */
-static int engine_nap(double seconds, int wake_fd)
-{
-	struct pollfd fd = {wake_fd, POLLIN, 0};
-	int pr = poll(&fd, wake_fd >= 0 ? 1 : 0, (int)(seconds * 1000));
-	return pr > 0 && (fd.revents & POLLIN);
-}
-
 int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int wake_fd)
 {
 	PGconn *c = NULL;
-	int failures = 0;
-	struct timespec down_since = {0, 0};
+	/* Lost the database: reconnect with capped, jittered backoff (0.25 s
+	 * doubling to 5 s, +-25 %), LISTEN again, catch up. */
+	struct db_outage down = {"engine_db_lost", "engine_db_back", 0.25, 5, 0, {0, 0}};
 	while (!*stop) {
 		char err[512] = "";
 		if (!c) {
@@ -900,39 +893,16 @@ int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int 
 			while (!*stop && (n = engine_tick(e, c, 200)) > 0)
 				;
 		if (!c || PQstatus(c) != CONNECTION_OK) {
-			/* Lost the database: reconnect with capped, jittered backoff
-			 * (0.25 s doubling to 5 s, +-25 %), LISTEN again, catch up. */
-			if (c && !err[0])
-				snprintf(err, sizeof err, "%s", PQerrorMessage(c));
-			if (!err[0])
-				snprintf(err, sizeof err, "connection lost");
-			if (c)
-				PQfinish(c);
+			double d = db_outage_lost(&down, c, err);
 			c = NULL;
-			if (failures++ == 0) {
-				clock_gettime(CLOCK_MONOTONIC, &down_since);
-				log_event(LOG_WARN, "engine_db_lost", "error=%s", log_quote(0, err));
-			}
-			double d = 0.25 * (double)(1 << (failures < 6 ? failures - 1 : 5));
-			if (d > 5)
-				d = 5;
-			d *= 0.75 + (double)randombytes_uniform(1000) / 2000.0;
-			if (engine_nap(d, wake_fd))
+			if (db_nap(d, wake_fd))
 				break;
 			continue;
 		}
-		if (failures) {
-			struct timespec now;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			log_event(LOG_INFO, "engine_db_back", "after_s=%.1f attempts=%d",
-				  (double)(now.tv_sec - down_since.tv_sec) +
-					  (double)(now.tv_nsec - down_since.tv_nsec) / 1e9,
-				  failures);
-			failures = 0;
-		}
+		db_outage_over(&down);
 		if (n < 0) {
 			/* Do not spin on a timer that cannot be applied. */
-			if (engine_nap(1, wake_fd))
+			if (db_nap(1, wake_fd))
 				break;
 			continue;
 		}
