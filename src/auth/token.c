@@ -66,17 +66,19 @@ int api_token_create(PGconn *conn, const char *name, int person_id, unsigned sco
 	return ok ? 0 : -1;
 }
 
-int api_token_revoke(PGconn *conn, int id, int actor_id, const char *ip)
+int api_token_revoke(PGconn *conn, int id, int only_person, int actor_id, const char *ip)
 {
-	char tid[16], aid[16];
+	char tid[16], aid[16], oid[16];
 	snprintf(tid, sizeof tid, "%d", id);
 	snprintf(aid, sizeof aid, "%d", actor_id);
-	const char *params[2] = {tid, aid};
+	snprintf(oid, sizeof oid, "%d", only_person);
+	const char *params[3] = {tid, aid, only_person ? oid : NULL};
 	PQclear(PQexec(conn, "BEGIN"));
 	PGresult *r = PQexecParams(conn,
 				   "UPDATE api_token SET revoked_at = sokuho_now(), revoked_by = $2::int "
-				   "WHERE id = $1::int AND revoked_at IS NULL RETURNING name",
-				   2, NULL, params, NULL, NULL, 0);
+				   "WHERE id = $1::int AND revoked_at IS NULL AND ($3::int IS NULL OR "
+				   "person_id = $3::int) RETURNING name",
+				   3, NULL, params, NULL, NULL, 0);
 	int ok = db_ok(r);
 	int n = ok ? PQntuples(r) : 0;
 	if (ok && n == 1) {
@@ -104,7 +106,8 @@ enum token_result api_token_authenticate(PGconn *conn, const char *token, struct
 		"  4 * ('act' = ANY (t.scopes))::int, p.id, p.login, p.display_name, p.lang, "
 		"  coalesce(p.section_id, 0) "
 		"FROM api_token t JOIN person p ON p.id = t.person_id "
-		"WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL AND p.active",
+		"WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL AND p.active "
+		"  AND api_token_acts_rightly(t.person_id, t.created_by, t.scopes)",
 		1, NULL, p1, NULL, NULL, 0);
 	if (!db_ok(r)) {
 		PQclear(r);

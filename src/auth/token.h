@@ -1,7 +1,9 @@
 /* API tokens for integrations: "sokuho_" + 32 random bytes in base64url,
- * created by an admin, shown once, stored only as SHA-256. A token acts as
- * one person (authorization and the audit log see that person) within its
- * scopes, and may make at most a fixed number of requests per minute. */
+ * shown once, stored only as SHA-256. A token acts as one person
+ * (authorization and the audit log see that person) within its scopes: the
+ * person who created it, or a service account with the file scope only (the
+ * database refuses any other token, migration 0020). It may make at most a
+ * fixed number of requests per minute. */
 #ifndef SOKUHO_TOKEN_H
 #define SOKUHO_TOKEN_H
 
@@ -27,15 +29,17 @@ enum token_result {
 };
 
 /* Creates a token for person_id with scopes (a mask of enum token_scope),
- * audited as "api_token.create" by actor_id inside one transaction. Writes
+ * audited as "api_token.create" by actor_id inside one transaction; person_id
+ * is actor_id, or a service account when scopes is the file scope. Writes
  * the token (to be shown once) into out. Returns 0 or -1. */
 int api_token_create(PGconn *conn, const char *name, int person_id, unsigned scopes,
 		     int actor_id, const char *ip, char out[API_TOKEN_LEN + 1]);
 
-/* Revokes token id (no-op when already revoked), audited as
- * "api_token.revoke". Returns 1 when revoked now, 0 when there was nothing
- * to revoke, -1 on error. */
-int api_token_revoke(PGconn *conn, int id, int actor_id, const char *ip);
+/* Revokes token id (no-op when already revoked; when only_person is not 0,
+ * only a token acting as that person), audited as "api_token.revoke" by
+ * actor_id. Returns 1 when revoked now, 0 when there was nothing to revoke,
+ * -1 on error. */
+int api_token_revoke(PGconn *conn, int id, int only_person, int actor_id, const char *ip);
 
 /* Authenticates a bearer token: on TOKEN_OK *out is a session for the
  * token's person (no CSRF token; free with session_free) and *scopes its

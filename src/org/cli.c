@@ -41,10 +41,13 @@ static int user_list(struct config *cfg, const struct subcmd *sc, int argc, char
 static const struct subcmd subcmds[] = {
 	{"add", user_add,
 	 "sokuho user add --login LOGIN --name NAME --email EMAIL [--section CODE]\n"
-	 "                [--kind staff|contractor] [--lang ja|en] [--password-stdin]",
+	 "                [--kind staff|contractor|service] [--lang ja|en] [--password-stdin]",
 	 "Adds one person. LOGIN is 2-64 lower-case letters, digits, '.', '_' or '-';\n"
 	 "NAME is the display name (山田 太郎); CODE is the code of an existing section.\n"
-	 "Defaults: --kind staff, --lang ja. With --password-stdin the first line of\n"
+	 "Defaults: --kind staff, --lang ja. A service account (--kind service) is for\n"
+	 "an integration: it cannot sign in, holds no role, and only its own API tokens\n"
+	 "with the file scope act as it (see /admin/tokens).\n"
+	 "With --password-stdin the first line of\n"
 	 "standard input is the password (at least 12 characters, not a common one,\n"
 	 "not containing the login); without it the person cannot sign in until\n"
 	 "'sokuho user passwd LOGIN'."},
@@ -394,6 +397,11 @@ static int user_add(struct config *cfg, const struct subcmd *sc, int argc, char 
 	if (people_check_lang(lang, why, sizeof why) != 0) {
 		free(name);
 		return bad_value("lang", lang, why);
+	}
+	if (strcmp(kind, "service") == 0 && v[PWSTDIN]) {
+		free(name);
+		return bad_usage(sc, "a service account (--kind service) cannot sign in: it takes no "
+				     "--password-stdin");
 	}
 
 	status = 1;

@@ -155,6 +155,8 @@ static const struct demo_person people[] = {
 	 "委託: 住民記録システム保守"},
 	{"kubota.rina", "久保田 里奈", "koho", "contractor", "ja", "委託: ウェブサイト運用"},
 	{"hirano.daiki", "平野 大輝", "toshokan", "contractor", "ja", "委託: 図書館システム保守"},
+	/* a service account: the monitoring system files reports with its token */
+	{"kanshi", "統合監視システム", "joho-seisaku", "service", "ja", "サービスアカウント"},
 };
 
 struct demo_role {
@@ -319,7 +321,7 @@ static int seed(PGconn *conn, const char *hash)
 			     "INSERT INTO person (login, display_name, email, section_id, kind, "
 			     "lang, password_hash) VALUES ($1, $2, $1 || '@city.example.jp', "
 			     "(SELECT id FROM org_unit WHERE code = $3 AND kind = 'section'), "
-			     "$4, $5, $6)",
+			     "$4, $5, CASE WHEN $4 = 'service' THEN NULL ELSE $6 END)",
 			     6, p, 1) != 0)
 			return -1;
 	}

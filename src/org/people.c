@@ -141,9 +141,9 @@ int people_check_name(const char *s, char *why, size_t whylen)
 
 int people_check_kind(const char *s, char *why, size_t whylen)
 {
-	if (strcmp(s, "staff") == 0 || strcmp(s, "contractor") == 0)
+	if (strcmp(s, "staff") == 0 || strcmp(s, "contractor") == 0 || strcmp(s, "service") == 0)
 		return 0;
-	snprintf(why, whylen, "is not a kind of person; expected staff or contractor");
+	snprintf(why, whylen, "is not a kind of person; expected staff, contractor or service");
 	return -1;
 }
 

@@ -1,6 +1,16 @@
-/* API tokens for integrations: list, create (the token is shown once, in
- * the answer to the POST) and revoke. Admin only (route table); creating and
- * revoking are audited as the admin (see auth/token.h). */
+/* API tokens: list, create (the token is shown once, in the answer to the
+ * POST) and revoke, on two pages.
+ *
+ *   /account/tokens  any signed-in person: tokens that act as themselves,
+ *                    scopes file and read; lists and revokes only their own.
+ *   /admin/tokens    the admin: tokens for service accounts (person kind
+ *                    'service', no password, no role), file scope only;
+ *                    lists and revokes every token.
+ *
+ * So a token never acts as anybody but the person who made it, or as a
+ * service account that can only file reports; migration 0020 keeps the same
+ * rule in the database. Creating and revoking are audited as the person who
+ * did it (see auth/token.h). */
 #include <libpq-fe.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -9,8 +19,18 @@
 
 #include "app.h"
 #include "auth/token.h"
+#include "core/xalloc.h"
 #include "db/db.h"
+#include "org/people.h"
+#include "tmpl/i18n.h"
 #include "web.h"
+
+struct mode {
+	int admin;	  /* the admin page: service accounts, every token */
+	const char *base; /* the page's path */
+};
+static const struct mode admin_mode = {1, "/admin/tokens"};
+static const struct mode own_mode = {0, "/account/tokens"};
 
 static const char *ip_of(struct request *req)
 {
@@ -23,26 +43,47 @@ static int checked(struct request *req, const char *field)
 	return v && *v;
 }
 
-/* The page: every token, newest first, with an optional new token shown
- * once, form errors and the values typed. */
-static int tokens_page(struct request *req, PGconn *c, unsigned status, const char *new_token,
-		       json_t *errors, const char *done)
+/* The catalog text of key in the page language. */
+static json_t *msg(struct request *req, const char *key)
 {
+	const char *s = json_string_value(
+		json_object_get(json_object_get(i18n_t(req->app->i18n, req->lang), key), "main"));
+	return json_string(s ? s : key);
+}
+
+/* The page: the tokens this page shows, newest first, with an optional new
+ * token shown once, form errors and the values typed. */
+static int tokens_page(struct request *req, PGconn *c, const struct mode *m, unsigned status,
+		       const char *new_token, json_t *errors, const char *done)
+{
+	char me[16];
+	snprintf(me, sizeof me, "%d", req->sess->who.person_id);
+	const char *p[1] = {m->admin ? NULL : me};
 	json_t *rows = db_rows(
 		c,
 		"SELECT t.id, t.name, array_to_string(t.scopes, ', ') AS scopes, p.login, "
-		"  p.display_name, to_char(t.created_at AT TIME ZONE 'Asia/Tokyo', "
-		"  'YYYY-MM-DD HH24:MI') AS created, coalesce(to_char(t.last_used_at AT TIME ZONE "
-		"  'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), '—') AS last_used, "
+		"  p.display_name, p.kind = 'service' AS service, to_char(t.created_at AT TIME ZONE "
+		"  'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS created, coalesce(to_char(t.last_used_at AT "
+		"  TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), '—') AS last_used, "
 		"  to_char(t.revoked_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS revoked "
-		"FROM api_token t JOIN person p ON p.id = t.person_id ORDER BY t.id DESC",
-		0, NULL);
+		"FROM api_token t JOIN person p ON p.id = t.person_id "
+		"WHERE $1::int IS NULL OR t.person_id = $1::int ORDER BY t.id DESC",
+		1, p);
 	if (!rows) {
 		json_decref(errors);
 		return http_error(req, 500);
 	}
 	json_t *d = json_object();
 	json_object_set_new(d, "tokens", rows);
+	json_object_set_new(d, "admin", json_boolean(m->admin));
+	json_object_set_new(d, "base", json_string(m->base));
+	if (m->admin) {
+		json_t *svc = db_rows(c,
+				      "SELECT login, display_name FROM person WHERE kind = 'service' "
+				      "AND active ORDER BY login",
+				      0, NULL);
+		json_object_set_new(d, "services", svc ? svc : json_array());
+	}
 	if (new_token)
 		json_object_set_new(d, "new_token", json_string(new_token));
 	if (errors && json_object_size(errors)) {
@@ -52,17 +93,16 @@ static int tokens_page(struct request *req, PGconn *c, unsigned status, const ch
 		json_object_set_new(d, "person", json_string(person ? person : ""));
 		json_object_set_new(d, "scope_file", json_boolean(checked(req, "scope_file")));
 		json_object_set_new(d, "scope_read", json_boolean(checked(req, "scope_read")));
-		json_object_set_new(d, "scope_act", json_boolean(checked(req, "scope_act")));
 	} else {
 		json_decref(errors);
+		json_object_set_new(d, "scope_file", json_boolean(m->admin));
 	}
 	if (done)
 		json_object_set_new(d, "revoked_done", json_true());
 	return http_page(req, status, "admin/tokens", d);
 }
 
-/* GET and POST /admin/tokens: the list, and creating a token. */
-int web_admin_tokens(struct request *req)
+static int tokens(struct request *req, const struct mode *m)
 {
 	PGconn *c = db_pool_get(req->app->db);
 	if (!c)
@@ -70,35 +110,39 @@ int web_admin_tokens(struct request *req)
 	int rc;
 	if (req->method != HTTP_POST) {
 		const char *done = http_query(req, "done");
-		rc = tokens_page(req, c, 200, NULL, NULL,
+		rc = tokens_page(req, c, m, 200, NULL, NULL,
 				 done && strcmp(done, "revoked") == 0 ? done : NULL);
 		goto out;
 	}
 	json_t *errors = json_object();
 	const char *name = http_form(req, "name");
-	const char *person = http_form(req, "person");
 	unsigned scopes = (checked(req, "scope_file") ? TOKEN_SCOPE_FILE : 0) |
 			  (checked(req, "scope_read") ? TOKEN_SCOPE_READ : 0) |
 			  (checked(req, "scope_act") ? TOKEN_SCOPE_ACT : 0);
-	if (!name || !*name || strlen(name) > 100)
-		json_object_set_new(errors, "name",
-				    json_string("名前を100文字以内で入力してください。 Enter a name of at most 100 characters."));
+	if (!name || !*name || strlen(name) > 100 || !people_utf8_valid(name, strlen(name)))
+		json_object_set_new(errors, "name", msg(req, "token_err_name"));
 	if (!scopes)
-		json_object_set_new(errors, "scopes",
-				    json_string("権限を1つ以上選んでください。 Choose at least one scope."));
-	int person_id = 0;
-	if (person && *person) {
-		const char *p[1] = {person};
-		json_t *row = db_row(c, "SELECT id FROM person WHERE login = $1 AND active", 1, p);
-		if (row)
-			person_id = atoi(json_string_value(json_object_get(row, "id")));
+		json_object_set_new(errors, "scopes", msg(req, "token_err_scopes"));
+	else if (scopes & TOKEN_SCOPE_ACT)
+		json_object_set_new(errors, "scopes", msg(req, "token_err_scope_act"));
+	else if (m->admin && scopes != TOKEN_SCOPE_FILE)
+		json_object_set_new(errors, "scopes", msg(req, "token_err_service_scope"));
+	int person_id = req->sess->who.person_id;
+	if (m->admin) {
+		/* The admin makes tokens only for service accounts. */
+		const char *person = http_form(req, "person");
+		const char *p[1] = {person ? person : ""};
+		json_t *row = db_row(c,
+				     "SELECT id FROM person WHERE login = $1 AND active AND "
+				     "kind = 'service'",
+				     1, p);
+		person_id = row ? atoi(json_string_value(json_object_get(row, "id"))) : 0;
 		json_decref(row);
+		if (!person_id)
+			json_object_set_new(errors, "person", msg(req, "token_err_service"));
 	}
-	if (!person_id)
-		json_object_set_new(errors, "person",
-				    json_string("有効な職員のログインIDを入力してください。 Enter the login of an active person."));
 	if (json_object_size(errors)) {
-		rc = tokens_page(req, c, 422, NULL, errors, NULL);
+		rc = tokens_page(req, c, m, 422, NULL, errors, NULL);
 		goto out;
 	}
 	json_decref(errors);
@@ -108,17 +152,17 @@ int web_admin_tokens(struct request *req)
 		rc = http_error(req, 500);
 		goto out;
 	}
-	rc = tokens_page(req, c, 201, token, NULL, NULL);
+	rc = tokens_page(req, c, m, 201, token, NULL, NULL);
 	sodium_memzero(token, sizeof token);
 out:
 	db_pool_put(req->app->db, c);
 	return rc;
 }
 
-/* POST /admin/tokens/ID/revoke */
-int web_admin_token(struct request *req)
+/* POST BASE/ID/revoke: the admin revokes any token, a person their own. */
+static int revoke_token(struct request *req, const struct mode *m)
 {
-	const char *rest = req->path + strlen("/admin/tokens/");
+	const char *rest = req->path + strlen(m->base) + 1;
 	char *end;
 	long id = strtol(rest, &end, 10);
 	if (end == rest || id <= 0 || id > 2147483647L || strcmp(end, "/revoke") != 0)
@@ -126,9 +170,33 @@ int web_admin_token(struct request *req)
 	PGconn *c = db_pool_get(req->app->db);
 	if (!c)
 		return http_error(req, 503);
-	int n = api_token_revoke(c, (int)id, req->sess->who.person_id, ip_of(req));
+	int n = api_token_revoke(c, (int)id, m->admin ? 0 : req->sess->who.person_id,
+				 req->sess->who.person_id, ip_of(req));
 	db_pool_put(req->app->db, c);
 	if (n < 0)
 		return http_error(req, 500);
-	return http_redirect(req, "/admin/tokens?done=revoked");
+	char *loc = xasprintf("%s?done=revoked", m->base);
+	int rc = http_redirect(req, loc);
+	free(loc);
+	return rc;
+}
+
+int web_admin_tokens(struct request *req)
+{
+	return tokens(req, &admin_mode);
+}
+
+int web_admin_token(struct request *req)
+{
+	return revoke_token(req, &admin_mode);
+}
+
+int web_account_tokens(struct request *req)
+{
+	return tokens(req, &own_mode);
+}
+
+int web_account_token(struct request *req)
+{
+	return revoke_token(req, &own_mode);
 }

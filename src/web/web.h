@@ -17,6 +17,8 @@ int web_admin_workflows(struct request *req);
 int web_admin_outbox(struct request *req);
 int web_admin_tokens(struct request *req);
 int web_admin_token(struct request *req);
+int web_account_tokens(struct request *req);
+int web_account_token(struct request *req);
 int web_ack(struct request *req);
 int web_admin_workflow_svg(struct request *req);
 int web_report(struct request *req);

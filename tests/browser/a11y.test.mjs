@@ -116,6 +116,7 @@ function pages() {
 		{ name: 'new person (admin)', path: '/admin/people/new', as: ADMIN },
 		{ name: 'person (admin)', path: `/admin/people/${STAFF}`, as: ADMIN },
 		{ name: 'API tokens (admin)', path: '/admin/tokens', as: ADMIN },
+		{ name: 'own API tokens', path: '/account/tokens', as: STAFF },
 		{ name: 'workflows (admin)', path: '/admin/workflows', as: ADMIN },
 		{ name: 'mail outbox (admin)', path: '/admin/outbox', as: ADMIN },
 	];
