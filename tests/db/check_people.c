@@ -767,7 +767,7 @@ START_TEST(test_user_add_refusals)
 		{"ok.login", "名\x01前", "a@city.example.jp", NULL, NULL, NULL, 2,
 		 "control character"},
 		{"ok.login", "名前", "a@city.example.jp", NULL, "temp", NULL, 2,
-		 "--kind: 'temp' is not a kind of person; expected staff or contractor"},
+		 "--kind: 'temp' is not a kind of person; expected staff, contractor or service"},
 		{"ok.login", "名前", "a@city.example.jp", NULL, NULL, "fr", 2,
 		 "--lang: 'fr' is not a supported language; expected ja or en"},
 		{"ok.login", "名前", "a@city.example.jp", "nosuch", NULL, NULL, 1,
