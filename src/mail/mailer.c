@@ -153,7 +153,7 @@ static const char claim_sql[] =
 	"    d.id = r.def_id WHERE r.id = o.run_id AND r.fence = o.fence AND "
 	"    d.definition->'states'->r.state->'actions' ? 'acknowledge')), "
 	"  extract(epoch FROM sokuho_now())::bigint, coalesce(rc.display_name, ''), "
-	"  o.lease_until::text "
+	"  o.lease_until::text, o.run_id, o.fence, o.recipient_id "
 	"FROM o LEFT JOIN person rc ON rc.id = o.recipient_id "
 	"LEFT JOIN incident i ON i.id = o.incident_id LEFT JOIN site si ON si.id = i.site_id "
 	"LEFT JOIN org_unit s ON s.id = i.section_id LEFT JOIN category c ON c.key = i.category "
@@ -325,7 +325,19 @@ static char *without_link(char *body, const char *link, const char *lang)
 	return buf_detach(&out, NULL);
 }
 
-int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl, int batch)
+/* Whether row i of the claim may carry an acknowledge link: its run's
+ * state still offers "acknowledge" at the row's fence (the claim says) and
+ * its recipient may take it now (the workflow's rule). */
+static int link_allowed(PGconn *c, const struct mailer_rule *rule, PGresult *r, int i)
+{
+	if (PQgetvalue(r, i, 6)[0] != 't' || !rule || !rule->may_act || PQgetisnull(r, i, 12))
+		return 0;
+	return rule->may_act(rule->arg, c, atoll(PQgetvalue(r, i, 10)), atoi(PQgetvalue(r, i, 11)),
+			     "acknowledge", atoi(PQgetvalue(r, i, 12))) == 1;
+}
+
+int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl,
+		const struct mailer_rule *rule, int batch)
 {
 	if (!cfg->smtp_host[0])
 		return 0;
@@ -367,7 +379,7 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 		json_object_set_new(data, "url", json_string(url));
 		json_object_set_new(data, "base_url", json_string(base));
 		free(url);
-		if (PQgetvalue(r, i, 6)[0] == 't') {
+		if (link_allowed(c, rule, r, i)) {
 			long long exp = atoll(PQgetvalue(r, i, 7)) + cfg->mail_ack_ttl;
 			char *tok = mailer_ack_token(c, atoll(PQgetvalue(r, i, 0)), exp);
 			if (tok) {
@@ -470,8 +482,8 @@ static double next_due(PGconn *c)
 }
 
 /* Sleeps seconds, or less when a byte arrives on wake_fd: returns 1 then. */
-int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl, volatile int *stop,
-		int wake_fd)
+int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl,
+		const struct mailer_rule *rule, volatile int *stop, int wake_fd)
 {
 	PGconn *c = NULL;
 	/* capped, jittered backoff: 0.5 s doubling to 10 s, ±25 % (the outbox
@@ -486,7 +498,7 @@ int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl, volatile 
 		}
 		int n = 0;
 		if (c)
-			while (!*stop && (n = mailer_tick(c, cfg, tmpl, 50)) > 0)
+			while (!*stop && (n = mailer_tick(c, cfg, tmpl, rule, 50)) > 0)
 				;
 		if (!c || n < 0 || PQstatus(c) != CONNECTION_OK) {
 			double d = db_outage_lost(&down, c, err);

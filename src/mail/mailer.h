@@ -15,10 +15,24 @@
 
 struct tmpl_set;
 
+/* Who may acknowledge: a mail holds an acknowledge link only when its
+ * recipient may take the "acknowledge" action on the mail's run at the
+ * moment it is sent. The rule is the workflow's (engine_may_act, the one the
+ * /ack/ handler and the incident page apply); mail sits below the workflows,
+ * so whoever runs the sender hands it in (wf/service.c). may_act returns 1
+ * when person_id may take action on run_id at fence, 0 (or -1) otherwise.
+ * With no rule (NULL) no mail holds an acknowledge link. */
+struct mailer_rule {
+	int (*may_act)(void *arg, PGconn *conn, long long run_id, int fence, const char *action,
+		       int person_id);
+	void *arg;
+};
+
 /* Sends one batch: at most batch due rows. Returns the number claimed, or
  * -1 on a database error (outcomes of mail sent that could not be recorded
  * are kept, see mailer_flush_outcomes). With no smtp_host configured it claims nothing. */
-int mailer_tick(PGconn *conn, const struct config *cfg, const struct tmpl_set *tmpl, int batch);
+int mailer_tick(PGconn *conn, const struct config *cfg, const struct tmpl_set *tmpl,
+		const struct mailer_rule *rule, int batch);
 
 /* Records the outcomes of mail already sent that could not be recorded
  * yet (kept in memory meanwhile, one store per process); mailer_tick does
@@ -30,8 +44,8 @@ size_t mailer_pending_outcomes(void);
 
 /* Runs the sender until *stop or a byte on wake_fd: sends what is due, then
  * sleeps until the next retry, lease expiry or NOTIFY sokuho_mail. */
-int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl, volatile int *stop,
-		int wake_fd);
+int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl,
+		const struct mailer_rule *rule, volatile int *stop, int wake_fd);
 
 /* Renders template name ("reported") in lang over data into a subject and a
  * body (caller frees both). Returns 0, or -1 when there is no such template

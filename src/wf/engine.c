@@ -767,6 +767,36 @@ out:
 	return res;
 }
 
+int engine_may_act(struct engine *e, PGconn *c, long long run_id, int fence, const char *action,
+		   int actor_id)
+{
+	if (actor_id <= 0)
+		return 0;
+	char run[24];
+	snprintf(run, sizeof run, "%lld", run_id);
+	PGresult *r = PQexecParams(c,
+				   "SELECT def_id, state, fence, incident_id FROM workflow_run "
+				   "WHERE id = $1::bigint AND finished_at IS NULL",
+				   1, NULL, (const char *const[]){run}, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		PQclear(r);
+		return -1;
+	}
+	int ok = 0;
+	if (PQntuples(r) == 1 && (fence < 0 || atoi(PQgetvalue(r, 0, 2)) == fence)) {
+		const struct wf_def *d = get_def(e, c, atoi(PQgetvalue(r, 0, 0)));
+		const struct wf_state *st = d ? wf_find_state(d, PQgetvalue(r, 0, 1)) : NULL;
+		const struct wf_action *a = st ? wf_find_action(st, action) : NULL;
+		struct ctx x;
+		if (a && load_ctx(c, atoll(PQgetvalue(r, 0, 3)), &x) == 0) {
+			ok = may_take(c, &x, a, actor_id);
+			release_ctx(&x);
+		}
+	}
+	PQclear(r);
+	return ok;
+}
+
 json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int actor_id)
 {
 	char id[24];

@@ -61,6 +61,16 @@ enum engine_act_result engine_act(struct engine *e, PGconn *conn, long long run_
 				  const char *action, const json_t *fields, int actor_id,
 				  const char *ip, json_t *errors);
 
+/* Whether actor_id may take action on run run_id now: the run is open and at
+ * fence (-1: any), its state offers the action, and the actor holds one of
+ * the action's roles ("by") over the incident. The one rule engine_act
+ * enforces and the incident page shows, asked also by the mail sender before
+ * it puts an acknowledge link in a mail. Returns 1 or 0 (0 also when the
+ * database cannot say), or -1 when the run cannot be read. Opens no
+ * transaction. Thread-safe. */
+int engine_may_act(struct engine *e, PGconn *conn, long long run_id, int fence, const char *action,
+		   int actor_id);
+
 /* The workflows incident_id runs, for its page: per run the workflow and
  * state titles, owner, deadlines with time left, escalation level, the
  * actions actor_id may take (with their fields) and the history. Caller

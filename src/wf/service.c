@@ -33,10 +33,19 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* The mail sender asks the engine who may acknowledge (mail sits below the
+ * workflows and cannot call it itself). */
+static int may_act(void *arg, PGconn *c, long long run_id, int fence, const char *action,
+		   int person_id)
+{
+	return engine_may_act(arg, c, run_id, fence, action, person_id);
+}
+
 static void *mailer_main(void *arg)
 {
 	struct engine_service *s = arg;
-	mailer_loop(s->cfg, s->tmpl, &s->stop, s->pipe[0]);
+	struct mailer_rule rule = {may_act, s->e};
+	mailer_loop(s->cfg, s->tmpl, &rule, &s->stop, s->pipe[0]);
 	return NULL;
 }
 
