@@ -41,20 +41,100 @@ long form_decode(const char *s, size_t n, char *out)
 	return (long)o;
 }
 
-static int add_field(json_t *form, const char *k, size_t kl, const char *v, size_t vl)
+/* Length of the well-formed UTF-8 character at s[0..n) (n > 0), or 0. */
+static size_t utf8_char(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned v, min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		v = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		v = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		v = c & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int form_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_char(u + i, n - i);
+		if (!l)
+			return 0;
+		i += l;
+	}
+	return 1;
+}
+
+char *form_utf8_mend(const char *s, size_t n, size_t *outlen)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = xmalloc(3 * n + 1); /* one byte becomes at most three */
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_char(u + i, n - i);
+		if (l) {
+			memcpy(out + o, s + i, l);
+			o += l;
+			i += l;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+static int add_field(json_t *form, json_t *invalid, const char *k, size_t kl, const char *v,
+		     size_t vl)
 {
 	char *key = xmalloc(kl + 1), *val = xmalloc(vl + 1);
 	long klen = form_decode(k, kl, key), vlen = form_decode(v, vl, val);
 	int rc = -1;
+	json_t *js = NULL;
 	if (klen <= 0 || vlen < 0)
 		goto out;
-	/* json_stringn refuses invalid UTF-8: that is the check for both. */
-	json_t *js = json_stringn(val, (size_t)vlen);
-	json_t *jk = json_stringn(key, (size_t)klen);
-	int valid = js && jk;
-	json_decref(jk);
-	if (!valid)
-		goto bad;
+	/* A name that is not text cannot be shown or looked up: malformed. */
+	if (!form_utf8_valid(key, (size_t)klen))
+		goto out;
+	if (!form_utf8_valid(val, (size_t)vlen)) {
+		if (!invalid)
+			goto out;
+		size_t ml;
+		char *mended = form_utf8_mend(val, (size_t)vlen, &ml);
+		free(val);
+		val = mended;
+		vlen = (long)ml;
+		json_object_set_new(invalid, key, json_true());
+	}
+	js = json_stringn(val, (size_t)vlen);
+	if (!js)
+		goto out;
 	json_t *old = json_object_get(form, key);
 	if (!old) {
 		json_object_set_new(form, key, js);
@@ -67,16 +147,13 @@ static int add_field(json_t *form, const char *k, size_t kl, const char *v, size
 		json_object_set_new(form, key, arr);
 	}
 	rc = 0;
-	goto out;
-bad:
-	json_decref(js);
 out:
 	free(key);
 	free(val);
 	return rc;
 }
 
-json_t *form_parse_urlencoded(const char *body, size_t len)
+json_t *form_parse_urlencoded(const char *body, size_t len, json_t *invalid)
 {
 	json_t *form = json_object();
 	size_t i = 0, fields = 0;
@@ -91,7 +168,7 @@ json_t *form_parse_urlencoded(const char *body, size_t len)
 			size_t kl = eq ? (size_t)(eq - (body + i)) : end - i;
 			const char *v = eq ? eq + 1 : body + end;
 			size_t vl = eq ? (size_t)(body + end - v) : 0;
-			if (add_field(form, body + i, kl, v, vl) < 0)
+			if (add_field(form, invalid, body + i, kl, v, vl) < 0)
 				goto bad;
 		}
 		i = end + 1;

@@ -37,6 +37,10 @@ typedef int (*http_handler)(struct request *req);
 
 enum route_flags {
 	ROUTE_PREFIX = 1, /* pattern matches any path that starts with it */
+	/* The handler reads req->form_invalid and answers a form value that is not
+	 * UTF-8 itself (the report form marks the field); elsewhere such a value is
+	 * a 400 before the handler runs. */
+	ROUTE_MARKS_INVALID = 8,
 };
 
 /* A row of the route table. perm is what the route needs, checked by the
@@ -69,6 +73,8 @@ struct request {
 	char ip[64];            /* client address */
 	json_t *form;           /* POST fields (urlencoded or multipart), or NULL */
 	struct mp_result mp;    /* multipart parts; files point into body */
+	json_t *form_invalid;   /* names (-> true) of form values that were not UTF-8,
+				 * kept mended in form (see ROUTE_MARKS_INVALID) */
 	struct session *sess;   /* the signed-in person, or NULL */
 	char anon_csrf[48];     /* CSRF token of an anonymous form, once made */
 	char *set_cookie[4];    /* Set-Cookie values to send */

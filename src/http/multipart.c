@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/xalloc.h"
+#include "form.h"
 
 #define DEFAULT_FILE_TYPE "application/octet-stream"
 #define MAX_KEPT_EXTENSION 16 /* bytes of ".ext" kept when a long file name is cut */
@@ -252,6 +253,7 @@ struct scan {
 	size_t dlen;
 	char *err;
 	size_t errlen;
+	json_t *invalid; /* mp_parse_marking's: names of values not UTF-8, or NULL */
 };
 
 /* What follows a "--boundary" ending at body[at]: "--" closes the body; spaces
@@ -637,11 +639,22 @@ static int handle_part(const struct scan *s, size_t *pos, size_t part, size_t ma
 			     max_field);
 			goto out;
 		}
+		char *mended = NULL;
 		if ((problem = text_problem(data, len))) {
-			fail(s->err, s->errlen, "part %zu: the value %s", part, problem);
-			goto out;
+			/* A NUL byte is never typed; bytes that are not UTF-8 may be
+			 * (pasted from a file in Shift_JIS): keep them mended and let
+			 * the page name the field. */
+			if (!s->invalid || memchr(data, '\0', len)) {
+				fail(s->err, s->errlen, "part %zu: the value %s", part, problem);
+				goto out;
+			}
+			mended = form_utf8_mend(data, len, &len);
+			data = mended;
+			json_object_set_new(s->invalid, d.name, json_true());
 		}
-		if (add_field(out->fields, d.name, data, len) < 0) {
+		int added = add_field(out->fields, d.name, data, len);
+		free(mended);
+		if (added < 0) {
 			fail(s->err, s->errlen, "part %zu: the value is not valid text", part);
 			goto out;
 		}
@@ -657,6 +670,13 @@ out:
 
 int mp_parse(const char *body, size_t len, const char *boundary, size_t max_parts, size_t max_field,
 	     struct mp_result *out, char *err, size_t errlen)
+{
+	return mp_parse_marking(body, len, boundary, max_parts, max_field, out, NULL, err, errlen);
+}
+
+int mp_parse_marking(const char *body, size_t len, const char *boundary, size_t max_parts,
+		     size_t max_field, struct mp_result *out, json_t *invalid, char *err,
+		     size_t errlen)
 {
 	if (err && errlen)
 		err[0] = '\0';
@@ -675,6 +695,7 @@ int mp_parse(const char *body, size_t len, const char *boundary, size_t max_part
 	s.len = len;
 	s.err = err;
 	s.errlen = errlen;
+	s.invalid = invalid;
 	size_t blen = boundary ? strnlen(boundary, MP_MAX_BOUNDARY + 1) : 0;
 	if (!valid_boundary(boundary, blen)) {
 		fail(err, errlen, "the multipart boundary is missing or invalid");

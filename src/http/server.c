@@ -108,6 +108,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	metrics_observe(req->route ? req->route->name : "-", req->status, ms / 1e3);
 	buf_release(&req->body);
 	json_decref(req->form);
+	json_decref(req->form_invalid);
 	mp_result_release(&req->mp);
 	session_free(req->sess);
 	for (int i = 0; i < req->nset_cookie; i++)
@@ -284,15 +285,17 @@ static int parse_form(struct request *req)
 	if (!ct)
 		return 0;
 	if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
-		req->form = form_parse_urlencoded(buf_cstr(&req->body), req->body.len);
+		req->form_invalid = json_object();
+		req->form = form_parse_urlencoded(buf_cstr(&req->body), req->body.len, req->form_invalid);
 		return req->form ? 0 : -1;
 	}
 	if (strncasecmp(ct, "multipart/form-data", 19) != 0)
 		return 0;
 	char *boundary = mp_boundary(ct);
 	char err[256];
-	int rc = boundary ? mp_parse(buf_cstr(&req->body), req->body.len, boundary, 200, 256 * 1024,
-				     &req->mp, err, sizeof err)
+	req->form_invalid = json_object();
+	int rc = boundary ? mp_parse_marking(buf_cstr(&req->body), req->body.len, boundary, 200,
+					     256 * 1024, &req->mp, req->form_invalid, err, sizeof err)
 			  : -1;
 	if (rc < 0)
 		log_event(LOG_WARN, "bad_form", "rid=%s error=%s", req->rid,
@@ -349,6 +352,11 @@ static int dispatch(struct request *req)
 	if (req->method == HTTP_POST) {
 		if (parse_form(req) < 0)
 			return http_error(req, MHD_HTTP_BAD_REQUEST);
+		if (json_object_size(req->form_invalid) && !(req->route->flags & ROUTE_MARKS_INVALID)) {
+			log_event(LOG_WARN, "bad_form", "rid=%s error=%s", req->rid,
+				  log_quote(0, "a value is not valid UTF-8"));
+			return http_error(req, MHD_HTTP_BAD_REQUEST);
+		}
 		if (!req->via_token && !csrf_ok(req)) {
 			log_event(LOG_WARN, "csrf_rejected", "rid=%s route=%s", req->rid,
 				  req->route->name);

@@ -33,6 +33,7 @@ struct incident_field {
 	long long min, max;  /* FIELD_INT only */
 	unsigned where;      /* FIELD_API | FIELD_FORM */
 	const char *msg_key; /* catalog key of the wrong-type message */
+	const char *label;   /* catalog key of the field's label on the report form */
 };
 
 /* The table, ended by an entry whose name is NULL. */

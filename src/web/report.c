@@ -14,6 +14,7 @@
 #include "incident/fields.h"
 #include "incident/intake.h"
 #include "incident/notify.h"
+#include "tmpl/i18n.h"
 #include "web.h"
 
 /* Reports from one address per hour on the public form. */
@@ -131,6 +132,35 @@ static json_t *form_data(PGconn *c, struct request *req, const json_t *raw, json
 	return d;
 }
 
+/* A catalog message with "{n}" (templates/i18n/labels.json) in the page
+ * language, with value in its place. */
+static json_t *catalog_msg(struct request *req, const char *key, const char *value)
+{
+	const json_t *e = json_object_get(i18n_t(req->app->i18n, req->lang), key);
+	return json_sprintf("%s%s%s", json_string_value(json_object_get(e, "main_before")), value,
+			    json_string_value(json_object_get(e, "main_after")));
+}
+
+/* Values that came in not as UTF-8 (kept mended in the form, see
+ * ROUTE_MARKS_INVALID): each field is marked with a message naming it, and
+ * listed at the top for the fields the form has no place to mark. */
+static void mark_not_utf8(struct request *req, json_t *errors, json_t *named)
+{
+	const json_t *t = i18n_t(req->app->i18n, req->lang);
+	const char *name;
+	json_t *v;
+	json_object_foreach(req->form_invalid, name, v) {
+		const struct incident_field *f = incident_field_find(name);
+		int known = f && strcmp(f->name, name) == 0 && (f->where & FIELD_FORM);
+		const char *label = known ? json_string_value(json_object_get(
+						    json_object_get(t, f->label), "main"))
+					  : NULL;
+		json_t *msg = catalog_msg(req, "field_err_not_utf8", label ? label : name);
+		json_array_append_new(named, json_deep_copy(msg));
+		json_object_set_new(errors, name, msg);
+	}
+}
+
 static int rate_limited(PGconn *c, const char *ip)
 {
 	if (!ip || !*ip)
@@ -153,6 +183,7 @@ static int file_report(struct request *req, enum intake_channel channel)
 	int rc;
 	json_t *errors = json_object();
 	json_t *clean = NULL;
+	json_t *not_utf8 = NULL;
 	struct intake_file files[INTAKE_MAX_FILES];
 	char *names[INTAKE_MAX_FILES] = {NULL};
 	size_t nfiles = 0;
@@ -164,6 +195,8 @@ static int file_report(struct request *req, enum intake_channel channel)
 		goto out;
 	}
 	clean = intake_check(c, req->form, channel, errors);
+	not_utf8 = json_array();
+	mark_not_utf8(req, errors, not_utf8);
 	for (size_t i = 0; i < req->mp.nfiles; i++) {
 		if (strcmp(req->mp.files[i].field, "evidence") != 0)
 			continue;
@@ -184,6 +217,12 @@ static int file_report(struct request *req, enum intake_channel channel)
 			free(n);
 			continue;
 		}
+		if (req->mp.files[i].len == 0) {
+			char *n = mp_safe_filename(req->mp.files[i].filename);
+			json_object_set_new(errors, "evidence", catalog_msg(req, "field_err_file_empty", n));
+			free(n);
+			continue;
+		}
 		names[nfiles] = mp_safe_filename(req->mp.files[i].filename);
 		files[nfiles].filename = names[nfiles];
 		files[nfiles].content_type = req->mp.files[i].content_type;
@@ -193,6 +232,8 @@ static int file_report(struct request *req, enum intake_channel channel)
 	}
 	if (json_object_size(errors)) {
 		json_t *d = form_data(c, req, req->form, errors, channel);
+		if (json_array_size(not_utf8))
+			json_object_set(d, "not_utf8", not_utf8);
 		/* A browser cannot send files back to the server: say which
 		 * ones must be chosen again. */
 		json_t *again = json_array();
@@ -232,6 +273,7 @@ out:
 		free(names[i]);
 	json_decref(clean);
 	json_decref(errors);
+	json_decref(not_utf8);
 	db_pool_put(req->app->db, c);
 	return rc;
 }

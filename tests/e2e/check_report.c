@@ -269,9 +269,11 @@ START_TEST(test_validation_keeps_input)
 	ck_assert_int_eq(r.status, 422);
 	ck_assert(strstr(buf_cstr(&r.body), "200文字以内"));
 	resp_release(&r);
-	/* Invalid UTF-8 never reaches the database. */
+	/* Invalid UTF-8 never reaches the database: the field is marked. */
 	post_with(cookie, csrf, "summary", "bad \xff\xfe bytes", NULL, 0, &r);
-	ck_assert_int_eq(r.status, 400);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert(strstr(buf_cstr(&r.body), "summary-error"));
+	ck_assert(strstr(buf_cstr(&r.body), "value=\"bad \xef\xbf\xbd\xef\xbf\xbd bytes\""));
 	resp_release(&r);
 	/* An evidence file over the limit: a clear message, the form kept, nothing stored. */
 	char *file = xmalloc(100 * 1024);

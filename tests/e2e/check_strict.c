@@ -242,6 +242,94 @@ START_TEST(test_every_field_every_wrong_type)
 }
 END_TEST
 
+/* The web form: a value that is not UTF-8 comes back as the form (422) with
+ * that field marked and named, everything else as typed; nothing stored. */
+static void form_not_utf8(const char *cookies, int multipart, const char *want_msg)
+{
+	char *csrf = client_page_csrf(port, "/report", cookie);
+	long before = scalar("SELECT count(*) FROM incident");
+	struct resp r;
+	if (multipart) {
+		/* 「申請書」 in Shift_JIS, pasted from an old file */
+		const char *fields[] = {"csrf", csrf, "summary", "文字化けの試験", "description",
+					"\x90\x5c\x90\xbf\x8f\x91 を紛失", "discovered_at",
+					"2026-11-24T10:00", "category", "loss_theft", "site", "honchosha",
+					"pd_involved", "no", NULL};
+		client_multipart(port, "/report", cookies, fields, NULL, NULL, 0, &r);
+	} else {
+		char *form = xasprintf("csrf=%s&summary=%%E6%%96%%87%%E5%%AD%%97%%E5%%8C%%96%%E3%%81%%91"
+				       "%%E3%%81%%AE%%E8%%A9%%A6%%E9%%A8%%93&description=%%90%%5C%%90"
+				       "%%BF%%8F%%91+%%E3%%82%%92&discovered_at=2026-11-24T10%%3A00"
+				       "&category=loss_theft&site=honchosha&pd_involved=no",
+				       csrf);
+		client_request(port, "POST", "/report", form, cookies, &r);
+		free(form);
+	}
+	const char *b = buf_cstr(&r.body);
+	ck_assert_msg(r.status == 422, "%ld %s", r.status, b);
+	ck_assert_msg(strstr(b, "<textarea id=\"description\" name=\"description\" rows=\"6\" "
+				"aria-invalid=\"true\" aria-describedby=\"description-error\">"),
+		      "%s", b);
+	ck_assert_msg(strstr(b, want_msg), "%s", b);
+	ck_assert(strstr(b, "value=\"文字化けの試験\"")); /* the summary as typed */
+	ck_assert(strstr(b, "<option value=\"loss_theft\" selected>"));
+	ck_assert(strstr(b, "\xef\xbf\xbd")); /* the bad bytes shown as U+FFFD */
+	ck_assert(!strstr(b, "reload"));
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM incident"), before);
+	free(csrf);
+}
+
+START_TEST(test_form_not_utf8_marks_the_field)
+{
+	const char *ja = "「詳しい状況」に文字として読めないバイト";
+	form_not_utf8(cookie, 1, ja);
+	form_not_utf8(cookie, 0, ja);
+	char *en = xasprintf("%s; sokuho_lang=en", cookie);
+	form_not_utf8(en, 1, "&#39;Details&#39; contains bytes that are not text");
+	free(en);
+	/* Elsewhere a value that is not UTF-8 is still a malformed form. */
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *form = xasprintf("csrf=%s&body=%%82%%A0", csrf);
+	struct resp r;
+	client_request(port, "POST", "/incidents/INC-2026-0001/notes", form, cookie, &r);
+	ck_assert_int_eq(r.status, 400);
+	resp_release(&r);
+	free(form);
+	free(csrf);
+}
+END_TEST
+
+/* An empty (0-byte) evidence file is refused, naming it; nothing stored. */
+START_TEST(test_form_empty_file_refused)
+{
+	char *csrf = client_page_csrf(port, "/report", cookie);
+	long before = scalar("SELECT count(*) FROM incident");
+	long files = scalar("SELECT count(*) FROM attachment");
+	const char *fields[] = {"csrf", csrf, "summary", "空ファイルの試験", "discovered_at",
+				"2026-11-24T10:00", "category", "loss_theft", "site", "honchosha",
+				"pd_involved", "no", NULL};
+	struct resp r;
+	client_multipart(port, "/report", cookie, fields, "画面写真.png", "", 0, &r);
+	const char *b = buf_cstr(&r.body);
+	ck_assert_msg(r.status == 422, "%ld %s", r.status, b);
+	ck_assert_msg(strstr(b, "「画面写真.png」は空のファイル（0バイト）です"), "%s", b);
+	ck_assert(strstr(b, "id=\"evidence\" name=\"evidence\" type=\"file\" multiple "
+			    "aria-invalid=\"true\""));
+	ck_assert(strstr(b, "value=\"空ファイルの試験\""));
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM incident"), before);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM attachment"), files);
+	/* The same report with a file that has contents is filed. */
+	client_multipart(port, "/report", cookie, fields, "画面写真.png", "PNG", 3, &r);
+	ck_assert_int_eq(r.status, 303);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM incident"), before + 1);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM attachment"), files + 1);
+	free(csrf);
+}
+END_TEST
+
 Suite *strict_suite(void)
 {
 	Suite *s = suite_create("strict");
@@ -252,6 +340,8 @@ Suite *strict_suite(void)
 	tcase_add_test(tc, test_booleans_strings_lists);
 	tcase_add_test(tc, test_rfc3339_date_times);
 	tcase_add_test(tc, test_every_field_every_wrong_type);
+	tcase_add_test(tc, test_form_not_utf8_marks_the_field);
+	tcase_add_test(tc, test_form_empty_file_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -392,6 +392,52 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/* mp_parse_marking: a value that is not UTF-8 is kept mended and named; a
+ * NUL byte, a field name or a file name that is not UTF-8 are still refused. */
+START_TEST(test_marking)
+{
+	static const char ok[] = DASH CD "name=\"a\"\r\n\r\n様\r\n" DASH CD "name=\"b\"\r\n\r\n\x82\xa0x\r\n" DASH
+		CD "name=\"b\"\r\n\r\nv\r\n" CLOSE;
+	char *body = exact(ok, sizeof ok - 1), err[256];
+	struct mp_result r;
+	ck_assert_int_eq(mp_parse(body, sizeof ok - 1, BND, 100, 1000, &r, err, sizeof err), -1);
+	json_t *invalid = json_object();
+	ck_assert_int_eq(mp_parse_marking(body, sizeof ok - 1, BND, 100, 1000, &r, invalid, err,
+					  sizeof err),
+			 0);
+	ck_assert_uint_eq(json_object_size(invalid), 1);
+	ck_assert(json_is_true(json_object_get(invalid, "b")));
+	ck_assert_str_eq(json_string_value(json_object_get(r.fields, "a")), "様");
+	json_t *b = json_object_get(r.fields, "b");
+	ck_assert_str_eq(json_string_value(json_array_get(b, 0)), "\xef\xbf\xbd\xef\xbf\xbdx");
+	ck_assert_str_eq(json_string_value(json_array_get(b, 1)), "v");
+	mp_result_release(&r);
+	json_decref(invalid);
+	free(body);
+	static const struct {
+		const char *body;
+		size_t len;
+		const char *want;
+	} still_bad[] = {
+		{LIT(DASH CD "name=\"a\"\r\n\r\n\x82\0\r\n" CLOSE), "part 1: the value"},
+		{LIT(DASH CD "name=\"\xc3\x28\"\r\n\r\nv\r\n" CLOSE), "field name is not valid UTF-8"},
+		{LIT(DASH CD "name=\"f\"; filename=\"\x95\xf1.txt\"\r\n\r\nv\r\n" CLOSE),
+		 "file name is not valid UTF-8"},
+	};
+	for (size_t i = 0; i < sizeof still_bad / sizeof still_bad[0]; i++) {
+		invalid = json_object();
+		body = exact(still_bad[i].body, still_bad[i].len);
+		ck_assert_int_eq(mp_parse_marking(body, still_bad[i].len, BND, 100, 1000, &r, invalid,
+						  err, sizeof err),
+				 -1);
+		ck_assert_msg(strstr(err, still_bad[i].want), "%s", err);
+		mp_result_release(&r);
+		json_decref(invalid);
+		free(body);
+	}
+}
+END_TEST
+
 START_TEST(test_headers_limit)
 {
 	buf src = BUF_INIT;
@@ -663,6 +709,7 @@ Suite *multipart_suite(void)
 	tcase_add_test(tc, test_filenames_in_headers);
 	tcase_add_loop_test(tc, test_malformed, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
 	tcase_add_test(tc, test_headers_limit);
+	tcase_add_test(tc, test_marking);
 	tcase_add_test(tc, test_safe_filename);
 	suite_add_tcase(s, tc);
 	TCase *fuzz = tcase_create("robustness");

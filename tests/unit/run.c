@@ -5,6 +5,7 @@
 Suite *authz_suite(void);
 Suite *buf_suite(void);
 Suite *multipart_suite(void);
+Suite *form_suite(void);
 Suite *duration_suite(void);
 Suite *condition_suite(void);
 Suite *legal_suite(void);
@@ -27,6 +28,7 @@ int main(void)
 	srunner_add_suite(sr, condition_suite());
 	srunner_add_suite(sr, legal_suite());
 	srunner_add_suite(sr, multipart_suite());
+	srunner_add_suite(sr, form_suite());
 	srunner_add_suite(sr, mustache_suite());
 	srunner_add_suite(sr, workflow_suite());
 	srunner_add_suite(sr, mime_suite());
