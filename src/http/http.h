@@ -126,6 +126,10 @@ const char *http_csrf_token(struct request *req);
  * ({href, lang, name}: a link to this page in the other language). Caller
  * owns it. */
 json_t *http_page_data(struct request *req);
+/* The catalog text of key in the request's page language, as a new JSON
+ * string (the key itself when the catalog lacks it), for messages that C
+ * puts into page data. */
+json_t *http_label(struct request *req, const char *key);
 /* Chooses the page language into req->lang: ?lang=ja|en (remembered in the
  * LANG_COOKIE cookie for a year), else that cookie, else the signed-in
  * person's language, else Accept-Language (English only when preferred over

@@ -323,3 +323,12 @@ int http_is_api(const struct request *req)
 {
 	return strncmp(req->path, "/api/", 5) == 0;
 }
+
+json_t *http_label(struct request *req, const char *key)
+{
+	if (!req->lang[0])
+		http_resolve_lang(req);
+	const char *s = json_string_value(
+		json_object_get(json_object_get(i18n_t(req->app->i18n, req->lang), key), "main"));
+	return json_string(s ? s : key);
+}

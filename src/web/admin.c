@@ -314,9 +314,19 @@ static int grant_role(struct request *req, PGconn *c, const char *login)
 	struct role_scope sc;
 	const char *rp[1] = {role ? role : ""};
 	json_t *known = db_row(c, "SELECT 1 AS x FROM role WHERE name = $1", 1, rp);
+	const char *lp[1] = {login};
+	json_t *service = db_row(c, "SELECT 1 AS x FROM person WHERE login = $1 AND kind = 'service'",
+				 1, lp);
 	if (!known)
 		json_object_set_new(errors, "role", json_string("役割を選んでください。 Choose a role."));
+	else if (strcmp(login, req->sess->login) == 0)
+		/* separation of duties: nobody grants a role to themselves here
+		 * (the command line is audited as such) */
+		json_object_set_new(errors, "role", http_label(req, "role_err_self"));
+	else if (service)
+		json_object_set_new(errors, "role", http_label(req, "role_err_service"));
 	json_decref(known);
+	json_decref(service);
 	if (role_scope_parse(scope_s, &sc, why, sizeof why) < 0)
 		json_object_set_new(errors, "scope", json_string(why));
 	else if (role_scope_resolve(c, &sc, why, sizeof why) != 0)
@@ -326,9 +336,7 @@ static int grant_role(struct request *req, PGconn *c, const char *login)
 		const char *want = role_scope_kind(role);
 		char key[40];
 		snprintf(key, sizeof key, "role_err_scope_%s", want ? want : "rule");
-		const char *msg = json_string_value(json_object_get(
-			json_object_get(i18n_t(req->app->i18n, req->lang), key), "main"));
-		json_object_set_new(errors, "scope", json_string(msg ? msg : why));
+		json_object_set_new(errors, "scope", http_label(req, key));
 	}
 	char *end = NULL;
 	long dr = deputy && *deputy ? strtol(deputy, &end, 10) : 0;
@@ -351,17 +359,22 @@ static int grant_role(struct request *req, PGconn *c, const char *login)
 	char sid[16], dep[4];
 	snprintf(sid, sizeof sid, "%d", sc.id);
 	snprintf(dep, sizeof dep, "%ld", dr);
-	const char *params[7] = {login, role, sc.kind, sc.id ? sid : NULL, dep,
-				 from && *from ? from : NULL, to && *to ? to : NULL};
+	char *by = xasprintf("%s (%s)", req->sess->display_name, req->sess->login);
+	const char *params[8] = {login, role, sc.kind, sc.id ? sid : NULL, dep,
+				 from && *from ? from : NULL, to && *to ? to : NULL, by};
 	json_t *detail = json_pack("{s:s, s:s, s:s, s:i}", "login", login, "role", role, "scope",
 				   sc.text, "deputy", (int)dr);
 	int n;
 	int rc = change(c, req,
+			/* sokuho.granted_by names the admin in the notice mail of a
+			 * sensitive role (sql/0022) */
+			"WITH by AS (SELECT set_config('sokuho.granted_by', $8, true)) "
 			"INSERT INTO role_assignment (person_id, role, scope_kind, scope_id, "
 			"deputy_rank, valid_from, valid_to) SELECT id, $2, $3, $4::int, $5::int, "
-			"coalesce($6::date, sokuho_today()), $7::date FROM person WHERE login = $1 "
+			"coalesce($6::date, sokuho_today()), $7::date FROM person, by WHERE login = $1 "
 			"ON CONFLICT DO NOTHING",
-			7, params, "role.grant", detail, &n);
+			8, params, "role.grant", detail, &n);
+	free(by);
 	if (rc < 0)
 		return http_error(req, 500);
 	char *loc = xasprintf("/admin/people/%s?done=%s", login, n ? "granted" : "unchanged");

@@ -22,7 +22,6 @@
 #include "core/xalloc.h"
 #include "db/db.h"
 #include "org/people.h"
-#include "tmpl/i18n.h"
 #include "web.h"
 
 struct mode {
@@ -41,14 +40,6 @@ static int checked(struct request *req, const char *field)
 {
 	const char *v = http_form(req, field);
 	return v && *v;
-}
-
-/* The catalog text of key in the page language. */
-static json_t *msg(struct request *req, const char *key)
-{
-	const char *s = json_string_value(
-		json_object_get(json_object_get(i18n_t(req->app->i18n, req->lang), key), "main"));
-	return json_string(s ? s : key);
 }
 
 /* The page: the tokens this page shows, newest first, with an optional new
@@ -120,13 +111,13 @@ static int tokens(struct request *req, const struct mode *m)
 			  (checked(req, "scope_read") ? TOKEN_SCOPE_READ : 0) |
 			  (checked(req, "scope_act") ? TOKEN_SCOPE_ACT : 0);
 	if (!name || !*name || strlen(name) > 100 || !people_utf8_valid(name, strlen(name)))
-		json_object_set_new(errors, "name", msg(req, "token_err_name"));
+		json_object_set_new(errors, "name", http_label(req, "token_err_name"));
 	if (!scopes)
-		json_object_set_new(errors, "scopes", msg(req, "token_err_scopes"));
+		json_object_set_new(errors, "scopes", http_label(req, "token_err_scopes"));
 	else if (scopes & TOKEN_SCOPE_ACT)
-		json_object_set_new(errors, "scopes", msg(req, "token_err_scope_act"));
+		json_object_set_new(errors, "scopes", http_label(req, "token_err_scope_act"));
 	else if (m->admin && scopes != TOKEN_SCOPE_FILE)
-		json_object_set_new(errors, "scopes", msg(req, "token_err_service_scope"));
+		json_object_set_new(errors, "scopes", http_label(req, "token_err_service_scope"));
 	int person_id = req->sess->who.person_id;
 	if (m->admin) {
 		/* The admin makes tokens only for service accounts. */
@@ -139,7 +130,7 @@ static int tokens(struct request *req, const struct mode *m)
 		person_id = row ? atoi(json_string_value(json_object_get(row, "id"))) : 0;
 		json_decref(row);
 		if (!person_id)
-			json_object_set_new(errors, "person", msg(req, "token_err_service"));
+			json_object_set_new(errors, "person", http_label(req, "token_err_service"));
 	}
 	if (json_object_size(errors)) {
 		rc = tokens_page(req, c, m, 422, NULL, errors, NULL);

@@ -582,6 +582,88 @@ START_TEST(test_trust_proxy)
 }
 END_TEST
 
+/* Separation of duties (issue 15): nobody grants a role to themselves on
+ * the web, a service account holds none, and granting a role that sees
+ * every incident or the audit trail is mailed to the CISO and the auditors
+ * (queued with the grant, naming who granted it; from the command line
+ * too). Runs last: it adds people. */
+START_TEST(test_grants_separated_and_noticed)
+{
+	add_person("ciso1", "最高 一郎", "ciso");
+	add_person("kansa", "監査 花子", "auditor");
+	sql("INSERT INTO person (login, display_name, email, kind) VALUES ('kanshi', "
+	    "'監視システム', 'kanshi@city.example.jp', 'service')");
+	char *admin = session_for("kanri");
+	char *csrf = page_csrf(port, "/admin/people/kanri", admin);
+	long audits = scalar("SELECT count(*) FROM audit_event WHERE kind = 'role.grant'");
+	/* the two grants just made in SQL were mailed already (to the CISO,
+	 * then to the CISO and the auditor) */
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox WHERE template = 'role_granted'"), 3);
+	sql("DELETE FROM outbox WHERE template = 'role_granted'");
+	struct resp r;
+	/* to themselves: refused, nothing stored, audited or mailed */
+	static const char *const self[] = {"auditor", "ciso", "admin", "csirt"};
+	for (size_t i = 0; i < sizeof self / sizeof self[0]; i++) {
+		char *g = xasprintf("csrf=%s&role=%s&scope=city&deputy=0", csrf, self[i]);
+		client_request(port, "POST", "/admin/people/kanri/roles", g, admin, &r);
+		ck_assert_msg(r.status == 422, "self-grant of %s: %ld", self[i], r.status);
+		ck_assert(strstr(buf_cstr(&r.body), "自分自身に役割を付与することはできません"));
+		resp_release(&r);
+		free(g);
+	}
+	/* to a service account: refused */
+	char *g = xasprintf("csrf=%s&role=csirt&scope=city&deputy=0", csrf);
+	client_request(port, "POST", "/admin/people/kanshi/roles", g, admin, &r);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert(strstr(buf_cstr(&r.body), "サービスアカウントには役割を付与できません"));
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM role_assignment ra JOIN person p ON "
+				"p.id = ra.person_id WHERE p.login IN ('kanri', 'kanshi') AND "
+				"ra.role <> 'admin'"),
+			 0);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'role.grant'"),
+			 audits);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox WHERE template = 'role_granted'"), 0);
+
+	/* csirt to a staff member: granted, and the CISO and the auditor are
+	 * mailed, naming the admin */
+	client_request(port, "POST", "/admin/people/tanaka/roles", g, admin, &r);
+	ck_assert_int_eq(r.status, 303);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox o JOIN person p ON p.id = "
+				"o.recipient_id WHERE o.template = 'role_granted' AND p.login IN "
+				"('ciso1', 'kansa') AND o.data->>'grantee_login' = 'tanaka' AND "
+				"o.data->>'role_en' = 'CSIRT' AND o.data->>'granted_by' = "
+				"'管理 太郎 (kanri)'"),
+			 2);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox WHERE template = 'role_granted'"), 2);
+	/* a role that sees nothing city-wide is not mailed */
+	char *g2 = xasprintf("csrf=%s&role=security_manager&scope=section%%3Ajinji&deputy=0", csrf);
+	client_request(port, "POST", "/admin/people/tanaka/roles", g2, admin, &r);
+	ck_assert_int_eq(r.status, 303);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox WHERE template = 'role_granted'"), 2);
+
+	/* from the command line: mailed too, as the command line */
+	const char *argv[] = {ts_bin(), "user", "role", "grant", "tanaka", "auditor", NULL};
+	char *env = xasprintf("DATABASE_URL=%s", db);
+	const char *envp[] = {env, NULL};
+	char *out = NULL, *err = NULL;
+	int st = ts_run(argv, envp, &out, &err);
+	free(env);
+	ck_assert_msg(st == 0, "%s %s", out, err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox WHERE template = 'role_granted' AND "
+				"data->>'role_en' = 'Auditor (read-only)' AND data->>'granted_by' IS NULL"),
+			 3); /* the CISO, the auditor and the new auditor */
+	free(g2);
+	free(g);
+	free(csrf);
+	free(admin);
+}
+END_TEST
+
 Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -598,6 +680,7 @@ Suite *auth_suite(void)
 	tcase_add_test(tc, test_trust_proxy);
 	tcase_add_test(tc, test_admin_pages_need_admin);
 	tcase_add_test(tc, test_admin_manages_people);
+	tcase_add_test(tc, test_grants_separated_and_noticed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -30,7 +30,7 @@ static const char *const expected[] = {
 	"acknowledged",      "reported_to_chief", "reported_to_ciso", "reporting_done",
 	"triage_needed",     "containment",       "recovery",         "closed",
 	"not_an_incident",   "deadline_reminder", "deadline_overdue", "legal_report_required",
-	"legal_report_done", "daily_digest",
+	"legal_report_done", "daily_digest",      "role_granted",
 };
 
 /* Templates sent while someone is expected to acknowledge: they must offer
@@ -65,6 +65,18 @@ static const char full_data[] =
 static const char min_data[] =
 	"{\"recipient_name\": \"" NAME "\", \"ref\": \"" REF "\","
 	" \"summary\": \"不審メール\", \"url\": \"" URL "\"}";
+
+/* The notice of a sensitive role granted (sql/0022): no incident. */
+#define GRANTEE "和田 友美"
+static const char grant_data[] =
+	"{\"recipient_name\": \"" NAME "\", \"grantee_name\": \"" GRANTEE "\","
+	" \"grantee_login\": \"wada.tomomi\", \"role_ja\": \"監査担当\", \"role_en\": \"Auditor\","
+	" \"scope\": \"city\", \"deputy_rank\": \"0\", \"valid_from\": \"2026-04-01\","
+	" \"valid_to\": \"2027-03-31\", \"granted_by\": \"田村 遥\", \"base_url\": \"" BASE_URL "\"}";
+static const char grant_min[] =
+	"{\"recipient_name\": \"" NAME "\", \"grantee_name\": \"" GRANTEE "\","
+	" \"grantee_login\": \"wada.tomomi\", \"role_ja\": \"監査担当\", \"role_en\": \"Auditor\","
+	" \"scope\": \"city\", \"deputy_rank\": \"0\", \"valid_from\": \"2026-04-01\"}";
 
 static const char digest_data[] =
 	"{\"recipient_name\": \"" NAME "\", \"date\": \"2026-04-02\", \"open_count\": \"2\","
@@ -392,22 +404,23 @@ END_TEST
 START_TEST(test_render_full_data)
 {
 	json_t *names = scan_mail_dir();
-	json_t *incident = parse(full_data), *digest = parse(digest_data);
+	json_t *incident = parse(full_data), *digest = parse(digest_data), *grant = parse(grant_data);
 	const char *name;
 	json_t *v;
 	json_object_foreach(names, name, v)
 	{
 		int is_digest = strcmp(name, "daily_digest") == 0;
+		int is_grant = strcmp(name, "role_granted") == 0;
 		for (int l = 0; l < 2; l++) {
 			const char *lang = langs[l];
-			char *out = render(name, lang, is_digest ? digest : incident);
+			char *out = render(name, lang, is_digest ? digest : is_grant ? grant : incident);
 			size_t b = check_mail_shape(name, lang, out);
 			const char *body = out + b;
 			char *subject = strndup(out, b);
-			ck_assert_msg(strstr(body, REF) != NULL, "%s.%s: the body lacks the ref", name,
-				      lang);
-			ck_assert_msg(strstr(body, URL) != NULL, "%s.%s: the body lacks the url", name,
-				      lang);
+			ck_assert_msg(is_grant || strstr(body, REF) != NULL,
+				      "%s.%s: the body lacks the ref", name, lang);
+			ck_assert_msg(is_grant || strstr(body, URL) != NULL,
+				      "%s.%s: the body lacks the url", name, lang);
 			ck_assert_msg(strstr(body, NAME) != NULL,
 				      "%s.%s: the body does not address the recipient", name, lang);
 			ck_assert_msg(strstr(body, BASE_URL "\n") != NULL,
@@ -423,7 +436,14 @@ START_TEST(test_render_full_data)
 				ck_assert_msg(strstr(body, "reply") != NULL,
 					      "%s.en: no do-not-reply line", name);
 			}
-			if (is_digest) {
+			if (is_grant) {
+				ck_assert_msg(strstr(subject, GRANTEE) != NULL &&
+						      strstr(subject, l ? "Auditor" : "監査担当"),
+					      "%s.%s: the subject lacks who and which role", name, lang);
+				ck_assert_msg(strstr(body, "wada.tomomi") && strstr(body, "2027-03-31") &&
+						      strstr(body, "田村 遥"),
+					      "%s.%s: the grant is not described", name, lang);
+			} else if (is_digest) {
 				ck_assert_msg(strstr(subject, "2026-04-02") != NULL,
 					      "%s.%s: the subject lacks the date", name, lang);
 				ck_assert_msg(strstr(body, "INC-2026-0043") != NULL &&
@@ -444,6 +464,7 @@ START_TEST(test_render_full_data)
 	}
 	json_decref(incident);
 	json_decref(digest);
+	json_decref(grant);
 	json_decref(names);
 }
 END_TEST
@@ -452,7 +473,7 @@ END_TEST
 START_TEST(test_render_minimal_data)
 {
 	json_t *names = scan_mail_dir();
-	json_t *incident = parse(min_data), *digest = parse(digest_empty);
+	json_t *incident = parse(min_data), *digest = parse(digest_empty), *grant = parse(grant_min);
 	static const char *const empty_marks[] = {"（）", "()", "「」", "\"\"", "“”", "\n 様\n", "Dear ,",
 						  "  \n"};
 	const char *name;
@@ -460,11 +481,12 @@ START_TEST(test_render_minimal_data)
 	json_object_foreach(names, name, v)
 	{
 		int is_digest = strcmp(name, "daily_digest") == 0;
+		int is_grant = strcmp(name, "role_granted") == 0;
 		for (int l = 0; l < 2; l++) {
 			const char *lang = langs[l];
-			char *out = render(name, lang, is_digest ? digest : incident);
+			char *out = render(name, lang, is_digest ? digest : is_grant ? grant : incident);
 			check_mail_shape(name, lang, out);
-			if (!is_digest) {
+			if (!is_digest && !is_grant) {
 				ck_assert_msg(strstr(out, REF) && strstr(out, URL),
 					      "%s.%s: ref or url missing", name, lang);
 			}
@@ -486,6 +508,7 @@ START_TEST(test_render_minimal_data)
 	}
 	json_decref(incident);
 	json_decref(digest);
+	json_decref(grant);
 	json_decref(names);
 }
 END_TEST
@@ -501,7 +524,7 @@ START_TEST(test_ack_url_optional)
 	json_t *v;
 	json_object_foreach(names, name, v)
 	{
-		if (strcmp(name, "daily_digest") == 0)
+		if (strcmp(name, "daily_digest") == 0 || strcmp(name, "role_granted") == 0)
 			continue;
 		int must = 0;
 		for (size_t i = 0; i < sizeof with_ack / sizeof *with_ack; i++)
