@@ -3,6 +3,7 @@
 #include "intake.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
+#include "db/tx.h"
 #include "fields.h"
 #include "wf/engine.h"
 
@@ -82,6 +84,44 @@ static void text_field(json_t *clean, json_t *errors, const json_t *raw, const c
 	free(v);
 }
 
+/* The text fields' rules, one source for filing and for corrections. */
+struct text_rule {
+	const char *name;
+	size_t max;            /* characters */
+	int required, multiline;
+	const char *required_msg;
+	int external;          /* asked of outsiders only (the public form) */
+};
+
+static const struct text_rule text_rules[] = {
+	{"summary", 200, 1, 0, "何が起きたかを一行で入力してください。 Say in one line what happened.", 0},
+	{"description", 20000, 0, 1, NULL, 0},
+	{"how_found", 2000, 0, 1, NULL, 0},
+	{"system_text", 200, 0, 0, NULL, 0},
+	{"pd_items", 1000, 0, 1, NULL, 0},
+	{"contractor", 200, 0, 0, NULL, 0},
+	{"external_name", 100, 1, 0, "お名前を入力してください。 Enter your name.", 1},
+	{"external_contact", 200, 1, 0,
+	 "連絡先（電話番号またはメールアドレス）を入力してください。 "
+	 "Enter a telephone number or e-mail address where we can reach you.",
+	 1},
+	{NULL, 0, 0, 0, NULL, 0},
+};
+
+static void text_rule_check(json_t *clean, json_t *errors, const json_t *raw,
+			    const struct text_rule *t)
+{
+	text_field(clean, errors, raw, t->name, t->max, t->required, t->multiline, t->required_msg);
+}
+
+static const struct text_rule *text_rule_find(const char *name)
+{
+	for (const struct text_rule *t = text_rules; t->name; t++)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
 /* Checks a date and time in the database (real calendar, not in the future,
  * not absurdly old) and returns it as an ISO 8601 string with offset, or
  * NULL after recording an error. A time without an offset is Japan time. */
@@ -135,16 +175,42 @@ static void yes_no_unknown(json_t *clean, json_t *errors, const json_t *raw, con
 	json_object_set_new(clean, key, json_string(v));
 }
 
+static void category_field(PGconn *c, json_t *clean, json_t *errors, const json_t *raw)
+{
+	const char *cat = str(raw, "category");
+	if (!*cat)
+		fail(errors, "category", "種別を選んでください。わからなければ「その他」を選んでください。 "
+					 "Choose a category; if unsure, choose Other.");
+	else if (!code_exists(c, "SELECT 1 FROM category WHERE key = $1", cat))
+		fail(errors, "category", "一覧から種別を選んでください。 Choose a category from the list.");
+	json_object_set_new(clean, "category", json_string(cat));
+}
+
+/* The number of persons: empty (not known), or a whole number in the range
+ * of the field table (incident/fields.h). */
+static void persons_field(json_t *clean, json_t *errors, const json_t *raw)
+{
+	const struct incident_field *f = incident_field_find("pd_persons");
+	const char *persons = str(raw, "pd_persons");
+	json_object_set_new(clean, "pd_persons", json_null());
+	if (*persons) {
+		char *end;
+		errno = 0;
+		long long n = strtoll(persons, &end, 10);
+		if (*end || errno || !isdigit((unsigned char)persons[0]) || n < f->min || n > f->max)
+			fail(errors, "pd_persons", "人数は0以上の整数で入力してください（おおよそで構いません）。 "
+						   "Enter a whole number of persons (an estimate is fine).");
+		else
+			json_object_set_new(clean, "pd_persons", json_integer(n));
+	}
+}
+
 json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, json_t *errors)
 {
 	json_t *clean = json_object();
-	text_field(clean, errors, raw, "summary", 200, 1, 0,
-		   "何が起きたかを一行で入力してください。 Say in one line what happened.");
-	text_field(clean, errors, raw, "description", 20000, 0, 1, NULL);
-	text_field(clean, errors, raw, "how_found", 2000, 0, 1, NULL);
-	text_field(clean, errors, raw, "system_text", 200, 0, 0, NULL);
-	text_field(clean, errors, raw, "pd_items", 1000, 0, 1, NULL);
-	text_field(clean, errors, raw, "contractor", 200, 0, 0, NULL);
+	for (const struct text_rule *t = text_rules; t->name; t++)
+		if (!t->external)
+			text_rule_check(clean, errors, raw, t);
 
 	const char *disc = str(raw, "discovered_at");
 	if (!*disc) {
@@ -183,13 +249,7 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 		fail(errors, "section", "一覧から所属を選んでください。 Choose a section from the list.");
 	json_object_set_new(clean, "section", json_string(section));
 
-	const char *cat = str(raw, "category");
-	if (!*cat)
-		fail(errors, "category", "種別を選んでください。わからなければ「その他」を選んでください。 "
-					 "Choose a category; if unsure, choose Other.");
-	else if (!code_exists(c, "SELECT 1 FROM category WHERE key = $1", cat))
-		fail(errors, "category", "一覧から種別を選んでください。 Choose a category from the list.");
-	json_object_set_new(clean, "category", json_string(cat));
+	category_field(c, clean, errors, raw);
 
 	json_t *segs = json_array();
 	json_t *rs = json_object_get(raw, "segments");
@@ -235,26 +295,13 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 		json_object_set_new(errors, "pd_involved",
 				    json_string("個人情報が含まれるかを選んでください。わからなければ「わからない」を選んでください。 "
 						"Say whether personal data is involved; if unsure, choose unknown."));
-	const char *persons = str(raw, "pd_persons");
-	json_object_set_new(clean, "pd_persons", json_null());
-	if (*persons) {
-		char *end;
-		long n = strtol(persons, &end, 10);
-		if (*end || n < 0 || n > 100000000)
-			fail(errors, "pd_persons", "人数は0以上の整数で入力してください（おおよそで構いません）。 "
-						   "Enter a whole number of persons (an estimate is fine).");
-		else
-			json_object_set_new(clean, "pd_persons", json_integer(n));
-	}
+	persons_field(clean, errors, raw);
 	json_object_set_new(clean, "bcp", json_boolean(*str(raw, "bcp") != '\0'));
 
-	if (channel == INTAKE_EXTERNAL) {
-		text_field(clean, errors, raw, "external_name", 100, 1, 0,
-			   "お名前を入力してください。 Enter your name.");
-		text_field(clean, errors, raw, "external_contact", 200, 1, 0,
-			   "連絡先（電話番号またはメールアドレス）を入力してください。 "
-			   "Enter a telephone number or e-mail address where we can reach you.");
-	}
+	if (channel == INTAKE_EXTERNAL)
+		for (const struct text_rule *t = text_rules; t->name; t++)
+			if (t->external)
+				text_rule_check(clean, errors, raw, t);
 	return clean;
 }
 
@@ -288,6 +335,66 @@ json_t *intake_facts(const json_t *clean)
 	json_object_set_new(f, "discovered_at",
 			    json_deep_copy(json_object_get(clean, "discovered_at")));
 	return f;
+}
+
+json_t *intake_check_correction(PGconn *c, const json_t *raw, json_t *errors)
+{
+	json_t *clean = json_object();
+	static const char *const texts[] = {"summary", "description", "contractor", NULL};
+	for (int k = 0; texts[k]; k++)
+		text_rule_check(clean, errors, raw, text_rule_find(texts[k]));
+	category_field(c, clean, errors, raw);
+	persons_field(clean, errors, raw);
+	const char *sev = str(raw, "severity");
+	json_object_set_new(clean, "severity", json_null());
+	if (*sev && (strlen(sev) != 1 || sev[0] < '0' || sev[0] > '3'))
+		fail(errors, "severity", "影響度は0〜3から選んでください。 Choose a severity from 0 to 3.");
+	else if (*sev)
+		json_object_set_new(clean, "severity", json_integer(sev[0] - '0'));
+	return clean;
+}
+
+enum db_qs intake_store_deadlines(PGconn *c, long long id, const json_t *clocks, json_t *added,
+				  struct db_err *e)
+{
+	char idbuf[24];
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	enum db_qs result = DB_NONE;
+	size_t i;
+	json_t *clock;
+	json_array_foreach((json_t *)(uintptr_t)clocks, i, clock) {
+		size_t k;
+		json_t *dl;
+		json_array_foreach(json_object_get(clock, "deadlines"), k, dl) {
+			const char *p[7] = {idbuf,
+					    json_string_value(json_object_get(clock, "key")),
+					    json_string_value(json_object_get(dl, "key")),
+					    json_string_value(json_object_get(dl, "title_ja")),
+					    json_string_value(json_object_get(dl, "title_en")),
+					    json_string_value(json_object_get(dl, "interval")),
+					    json_string_value(json_object_get(dl, "from"))};
+			/* A deadline already running keeps its due time: a later
+			 * correction does not move a legal clock. */
+			enum db_qs qs = db_exec(
+				c, e,
+				"INSERT INTO legal_deadline (incident_id, clock, key, title_ja, title_en, "
+				"due_at) SELECT $1, $2, $3, $4, $5, "
+				"CASE $7 WHEN 'reported_at' THEN reported_at "
+				"WHEN 'occurred_at' THEN coalesce(occurred_at, discovered_at) "
+				"ELSE discovered_at END "
+				"+ $6::interval FROM incident WHERE id = $1 "
+				"ON CONFLICT (incident_id, key) DO NOTHING",
+				7, p, NULL);
+			if (qs < 0)
+				return qs;
+			if (qs == DB_OK) {
+				result = DB_OK;
+				if (added)
+					json_array_append_new(added, json_string(p[2]));
+			}
+		}
+	}
+	return result;
 }
 
 static const char *opt(const json_t *clean, const char *key)
@@ -376,35 +483,10 @@ long long intake_store(struct engine *engine, PGconn *c, const json_t *clean, co
 
 	char idbuf[24];
 	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	json_t *clock;
-	json_array_foreach((json_t *)(uintptr_t)clocks, i, clock) {
-		size_t k;
-		json_t *dl;
-		json_array_foreach(json_object_get(clock, "deadlines"), k, dl) {
-			const char *p[7] = {idbuf,
-					    json_string_value(json_object_get(clock, "key")),
-					    json_string_value(json_object_get(dl, "key")),
-					    json_string_value(json_object_get(dl, "title_ja")),
-					    json_string_value(json_object_get(dl, "title_en")),
-					    json_string_value(json_object_get(dl, "interval")),
-					    json_string_value(json_object_get(dl, "from"))};
-			r = PQexecParams(
-				c,
-				"INSERT INTO legal_deadline (incident_id, clock, key, title_ja, title_en, "
-				"due_at) SELECT $1, $2, $3, $4, $5, "
-				"CASE $7 WHEN 'reported_at' THEN reported_at "
-				"WHEN 'occurred_at' THEN coalesce(occurred_at, discovered_at) "
-				"ELSE discovered_at END "
-				"+ $6::interval FROM incident WHERE id = $1",
-				7, NULL, p, NULL, NULL, 0);
-			int ok = db_ok(r);
-			if (!ok)
-				log_event(LOG_ERROR, "intake_failed", "error=%s",
-					  log_quote(0, PQresultErrorMessage(r)));
-			PQclear(r);
-			if (!ok)
-				goto rollback;
-		}
+	struct db_err e;
+	if (intake_store_deadlines(c, id, clocks, NULL, &e) < 0) {
+		log_event(LOG_ERROR, "intake_failed", "error=%s", log_quote(0, e.msg));
+		goto rollback;
 	}
 	for (size_t f = 0; f < nfiles; f++) {
 		char size[24];

@@ -9,6 +9,8 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+#include "db/tx.h"
+
 #define INTAKE_MAX_FILES 10
 
 enum intake_channel { INTAKE_STAFF, INTAKE_EXTERNAL, INTAKE_API };
@@ -27,6 +29,15 @@ struct intake_file {
  * only when errors stays empty. */
 json_t *intake_check(PGconn *conn, const json_t *raw, enum intake_channel channel, json_t *errors);
 
+/* Checks a correction of facts as the incident page sends it (strings:
+ * summary, description, contractor, category, pd_persons, severity) with the
+ * rules intake_check applies to the same fields (lengths, control
+ * characters, codes in the database, whole numbers in the range of
+ * incident/fields.h); severity is empty or 0-3. Returns the cleaned values
+ * (caller owns: strings, pd_persons and severity integer or null); errors as
+ * intake_check. */
+json_t *intake_check_correction(PGconn *conn, const json_t *raw, json_t *errors);
+
 /* The facts the legal-clock rules read, from a cleaned report. Caller owns. */
 json_t *intake_facts(const json_t *clean);
 
@@ -40,5 +51,15 @@ struct engine;
 long long intake_store(struct engine *engine, PGconn *conn, const json_t *clean, const json_t *clocks,
 		       const struct intake_file *files, size_t nfiles, enum intake_channel channel,
 		       int reporter_id, const char *ip, char ref[32]);
+
+/* Writes the legal deadlines of clocks (as legal_evaluate returns them) for
+ * incident id, inside the caller's transaction, due from the incident's
+ * times as stored; a deadline with the same key already there is kept as it
+ * is. Filing and corrections both write them here. The keys of the rows
+ * added are appended to added (may be NULL). Returns DB_OK when a row was
+ * added, DB_NONE when none, < 0 with e filled (db/tx.h). */
+struct db_err;
+enum db_qs intake_store_deadlines(PGconn *conn, long long id, const json_t *clocks, json_t *added,
+				  struct db_err *e);
 
 #endif

@@ -12,6 +12,8 @@
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
+#include "db/tx.h"
+#include "core/log.h"
 #include "incident/intake.h"
 #include "incident/notify.h"
 #include "web.h"
@@ -61,6 +63,10 @@ static const char incident_sql[] =
 	"LEFT JOIN site si ON si.id = i.site_id LEFT JOIN org_unit s ON s.id = i.section_id "
 	"LEFT JOIN org_unit d ON d.id = s.parent_id LEFT JOIN info_system sy ON sy.id = i.system_id "
 	"LEFT JOIN person p ON p.id = i.reporter_id WHERE i.ref = $1";
+
+/* The facts the correction form edits (correct_facts). */
+static const char *const fix_fields[] = {"summary", "description", "category", "severity",
+					 "pd_persons", "contractor", NULL};
 
 static int incident_page(struct request *req, PGconn *c, const char *ref, long long id,
 			 int can_act, unsigned status, json_t *errors, const char *done)
@@ -128,12 +134,20 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 		       authz_allows(&req->sess->who, PERM_INCIDENT_NOTE, &scope);
 	json_object_set_new(d, "can_note", json_boolean(can_note));
 	if (can_act) {
+		/* The correction form: the values as typed when it was refused. */
+		json_t *fix = json_object();
+		for (int k = 0; fix_fields[k]; k++) {
+			const char *typed = errors ? http_form(req, fix_fields[k]) : NULL;
+			const char *stored = json_string_value(json_object_get(inc, fix_fields[k]));
+			json_object_set_new(fix, fix_fields[k],
+					    json_string(typed ? typed : stored ? stored : ""));
+		}
 		json_t *cats = db_rows(c, "SELECT key, title_ja, key = $1 AS selected FROM category "
 					  "ORDER BY sort",
-				       1, (const char *const[]){json_string_value(json_object_get(inc, "category"))});
+				       1, (const char *const[]){json_string_value(json_object_get(fix, "category"))});
 		json_object_set_new(d, "categories", cats);
 		json_t *sev = json_array();
-		const char *cur = json_string_value(json_object_get(inc, "severity"));
+		const char *cur = json_string_value(json_object_get(fix, "severity"));
 		static const char *const names[] = {"0 予兆のみ sign only", "1 職員の業務に影響 staff work",
 						    "2 市の業務に影響 city business",
 						    "3 住民等に影響・個人情報漏えい residents / personal data"};
@@ -145,6 +159,7 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 							     cur && strcmp(cur, v) == 0));
 		}
 		json_object_set_new(d, "severities", sev);
+		json_object_set_new(d, "fix", fix);
 	}
 	json_object_set_new(d, "incident", inc);
 	if (req->app->engine) {
@@ -211,96 +226,154 @@ static int add_note(struct request *req, PGconn *c, const char *ref, long long i
 	return rc;
 }
 
-/* Corrects facts: the same checks as filing, then one UPDATE and one audit
- * event listing every changed field with its old and new value. */
+/* A correction in one transaction (db_run_tx): the row is locked, compared
+ * field by field, updated with its facts, audited, and the legal deadlines
+ * and workflows the new facts call for are started. */
+struct correction {
+	struct app *app;
+	long long id;
+	int actor;
+	const char *ip;
+	const json_t *clean;   /* intake_check_correction's */
+	int changed;           /* out: 0 when nothing differed */
+};
+
+/* A step that logs its own error (audit, engine) failed inside fn. */
+static enum db_qs step_failed(PGconn *c, struct db_err *e, const char *what)
+{
+	e->sqlstate[0] = '\0';
+	snprintf(e->msg, sizeof e->msg, "%s failed", what);
+	e->conn_lost = PQstatus(c) == CONNECTION_BAD;
+	e->commit_unknown = 0;
+	return e->conn_lost ? DB_SOFT : DB_HARD;
+}
+
+/* The cleaned value as the incident row's text (NULL for null). */
+static char *value_text(const json_t *v)
+{
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	if (json_is_integer(v))
+		return xasprintf("%lld", (long long)json_integer_value(v));
+	return NULL;
+}
+
+static enum db_qs correct_tx(PGconn *c, void *arg, struct db_err *e)
+{
+	struct correction *k = arg;
+	k->changed = 0;
+	char idbuf[24];
+	snprintf(idbuf, sizeof idbuf, "%lld", k->id);
+	const char *ip[1] = {idbuf};
+	json_t *cur = NULL, *changes = NULL, *facts = NULL, *clocks = NULL, *added = NULL;
+	char *vals[6] = {NULL};
+	char *facts_s = NULL;
+	enum db_qs qs = db_row_get(c, e,
+				   "SELECT summary, description, category, severity::text AS severity, "
+				   "  pd_persons::text AS pd_persons, contractor, facts::text AS facts "
+				   "FROM incident WHERE id = $1::bigint FOR UPDATE",
+				   1, ip, &cur);
+	if (qs <= 0)
+		goto out;
+	changes = json_array();
+	for (int i = 0; fix_fields[i]; i++) {
+		vals[i] = value_text(json_object_get(k->clean, fix_fields[i]));
+		const char *ov = json_string_value(json_object_get(cur, fix_fields[i]));
+		if (strcmp(vals[i] ? vals[i] : "", ov ? ov : "") != 0)
+			json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "field", fix_fields[i],
+								 "old", ov ? ov : "", "new",
+								 vals[i] ? vals[i] : ""));
+	}
+	if (json_array_size(changes) == 0) {
+		qs = DB_NONE;
+		goto out;
+	}
+	/* The facts the legal clocks and workflows read, with the new values. */
+	json_error_t jerr;
+	facts = json_loads(json_string_value(json_object_get(cur, "facts")), 0, &jerr);
+	if (!json_is_object(facts)) {
+		json_decref(facts);
+		facts = json_object();
+	}
+	json_object_set(facts, "category", json_object_get(k->clean, "category"));
+	json_t *pd = json_object_get(facts, "personal_data");
+	if (!json_is_object(pd)) {
+		pd = json_object();
+		json_object_set_new(facts, "personal_data", pd);
+	}
+	if (json_is_integer(json_object_get(k->clean, "pd_persons")))
+		json_object_set(pd, "persons", json_object_get(k->clean, "pd_persons"));
+	else
+		json_object_del(pd, "persons");
+	facts_s = json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *up[8] = {idbuf, vals[0], vals[1] ? vals[1] : "", vals[2], vals[3], vals[4],
+			     vals[5] ? vals[5] : "", facts_s};
+	qs = db_exec(c, e,
+		     "UPDATE incident SET summary = $2, description = $3, category = $4, "
+		     "severity = $5::int, pd_persons = $6::int, contractor = $7, facts = $8::jsonb, "
+		     "updated_at = sokuho_now() WHERE id = $1::bigint",
+		     8, up, NULL);
+	if (qs < 0)
+		goto out;
+	/* New facts may make a legal clock apply (a leak now over 100 persons):
+	 * its deadlines are written as filing writes them. */
+	clocks = web_legal_clocks(k->app, facts);
+	added = json_array();
+	qs = intake_store_deadlines(c, k->id, clocks, added, e);
+	if (qs < 0)
+		goto out;
+	json_t *detail = json_pack("{s:O}", "changes", changes);
+	if (json_array_size(added))
+		json_object_set(detail, "deadlines", added);
+	int ok = audit_log_incident(c, k->actor, "incident.corrected", k->ip, k->id, detail) == 0;
+	json_decref(detail);
+	if (!ok) {
+		qs = step_failed(c, e, "audit event");
+		goto out;
+	}
+	if (k->app->engine && engine_start_incident(k->app->engine, c, k->id) < 0) {
+		qs = step_failed(c, e, "starting workflows");
+		goto out;
+	}
+	k->changed = 1;
+	qs = DB_OK;
+out:
+	for (int i = 0; i < 6; i++)
+		free(vals[i]);
+	free(facts_s);
+	json_decref(cur);
+	json_decref(changes);
+	json_decref(facts);
+	json_decref(clocks);
+	json_decref(added);
+	return qs;
+}
+
+/* Corrects facts: the checks of filing (intake_check_correction), then one
+ * transaction listing every changed field with its old and new value. A
+ * refused correction comes back with the values as typed. */
 static int correct_facts(struct request *req, PGconn *c, const char *ref, long long id)
 {
-	static const char *const editable[] = {"summary", "description", "category", "severity",
-					       "pd_persons", "contractor", NULL};
-	const char *p[1] = {ref};
-	json_t *cur = db_row(c,
-			     "SELECT summary, description, category, severity::text AS severity, "
-			     "  pd_persons::text AS pd_persons, contractor FROM incident WHERE ref = $1",
-			     1, p);
-	if (!cur)
-		return http_error(req, 404);
 	json_t *errors = json_object();
-	const char *summary = http_form(req, "summary");
-	const char *severity = http_form(req, "severity");
-	const char *persons = http_form(req, "pd_persons");
-	const char *category = http_form(req, "category");
-	if (!summary || !*summary)
-		json_object_set_new(errors, "summary",
-				    json_string("概要を入力してください。 Enter the summary."));
-	if (severity && *severity && (strlen(severity) != 1 || severity[0] < '0' || severity[0] > '3'))
-		json_object_set_new(errors, "severity",
-				    json_string("影響度は0〜3から選んでください。 Choose a severity from 0 to 3."));
-	if (persons && *persons) {
-		char *end;
-		long v = strtol(persons, &end, 10);
-		if (*end || v < 0 || v > 100000000)
-			json_object_set_new(errors, "pd_persons",
-					    json_string("人数は0以上の整数で入力してください。 Enter a whole number."));
-	}
-	json_t *known = db_row(c, "SELECT 1 AS x FROM category WHERE key = $1", 1,
-			       (const char *const[]){category ? category : ""});
-	if (!known)
-		json_object_set_new(errors, "category",
-				    json_string("一覧から種別を選んでください。 Choose a category from the list."));
-	json_decref(known);
+	json_t *clean = intake_check_correction(c, req->form, errors);
 	if (json_object_size(errors)) {
-		json_decref(cur);
+		json_decref(clean);
 		int rc = incident_page(req, c, ref, id, 1, 422, errors, NULL);
 		json_decref(errors);
 		return rc;
 	}
 	json_decref(errors);
-	json_t *changes = json_array();
-	for (int k = 0; editable[k]; k++) {
-		const char *nv = http_form(req, editable[k]);
-		nv = nv ? nv : "";
-		const char *ov = json_string_value(json_object_get(cur, editable[k]));
-		ov = ov ? ov : "";
-		if (strcmp(nv, ov) != 0)
-			json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "field",
-								  editable[k], "old", ov, "new", nv));
+	struct correction k = {req->app, id, req->sess->who.person_id, req->ip[0] ? req->ip : NULL,
+			       clean, 0};
+	struct db_err e;
+	enum db_qs qs = db_run_tx(c, "incident_correct", 0, correct_tx, &k, &e);
+	json_decref(clean);
+	if (qs < 0) {
+		log_event(LOG_ERROR, "correction_failed", "rid=%s error=%s", req->rid,
+			  log_quote(0, e.msg));
+		return http_error(req, qs == DB_SOFT ? 503 : 500);
 	}
-	json_decref(cur);
-	if (json_array_size(changes) == 0) {
-		json_decref(changes);
-		char *loc = xasprintf("/incidents/%s", ref);
-		int rc = http_redirect(req, loc);
-		free(loc);
-		return rc;
-	}
-	const char *up[7] = {ref,
-			     summary,
-			     http_form(req, "description") ? http_form(req, "description") : "",
-			     category,
-			     severity && *severity ? severity : NULL,
-			     persons && *persons ? persons : NULL,
-			     http_form(req, "contractor") ? http_form(req, "contractor") : ""};
-	PQclear(PQexec(c, "BEGIN"));
-	PGresult *r = PQexecParams(c,
-				   "UPDATE incident SET summary = $2, description = $3, category = $4, "
-				   "severity = $5::int, pd_persons = $6::int, contractor = $7, "
-				   "facts = jsonb_set(CASE WHEN $6::int IS NULL THEN facts #- "
-				   "'{personal_data,persons}' ELSE jsonb_set(facts, "
-				   "'{personal_data,persons}', to_jsonb($6::int)) END, '{category}', "
-				   "to_jsonb($4::text)), updated_at = sokuho_now() WHERE ref = $1",
-				   7, NULL, up, NULL, NULL, 0);
-	int ok = db_ok(r);
-	PQclear(r);
-	json_t *detail = json_pack("{s:o}", "changes", changes);
-	ok = ok && audit_log_incident(c, req->sess->who.person_id, "incident.corrected",
-				      req->ip[0] ? req->ip : NULL, id, detail) == 0;
-	/* New facts may start a workflow (a leak that is now over 100 persons). */
-	ok = ok && (!req->app->engine || engine_start_incident(req->app->engine, c, id) >= 0);
-	json_decref(detail);
-	PQclear(PQexec(c, ok ? "COMMIT" : "ROLLBACK"));
-	if (!ok)
-		return http_error(req, 500);
-	char *loc = xasprintf("/incidents/%s?done=corrected", ref);
+	char *loc = xasprintf(k.changed ? "/incidents/%s?done=corrected" : "/incidents/%s", ref);
 	int rc = http_redirect(req, loc);
 	free(loc);
 	return rc;

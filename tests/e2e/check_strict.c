@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "core/buf.h"
 #include "core/xalloc.h"
 #include "incident/fields.h"
 #include "support.h"
@@ -330,6 +331,174 @@ START_TEST(test_form_empty_file_refused)
 }
 END_TEST
 
+/* Files a report through the API that starts no legal clock (50 persons,
+ * nothing sensitive, not encrypted) and returns its reference. */
+static char *file_small_leak(void)
+{
+	char *b;
+	long st = post_text(BODY("\"section\": \"zeimu\", \"description\": \"名簿の誤送付\", ",
+				 ", \"persons\": 50, \"sensitive\": false, \"financial\": false, "
+				 "\"malicious\": false, \"mynumber\": false, \"encrypted\": false"),
+			    &b);
+	ck_assert_msg(st == 201 && strstr(b, "\"legal_deadlines\":[]"), "%ld %s", st, b);
+	json_t *j = json_loads(b, 0, NULL);
+	char *ref = xstrdup(json_string_value(json_object_get(j, "ref")));
+	json_decref(j);
+	free(b);
+	return ref;
+}
+
+/* Posts a correction of ref as the CISO; fields is the urlencoded rest. */
+static long correct(const char *ciso, const char *ref, const char *fields, char **out)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/incidents/%s", ref);
+	char *csrf = client_page_csrf(port, path, ciso);
+	char *form = xasprintf("csrf=%s&%s", csrf, fields);
+	snprintf(path, sizeof path, "/incidents/%s/facts", ref);
+	struct resp r;
+	client_request(port, "POST", path, form, ciso, &r);
+	long st = r.status;
+	if (out)
+		*out = xstrdup(buf_cstr(&r.body));
+	resp_release(&r);
+	free(form);
+	free(csrf);
+	return st;
+}
+
+/* A correction goes through the checks of filing: control characters,
+ * lengths, whole numbers; refused, it changes nothing and keeps what was
+ * typed. */
+START_TEST(test_correction_checks)
+{
+	char *ref = file_small_leak();
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
+	char *q = xasprintf("SELECT count(*) FROM incident WHERE ref = '%s' AND summary = "
+			    "'厳格な入力の試験' AND description = '名簿の誤送付' AND pd_persons = 50 "
+			    "AND updated_at IS NOT DISTINCT FROM reported_at",
+			    ref);
+	char *qa = xasprintf("SELECT count(*) FROM audit_event a JOIN incident i ON i.id = "
+			     "a.incident_id WHERE i.ref = '%s' AND a.kind = 'incident.corrected'",
+			     ref);
+	long unchanged = scalar(q);
+	ck_assert_int_eq(unchanged, 1);
+	static const struct {
+		const char *fields, *field, *msg;
+	} bad[] = {
+		{"summary=%E4%BB%B6%E5%90%8D%01&category=leak&pd_persons=50", "summary", "制御文字"},
+		{"summary=ok&description=a%07b&category=leak&pd_persons=50", "description", "制御文字"},
+		{"summary=ok&category=leak&pd_persons=50&contractor=%1B%5B31m", "contractor", "制御文字"},
+		{"summary=ok&category=leak&pd_persons=1e3", "pd_persons", "整数"},
+		{"summary=ok&category=leak&pd_persons=%2B1000", "pd_persons", "整数"},
+		{"summary=ok&category=leak&pd_persons=100000001", "pd_persons", "整数"},
+		{"summary=ok&category=no-such&pd_persons=50", "category", "一覧から種別"},
+		{"summary=ok&category=leak&severity=4", "severity", "0〜3"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *b;
+		long st = correct(ciso, ref, bad[i].fields, &b);
+		char *id = xasprintf("fix-%s-error", strcmp(bad[i].field, "pd_persons") == 0
+							 ? "persons"
+							 : bad[i].field);
+		ck_assert_msg(st == 422 && strstr(b, id) && strstr(b, bad[i].msg), "%s -> %ld %s",
+			      bad[i].fields, st, b);
+		free(id);
+		free(b);
+		ck_assert_int_eq(scalar(q), unchanged);
+		ck_assert_int_eq(scalar(qa), 0);
+	}
+	/* The values come back as typed. */
+	char *b;
+	correct(ciso, ref, "summary=%E6%96%B0%E3%81%97%E3%81%84%E4%BB%B6%E5%90%8D&category=leak"
+			   "&pd_persons=1e3&contractor=%E5%A7%94%E8%A8%97%E5%85%88",
+		&b);
+	ck_assert_msg(strstr(b, "value=\"新しい件名\"") && strstr(b, "value=\"1e3\"") &&
+			      strstr(b, "value=\"委託先\""),
+		      "%s", b);
+	free(b);
+	/* 20,001 characters of details are too many, as when filing. */
+	buf big = BUF_INIT;
+	buf_puts(&big, "summary=ok&category=leak&description=");
+	for (int i = 0; i < 20001; i++)
+		buf_puts(&big, "a");
+	ck_assert_int_eq(correct(ciso, ref, buf_cstr(&big), NULL), 422);
+	buf_release(&big);
+	ck_assert_int_eq(scalar(q), unchanged);
+	ck_assert_int_eq(scalar(qa), 0);
+	free(qa);
+	free(q);
+	free(ciso);
+	free(ref);
+}
+END_TEST
+
+/* A correction that makes a legal clock apply writes its deadlines as
+ * filing does: they show on the incident page and the dashboard. */
+START_TEST(test_correction_starts_legal_clock)
+{
+	char *ref = file_small_leak();
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
+	char *qd = xasprintf("SELECT count(*) FROM legal_deadline d JOIN incident i ON i.id = "
+			     "d.incident_id WHERE i.ref = '%s'",
+			     ref);
+	ck_assert_int_eq(scalar(qd), 0);
+	ck_assert_int_eq(correct(ciso, ref,
+				 "summary=%E5%90%8D%E7%B0%BF%E3%81%AE%E8%AA%A4%E9%80%81%E4%BB%98"
+				 "&description=%E5%90%8D%E7%B0%BF%E3%81%AE%E8%AA%A4%E9%80%81%E4%BB%98"
+				 "&category=leak&severity=3&pd_persons=1000&contractor=",
+				 NULL),
+			 303);
+	ck_assert_int_eq(scalar(qd), 2);
+	char *q = xasprintf("SELECT count(*) FROM legal_deadline d JOIN incident i ON i.id = "
+			    "d.incident_id WHERE i.ref = '%s' AND d.key = 'ppc_preliminary' AND "
+			    "d.due_at = i.discovered_at + interval '3 days' AND d.met_at IS NULL",
+			    ref);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM incident i WHERE i.ref = '%s' AND pd_persons = 1000 AND "
+		      "(facts->'personal_data'->>'persons')::int = 1000",
+		      ref);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM audit_event a JOIN incident i ON i.id = a.incident_id "
+		      "WHERE i.ref = '%s' AND a.kind = 'incident.corrected' AND "
+		      "a.detail->'deadlines' = '[\"ppc_preliminary\", \"ppc_final\"]'::jsonb",
+		      ref);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	/* The clock on the incident page ... */
+	char path[64];
+	snprintf(path, sizeof path, "/incidents/%s", ref);
+	struct resp r;
+	client_request(port, "GET", path, NULL, ciso, &r);
+	const char *b = buf_cstr(&r.body);
+	ck_assert_msg(strstr(b, "<section class=\"deadlines\">") &&
+			      strstr(b, "速報（個人情報保護委員会）"),
+		      "%s", b);
+	resp_release(&r);
+	/* ... and on the dashboard. */
+	client_request(port, "GET", "/dashboard", NULL, ciso, &r);
+	b = buf_cstr(&r.body);
+	char *row = xasprintf("<a class=\"ref\" href=\"/incidents/%s\">%s</a>", ref, ref);
+	ck_assert_msg(r.status == 200 && strstr(b, row), "%s", b);
+	free(row);
+	resp_release(&r);
+	/* A later correction neither doubles nor moves them. */
+	char *due = xasprintf("SELECT count(*) FROM legal_deadline d JOIN incident i ON i.id = "
+			      "d.incident_id WHERE i.ref = '%s' AND d.due_at IN (i.discovered_at + "
+			      "interval '3 days', i.discovered_at + interval '30 days')",
+			      ref);
+	ck_assert_int_eq(correct(ciso, ref, "summary=x&category=leak&pd_persons=2000", NULL), 303);
+	ck_assert_int_eq(scalar(qd), 2);
+	ck_assert_int_eq(scalar(due), 2);
+	free(due);
+	free(qd);
+	free(ciso);
+	free(ref);
+}
+END_TEST
+
 Suite *strict_suite(void)
 {
 	Suite *s = suite_create("strict");
@@ -342,6 +511,8 @@ Suite *strict_suite(void)
 	tcase_add_test(tc, test_every_field_every_wrong_type);
 	tcase_add_test(tc, test_form_not_utf8_marks_the_field);
 	tcase_add_test(tc, test_form_empty_file_refused);
+	tcase_add_test(tc, test_correction_checks);
+	tcase_add_test(tc, test_correction_starts_legal_clock);
 	suite_add_tcase(s, tc);
 	return s;
 }
