@@ -305,14 +305,18 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 	return clean;
 }
 
-static json_t *tri(const json_t *clean, const char *key)
+json_t *intake_tri_fact(const char *v)
 {
-	const char *v = json_string_value(json_object_get(clean, key));
 	if (v && strcmp(v, "yes") == 0)
 		return json_true();
 	if (v && strcmp(v, "no") == 0)
 		return json_false();
 	return json_string("unknown");
+}
+
+static json_t *tri(const json_t *clean, const char *key)
+{
+	return intake_tri_fact(json_string_value(json_object_get(clean, key)));
 }
 
 json_t *intake_facts(const json_t *clean)
@@ -345,6 +349,13 @@ json_t *intake_check_correction(PGconn *c, const json_t *raw, json_t *errors)
 		text_rule_check(clean, errors, raw, text_rule_find(texts[k]));
 	category_field(c, clean, errors, raw);
 	persons_field(clean, errors, raw);
+	/* The personal-data answers, when the form sends them (an older page
+	 * without them leaves them as they are); never empty. */
+	static const char *const pd[] = {"pd_involved", "pd_sensitive", "pd_mynumber", "pd_encrypted",
+					 "pd_malicious", "pd_financial", NULL};
+	for (int k = 0; pd[k]; k++)
+		if (json_object_get(raw, pd[k]))
+			yes_no_unknown(clean, errors, raw, pd[k], "");
 	const char *sev = str(raw, "severity");
 	json_object_set_new(clean, "severity", json_null());
 	if (*sev && (strlen(sev) != 1 || sev[0] < '0' || sev[0] > '3'))

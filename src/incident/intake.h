@@ -30,13 +30,19 @@ struct intake_file {
 json_t *intake_check(PGconn *conn, const json_t *raw, enum intake_channel channel, json_t *errors);
 
 /* Checks a correction of facts as the incident page sends it (strings:
- * summary, description, contractor, category, pd_persons, severity) with the
- * rules intake_check applies to the same fields (lengths, control
- * characters, codes in the database, whole numbers in the range of
- * incident/fields.h); severity is empty or 0-3. Returns the cleaned values
- * (caller owns: strings, pd_persons and severity integer or null); errors as
- * intake_check. */
+ * summary, description, contractor, category, pd_persons, severity and,
+ * when sent, the answers pd_involved, pd_sensitive, pd_mynumber,
+ * pd_encrypted, pd_malicious, pd_financial) with the rules intake_check
+ * applies to the same fields (lengths, control characters, codes in the
+ * database, whole numbers in the range of incident/fields.h, yes / no /
+ * unknown); severity is empty or 0-3. Returns the cleaned values (caller
+ * owns: strings, pd_persons and severity integer or null; an answer not sent
+ * is absent); errors as intake_check. */
 json_t *intake_check_correction(PGconn *conn, const json_t *raw, json_t *errors);
+
+/* A yes / no / unknown answer as the facts hold it: true, false or
+ * "unknown" (anything else is "unknown"). Caller owns. */
+json_t *intake_tri_fact(const char *v);
 
 /* The facts the legal-clock rules read, from a cleaned report. Caller owns. */
 json_t *intake_facts(const json_t *clean);

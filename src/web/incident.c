@@ -65,8 +65,14 @@ static const char incident_sql[] =
 	"LEFT JOIN person p ON p.id = i.reporter_id WHERE i.ref = $1";
 
 /* The facts the correction form edits (correct_facts). */
-static const char *const fix_fields[] = {"summary", "description", "category", "severity",
-					 "pd_persons", "contractor", NULL};
+static const char *const fix_fields[] = {"summary",	    "description",  "category",
+					 "severity",	    "pd_persons",   "contractor",
+					 "pd_involved",	    "pd_sensitive", "pd_mynumber",
+					 "pd_encrypted",    "pd_malicious", "pd_financial",
+					 NULL};
+#define NFIX 12
+/* The first of them that are yes / no / unknown answers. */
+#define FIX_FIRST_PD 6
 
 static int incident_page(struct request *req, PGconn *c, const char *ref, long long id,
 			 int can_act, unsigned status, json_t *errors, const char *done)
@@ -146,6 +152,14 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 					  "ORDER BY sort",
 				       1, (const char *const[]){json_string_value(json_object_get(fix, "category"))});
 		json_object_set_new(d, "categories", cats);
+		json_t *checked = json_object();
+		for (int k = FIX_FIRST_PD; fix_fields[k]; k++) {
+			char key[48];
+			snprintf(key, sizeof key, "%s_%s", fix_fields[k],
+				 json_string_value(json_object_get(fix, fix_fields[k])));
+			json_object_set_new(checked, key, json_true());
+		}
+		json_object_set_new(d, "fix_checked", checked);
 		json_t *sev = json_array();
 		const char *cur = json_string_value(json_object_get(fix, "severity"));
 		static const char *const names[] = {"0 予兆のみ sign only", "1 職員の業務に影響 staff work",
@@ -266,17 +280,21 @@ static enum db_qs correct_tx(PGconn *c, void *arg, struct db_err *e)
 	snprintf(idbuf, sizeof idbuf, "%lld", k->id);
 	const char *ip[1] = {idbuf};
 	json_t *cur = NULL, *changes = NULL, *facts = NULL, *clocks = NULL, *added = NULL;
-	char *vals[6] = {NULL};
+	char *vals[NFIX] = {NULL};
 	char *facts_s = NULL;
 	enum db_qs qs = db_row_get(c, e,
 				   "SELECT summary, description, category, severity::text AS severity, "
-				   "  pd_persons::text AS pd_persons, contractor, facts::text AS facts "
+				   "  pd_persons::text AS pd_persons, contractor, pd_involved, "
+				   "  pd_sensitive, pd_mynumber, pd_encrypted, pd_malicious, pd_financial, "
+				   "  facts::text AS facts "
 				   "FROM incident WHERE id = $1::bigint FOR UPDATE",
 				   1, ip, &cur);
 	if (qs <= 0)
 		goto out;
 	changes = json_array();
 	for (int i = 0; fix_fields[i]; i++) {
+		if (i >= FIX_FIRST_PD && !json_object_get(k->clean, fix_fields[i]))
+			continue; /* an answer not sent stays as it is */
 		vals[i] = value_text(json_object_get(k->clean, fix_fields[i]));
 		const char *ov = json_string_value(json_object_get(cur, fix_fields[i]));
 		if (strcmp(vals[i] ? vals[i] : "", ov ? ov : "") != 0)
@@ -305,14 +323,29 @@ static enum db_qs correct_tx(PGconn *c, void *arg, struct db_err *e)
 		json_object_set(pd, "persons", json_object_get(k->clean, "pd_persons"));
 	else
 		json_object_del(pd, "persons");
+	for (int i = FIX_FIRST_PD; fix_fields[i]; i++) {
+		if (!vals[i])
+			continue;
+		/* the facts' names: personal_data.involved ... (intake_facts) */
+		const char *name = fix_fields[i] + 3;
+		json_object_set_new(pd, name, i == FIX_FIRST_PD ? json_string(vals[i])
+							   : intake_tri_fact(vals[i]));
+	}
 	facts_s = json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
-	const char *up[8] = {idbuf, vals[0], vals[1] ? vals[1] : "", vals[2], vals[3], vals[4],
-			     vals[5] ? vals[5] : "", facts_s};
+	const char *up[14] = {idbuf,   vals[0], vals[1] ? vals[1] : "", vals[2], vals[3],
+			      vals[4], vals[5] ? vals[5] : "", facts_s, vals[6], vals[7],
+			      vals[8], vals[9], vals[10], vals[11]};
 	qs = db_exec(c, e,
 		     "UPDATE incident SET summary = $2, description = $3, category = $4, "
 		     "severity = $5::int, pd_persons = $6::int, contractor = $7, facts = $8::jsonb, "
+		     "pd_involved = coalesce($9, pd_involved), "
+		     "pd_sensitive = coalesce($10, pd_sensitive), "
+		     "pd_mynumber = coalesce($11, pd_mynumber), "
+		     "pd_encrypted = coalesce($12, pd_encrypted), "
+		     "pd_malicious = coalesce($13, pd_malicious), "
+		     "pd_financial = coalesce($14, pd_financial), "
 		     "updated_at = sokuho_now() WHERE id = $1::bigint",
-		     8, up, NULL);
+		     14, up, NULL);
 	if (qs < 0)
 		goto out;
 	/* New facts may make a legal clock apply (a leak now over 100 persons):
@@ -338,7 +371,7 @@ static enum db_qs correct_tx(PGconn *c, void *arg, struct db_err *e)
 	k->changed = 1;
 	qs = DB_OK;
 out:
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < NFIX; i++)
 		free(vals[i]);
 	free(facts_s);
 	json_decref(cur);

@@ -499,6 +499,66 @@ START_TEST(test_correction_starts_legal_clock)
 }
 END_TEST
 
+/* Setting My Number on a correction starts the My Number clock; an answer
+ * that is not yes / no / unknown is refused and changes nothing. */
+START_TEST(test_correction_sets_my_number)
+{
+	char *ref = file_small_leak();
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
+	const char *rest = "summary=%E5%8E%B3%E6%A0%BC%E3%81%AA%E5%85%A5%E5%8A%9B%E3%81%AE%E8%A9%A6"
+			   "%E9%A8%93&description=%E5%90%8D%E7%B0%BF%E3%81%AE%E8%AA%A4%E9%80%81%E4%BB%98"
+			   "&category=leak&pd_persons=50&pd_sensitive=no"
+			   "&pd_encrypted=no&pd_financial=no";
+	char *qd = xasprintf("SELECT count(*) FROM legal_deadline d JOIN incident i ON i.id = "
+			     "d.incident_id WHERE i.ref = '%s' AND d.key LIKE 'mynumber_%%'",
+			     ref);
+	char *qn = xasprintf("SELECT count(*) FROM incident WHERE ref = '%s' AND pd_mynumber = 'no' "
+			     "AND facts->'personal_data'->'mynumber' = 'false'::jsonb",
+			     ref);
+	ck_assert_int_eq(scalar(qn), 1);
+	static const char *const bad[] = {"pd_involved=yes&pd_mynumber=maybe&pd_malicious=no",
+					  "pd_involved=yes&pd_mynumber=yes&pd_malicious=",
+					  "pd_mynumber=yes&pd_malicious=unknown&pd_involved=",
+					  NULL};
+	for (int i = 0; bad[i]; i++) {
+		char *f = xasprintf("%s&%s", rest, bad[i]), *b;
+		long st = correct(ciso, ref, f, &b);
+		ck_assert_msg(st == 422 && strstr(b, "「はい」「いいえ」「わからない」から選んでください"),
+			      "%s -> %ld %s", bad[i], st, b);
+		free(b);
+		free(f);
+		ck_assert_int_eq(scalar(qn), 1);
+		ck_assert_int_eq(scalar(qd), 0);
+	}
+	/* The form shows the stored answers checked. */
+	char path[64];
+	snprintf(path, sizeof path, "/incidents/%s", ref);
+	struct resp r;
+	client_request(port, "GET", path, NULL, ciso, &r);
+	ck_assert(strstr(buf_cstr(&r.body), "name=\"pd_mynumber\" value=\"no\" checked"));
+	resp_release(&r);
+	char *f = xasprintf("%s&pd_involved=yes&pd_mynumber=yes&pd_malicious=unknown", rest);
+	ck_assert_int_eq(correct(ciso, ref, f, NULL), 303);
+	free(f);
+	ck_assert_int_eq(scalar(qd), 2);
+	char *q = xasprintf("SELECT count(*) FROM incident WHERE ref = '%s' AND pd_mynumber = 'yes' "
+			    "AND pd_malicious = 'unknown' AND facts->'personal_data'->'mynumber' = "
+			    "'true'::jsonb AND facts->'personal_data'->>'malicious' = 'unknown'",
+			    ref);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	client_request(port, "GET", path, NULL, ciso, &r);
+	const char *b = buf_cstr(&r.body);
+	ck_assert_msg(strstr(b, "番号法第29条の4") && strstr(b, "name=\"pd_mynumber\" value=\"yes\" checked"),
+		      "%s", b);
+	resp_release(&r);
+	free(qn);
+	free(qd);
+	free(ciso);
+	free(ref);
+}
+END_TEST
+
 Suite *strict_suite(void)
 {
 	Suite *s = suite_create("strict");
@@ -513,6 +573,7 @@ Suite *strict_suite(void)
 	tcase_add_test(tc, test_form_empty_file_refused);
 	tcase_add_test(tc, test_correction_checks);
 	tcase_add_test(tc, test_correction_starts_legal_clock);
+	tcase_add_test(tc, test_correction_sets_my_number);
 	suite_add_tcase(s, tc);
 	return s;
 }
