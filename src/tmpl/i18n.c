@@ -335,6 +335,16 @@ json_t *i18n_t(const struct i18n *c, const char *lang)
 	return c->t[lang && strcmp(lang, "en") == 0 ? LANG_EN : LANG_JA];
 }
 
+json_t *i18n_fill(const struct i18n *c, const char *lang, const char *key, const char *value)
+{
+	const json_t *e = json_object_get(i18n_t(c, lang), key);
+	const char *before = json_string_value(json_object_get(e, "main_before"));
+	const char *after = json_string_value(json_object_get(e, "main_after"));
+	if (!before || !after)
+		return json_string(key);
+	return json_sprintf("%s%s%s", before, value, after);
+}
+
 size_t i18n_count(const struct i18n *c)
 {
 	return c ? c->nkeys : 0;

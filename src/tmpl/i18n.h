@@ -47,6 +47,10 @@ void i18n_free(struct i18n *c);
 /* The `t` object of a page language ("ja" or "en"; anything else is "ja").
  * Borrowed and immutable: json_incref it to keep it in page data. */
 json_t *i18n_t(const struct i18n *c, const char *lang);
+/* The text of key (one with "{n}") in lang with value in the place of
+ * "{n}", as a new JSON string (caller owns); the key itself when the catalog
+ * has no such text. For messages built in C, such as form errors. */
+json_t *i18n_fill(const struct i18n *c, const char *lang, const char *key, const char *value);
 /* Number of keys in the catalog (for the start-up log). */
 size_t i18n_count(const struct i18n *c);
 

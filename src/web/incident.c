@@ -139,6 +139,8 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 	int can_note = web_incident_load_scope(c, ref, &scope, &sid) == 0 &&
 		       authz_allows(&req->sess->who, PERM_INCIDENT_NOTE, &scope);
 	json_object_set_new(d, "can_note", json_boolean(can_note));
+	if (errors && http_form(req, "note")) /* a refused note comes back as typed */
+		json_object_set_new(d, "note_typed", json_string(http_form(req, "note")));
 	if (can_act) {
 		/* The correction form: the values as typed when it was refused. */
 		json_t *fix = json_object();
@@ -205,7 +207,9 @@ static int add_note(struct request *req, PGconn *c, const char *ref, long long i
 	size_t n = 0;
 	for (const char *s = body ? body : ""; *s; s++)
 		n += ((unsigned char)*s & 0xC0) != 0x80;
-	if (!body || !*body)
+	if (json_object_size(req->form_invalid))
+		web_mark_not_utf8(req, errors, NULL, (const char *const[]){"note", "note_label", NULL});
+	else if (!body || !*body)
 		json_object_set_new(errors, "note", json_string("メモを入力してください。 Write the note."));
 	else if (n > 10000)
 		json_object_set_new(errors, "note",
@@ -389,6 +393,12 @@ static int correct_facts(struct request *req, PGconn *c, const char *ref, long l
 {
 	json_t *errors = json_object();
 	json_t *clean = intake_check_correction(c, req->form, errors);
+	/* the incident page's own labels; the personal-data ones are the report form's */
+	static const char *const labels[] = {"summary",	   "summary",  "description", "details",
+					     "category",   "category", "severity",    "severity",
+					     "pd_persons", "persons",  "contractor",  "contractor",
+					     NULL};
+	web_mark_not_utf8(req, errors, NULL, labels);
 	if (json_object_size(errors)) {
 		json_decref(clean);
 		int rc = incident_page(req, c, ref, id, 1, 422, errors, NULL);
@@ -545,6 +555,12 @@ int web_incident(struct request *req)
 			rc = download(req, c, id, parts[2]);
 		else
 			rc = http_error(req, 404);
+	} else if (json_object_size(req->form_invalid) &&
+		   !(np == 2 && (strcmp(parts[1], "notes") == 0 || strcmp(parts[1], "facts") == 0))) {
+		/* Only the note and correction forms mark such a field (ROUTE_MARKS_INVALID). */
+		log_event(LOG_WARN, "bad_form", "rid=%s error=%s", req->rid,
+			  log_quote(0, "a value is not valid UTF-8"));
+		rc = http_error(req, 400);
 	} else if (np == 2 && strcmp(parts[1], "notes") == 0) {
 		/* The reporter may add what they learn; so may those who act. */
 		rc = authz_allows(who, PERM_INCIDENT_NOTE, &scope) ? add_note(req, c, ref, id, can_act)

@@ -132,35 +132,6 @@ static json_t *form_data(PGconn *c, struct request *req, const json_t *raw, json
 	return d;
 }
 
-/* A catalog message with "{n}" (templates/i18n/labels.json) in the page
- * language, with value in its place. */
-static json_t *catalog_msg(struct request *req, const char *key, const char *value)
-{
-	const json_t *e = json_object_get(i18n_t(req->app->i18n, req->lang), key);
-	return json_sprintf("%s%s%s", json_string_value(json_object_get(e, "main_before")), value,
-			    json_string_value(json_object_get(e, "main_after")));
-}
-
-/* Values that came in not as UTF-8 (kept mended in the form, see
- * ROUTE_MARKS_INVALID): each field is marked with a message naming it, and
- * listed at the top for the fields the form has no place to mark. */
-static void mark_not_utf8(struct request *req, json_t *errors, json_t *named)
-{
-	const json_t *t = i18n_t(req->app->i18n, req->lang);
-	const char *name;
-	json_t *v;
-	json_object_foreach(req->form_invalid, name, v) {
-		const struct incident_field *f = incident_field_find(name);
-		int known = f && strcmp(f->name, name) == 0 && (f->where & FIELD_FORM);
-		const char *label = known ? json_string_value(json_object_get(
-						    json_object_get(t, f->label), "main"))
-					  : NULL;
-		json_t *msg = catalog_msg(req, "field_err_not_utf8", label ? label : name);
-		json_array_append_new(named, json_deep_copy(msg));
-		json_object_set_new(errors, name, msg);
-	}
-}
-
 static int rate_limited(PGconn *c, const char *ip)
 {
 	if (!ip || !*ip)
@@ -196,7 +167,7 @@ static int file_report(struct request *req, enum intake_channel channel)
 	}
 	clean = intake_check(c, req->form, channel, errors);
 	not_utf8 = json_array();
-	mark_not_utf8(req, errors, not_utf8);
+	web_mark_not_utf8(req, errors, not_utf8, NULL);
 	for (size_t i = 0; i < req->mp.nfiles; i++) {
 		if (strcmp(req->mp.files[i].field, "evidence") != 0)
 			continue;
@@ -219,7 +190,7 @@ static int file_report(struct request *req, enum intake_channel channel)
 		}
 		if (req->mp.files[i].len == 0) {
 			char *n = mp_safe_filename(req->mp.files[i].filename);
-			json_object_set_new(errors, "evidence", catalog_msg(req, "field_err_file_empty", n));
+			json_object_set_new(errors, "evidence", i18n_fill(req->app->i18n, req->lang, "field_err_file_empty", n));
 			free(n);
 			continue;
 		}

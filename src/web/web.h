@@ -55,6 +55,16 @@ int web_incident_ppc(struct request *req, PGconn *conn, const char *ref, long lo
 /* Renders the confirmation of report ref (reference, who is told, legal
  * clocks and their due dates). */
 int web_report_confirmation(struct request *req, PGconn *conn, const char *ref, unsigned status);
+/* Marks each form value that came in not as UTF-8 (req->form_invalid, see
+ * ROUTE_MARKS_INVALID): errors[name] becomes the catalog message
+ * field_err_not_utf8 naming the field's label in the page language, and a
+ * copy is appended to named (may be NULL) for the page's summary. The label
+ * is the catalog key that labels (pairs name, key, ..., NULL; may be NULL)
+ * gives the name, else the report form's label (incident/fields.h), else
+ * the name itself. */
+void web_mark_not_utf8(struct request *req, json_t *errors, json_t *named,
+		       const char *const *labels);
+
 /* The legal clocks that apply to facts (an incident's facts JSON), as the
  * rules of workflows/legal-clocks.json say, in Japanese with English titles.
  * Caller owns the array; never NULL. */

@@ -290,14 +290,10 @@ START_TEST(test_form_not_utf8_marks_the_field)
 	form_not_utf8(en, 1, "&#39;Details&#39; contains bytes that are not text");
 	free(en);
 	/* Elsewhere a value that is not UTF-8 is still a malformed form. */
-	char *csrf = client_page_csrf(port, "/my/reports", cookie);
-	char *form = xasprintf("csrf=%s&body=%%82%%A0", csrf);
 	struct resp r;
-	client_request(port, "POST", "/incidents/INC-2026-0001/notes", form, cookie, &r);
+	client_request(port, "POST", "/login", "login=%82%A0&password=x", NULL, &r);
 	ck_assert_int_eq(r.status, 400);
 	resp_release(&r);
-	free(form);
-	free(csrf);
 }
 END_TEST
 
@@ -559,6 +555,58 @@ START_TEST(test_correction_sets_my_number)
 }
 END_TEST
 
+/* On the incident page too: a correction or a note that is not UTF-8 comes
+ * back with the field marked and named, as typed; nothing changed. A
+ * workflow action (no field to mark) stays a 400. */
+START_TEST(test_incident_forms_not_utf8)
+{
+	char *ref = file_small_leak();
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
+	char *q = xasprintf("SELECT count(*) FROM incident WHERE ref = '%s' AND summary = "
+			    "'厳格な入力の試験' AND updated_at IS NOT DISTINCT FROM reported_at",
+			    ref);
+	char *b;
+	long st = correct(ciso, ref, "summary=%82%A0%E4%BB%B6%E5%90%8D&category=leak&pd_persons=50"
+				     "&contractor=%E5%A7%94%E8%A8%97",
+			  &b);
+	ck_assert_msg(st == 422 && strstr(b, "fix-summary-error") &&
+			      strstr(b, "「概要」に文字として読めないバイト") &&
+			      strstr(b, "value=\"\xef\xbf\xbd\xef\xbf\xbd件名\"") &&
+			      strstr(b, "value=\"委託\""),
+		      "%ld %s", st, b);
+	free(b);
+	ck_assert_int_eq(scalar(q), 1);
+	char path[64];
+	snprintf(path, sizeof path, "/incidents/%s", ref);
+	char *csrf = client_page_csrf(port, path, ciso);
+	char *form = xasprintf("csrf=%s&note=%%E5%%AE%%9B%%E5%%85%%88%%82%%A0", csrf);
+	snprintf(path, sizeof path, "/incidents/%s/notes", ref);
+	struct resp r;
+	client_request(port, "POST", path, form, ciso, &r);
+	const char *nb = buf_cstr(&r.body);
+	ck_assert_msg(r.status == 422 && strstr(nb, "note-error") && strstr(nb, "「メモ") &&
+			      strstr(nb, ">宛先\xef\xbf\xbd\xef\xbf\xbd</textarea>"),
+		      "%ld %s", r.status, nb);
+	resp_release(&r);
+	free(form);
+	char *qn = xasprintf("SELECT count(*) FROM incident_note n JOIN incident i ON i.id = "
+			     "n.incident_id WHERE i.ref = '%s'",
+			     ref);
+	ck_assert_int_eq(scalar(qn), 0);
+	free(qn);
+	form = xasprintf("csrf=%s&fence=%%82", csrf);
+	snprintf(path, sizeof path, "/incidents/%s/workflow/1/acknowledge", ref);
+	client_request(port, "POST", path, form, ciso, &r);
+	ck_assert_int_eq(r.status, 400);
+	resp_release(&r);
+	free(form);
+	free(csrf);
+	free(q);
+	free(ciso);
+	free(ref);
+}
+END_TEST
+
 Suite *strict_suite(void)
 {
 	Suite *s = suite_create("strict");
@@ -574,6 +622,7 @@ Suite *strict_suite(void)
 	tcase_add_test(tc, test_correction_checks);
 	tcase_add_test(tc, test_correction_starts_legal_clock);
 	tcase_add_test(tc, test_correction_sets_my_number);
+	tcase_add_test(tc, test_incident_forms_not_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }
