@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "db/audit.h"
 #include "db/db.h"
 #include "db/tx.h"
 #include "mime.h"
@@ -247,6 +248,34 @@ static void keep_outcome(const char *id, const char *lease, const char *status,
 	pthread_mutex_unlock(&pending_mu);
 }
 
+/* A column of a row as JSON: the string, or null. */
+static json_t *col(const json_t *row, const char *k)
+{
+	const char *s = json_string_value(json_object_get(row, k));
+	return s ? json_string(s) : json_null();
+}
+
+/* The audit event of a dead mail (row: the outbox row as recorded, values
+ * as strings). Returns 0, or -1 with e filled. */
+static int dead_event(PGconn *c, const json_t *row, struct db_err *e)
+{
+	json_t *detail = json_pack("{s:I, s:o, s:o, s:o, s:o, s:I}", "outbox",
+				   (json_int_t)atoll(json_string_value(json_object_get(row, "id"))),
+				   "recipient", col(row, "recipient"), "email", col(row, "email"),
+				   "template", col(row, "template"), "reason", col(row, "last_error"),
+				   "attempts",
+				   (json_int_t)atoll(json_string_value(json_object_get(row, "attempts"))));
+	long long incident = atoll(json_string_value(json_object_get(row, "incident_id")));
+	int rc = audit_log_incident(c, 0, "mail.dead", NULL, incident, detail);
+	json_decref(detail);
+	if (rc < 0) {
+		memset(e, 0, sizeof *e);
+		snprintf(e->msg, sizeof e->msg, "audit of a dead mail: %s", PQerrorMessage(c));
+		e->conn_lost = PQstatus(c) != CONNECTION_OK;
+	}
+	return rc;
+}
+
 static enum db_qs record_outcomes(PGconn *c, void *arg, struct db_err *e)
 {
 	(void)arg;
@@ -254,7 +283,8 @@ static enum db_qs record_outcomes(PGconn *c, void *arg, struct db_err *e)
 		struct outcome *o = &pending[i];
 		const char *pp[6] = {o->id, o->status, o->reply, o->subject, o->body, o->lease};
 		/* Backoff: 30 s doubling per attempt, at most an hour, ±25 %. */
-		enum db_qs qs = db_exec(
+		json_t *row = NULL;
+		enum db_qs qs = db_row_get(
 			c, e,
 			"UPDATE outbox SET lease_until = NULL, last_error = CASE WHEN $2 = 'sent' "
 			"THEN NULL ELSE $3 END, status = CASE $2 WHEN 'sent' THEN 'sent' WHEN 'dead' "
@@ -263,10 +293,21 @@ static enum db_qs record_outcomes(PGconn *c, void *arg, struct db_err *e)
 			"make_interval(secs => least(3600, 30 * 2 ^ least(attempts - 1, 20)) * "
 			"(0.75 + random() / 2)) ELSE next_attempt_at END, subject = coalesce($4, "
 			"subject), body = coalesce($5, body) WHERE id = $1::bigint "
-			"AND lease_until = $6::timestamptz",
-			6, pp, NULL);
+			"AND lease_until = $6::timestamptz "
+			"RETURNING id, coalesce(incident_id, 0) AS incident_id, template, email, "
+			"attempts, last_error, (SELECT display_name FROM person WHERE id = "
+			"recipient_id) AS recipient",
+			6, pp, &row);
 		if (qs < 0)
 			return qs;
+		/* A mail that ends dead is an event of its incident's timeline (to
+		 * whom, why), in the transaction that records it; an outcome
+		 * recorded already matches no row, so a repeat adds none. */
+		if (row && strcmp(o->status, "dead") == 0 && dead_event(c, row, e) < 0) {
+			json_decref(row);
+			return PQstatus(c) == CONNECTION_OK ? DB_HARD : DB_SOFT;
+		}
+		json_decref(row);
 	}
 	return DB_OK;
 }

@@ -112,7 +112,10 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 			"  a.kind = 'incident.corrected' AS is_corrected, "
 			"  (SELECT json_agg(json_build_object('field', ch->>'field', 'old', ch->>'old', "
 			"     'new', ch->>'new')) FROM jsonb_array_elements(a.detail->'changes') ch) "
-			"  ::text AS changes_json, a.detail->>'note' AS note "
+			"  ::text AS changes_json, a.detail->>'note' AS note, "
+			"  a.kind = 'mail.dead' AS is_mail_dead, a.detail->>'recipient' AS mail_to, "
+			"  a.detail->>'email' AS mail_email, a.detail->>'template' AS mail_template, "
+			"  a.detail->>'reason' AS mail_reason "
 			"FROM audit_event a LEFT JOIN person p ON p.id = a.actor_id "
 			"WHERE a.incident_id = $1::bigint ORDER BY a.seq",
 			1, ip));

@@ -217,11 +217,16 @@ static void release_ctx(struct ctx *x)
 }
 
 /* Queues one notification to every person a target resolves to, and adds
- * their names to notified. key makes the rows unique per run, fence, step
- * and recipient, so a retried transaction queues nothing twice. */
+ * what was queued to queued, for the audit event: per recipient {"role",
+ * "recipient" (name), "template", "outbox" (the row's id; null when an
+ * earlier commit queued it already)}, and a target that resolves to nobody
+ * as {"role", "recipient": null, "template", "outbox": null} — the audit
+ * says whom the mail is for, not that it arrived (a dead mail has its own
+ * event, mail.dead). key makes the rows unique per run, fence, step and
+ * recipient, so a retried transaction queues nothing twice. */
 static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 		  const struct wf_def *d, const struct wf_state *st, const struct wf_notify *n,
-		  const char *key, json_t *notified, const json_t *extra)
+		  const char *key, json_t *queued, const json_t *extra)
 {
 	char run[24], fen[16];
 	snprintf(run, sizeof run, "%lld", run_id);
@@ -257,16 +262,27 @@ static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 			"  lang, template, data, fence) SELECT 'run:' || $1 || ':f' || $2 || ':' || $3 "
 			"  || ':p' || who.id, $4::bigint, $1::bigint, who.id, who.email, who.lang, $5, "
 			"  $6::jsonb, $2::int "
-			"  FROM who ON CONFLICT (dedup_key) DO NOTHING RETURNING 1) "
-			"SELECT display_name FROM who ORDER BY id",
+			"  FROM who ON CONFLICT (dedup_key) DO NOTHING RETURNING id, recipient_id) "
+			"SELECT who.display_name, ins.id FROM who LEFT JOIN ins ON ins.recipient_id = "
+			"  who.id ORDER BY who.id",
 			11, NULL, p, NULL, NULL, 0);
 		if (!db_ok(r)) {
 			log_event(LOG_ERROR, "engine_notify_failed", "error=%s",
 				  log_quote(0, PQresultErrorMessage(r)));
 			rc = -1;
 		} else {
+			const char *role = t->kind == WF_TARGET_REPORTER ? "reporter" : t->role;
 			for (int k = 0; k < PQntuples(r); k++)
-				json_array_append_new(notified, json_string(PQgetvalue(r, k, 0)));
+				json_array_append_new(
+					queued, json_pack("{s:s, s:s, s:s, s:o}", "role", role, "recipient",
+							  PQgetvalue(r, k, 0), "template", n->tmpl, "outbox",
+							  PQgetisnull(r, k, 1)
+								  ? json_null()
+								  : json_integer(atoll(PQgetvalue(r, k, 1)))));
+			if (PQntuples(r) == 0)
+				json_array_append_new(queued, json_pack("{s:s, s:n, s:s, s:n}", "role", role,
+									"recipient", "template", n->tmpl,
+									"outbox"));
 		}
 		PQclear(r);
 	}
@@ -397,7 +413,7 @@ static int enter_state(PGconn *c, const struct ctx *x, long long run_id, const s
 	if (rc == 0) {
 		json_t *detail = json_pack("{s:s, s:I, s:s?, s:s, s:s?, s:O}", "workflow", d->name,
 					   "version", (json_int_t)d->version, "from", from, "to",
-					   st->name, "action", action, "notified", notified);
+					   st->name, "action", action, "queued", notified);
 		if (fields)
 			json_object_set(detail, "fields", (json_t *)(uintptr_t)fields);
 		rc = audit_log_incident(c, actor, from ? "workflow.transition" : "workflow.started",
@@ -532,7 +548,7 @@ static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const 
 		}
 		event = "workflow.escalated";
 		detail = json_pack("{s:s, s:s, s:i, s:i, s:O}", "workflow", d->name, "state", st->name,
-				   "level", step + 1, "repeat", rep, "notified", notified);
+				   "level", step + 1, "repeat", rep, "queued", notified);
 	} else if (strcmp(kind, "deadline") == 0 && (size_t)step < st->ndeadlines) {
 		const struct wf_deadline *dl = &st->deadlines[step];
 		if (dl->has_overdue) {
@@ -543,7 +559,7 @@ static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const 
 		}
 		event = "workflow.deadline_missed";
 		detail = json_pack("{s:s, s:s, s:s, s:O}", "workflow", d->name, "state", st->name,
-				   "deadline", dl->key, "notified", notified);
+				   "deadline", dl->key, "queued", notified);
 	} else if (strcmp(kind, "remind") == 0 && (size_t)(step / 100) < st->ndeadlines &&
 		   (size_t)(step % 100) < st->deadlines[step / 100].nremind) {
 		const struct wf_deadline *dl = &st->deadlines[step / 100];
@@ -554,7 +570,7 @@ static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const 
 		json_decref(extra);
 		event = "workflow.reminded";
 		detail = json_pack("{s:s, s:s, s:s, s:O}", "workflow", d->name, "state", st->name,
-				   "deadline", dl->key, "notified", notified);
+				   "deadline", dl->key, "queued", notified);
 	} else {
 		*outcome = "unknown";
 	}

@@ -594,6 +594,110 @@ START_TEST(test_acknowledge_link)
 }
 END_TEST
 
+/* The audit event of a notification names what was queued: each outbox
+ * row of the report's first mails, by id, recipient and template. */
+START_TEST(test_audit_names_queued_mail)
+{
+	char *ref = file_report("監査に送信予定を記録する試験");
+	char *where = xasprintf("incident_id = (SELECT id FROM incident WHERE ref = '%s')", ref);
+	wait_sent(where, 20);
+	/* every row the report queued is in the started events, once, with its
+	 * recipient's name and template */
+	char *q = xasprintf(
+		"SELECT count(*) FROM outbox o JOIN person p ON p.id = o.recipient_id WHERE o.%s "
+		"AND (SELECT count(*) FROM audit_event a, jsonb_array_elements(a.detail->'queued') x "
+		"  WHERE a.%s AND a.kind = 'workflow.started' AND (x->>'outbox')::bigint = o.id "
+		"  AND x->>'recipient' = p.display_name AND x->>'template' = o.template) = 1",
+		where, where);
+	long named = scalar(q);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM outbox WHERE %s", where);
+	long rows = scalar(q);
+	free(q);
+	ck_assert_int_ge(rows, 2);
+	ck_assert_int_eq(named, rows);
+	/* the 管理者 and a CSIRT member, by role */
+	q = xasprintf("SELECT count(*) FROM audit_event a, jsonb_array_elements(a.detail->'queued') x "
+		      "WHERE a.%s AND x->>'template' = 'reported' AND ((x->>'role' = "
+		      "'security_manager' AND x->>'recipient' = (SELECT display_name FROM person "
+		      "WHERE login = 'yamazaki.tsutomu')) OR (x->>'role' = 'csirt' AND x->>'recipient' "
+		      "= (SELECT display_name FROM person WHERE login = 'takeuchi.misaki')))",
+		      where);
+	ck_assert_int_eq(scalar(q), 2);
+	free(q);
+	/* no key claims that anyone was notified */
+	q = xasprintf("SELECT count(*) FROM audit_event WHERE %s AND detail ? 'notified'", where);
+	ck_assert_int_eq(scalar(q), 0);
+	free(q);
+	free(where);
+	free(ref);
+}
+END_TEST
+
+/* A mail that ends dead is on its incident's timeline, to whom and why:
+ * the SMTP server refusing the address for good (550), and a template that
+ * does not exist. */
+START_TEST(test_dead_mail_on_timeline)
+{
+	char *ref = file_report("届かないメールの試験");
+	char *where = xasprintf("incident_id = (SELECT id FROM incident WHERE ref = '%s')", ref);
+	wait_sent(where, 20);
+	char *q = xasprintf(
+		"INSERT INTO outbox (dedup_key, incident_id, recipient_id, email, template, data) "
+		"SELECT 'test:dead:' || i.id || ':' || v.k, i.id, p.id, v.email, v.tmpl, '{}' "
+		"FROM incident i, person p, (VALUES (1, 'bad.takeuchi@city.example.jp', 'reminder'), "
+		"  (2, 'takeuchi.misaki@city.example.jp', 'escalatd')) v(k, email, tmpl) "
+		"WHERE i.ref = '%s' AND p.login = 'takeuchi.misaki'",
+		ref);
+	sql(q);
+	free(q);
+	wait_sent(where, 20);
+	q = xasprintf("SELECT count(*) FROM outbox WHERE %s AND status = 'dead'", where);
+	ck_assert_int_eq(scalar(q), 2);
+	free(q);
+	/* one audit event per dead row, in its incident, naming it */
+	q = xasprintf("SELECT count(*) FROM audit_event a JOIN outbox o ON o.id = "
+		      "(a.detail->>'outbox')::bigint WHERE a.%s AND a.kind = 'mail.dead' AND "
+		      "a.incident_id = o.incident_id AND a.detail->>'email' = o.email AND "
+		      "a.detail->>'reason' = o.last_error AND a.actor_id IS NULL",
+		      where);
+	ck_assert_int_eq(scalar(q), 2);
+	free(q);
+	char *name = row_text("SELECT display_name FROM person WHERE login = 'takeuchi.misaki'");
+	char *cookie = client_sign_in(port, "yamazaki.tsutomu", "demo-password-2026");
+	ck_assert(cookie != NULL);
+	char *path = xasprintf("/incidents/%s", ref);
+	struct resp r;
+	client_request(port, "GET", path, NULL, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	const char *page = buf_cstr(&r.body);
+	const char *tl = strstr(page, "class=\"timeline\"");
+	ck_assert(tl != NULL);
+	/* both entries: who, which address, why */
+	const char *e1 = strstr(tl, "bad.takeuchi@city.example.jp");
+	ck_assert_msg(e1 != NULL, "%s", tl);
+	ck_assert_msg(strstr(tl, "メールが届きませんでした"), "%s", tl);
+	ck_assert_msg(strstr(tl, name), "%s", tl);
+	ck_assert_msg(strstr(tl, "550"), "%s", tl);
+	ck_assert_msg(strstr(tl, "no mail template"), "%s", tl);
+	ck_assert_msg(strstr(tl, "escalatd"), "%s", tl);
+	resp_release(&r);
+	/* and the printable record */
+	free(path);
+	path = xasprintf("/incidents/%s/print", ref);
+	client_request(port, "GET", path, NULL, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(buf_cstr(&r.body), "メール不達"), "%s", buf_cstr(&r.body));
+	ck_assert(strstr(buf_cstr(&r.body), "bad.takeuchi@city.example.jp"));
+	resp_release(&r);
+	free(path);
+	free(cookie);
+	free(name);
+	free(where);
+	free(ref);
+}
+END_TEST
+
 /* The CISO's daily digest goes out once a day from 08:00 Japan time. */
 START_TEST(test_daily_digest_once)
 {
@@ -625,6 +729,8 @@ Suite *mail_suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_report_mails_decode_exactly);
 	tcase_add_test(tc, test_acknowledge_link);
+	tcase_add_test(tc, test_audit_names_queued_mail);
+	tcase_add_test(tc, test_dead_mail_on_timeline);
 	tcase_add_test(tc, test_4xx_retried_5xx_dead);
 	tcase_add_test(tc, test_daily_digest_once);
 	/* Last: it stops and restarts the SMTP server inside its own process. */
