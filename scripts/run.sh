@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # `make run`: with DATABASE_URL unset, start (or reuse) the embedded cluster
 # under var/; then migrate and serve in the foreground until Ctrl-C.
+# Migrations run as the cluster's owner; serve connects as sokuho_web, a
+# member of sokuho_app that may only read and append to the audit log
+# (sql/0023_least_privilege.sql), as a production installation does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${DATABASE_URL:-}" ]; then
 	bash scripts/pgctl.sh start
-	DATABASE_URL="$(bash scripts/pgctl.sh url)"
+	owner_url="$(bash scripts/pgctl.sh url)"
+	MIGRATE_DATABASE_URL="$owner_url" build/sokuho migrate
+	bash scripts/pgctl.sh psql -q -v ON_ERROR_STOP=1 -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sokuho_web') THEN CREATE ROLE sokuho_web LOGIN IN ROLE sokuho_app; END IF; END \$\$" >/dev/null
+	DATABASE_URL="$owner_url user=sokuho_web"
 	export DATABASE_URL
+else
+	build/sokuho migrate # as MIGRATE_DATABASE_URL when set
 fi
-build/sokuho migrate
 # A new database gets the demo city and its logins, then a year of invented
 # closed incidents for the dashboard; an existing one is left as it is.
 build/sokuho demo

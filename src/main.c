@@ -55,11 +55,14 @@ static const struct cmd commands[] = {
 	 "run the web server",
 	 "Serves the web pages and the API until SIGTERM or SIGINT; in-flight requests\n"
 	 "finish before it exits. The database schema must be up to date (sokuho migrate)."},
-	{"migrate", cmd_migrate, "sokuho migrate [--sql_dir DIR] [--database_url URL]",
+	{"migrate", cmd_migrate,
+	 "sokuho migrate [--sql_dir DIR] [--migrate_database_url URL] [--database_url URL]",
 	 "apply pending database migrations",
 	 "Applies sql/NNNN_name.sql files not yet applied, in order, each in its own\n"
 	 "transaction, under an advisory lock. Rerunning is a no-op. A changed, already\n"
-	 "applied file is refused."},
+	 "applied file is refused. Connects as the schema's owner (migrate_database_url,\n"
+	 "else database_url) and then grants the application role sokuho_app what serve\n"
+	 "and worker need: the audit log only to read and append."},
 	{"render", cmd_render, "sokuho render TEMPLATE DATA.json [--partials DIR]",
 	 "render a Mustache template to standard output",
 	 "TEMPLATE is a file, or the name of a template under templates_dir\n"
@@ -216,6 +219,8 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	}
 	PGconn *c = db_pool_get(app.db);
 	int pending = c ? migrate_pending(c, cfg->sql_dir, err, sizeof err) : -1;
+	if (pending == 0)
+		migrate_warn_privileged(c);
 	db_pool_put(app.db, c);
 	rc = 1;
 	if (pending < 0) {
@@ -250,7 +255,10 @@ static int cmd_migrate(struct config *cfg, int argc, char **argv)
 		return 2;
 	}
 	char err[2048];
-	PGconn *c = db_connect(cfg->database_url, err, sizeof err);
+	/* as the schema's owner; serve and worker connect as sokuho_app */
+	PGconn *c = db_connect(cfg->migrate_database_url[0] ? cfg->migrate_database_url
+							    : cfg->database_url,
+			       err, sizeof err);
 	if (!c) {
 		fprintf(stderr, "sokuho: %s\n", err);
 		return 1;
@@ -381,6 +389,8 @@ static int cmd_worker(struct config *cfg, int argc, char **argv)
 		return 1;
 	}
 	int pending = migrate_pending(c, cfg->sql_dir, err, sizeof err);
+	if (pending == 0)
+		migrate_warn_privileged(c);
 	PQfinish(c);
 	if (pending != 0) {
 		fprintf(stderr, "sokuho: %s\n",

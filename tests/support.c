@@ -115,12 +115,38 @@ static int can_connect(int port)
 	return ok;
 }
 
+char *ts_app_conninfo(const char *conninfo)
+{
+	if (strncmp(conninfo, "postgres", 8) == 0)
+		return xstrdup(conninfo); /* a URI: left as it is */
+	PGconn *c = PQconnectdb(conninfo);
+	int ok = PQstatus(c) == CONNECTION_OK;
+	if (ok) {
+		/* made once per cluster; tests run at once may race to make it */
+		PGresult *r = PQexec(
+			c, "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+			   "'sokuho_app') AND NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+			   "'" TS_APP_ROLE "') THEN CREATE ROLE " TS_APP_ROLE " LOGIN IN ROLE "
+			   "sokuho_app; END IF; EXCEPTION WHEN duplicate_object OR unique_violation "
+			   "THEN NULL; END $$");
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		r = PQexec(c, "SELECT 1 FROM pg_roles WHERE rolname = '" TS_APP_ROLE "'");
+		ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		PQclear(r);
+	}
+	PQfinish(c);
+	return ok ? xasprintf("%s user=" TS_APP_ROLE, conninfo) : xstrdup(conninfo);
+}
+
 pid_t ts_start_server(const char *conninfo, int port, const char *const *extra,
 		      const char *logfile)
 {
 	char listen[32];
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-	const char *argv[32] = {ts_bin(), "serve", "--listen", listen, "--database_url", conninfo};
+	/* as the application role, as in production (sql/0023) */
+	char *app = ts_app_conninfo(conninfo);
+	const char *argv[32] = {ts_bin(), "serve", "--listen", listen, "--database_url", app};
 	int n = 6;
 	for (int i = 0; extra && extra[i] && n < 31; i++)
 		argv[n++] = extra[i];
@@ -134,6 +160,7 @@ pid_t ts_start_server(const char *conninfo, int port, const char *const *extra,
 		execv(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
+	free(app);
 	for (int i = 0; i < 300; i++) {
 		if (can_connect(port))
 			return pid;

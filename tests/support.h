@@ -19,9 +19,18 @@ char *ts_new_database(void);
 int ts_run(const char *const *argv, const char *const *env, char **out, char **err);
 /* Returns a TCP port on 127.0.0.1 that was free a moment ago. */
 int ts_free_port(void);
-/* Starts `sokuho serve` on 127.0.0.1:port against conninfo, with extra
- * arguments (NULL-terminated, may be NULL), stderr appended to logfile; waits
- * until it accepts connections (or fails the test). Returns its pid. */
+/* The login role the tests' servers connect as: a member of sokuho_app, as
+ * production's (sql/0023_least_privilege.sql). */
+#define TS_APP_ROLE "sokuho_test_app"
+/* conninfo (key=value form, a migrated database) for the same database as
+ * TS_APP_ROLE, which is made in the cluster when missing; conninfo itself
+ * when that cannot be done (a URI, a database down or not migrated). Caller
+ * frees. */
+char *ts_app_conninfo(const char *conninfo);
+/* Starts `sokuho serve` on 127.0.0.1:port against conninfo, as TS_APP_ROLE
+ * (ts_app_conninfo), with extra arguments (NULL-terminated, may be NULL),
+ * stderr appended to logfile; waits until it accepts connections (or fails
+ * the test). Returns its pid. */
 pid_t ts_start_server(const char *conninfo, int port, const char *const *extra,
 		      const char *logfile);
 /* A `sokuho serve` on a fresh demo database: the fixture most end-to-end

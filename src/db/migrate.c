@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include "db.h"
 
@@ -286,6 +287,13 @@ int migrate_run(PGconn *c, const char *dir, FILE *progress, char *err, size_t er
 		if (progress)
 			fprintf(progress, "applied %s\n", files[i].name);
 	}
+	/* The application role's grants cover every table there now is
+	 * (sql/0023_least_privilege.sql). */
+	PGresult *g = PQexec(c, "SELECT to_regprocedure('sokuho_grant_app()') IS NOT NULL");
+	int have_grants = db_ok(g) && PQntuples(g) == 1 && PQgetvalue(g, 0, 0)[0] == 't';
+	PQclear(g);
+	if (have_grants && exec_ok(c, "SELECT sokuho_grant_app()", err, errlen) < 0)
+		applied = -1;
 out:
 	PQclear(PQexec(c, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_ID ")"));
 	free_files(files, n);
@@ -315,4 +323,20 @@ int migrate_pending(PGconn *c, const char *dir, char *err, size_t errlen)
 	}
 	free_files(files, n);
 	return pending;
+}
+
+void migrate_warn_privileged(PGconn *c)
+{
+	PGresult *r = PQexec(
+		c, "SELECT current_user, has_table_privilege('audit_event', 'UPDATE') OR "
+		   "has_table_privilege('audit_event', 'DELETE') OR "
+		   "has_table_privilege('audit_event', 'TRUNCATE') OR "
+		   "pg_has_role((SELECT tableowner FROM pg_tables WHERE tablename = 'audit_event' "
+		   "AND schemaname = 'public'), 'USAGE')");
+	if (db_ok(r) && PQntuples(r) == 1 && PQgetvalue(r, 0, 1)[0] == 't')
+		log_event(LOG_WARN, "db_role_privileged",
+			  "role=%s why=%s", log_quote(0, PQgetvalue(r, 0, 0)),
+			  log_quote(1, "this role may change or remove audit events; connect serve "
+				       "and worker as a member of sokuho_app (README, Deployment)"));
+	PQclear(r);
 }

@@ -18,4 +18,9 @@ int migrate_run(PGconn *conn, const char *dir, FILE *progress, char *err, size_t
  * that count, or -1 with err. Takes no lock and changes nothing. */
 int migrate_pending(PGconn *conn, const char *dir, char *err, size_t errlen);
 
+/* Logs a warning (db_role_privileged) when the role of c may change the
+ * audit log (UPDATE, DELETE or TRUNCATE of audit_event, or owns it):
+ * serve and worker should connect as a member of sokuho_app (sql/0023). */
+void migrate_warn_privileged(PGconn *c);
+
 #endif

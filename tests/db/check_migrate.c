@@ -219,6 +219,92 @@ START_TEST(test_concurrent_migrate)
 }
 END_TEST
 
+/* Runs sql as the application role on conninfo: returns the SQLSTATE of
+ * its error ("" when it succeeded). */
+static char *as_app(const char *app, const char *sql)
+{
+	char err[256];
+	PGconn *c = db_connect(app, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	PGresult *r = PQexec(c, sql);
+	const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	char *out = xstrdup(db_ok(r) ? "" : st ? st : "?");
+	PQclear(r);
+	PQfinish(c);
+	return out;
+}
+
+/* Issue 15: serve and worker connect as a member of sokuho_app, which may
+ * read and append to the audit log and nothing more, even with a crafted
+ * statement; everything the application writes elsewhere it may write;
+ * `sokuho migrate` as that role is refused (it owns nothing). */
+START_TEST(test_app_role_least_privilege)
+{
+	char *db = ts_prepared_database(0);
+	ts_sql(db, "INSERT INTO person (login, display_name, email) VALUES ('tanaka', '田中', "
+		   "'tanaka@city.example.jp')");
+	ts_sql(db, "INSERT INTO audit_event (kind, detail) VALUES ('test.one', '{}')");
+	char *app = ts_app_conninfo(db);
+	ck_assert_msg(strstr(app, "user=" TS_APP_ROLE) != NULL, "%s", app);
+	ck_assert_int_eq(scalar(app, "SELECT count(*) FROM pg_roles WHERE rolname = current_user "
+				     "AND NOT rolsuper AND NOT rolcreaterole AND NOT rolbypassrls"),
+			 1);
+	/* appending and reading the audit log works */
+	char *e = as_app(app, "INSERT INTO audit_event (kind, detail) VALUES ('test.two', '{}')");
+	ck_assert_str_eq(e, "");
+	free(e);
+	ck_assert_int_eq(scalar(app, "SELECT count(*) FROM audit_event"), 2);
+	/* changing it in any way does not */
+	static const char *const refused[] = {
+		"UPDATE audit_event SET kind = 'forged'",
+		"DELETE FROM audit_event",
+		"TRUNCATE audit_event",
+		"ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update",
+		"ALTER TABLE audit_event DISABLE TRIGGER ALL",
+		"DROP TRIGGER audit_event_no_update ON audit_event",
+		"CREATE OR REPLACE FUNCTION audit_event_immutable() RETURNS trigger LANGUAGE plpgsql "
+		"AS $$ BEGIN RETURN NEW; END $$",
+		"ALTER TABLE audit_event OWNER TO " TS_APP_ROLE,
+		"SET session_replication_role = replica",
+		"WITH x AS (UPDATE audit_event SET detail = '{}' RETURNING 1) SELECT count(*) FROM x",
+		"CREATE TABLE audit_copy AS SELECT * FROM audit_event",
+		"DELETE FROM schema_migrations",
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		e = as_app(app, refused[i]);
+		/* 42501 insufficient_privilege (42809/42P01 would mean a typo) */
+		ck_assert_msg(strcmp(e, "42501") == 0, "%s: SQLSTATE '%s'", refused[i], e);
+		free(e);
+	}
+	/* granting itself more is a no-op (PostgreSQL only warns) */
+	free(as_app(app, "GRANT UPDATE, DELETE, TRUNCATE ON audit_event TO " TS_APP_ROLE));
+	ck_assert_int_eq(scalar(app, "SELECT count(*) FROM unnest(ARRAY['UPDATE', 'DELETE', "
+				     "'TRUNCATE']) p WHERE has_table_privilege('audit_event', p)"),
+			 0);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM audit_event WHERE kind LIKE 'test.%'"),
+			 2);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM audit_event WHERE kind = 'forged'"), 0);
+	/* what the application writes elsewhere, it may */
+	e = as_app(app, "UPDATE person SET display_name = '田中 花子' WHERE login = 'tanaka'");
+	ck_assert_str_eq(e, "");
+	free(e);
+	/* and it cannot migrate */
+	char *out = NULL, *err = NULL;
+	char *e1 = xasprintf("DATABASE_URL=%s", app);
+	const char *env[] = {e1, NULL};
+	const char *argv[] = {ts_bin(), "migrate", NULL};
+	ts_sql(db, "SELECT 1");
+	int st = ts_run(argv, env, &out, &err);
+	/* nothing pending: the grants alone are refused (not the owner) */
+	ck_assert_msg(st == 1 && strstr(err, "permission denied"), "%d %s", st, err);
+	free(out);
+	free(err);
+	free(e1);
+	free(app);
+	free(db);
+}
+END_TEST
+
 Suite *migrate_suite(void)
 {
 	Suite *s = suite_create("migrate");
@@ -230,6 +316,7 @@ Suite *migrate_suite(void)
 	tcase_add_test(tc, test_changed_migration_refused);
 	tcase_add_test(tc, test_bad_file_names);
 	tcase_add_test(tc, test_concurrent_migrate);
+	tcase_add_test(tc, test_app_role_least_privilege);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -441,6 +441,7 @@ START_TEST(test_outcomes_kept_while_database_refuses)
 {
 	sql("CREATE TABLE fault_flag (refuse boolean NOT NULL)");
 	sql("INSERT INTO fault_flag VALUES (true)");
+	sql("GRANT SELECT ON fault_flag TO sokuho_app"); /* the server's role reads it */
 	sql("CREATE FUNCTION fault_refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
 	    "IF NEW.status = 'sent' AND (SELECT refuse FROM fault_flag) THEN "
 	    "RAISE EXCEPTION 'outcome refused by the test'; END IF; RETURN NEW; END$$");

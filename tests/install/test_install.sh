@@ -67,13 +67,22 @@ if [ "${#missing[@]}" -eq 0 ]; then ok; else fail "not installed: ${missing[*]}"
 # /usr/share/sokuho paths moved under DESTDIR, plus the test database.
 conf="$tmp/sokuho.conf"
 sed "s|= /usr/share/sokuho/|= $root/usr/share/sokuho/|" "$root/etc/sokuho/sokuho.conf.sample" >"$conf"
-echo "database_url = dbname=$db" >>"$conf"
+# migrate as the owner, everything else as a member of sokuho_app
+# (README, "Database roles")
+{
+	echo "migrate_database_url = dbname=$db"
+	echo "database_url = dbname=$db user=sokuho_install_app"
+} >>"$conf"
 bin="$root/usr/bin/sokuho"
 createdb "$db"
 run() { (cd "$tmp" && SOKUHO_CONFIG="$conf" "$bin" "$@"); }
 
 # 3, 4. migrate and demo with the installed binary and data
 for cmd in migrate demo; do
+	if [ "$cmd" = demo ]; then
+		psql -q -X -v ON_ERROR_STOP=1 -d "$db" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sokuho_install_app') THEN CREATE ROLE sokuho_install_app LOGIN IN ROLE sokuho_app; END IF; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END \$\$" >"$log" 2>&1 ||
+			{ fail "creating the application role"; cat "$log"; finish; }
+	fi
 	if run "$cmd" >"$log" 2>&1; then
 		ok
 	else
@@ -98,6 +107,14 @@ if curl -fsS "http://127.0.0.1:$port/" >"$tmp/home.html" 2>"$log" &&
 else
 	fail "home page of the installed server"
 	cat "$log"
+fi
+
+# 5b. it runs as the application role: no warning about a privileged role
+if grep -q 'db_role_privileged' "$tmp/serve.log"; then
+	fail "serve warns that its role may change the audit log:"
+	grep 'db_role_privileged' "$tmp/serve.log"
+else
+	ok
 fi
 
 # 6. SIGTERM stops it with exit status 0
