@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -139,6 +140,31 @@ char *ts_app_conninfo(const char *conninfo)
 	return ok ? xasprintf("%s user=" TS_APP_ROLE, conninfo) : xstrdup(conninfo);
 }
 
+/* In a child just forked: it gets SIGTERM when the test process ends, even
+ * by a failed assertion or a timeout, so no server outlives its test. */
+static void die_with_parent(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(127);
+}
+
+pid_t ts_spawn(const char *const *argv, const char *logfile)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		die_with_parent(parent);
+		int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0)
+			dup2(fd, 2);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
 pid_t ts_start_server(const char *conninfo, int port, const char *const *extra,
 		      const char *logfile)
 {
@@ -151,15 +177,7 @@ pid_t ts_start_server(const char *conninfo, int port, const char *const *extra,
 	for (int i = 0; extra && extra[i] && n < 31; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
-	pid_t pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd >= 0)
-			dup2(fd, 2);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
+	pid_t pid = ts_spawn(argv, logfile);
 	free(app);
 	for (int i = 0; i < 300; i++) {
 		if (can_connect(port))
@@ -281,9 +299,11 @@ pid_t ts_start_smtpd(int port, const char *dir)
 	char ready[512];
 	snprintf(ready, sizeof ready, "%s/ready", dir);
 	unlink(ready);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	ck_assert(pid >= 0);
 	if (pid == 0) {
+		die_with_parent(parent);
 		char p[16];
 		snprintf(p, sizeof p, "%d", port);
 		execl("/usr/bin/python3", "python3", "tests/mail/smtpd.py", "--port", p, "--dir", dir,

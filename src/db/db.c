@@ -24,9 +24,9 @@ static void log_notice(void *arg, const char *m)
 	log_event(LOG_WARN, "db_notice", "message=%s", log_quote(0, msg));
 }
 
-PGconn *db_connect(const char *url, char *err, size_t errlen)
+/* What libpq made of a connection attempt: the connection, or NULL and err. */
+static PGconn *connected(PGconn *c, char *err, size_t errlen)
 {
-	PGconn *c = PQconnectdb(url ? url : "");
 	if (PQstatus(c) != CONNECTION_OK) {
 		const char *m = PQerrorMessage(c);
 		size_t n = strlen(m);
@@ -44,6 +44,20 @@ PGconn *db_connect(const char *url, char *err, size_t errlen)
 	return c;
 }
 
+PGconn *db_connect(const char *url, char *err, size_t errlen)
+{
+	return connected(PQconnectdb(url ? url : ""), err, errlen);
+}
+
+PGconn *db_connect_as(const char *url, const char *name, char *err, size_t errlen)
+{
+	/* expand_dbname: url is read as a whole connection string or URI, as
+	 * PQconnectdb reads it; its own application_name, or PGAPPNAME, wins. */
+	const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *const vals[] = {url ? url : "", name, NULL};
+	return connected(PQconnectdbParams(keys, vals, 1), err, errlen);
+}
+
 struct db_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -55,7 +69,7 @@ struct db_pool {
 
 struct db_pool *db_pool_new(const char *url, int size, char *err, size_t errlen)
 {
-	PGconn *first = db_connect(url, err, errlen);
+	PGconn *first = db_connect_as(url, "sokuho web", err, errlen);
 	if (!first)
 		return NULL;
 	struct db_pool *p = xcalloc(1, sizeof *p);
@@ -148,7 +162,7 @@ PGconn *db_pool_get(struct db_pool *p)
 	}
 	if (open_new) {
 		char err[512];
-		c = db_connect(p->url, err, sizeof err);
+		c = db_connect_as(p->url, "sokuho web", err, sizeof err);
 		if (!c) {
 			log_event(LOG_ERROR, "db_connect_failed", "error=%s", log_quote(0, err));
 			drop_slot(p);
@@ -281,6 +295,7 @@ double db_outage_lost(struct db_outage *o, PGconn *c, const char *err)
 	if (o->failures++ == 0) {
 		clock_gettime(CLOCK_MONOTONIC, &o->since);
 		log_event(LOG_WARN, o->lost_event, "error=%s", log_quote(0, cause));
+		liveness_lost(o->part);
 	}
 	double d = o->base * (double)(1 << (o->failures < 6 ? o->failures - 1 : 5));
 	if (d > o->cap)
@@ -290,8 +305,11 @@ double db_outage_lost(struct db_outage *o, PGconn *c, const char *err)
 
 void db_outage_over(struct db_outage *o)
 {
-	if (!o->failures)
+	if (!o->failures) {
+		liveness_beat(o->part);
 		return;
+	}
+	liveness_back(o->part);
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	log_event(LOG_INFO, o->back_event, "after_s=%.1f attempts=%d",

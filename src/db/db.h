@@ -10,9 +10,14 @@
 #include <time.h>
 #include <stddef.h>
 
+#include "core/liveness.h"
+
 /* Connects; on failure returns NULL and writes libpq's reason into err.
  * The caller owns the connection (PQfinish). Thread-safe. */
 PGconn *db_connect(const char *url, char *err, size_t errlen);
+/* The same, naming the connection name (application_name, shown in
+ * pg_stat_activity: "sokuho engine", "sokuho mailer") unless url names it. */
+PGconn *db_connect_as(const char *url, const char *name, char *err, size_t errlen);
 
 struct db_pool;
 /* Opens up to size connections lazily. Returns NULL (with err) only if the
@@ -51,12 +56,15 @@ int db_wait(PGconn *conn, double seconds, int wake_fd);
 
 /* A long-lived loop's database outage (the engine's, the mail sender's):
  * lost_event and back_event are its two log lines; the backoff starts at
- * base seconds and doubles up to cap, jittered by +-25 %. */
+ * base seconds and doubles up to cap, jittered by +-25 %. part is what the
+ * loop is for /healthz: db_outage_lost and db_outage_over report the outage
+ * and the heartbeat to the liveness registry. */
 struct db_outage {
 	const char *lost_event, *back_event;
 	double base, cap;
 	int failures; /* attempts since the outage began; 0 when connected */
 	struct timespec since;
+	enum liveness_part part;
 };
 
 /* The loop's connection c is lost, or could not be made (c NULL; err says
@@ -66,7 +74,8 @@ struct db_outage {
 double db_outage_lost(struct db_outage *o, PGconn *c, const char *err);
 
 /* The connection works: ends an outage in progress with one back_event line
- * (its length and attempts). Cheap when there is none. */
+ * (its length and attempts); a heartbeat of o->part. Cheap when there is
+ * no outage. */
 void db_outage_over(struct db_outage *o);
 
 /* Sleeps seconds, or until wake_fd (may be -1) becomes readable; returns 1

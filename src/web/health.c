@@ -1,5 +1,6 @@
-/* Operations endpoints: GET /healthz (is the database reachable) and GET
- * /metrics (Prometheus text format 0.0.4).
+/* Operations endpoints: GET /healthz (can this process do its work: its
+ * database answers, and its engine and mail sender have not lost theirs)
+ * and GET /metrics (Prometheus text format 0.0.4).
  *
  * Both are public, as is usual for these endpoints, so that a load balancer
  * and a Prometheus server can reach them without an account. /metrics tells
@@ -10,10 +11,14 @@
 #include <string.h>
 
 #include "app.h"
+#include "core/liveness.h"
 #include "db/db.h"
 #include "http/metrics.h"
 #include "web.h"
 
+/* 503 names the failing part only (database, engine, mailer): the endpoint
+ * is public, so no figures and no error text. The web pool's own database
+ * first, as the likely cause of the others. */
 int web_healthz(struct request *req)
 {
 	int ok = 0;
@@ -24,10 +29,10 @@ int web_healthz(struct request *req)
 		PQclear(r);
 		db_pool_put(req->app->db, c);
 	}
-	if (ok)
-		return http_json(req, 200, json_pack("{s:s,s:s}", "status", "ok", "database", "ok"));
-	return http_json(req, 503,
-			 json_pack("{s:s,s:s}", "status", "error", "database", "unreachable"));
+	const char *failing = ok ? liveness_failing() : "database";
+	if (!failing)
+		return http_json(req, 200, json_pack("{s:s}", "status", "ok"));
+	return http_json(req, 503, json_pack("{s:s,s:s}", "status", "error", "failing", failing));
 }
 
 static void head(buf *out, const char *name, const char *type, const char *help)

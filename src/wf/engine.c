@@ -926,18 +926,19 @@ int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int 
 	PGconn *c = NULL;
 	/* Lost the database: reconnect with capped, jittered backoff (0.25 s
 	 * doubling to 5 s, +-25 %), LISTEN again, catch up. */
-	struct db_outage down = {"engine_db_lost", "engine_db_back", 0.25, 5, 0, {0, 0}};
+	struct db_outage down = {"engine_db_lost", "engine_db_back", 0.25, 5, 0, {0, 0},
+				 LIVENESS_ENGINE};
 	while (!*stop) {
 		char err[512] = "";
 		if (!c) {
-			c = db_connect(conninfo, err, sizeof err);
+			c = db_connect_as(conninfo, "sokuho engine", err, sizeof err);
 			if (c)
 				PQclear(PQexec(c, "LISTEN sokuho_wake"));
 		}
 		int n = 0;
 		if (c)
 			while (!*stop && (n = engine_tick(e, c, 200)) > 0)
-				;
+				liveness_beat(LIVENESS_ENGINE); /* a long catch-up is alive */
 		if (!c || PQstatus(c) != CONNECTION_OK) {
 			double d = db_outage_lost(&down, c, err);
 			c = NULL;
@@ -955,7 +956,9 @@ int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int 
 		double wait = next_due(c);
 		if (wait <= 0)
 			continue;
-		if (db_wait(c, wait, wake_fd))
+		/* Look again every LIVENESS_BEAT_S: the heartbeat /healthz judges,
+		 * and a database that went away without closing the socket. */
+		if (db_wait(c, wait < LIVENESS_BEAT_S ? wait : LIVENESS_BEAT_S, wake_fd))
 			break;
 	}
 	if (c)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/liveness.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "core/config.h"
@@ -29,7 +30,9 @@ struct engine_service {
 static void *thread_main(void *arg)
 {
 	struct engine_service *s = arg;
+	liveness_watch(LIVENESS_ENGINE);
 	engine_loop(s->e, s->conninfo, &s->stop, s->pipe[0]);
+	liveness_unwatch(LIVENESS_ENGINE);
 	return NULL;
 }
 
@@ -45,7 +48,9 @@ static void *mailer_main(void *arg)
 {
 	struct engine_service *s = arg;
 	struct mailer_rule rule = {may_act, s->e};
+	liveness_watch(LIVENESS_MAILER);
 	mailer_loop(s->cfg, s->tmpl, &rule, &s->stop, s->pipe[0]);
+	liveness_unwatch(LIVENESS_MAILER);
 	return NULL;
 }
 

@@ -1,11 +1,18 @@
-/* The whole system through database restarts: a cluster of the test's own,
- * `sokuho serve` (engine and mailer) with the test SMTP server, 8 clients
- * filing reports (6 through the API, 2 through the form) while the cluster
- * is restarted with `pg_ctl restart -m fast` and then `-m immediate`.
- * Afterwards: every report acknowledged to a client (201/303) is stored
- * once, no client saw a 500 (503 while the database was away), and the SMTP
- * server received no Message-ID twice. The cost of the faults (requests
- * answered 503) is printed. */
+/* The whole system through database outages, on clusters of the test's own
+ * (each test case makes one, removed at its end even when a test failed).
+ *
+ * restart: `sokuho serve` (engine and mailer) with the test SMTP server, 8
+ * clients filing reports (6 through the API, 2 through the form) while the
+ * cluster is restarted with `pg_ctl restart -m fast` and then `-m
+ * immediate`. Afterwards: every report acknowledged to a client (201/303) is
+ * stored once, no client saw a 500 (503 while the database was away), and the
+ * SMTP server received no Message-ID twice. The cost of the faults (requests
+ * answered 503) is printed.
+ *
+ * health: /healthz turns 503 within 10 s of the engine losing its database
+ * (the web side still reaching it) and of the cluster stopping, and 200
+ * within 10 s of their return; `serve`, `worker` and `migrate --wait` started
+ * with the cluster stopped wait for it and come up when it starts. */
 #include <check.h>
 #include <dirent.h>
 #include <glob.h>
@@ -25,11 +32,11 @@
 
 Suite *fault_suite(void);
 
-static char pgbin[256], pgdir[128], pgdata[200];
+static char pgbin[256], pgdir[128], pgdata[200], pgopts[300], pglog[200];
 static int port, smtp_port;
 static pid_t server, smtpd;
-static char logfile[256];
-static char *maildir, *db;
+static char logfile[256], maildir[200];
+static char *db;
 
 /* Runs a PostgreSQL tool (argv[0] its name) as the cluster's owner. */
 static int pg(const char *const *args)
@@ -50,15 +57,43 @@ static int pg(const char *const *args)
 	argv[n] = NULL;
 	char *out = NULL, *err = NULL;
 	int st = ts_run(argv, NULL, &out, &err);
-	if (st != 0)
+	if (st != 0 && strcmp(args[1], "status") != 0)
 		fprintf(stderr, "%s: %s%s\n", args[0], out ? out : "", err ? err : "");
 	free(out);
 	free(err);
 	return st;
 }
 
-static void setup(void)
+static void cluster_start(void)
 {
+	const char *start[] = {"pg_ctl", "start", "-w", "-D", pgdata, "-l", pglog, "-o", pgopts, NULL};
+	ck_assert_int_eq(pg(start), 0);
+}
+
+static void cluster_stop(const char *mode)
+{
+	const char *stop[] = {"pg_ctl", "stop", "-w", "-m", mode, "-D", pgdata, NULL};
+	ck_assert_int_eq(pg(stop), 0);
+}
+
+static int cluster_running(void)
+{
+	const char *status[] = {"pg_ctl", "status", "-D", pgdata, NULL};
+	return pg(status) == 0;
+}
+
+/* The PG* variables the cluster's fixture sets, and what they were: it runs
+ * in the test runner's own process (an unchecked fixture, so that its
+ * teardown runs even when a test fails), and the suites after this one use
+ * the runner's database. */
+static const char *const pgvars[] = {"PGHOST", "PGPORT", "PGUSER", "PGDATABASE"};
+static char *saved[4];
+
+/* Unchecked fixture: a cluster of the test case's own with a demo database. */
+static void cluster_up(void)
+{
+	for (int i = 0; i < 4; i++)
+		saved[i] = getenv(pgvars[i]) ? xstrdup(getenv(pgvars[i])) : NULL;
 	glob_t g;
 	ck_assert(glob("/usr/lib/postgresql/*/bin/pg_ctl", 0, NULL, &g) == 0 && g.gl_pathc > 0);
 	const char *last = g.gl_pathv[g.gl_pathc - 1];
@@ -78,48 +113,91 @@ static void setup(void)
 			      "--locale=C.UTF-8", "--auth=trust", NULL};
 	ck_assert_int_eq(pg(init), 0);
 	int pgport = ts_free_port();
-	char opts[300], logp[200], ps[16];
-	snprintf(opts, sizeof opts, "-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=100",
-		 pgport, pgdir);
-	snprintf(logp, sizeof logp, "%s/postgresql.log", pgdir);
-	const char *start[] = {"pg_ctl", "start", "-w", "-D", pgdata, "-l", logp, "-o", opts, NULL};
-	ck_assert_int_eq(pg(start), 0);
+	char ps[16];
+	snprintf(pgopts, sizeof pgopts,
+		 "-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=100", pgport, pgdir);
+	snprintf(pglog, sizeof pglog, "%s/postgresql.log", pgdir);
+	cluster_start();
 	snprintf(ps, sizeof ps, "%d", pgport);
 	setenv("PGHOST", "127.0.0.1", 1);
 	setenv("PGPORT", ps, 1);
 	setenv("PGUSER", owner, 1);
 	setenv("PGDATABASE", "postgres", 1);
-
 	db = ts_prepared_database(1);
 	ts_sql(db, "UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
-	maildir = ts_tmpdir();
-	port = ts_free_port();
-	smtp_port = ts_free_port();
-	snprintf(logfile, sizeof logfile, "/tmp/sokuho-fault-%d.log", (int)getpid());
-	unlink(logfile);
-	smtpd = ts_start_smtpd(smtp_port, maildir);
-	char sp[16], base[64];
+	snprintf(maildir, sizeof maildir, "%s/mail", pgdir);
+	ck_assert(mkdir(maildir, 0700) == 0);
+	snprintf(logfile, sizeof logfile, "%s/sokuho.log", pgdir);
+}
+
+/* Runs whatever the test did: the servers it started are gone already
+ * (ts_spawn's children end with it). */
+static void cluster_down(void)
+{
+	if (pgdata[0]) {
+		const char *stop[] = {"pg_ctl", "stop", "-w", "-m", "immediate", "-D", pgdata, NULL};
+		if (cluster_running())
+			pg(stop);
+		char cmd[300];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", pgdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "fault: unable to remove '%s'\n", pgdir);
+	}
+	pgdata[0] = 0;
+	for (int i = 0; i < 4; i++) {
+		if (saved[i])
+			setenv(pgvars[i], saved[i], 1);
+		else
+			unsetenv(pgvars[i]);
+		free(saved[i]);
+		saved[i] = NULL;
+	}
+	free(db);
+	db = NULL;
+}
+
+static const char *const *server_args(void)
+{
+	static char sp[16], base[64];
+	static const char *extra[11];
 	snprintf(sp, sizeof sp, "%d", smtp_port);
 	snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-	const char *extra[] = {"--smtp_host", "127.0.0.1", "--smtp_port", sp, "--smtp_starttls",
-			       "off", "--base_url", base, "--mail_from", "sokuho@city.example.jp",
-			       NULL};
-	server = ts_start_server(db, port, extra, logfile);
+	const char *e[] = {"--smtp_host", "127.0.0.1", "--smtp_port", sp, "--smtp_starttls",
+			   "off", "--base_url", base, "--mail_from", "sokuho@city.example.jp",
+			   NULL};
+	memcpy(extra, e, sizeof e);
+	return extra;
+}
+
+/* Checked fixture: the test SMTP server (and a running cluster, should an
+ * earlier test have failed with it stopped). */
+static void smtpd_up(void)
+{
+	if (!cluster_running())
+		cluster_start();
+	port = ts_free_port();
+	smtp_port = ts_free_port();
+	unlink(logfile);
+	smtpd = ts_start_smtpd(smtp_port, maildir);
+}
+
+static void smtpd_down(void)
+{
+	kill(smtpd, SIGTERM);
+	waitpid(smtpd, NULL, 0);
+}
+
+/* Checked fixture of the restart case: the SMTP server and `sokuho serve`. */
+static void setup(void)
+{
+	smtpd_up();
+	server = ts_start_server(db, port, server_args(), logfile);
 }
 
 static void teardown(void)
 {
 	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
-	kill(smtpd, SIGTERM);
-	waitpid(smtpd, NULL, 0);
-	const char *stop[] = {"pg_ctl", "stop", "-w", "-m", "immediate", "-D", pgdata, NULL};
-	pg(stop);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", pgdir, maildir);
-	ck_assert(system(cmd) == 0);
-	unlink(logfile);
-	free(maildir);
-	free(db);
+	smtpd_down();
 }
 
 #define CLIENTS 8
@@ -293,13 +371,117 @@ START_TEST(test_restarts_under_load)
 }
 END_TEST
 
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Polls /healthz every 100 ms until it answers want (for 503: with one of
+ * the failing parts in names, "a|b"), for at most limit seconds. Returns the
+ * seconds it took, or -1 (the last answer in last). */
+static double healthz_until(long want, const char *names, double limit, char *last, size_t n)
+{
+	double t0 = now_s();
+	char body[256] = "";
+	while (now_s() - t0 < limit) {
+		struct resp r;
+		client_request(port, "GET", "/healthz", NULL, NULL, &r);
+		snprintf(body, sizeof body, "%ld %s", r.status, buf_cstr(&r.body));
+		int hit = r.status == want;
+		if (hit && want == 503) {
+			json_t *j = json_loads(buf_cstr(&r.body), 0, NULL);
+			const char *f = json_string_value(json_object_get(j, "failing"));
+			char key[32];
+			snprintf(key, sizeof key, "|%s|", f ? f : "");
+			char *all = xasprintf("|%s|", names);
+			/* names only the part, no figures or error text */
+			hit = f && strstr(all, key) && json_object_size(j) == 2 &&
+			      strcmp(json_string_value(json_object_get(j, "status")), "error") == 0;
+			free(all);
+			json_decref(j);
+		}
+		resp_release(&r);
+		if (hit) {
+			snprintf(last, n, "%s", body);
+			return now_s() - t0;
+		}
+		usleep(100 * 1000);
+	}
+	snprintf(last, n, "%s", body);
+	return -1;
+}
+
+static char *dbname(void)
+{
+	const char *name = strstr(db, "dbname=");
+	ck_assert(name != NULL);
+	name += 7;
+	return xstrndup(name, strcspn(name, " "));
+}
+
+START_TEST(test_healthz_follows_the_engine)
+{
+	server = ts_start_server(db, port, server_args(), logfile);
+	char last[256];
+	double t = healthz_until(200, NULL, 10, last, sizeof last);
+	ck_assert_msg(t >= 0, "/healthz not 200 after start: %s", last);
+	ck_assert_str_eq(last, "200 {\"status\":\"ok\"}");
+
+	/* The engine loses its database, the web side keeps its connections:
+	 * /healthz names the engine. */
+	char *name = dbname();
+	char *q = xasprintf("ALTER DATABASE \"%s\" ALLOW_CONNECTIONS false", name);
+	ts_sql("dbname=postgres", q);
+	free(q);
+	q = xasprintf("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+		      "WHERE datname = '%s' AND application_name = 'sokuho engine'",
+		      name);
+	long killed = ts_scalar("dbname=postgres", q);
+	free(q);
+	double lost = healthz_until(503, "engine", 10, last, sizeof last);
+	q = xasprintf("ALTER DATABASE \"%s\" ALLOW_CONNECTIONS true", name);
+	ts_sql("dbname=postgres", q);
+	free(q);
+	ck_assert_int_ge(killed, 1);
+	ck_assert_msg(lost >= 0, "/healthz did not name the engine within 10 s: %s", last);
+	double back = healthz_until(200, NULL, 10, last, sizeof last);
+	ck_assert_msg(back >= 0, "/healthz not 200 within 10 s of the engine's return: %s", last);
+
+	/* The cluster stops: 503 naming the database (or the engine); it
+	 * starts again: 200. */
+	cluster_stop("fast");
+	double down = healthz_until(503, "database|engine", 10, last, sizeof last);
+	char down_answer[256];
+	snprintf(down_answer, sizeof down_answer, "%s", last);
+	cluster_start();
+	ck_assert_msg(down >= 0, "/healthz not 503 within 10 s of the cluster stopping: %s", last);
+	double up = healthz_until(200, NULL, 10, last, sizeof last);
+	ck_assert_msg(up >= 0, "/healthz not 200 within 10 s of the cluster starting: %s", last);
+	fprintf(stderr,
+		"fault: /healthz named the engine %.1f s after it lost the database, 200 %.1f s "
+		"after its return; cluster stopped: %.1f s to \"%s\", started: %.1f s to 200\n",
+		lost, back, down, down_answer, up);
+	free(name);
+	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
+}
+END_TEST
+
 Suite *fault_suite(void)
 {
 	Suite *s = suite_create("fault");
 	TCase *tc = tcase_create("restart");
 	tcase_set_timeout(tc, 180);
+	tcase_add_unchecked_fixture(tc, cluster_up, cluster_down);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_restarts_under_load);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("health");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, cluster_up, cluster_down);
+	tcase_add_checked_fixture(tc, smtpd_up, smtpd_down);
+	tcase_add_test(tc, test_healthz_follows_the_engine);
 	suite_add_tcase(s, tc);
 	return s;
 }

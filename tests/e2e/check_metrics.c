@@ -299,7 +299,7 @@ START_TEST(test_healthz)
 	struct resp r;
 	client_request(port, "GET", "/healthz", NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(buf_cstr(&r.body), "{\"status\":\"ok\",\"database\":\"ok\"}");
+	ck_assert_str_eq(buf_cstr(&r.body), "{\"status\":\"ok\"}");
 	ck_assert(strstr(buf_cstr(&r.headers), "Content-Type: application/json"));
 	resp_release(&r);
 }
@@ -441,12 +441,20 @@ START_TEST(test_database_down)
 	ts_sql("dbname=postgres", q);
 	free(q);
 	ck_assert_int_eq(status, 503);
-	ck_assert_str_eq(body, "{\"status\":\"error\",\"database\":\"unreachable\"}");
+	ck_assert_str_eq(body, "{\"status\":\"error\",\"failing\":\"database\"}");
 	free(body);
 	ck_assert(up == 0);
-	client_request(port, "GET", "/healthz", NULL, NULL, &r);
-	ck_assert_int_eq(r.status, 200);
-	resp_release(&r);
+	/* The engine lost its connection too and comes back on its backoff
+	 * (at most 5 s): /healthz waits for it. */
+	long st = 0;
+	for (int i = 0; i < 100 && st != 200; i++) {
+		if (i)
+			usleep(100 * 1000);
+		client_request(port, "GET", "/healthz", NULL, NULL, &r);
+		st = r.status;
+		resp_release(&r);
+	}
+	ck_assert_int_eq(st, 200);
 }
 END_TEST
 
