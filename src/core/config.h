@@ -16,9 +16,11 @@ struct config {
 	int threads;            /* HTTP worker threads */
 	int engine_threads;     /* workflow engine threads in serve and worker */
 	size_t max_body;        /* bytes; larger request bodies get 413 */
+	size_t public_max_body; /* bytes; the public report form's largest body */
 	size_t attachment_max;  /* bytes; a larger evidence file is refused */
 	int request_timeout;    /* seconds an idle connection is kept */
 	int connection_limit;   /* concurrent connections */
+	int per_ip_connection_limit; /* concurrent connections from one address, 0: any */
 	int trust_proxy;        /* 1: the client address is the last of X-Forwarded-For */
 	char *tls_cert;         /* PEM files for built-in HTTPS; both or neither */
 	char *tls_key;

@@ -43,8 +43,23 @@ enum route_flags {
 	ROUTE_MARKS_INVALID = 8,
 };
 
+/* How much body a route's POST may carry; every other method takes none.
+ * The server looks the route up as soon as the headers arrive and refuses a
+ * larger body (413) before reading it, so that nobody can make it buffer
+ * more than the route will ever use. */
+enum route_body {
+	BODY_NONE = 0, /* no body at all: a Content-Length over 0 is 413 */
+	BODY_SMALL,    /* an anonymous form (sign-in, acknowledge): ROUTE_BODY_SMALL */
+	BODY_FORM,     /* a signed-in person's form or JSON: ROUTE_BODY_FORM */
+	BODY_PUBLIC,   /* the public report form with its files: cfg public_max_body */
+	BODY_UPLOAD,   /* staff forms with evidence files: cfg max_body */
+};
+#define ROUTE_BODY_SMALL ((size_t)8 * 1024)
+#define ROUTE_BODY_FORM ((size_t)256 * 1024)
+
 /* A row of the route table. perm is what the route needs, checked by the
- * server before the handler runs (a POST also needs a valid CSRF token). */
+ * server as soon as the headers arrive, before any body is read (a POST also
+ * needs a valid CSRF token, checked once the body is in). */
 struct route {
 	unsigned methods;  /* HTTP_GET | HTTP_POST ... (HEAD is implied by GET) */
 	const char *pattern;
@@ -52,6 +67,7 @@ struct route {
 	enum perm perm;
 	unsigned flags;
 	const char *name;  /* for logs and metrics */
+	enum route_body body; /* what its POST may carry */
 };
 
 struct request {
@@ -64,6 +80,7 @@ struct request {
 	char *path;             /* decoded path, without the query string */
 	const struct route *route;
 	buf body;
+	size_t body_limit;      /* the most body its route takes (see enum route_body) */
 	int started;
 	int too_large;
 	int responded;

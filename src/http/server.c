@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -307,10 +308,65 @@ static int parse_form(struct request *req)
 	return 0;
 }
 
-static int dispatch(struct request *req)
+/* The most body the request may carry: its route's limit for a POST (never
+ * above max_body), nothing for any other method. */
+static size_t route_body_limit(const struct request *req)
 {
-	if (req->too_large)
-		return http_error(req, MHD_HTTP_CONTENT_TOO_LARGE);
+	const struct config *cfg = req->app->cfg;
+	if (req->method != HTTP_POST)
+		return 0;
+	size_t n = 0;
+	switch (req->route->body) {
+	case BODY_NONE:
+		n = 0;
+		break;
+	case BODY_SMALL:
+		n = ROUTE_BODY_SMALL;
+		break;
+	case BODY_FORM:
+		n = ROUTE_BODY_FORM;
+		break;
+	case BODY_PUBLIC:
+		n = cfg->public_max_body;
+		break;
+	case BODY_UPLOAD:
+		n = cfg->max_body;
+		break;
+	}
+	return n < cfg->max_body ? n : cfg->max_body;
+}
+
+/* The announced Content-Length into *n (a value too large to read is
+ * ULLONG_MAX); 0 when there is none (chunked, or no body). */
+static int content_length(struct request *req, unsigned long long *n)
+{
+	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (!cl)
+		return 0;
+	char *end;
+	errno = 0;
+	*n = strtoull(cl, &end, 10);
+	if (errno == ERANGE)
+		*n = ULLONG_MAX;
+	return end != cl;
+}
+
+static void log_body_refused(struct request *req, const char *why)
+{
+	req->too_large = 1;
+	log_event(LOG_WARN, "body_refused", "rid=%s route=%s limit=%zu reason=%s", req->rid,
+		  req->route ? req->route->name : "-", req->body_limit, why);
+}
+
+/* Everything decided from the request line and headers alone, as soon as
+ * they arrive and before a byte of the body is read: the route (404, 405),
+ * the body its route takes (413 on a larger Content-Length), who is asking
+ * (token or session cookie) and whether they may (401, 303 to sign in, 403).
+ * So an anonymous visitor can make the server hold no more than the few KiB
+ * an anonymous form takes. Returns 0 to go on reading, -1 on error; a
+ * response queued here ends the request (req->responded). */
+static int admit(struct request *req)
+{
 	if (req->path[0] != '/')
 		return http_error(req, MHD_HTTP_BAD_REQUEST);
 	unsigned allow;
@@ -320,6 +376,12 @@ static int dispatch(struct request *req)
 			return http_error(req, MHD_HTTP_NOT_FOUND);
 		req->allow = allow;
 		return http_error(req, MHD_HTTP_METHOD_NOT_ALLOWED);
+	}
+	req->body_limit = route_body_limit(req);
+	unsigned long long announced;
+	if (content_length(req, &announced) && announced > req->body_limit) {
+		log_body_refused(req, "announced");
+		return http_error(req, MHD_HTTP_CONTENT_TOO_LARGE);
 	}
 	client_ip(req);
 	int tk = load_token(req);
@@ -349,6 +411,15 @@ static int dispatch(struct request *req)
 		}
 		return http_error(req, MHD_HTTP_FORBIDDEN);
 	}
+	return 0;
+}
+
+/* The body is in (within its route's limit): the form, the CSRF token of a
+ * POST, then the handler. */
+static int dispatch(struct request *req)
+{
+	if (req->too_large)
+		return http_error(req, MHD_HTTP_CONTENT_TOO_LARGE);
 	if (req->method == HTTP_POST) {
 		if (parse_form(req) < 0)
 			return http_error(req, MHD_HTTP_BAD_REQUEST);
@@ -383,21 +454,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * on every route and before anything else looks at it. */
 		if (content_length_too_large(req)) {
 			req->too_large = 1;
-			if (http_error(req, MHD_HTTP_CONTENT_TOO_LARGE) < 0)
+			return http_error(req, MHD_HTTP_CONTENT_TOO_LARGE) < 0 ? MHD_NO : MHD_YES;
+		}
+		db_pool_request_begin();
+		if (admit(req) < 0 && !req->responded) {
+			log_event(LOG_ERROR, "handler_failed", "rid=%s", req->rid);
+			if (http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR) < 0)
 				return MHD_NO;
 		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!req->responded && !req->too_large) {
-			if (req->body.len + *upload_data_size > req->app->cfg->max_body) {
-				req->too_large = 1;
-				buf_release(&req->body);
-			} else {
-				buf_append(&req->body, upload_data, *upload_data_size);
-			}
-		}
+		size_t n = *upload_data_size;
 		*upload_data_size = 0;
+		if (req->responded || req->too_large)
+			return MHD_YES;
+		if (n > req->body_limit - req->body.len) {
+			/* A chunked body (its size unknown until read) has grown
+			 * past its route's limit. libmicrohttpd takes no response
+			 * while a body is being read, so rather than read on to
+			 * the end the connection is closed at once (logged as
+			 * 413); nothing more is kept. */
+			buf_release(&req->body);
+			log_body_refused(req, "read");
+			req->status = MHD_HTTP_CONTENT_TOO_LARGE;
+			return MHD_NO;
+		}
+		buf_append(&req->body, upload_data, n);
 		return MHD_YES;
 	}
 	if (req->responded)
@@ -493,6 +576,8 @@ int server_run(struct app *app)
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+		/* 0 is no limit; behind a proxy every connection is the proxy's */
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_connection_limit,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->request_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, app,

@@ -210,13 +210,19 @@ START_TEST(test_body_limit)
 	request("POST", "/no/such", 30u * 1024 * 1024, 0, NULL, &r);
 	ck_assert_int_eq(r.status, 413);
 	resp_release(&r);
-	/* Chunked, so the size is only known while reading. */
-	request("POST", "/", 3u * 1024 * 1024, 1, NULL, &r);
-	ck_assert_int_eq(r.status, 413);
+	/* Chunked, so the size is only known while reading: the connection is
+	 * closed once it outgrows the route, with no answer but the 100
+	 * Continue curl asked for. */
+	request("POST", "/login", 3u * 1024 * 1024, 1, NULL, &r);
+	ck_assert_msg(r.status == 100 || r.status == 0, "%ld", r.status);
 	resp_release(&r);
-	/* Just under the limit is read and routed normally. */
+	/* A route that takes no body answers from the headers alone. */
 	request("POST", "/", 1000u * 1024, 0, NULL, &r);
 	ck_assert_int_eq(r.status, 405);
+	resp_release(&r);
+	/* Within the route's limit the body is read, then CSRF is checked. */
+	request("POST", "/login", 4000, 0, NULL, &r);
+	ck_assert_int_eq(r.status, 403);
 	resp_release(&r);
 	request("GET", "/", 0, 0, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
@@ -354,7 +360,7 @@ START_TEST(test_graceful_shutdown)
 	int saved = port;
 	port = myport;
 	int s = raw_connect();
-	const char *head = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345";
+	const char *head = "POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345";
 	raw_send(s, head, strlen(head));
 	usleep(200 * 1000);
 	kill(pid, SIGTERM);
@@ -365,7 +371,7 @@ START_TEST(test_graceful_shutdown)
 	ssize_t n = recv(s, tmp, sizeof tmp - 1, 0);
 	ck_assert(n > 0);
 	tmp[n] = '\0';
-	ck_assert_msg(strncmp(tmp, "HTTP/1.1 405", 12) == 0, "%s", tmp);
+	ck_assert_msg(strncmp(tmp, "HTTP/1.1 403", 12) == 0, "%s", tmp); /* no CSRF token */
 	close(s);
 	int st;
 	for (int i = 0; i < 500 && waitpid(pid, &st, WNOHANG) != pid; i++)

@@ -17,6 +17,7 @@ Suite *reports_suite(void);
 Suite *lists_suite(void);
 Suite *strict_suite(void);
 Suite *fault_suite(void);
+Suite *limits_suite(void);
 
 int main(void)
 {
@@ -35,6 +36,7 @@ int main(void)
 	srunner_add_suite(sr, lists_suite());
 	srunner_add_suite(sr, strict_suite());
 	srunner_add_suite(sr, fault_suite());
+	srunner_add_suite(sr, limits_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -18,6 +18,8 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c.database_url, "");
 	ck_assert_uint_eq(c.max_body, 20u * 1024 * 1024);
 	ck_assert_uint_eq(c.attachment_max, 10u * 1024 * 1024);
+	ck_assert_uint_eq(c.public_max_body, 2u * 1024 * 1024);
+	ck_assert_int_eq(c.per_ip_connection_limit, 64);
 	config_release(&c);
 }
 END_TEST
@@ -34,6 +36,10 @@ START_TEST(test_values)
 	ck_assert_uint_eq(c.max_body, 512u * 1024);
 	ck_assert_int_eq(config_set(&c, "threads", "8", "t", err, sizeof err), 0);
 	ck_assert_int_eq(c.threads, 8);
+	ck_assert_int_eq(config_set(&c, "public_max_body", "1M", "t", err, sizeof err), 0);
+	ck_assert_uint_eq(c.public_max_body, 1024u * 1024);
+	ck_assert_int_eq(config_set(&c, "per_ip_connection_limit", "0", "t", err, sizeof err), 0);
+	ck_assert_int_eq(c.per_ip_connection_limit, 0);
 	config_release(&c);
 }
 END_TEST
@@ -52,6 +58,9 @@ START_TEST(test_bad_values_name_the_key)
 	ck_assert_int_eq(config_set(&c, "listen", "127.0.0.1:70000", "t", err, sizeof err), -1);
 	ck_assert_int_eq(config_set(&c, "max_body", "10X", "t", err, sizeof err), -1);
 	ck_assert_msg(strstr(err, "'max_body'"), "%s", err);
+	ck_assert_int_eq(config_set(&c, "per_ip_connection_limit", "-1", "t", err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "'per_ip_connection_limit'") && strstr(err, "from 0 to 100000"),
+		      "%s", err);
 	ck_assert_int_eq(config_set(&c, "log_level", "loud", "t", err, sizeof err), -1);
 	ck_assert_int_eq(config_set(&c, "colour", "red", "t", err, sizeof err), -1);
 	ck_assert_msg(strstr(err, "unknown configuration key 'colour'"), "%s", err);
