@@ -568,6 +568,72 @@ START_TEST(test_idle_and_prompt)
 }
 END_TEST
 
+/* Whether the incident page offers login the action on run (the page's
+ * list from engine_runs_json). */
+static int page_offers(long long incident, long long run, const char *action, const char *login)
+{
+	json_t *runs = engine_runs_json(eng, conn, incident, (int)person(login));
+	size_t i, k;
+	json_t *r, *a;
+	int offered = 0;
+	json_array_foreach(runs, i, r) {
+		if (atoll(json_string_value(json_object_get(r, "id"))) != run)
+			continue;
+		json_array_foreach(json_object_get(r, "actions"), k, a)
+			offered |= strcmp(json_string_value(json_object_get(a, "name")), action) == 0;
+	}
+	json_decref(runs);
+	return offered;
+}
+
+/* engine_may_act (what the mail sender asks before it puts an acknowledge
+ * link in a mail) is the rule the incident page shows and engine_act
+ * enforces: the 管理者 and his deputy, the 統括 and the CISO may acknowledge;
+ * the CSIRT and the reporter may not; not at a stale fence, not an action
+ * the state lacks, not once the run moved on. */
+START_TEST(test_may_act_is_the_action_rule)
+{
+	long long inc = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	long long run = run_of(inc, "reporting-duty");
+	char *q = xasprintf("SELECT fence FROM workflow_run WHERE id = %lld", run);
+	int fence = (int)scalar(q);
+	free(q);
+	static const struct {
+		const char *login;
+		int may;
+	} who[] = {{"yamazaki.tsutomu", 1}, {"mori.akiko", 1},	    {"watanabe.daisuke", 1},
+		   {"sato.kenichi", 1},	    {"takeuchi.misaki", 0}, {"sakai.haruto", 0}};
+	for (size_t i = 0; i < sizeof who / sizeof *who; i++) {
+		int may = engine_may_act(eng, conn, run, fence, "acknowledge", (int)person(who[i].login));
+		ck_assert_msg(may == who[i].may, "%s: engine_may_act %d", who[i].login, may);
+		ck_assert_msg(page_offers(inc, run, "acknowledge", who[i].login) == may,
+			      "%s: the page and engine_may_act disagree", who[i].login);
+		ck_assert_int_eq(engine_may_act(eng, conn, run, -1, "acknowledge",
+						(int)person(who[i].login)),
+				 may);
+	}
+	long yamazaki = person("yamazaki.tsutomu");
+	ck_assert_int_eq(engine_may_act(eng, conn, run, fence + 1, "acknowledge", (int)yamazaki), 0);
+	ck_assert_int_eq(engine_may_act(eng, conn, run, fence, "contain", (int)yamazaki), 0);
+	ck_assert_int_eq(engine_may_act(eng, conn, run, fence, "acknowledge", 0), 0);
+	ck_assert_int_eq(engine_may_act(eng, conn, run + 100000, -1, "acknowledge", (int)yamazaki), 0);
+	/* engine_act refuses whom the rule refuses, and takes whom it allows */
+	json_t *errors = json_object();
+	ck_assert_int_eq(engine_act(eng, conn, run, fence, "acknowledge", NULL,
+				    (int)person("takeuchi.misaki"), NULL, errors),
+			 ENGINE_ACT_FORBIDDEN);
+	ck_assert_int_eq(engine_act(eng, conn, run, fence, "acknowledge", NULL, (int)yamazaki, NULL,
+				    errors),
+			 ENGINE_ACT_OK);
+	json_decref(errors);
+	/* acknowledged: nobody may acknowledge it again */
+	ck_assert_int_eq(engine_may_act(eng, conn, run, -1, "acknowledge", (int)yamazaki), 0);
+	ck_assert_int_eq(engine_may_act(eng, conn, run, fence, "acknowledge",
+					(int)person("sato.kenichi")),
+			 0);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -577,6 +643,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_escalation_ladder);
 	tcase_add_test(tc, test_bcp_reaches_ciso_at_once);
 	tcase_add_test(tc, test_acknowledge_stops_escalation);
+	tcase_add_test(tc, test_may_act_is_the_action_rule);
 	tcase_add_test(tc, test_ppc_leak_report);
 	tcase_add_test(tc, test_action_races_timer);
 	tcase_add_test(tc, test_many_engines_exactly_once);
