@@ -27,6 +27,7 @@ struct app {
 	const struct route *routes;
 	size_t nroutes;
 	atomic_int in_flight; /* requests started and not yet completed */
+	atomic_size_t body_bytes; /* request bodies admitted and held (cfg body_memory) */
 };
 
 /* The route table (web/routes.c). */

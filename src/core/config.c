@@ -41,6 +41,8 @@ static const struct directive directives[] = {
 	{"public_max_body", "SOKUHO_PUBLIC_MAX_BODY", C_SIZE, OFF(public_max_body), 1024, 1L << 30,
 	 "2M", "largest body of the anonymous public report form, its files included (at most "
 	 "max_body)"},
+	{"body_memory", "SOKUHO_BODY_MEMORY", C_SIZE, OFF(body_memory), 1024, 1L << 30, "256M",
+	 "memory all request bodies in flight may hold together; beyond it 503 with Retry-After"},
 	{"attachment_max", "SOKUHO_ATTACHMENT_MAX", C_SIZE, OFF(attachment_max), 1024, 1L << 30,
 	 "10M", "largest evidence file; a larger one is refused with the form kept"},
 	{"request_timeout", "SOKUHO_REQUEST_TIMEOUT", C_INT, OFF(request_timeout), 1, 3600, "30",

@@ -81,6 +81,7 @@ struct request {
 	const struct route *route;
 	buf body;
 	size_t body_limit;      /* the most body its route takes (see enum route_body) */
+	size_t body_reserved;   /* its share of app->body_bytes, given back on completion */
 	int started;
 	int too_large;
 	int responded;

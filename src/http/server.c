@@ -108,6 +108,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
 	metrics_observe(req->route ? req->route->name : "-", req->status, ms / 1e3);
 	buf_release(&req->body);
+	atomic_fetch_sub(&app->body_bytes, req->body_reserved);
 	json_decref(req->form);
 	json_decref(req->form_invalid);
 	mp_result_release(&req->mp);
@@ -351,6 +352,25 @@ static int content_length(struct request *req, unsigned long long *n)
 	return end != cl;
 }
 
+/* Takes n more bytes of the memory budget for bodies in flight (body_memory)
+ * for req: 0, or -1 (nothing taken) when all bodies together would hold
+ * more. */
+static int body_reserve(struct request *req, size_t n)
+{
+	size_t budget = req->app->cfg->body_memory;
+	size_t cur = atomic_load(&req->app->body_bytes);
+	do {
+		if (n > budget || cur > budget - n) {
+			log_event(LOG_WARN, "body_budget_full",
+				  "rid=%s route=%s wanted=%zu in_flight=%zu body_memory=%zu", req->rid,
+				  req->route->name, n, cur, budget);
+			return -1;
+		}
+	} while (!atomic_compare_exchange_weak(&req->app->body_bytes, &cur, cur + n));
+	req->body_reserved += n;
+	return 0;
+}
+
 static void log_body_refused(struct request *req, const char *why)
 {
 	req->too_large = 1;
@@ -411,6 +431,12 @@ static int admit(struct request *req)
 		}
 		return http_error(req, MHD_HTTP_FORBIDDEN);
 	}
+	/* An announced body takes its share of the budget now, before it is
+	 * read: over the budget the client is told to come back (503 with
+	 * Retry-After) rather than the server growing. */
+	if (req->body_limit && content_length(req, &announced) && announced &&
+	    body_reserve(req, (size_t)announced) < 0)
+		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
 	return 0;
 }
 
@@ -478,6 +504,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			buf_release(&req->body);
 			log_body_refused(req, "read");
 			req->status = MHD_HTTP_CONTENT_TOO_LARGE;
+			return MHD_NO;
+		}
+		if (!req->body.cap && req->body_reserved)
+			buf_grow(&req->body, req->body_reserved); /* the announced size, once */
+		if (req->body.len + n > req->body_reserved &&
+		    body_reserve(req, req->body.len + n - req->body_reserved) < 0) {
+			/* a chunked body, growing past the budget: closed at
+			 * once, as for one past its route's limit */
+			buf_release(&req->body);
+			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 			return MHD_NO;
 		}
 		buf_append(&req->body, upload_data, n);

@@ -111,6 +111,15 @@ static long vm_rss_kb(pid_t pid)
 	return kb;
 }
 
+static long get_status_on(int p, const char *path)
+{
+	struct resp r;
+	client_request(p, "GET", path, NULL, NULL, &r);
+	long st = r.status;
+	resp_release(&r);
+	return st;
+}
+
 static long get_status(const char *path, const char *cookie)
 {
 	struct resp r;
@@ -247,6 +256,70 @@ START_TEST(test_route_limits_at_headers)
 }
 END_TEST
 
+/* Sends the headers of a request (with extra header lines) and returns
+ * what the server answers within ms, or "" (caller frees). The socket stays
+ * open in *sock when sock is not NULL. */
+static char *answer_within(int p, const char *head, int ms, int *sock)
+{
+	int s = raw_connect_to(p);
+	raw_send(s, head, strlen(head));
+	buf b = BUF_INIT;
+	struct pollfd pf = {s, POLLIN, 0};
+	if (poll(&pf, 1, ms) > 0) {
+		char tmp[4096];
+		ssize_t n = recv(s, tmp, sizeof tmp, 0);
+		if (n > 0)
+			buf_append(&b, tmp, (size_t)n);
+	}
+	if (sock)
+		*sock = s;
+	else
+		close(s);
+	return buf_detach(&b, NULL);
+}
+
+/* body_memory: bodies in flight hold at most that much together; a body
+ * that would go beyond it gets 503 with Retry-After before it is read, and
+ * the budget comes back when a request ends. */
+START_TEST(test_body_memory_budget)
+{
+	struct ts_server b;
+	const char *extra[] = {"--body_memory", "1M", NULL};
+	ts_demo_server_start(&b, "budget", extra);
+	char *cookie = client_sign_in_demo(b.port, "sakai.haruto");
+	char *head = xasprintf("POST /report HTTP/1.1\r\nHost: a\r\nCookie: %s\r\nContent-Type: "
+			       "multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n",
+			       cookie, 700 * 1024);
+	/* the first is read (no answer before its body comes) */
+	int first;
+	char *a = answer_within(b.port, head, 500, &first);
+	ck_assert_msg(a[0] == '\0', "%s", a);
+	free(a);
+	/* the second would go past 1M: 503, come back later */
+	a = answer_within(b.port, head, 2000, NULL);
+	ck_assert_msg(strncmp(a, "HTTP/1.1 503", 12) == 0, "%s", a);
+	ck_assert_msg(strcasestr(a, "\r\nRetry-After: "), "%s", a);
+	free(a);
+	/* a small form still fits */
+	ck_assert_int_eq(get_status_on(b.port, "/login"), 200);
+	/* the first one given up: its share comes back */
+	close(first);
+	usleep(500 * 1000);
+	int again;
+	a = answer_within(b.port, head, 500, &again);
+	ck_assert_msg(a[0] == '\0', "%s", a);
+	free(a);
+	close(again);
+	free(head);
+	free(cookie);
+	char *log = ts_read_file(b.logfile);
+	ck_assert_msg(strstr(log, "event=body_budget_full") && strstr(log, "body_memory=1048576"),
+		      "%s", log);
+	free(log);
+	ts_demo_server_stop(&b);
+}
+END_TEST
+
 /* per_ip_connection_limit: connection N+1 from one address is refused; the
  * server of the fixture allows 100, this one 3. */
 START_TEST(test_per_ip_connection_limit)
@@ -293,6 +366,7 @@ Suite *limits_suite(void)
 	tcase_add_test(tc, test_unfinished_posts_do_not_starve);
 	tcase_add_test(tc, test_route_limits_at_headers);
 	tcase_add_test(tc, test_per_ip_connection_limit);
+	tcase_add_test(tc, test_body_memory_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }

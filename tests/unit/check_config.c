@@ -20,6 +20,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.attachment_max, 10u * 1024 * 1024);
 	ck_assert_uint_eq(c.public_max_body, 2u * 1024 * 1024);
 	ck_assert_int_eq(c.per_ip_connection_limit, 64);
+	ck_assert_uint_eq(c.body_memory, 256u * 1024 * 1024);
 	config_release(&c);
 }
 END_TEST
@@ -40,6 +41,8 @@ START_TEST(test_values)
 	ck_assert_uint_eq(c.public_max_body, 1024u * 1024);
 	ck_assert_int_eq(config_set(&c, "per_ip_connection_limit", "0", "t", err, sizeof err), 0);
 	ck_assert_int_eq(c.per_ip_connection_limit, 0);
+	ck_assert_int_eq(config_set(&c, "body_memory", "64M", "t", err, sizeof err), 0);
+	ck_assert_uint_eq(c.body_memory, 64u * 1024 * 1024);
 	config_release(&c);
 }
 END_TEST
