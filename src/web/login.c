@@ -55,16 +55,30 @@ static int login_page(struct request *req, unsigned status, const char *login, c
 	return http_page(req, status, "pages/login", d);
 }
 
-static int throttled(PGconn *c, const char *login, const char *ip)
+/* login_hash below: the name an unknown login has in login_failure and the
+ * audit trail. */
+static void login_hash(const char *login, char hex[2 * crypto_generichash_BYTES_MIN + 1]);
+#define HASHED_LEN (2 + 2 * crypto_generichash_BYTES_MIN + 1) /* "h:" + hex */
+
+static void hashed_login(const char *login, char out[HASHED_LEN])
 {
-	const char *params[2] = {login, ip[0] ? ip : NULL};
+	out[0] = 'h';
+	out[1] = ':';
+	login_hash(login, out + 2);
+}
+
+int web_login_throttled(PGconn *c, const char *login, const char *ip)
+{
+	char hashed[HASHED_LEN];
+	hashed_login(login, hashed);
+	const char *params[3] = {login, ip[0] ? ip : NULL, hashed};
 	PGresult *r = PQexecParams(
 		c,
-		"SELECT (SELECT count(*) FROM login_failure WHERE login = $1 "
+		"SELECT (SELECT count(*) FROM login_failure WHERE login IN ($1, $3) "
 		"          AND at > sokuho_now() - interval '" FAIL_WINDOW "'), "
 		"       (SELECT count(*) FROM login_failure WHERE ip = $2::inet "
 		"          AND at > sokuho_now() - interval '" FAIL_WINDOW "')",
-		2, NULL, params, NULL, NULL, 0);
+		3, NULL, params, NULL, NULL, 0);
 	int t = 0;
 	if (db_ok(r) && PQntuples(r) == 1)
 		t = atoi(PQgetvalue(r, 0, 0)) >= MAX_FAIL_PER_LOGIN ||
@@ -94,15 +108,20 @@ static void login_hash(const char *login, char hex[2 * crypto_generichash_BYTES_
 	sodium_bin2hex(hex, 2 * sizeof h + 1, h, sizeof h);
 }
 
-static void record_failure(PGconn *c, const char *login, const char *ip, const char *reason,
-			   int person_id)
+void web_login_failure(PGconn *c, const char *login, const char *ip, const char *reason,
+		       int person_id)
 {
-	const char *params[2] = {login, ip[0] ? ip : NULL};
-	PQclear(PQexecParams(c, "INSERT INTO login_failure (login, ip) VALUES ($1, $2::inet)", 2,
-			     NULL, params, NULL, NULL, 0));
-	char hex[2 * crypto_generichash_BYTES_MIN + 1];
-	if (!person_id)
-		login_hash(login, hex);
+	/* an unknown login is kept only as its keyed hash, here too; rows past
+	 * a day are of no use to the throttle and are swept */
+	char hashed[HASHED_LEN];
+	hashed_login(login, hashed);
+	const char *params[2] = {person_id ? login : hashed, ip[0] ? ip : NULL};
+	PQclear(PQexecParams(c,
+			     "WITH sweep AS (DELETE FROM login_failure WHERE at < sokuho_now() - "
+			     "interval '1 day') "
+			     "INSERT INTO login_failure (login, ip) VALUES ($1, $2::inet)",
+			     2, NULL, params, NULL, NULL, 0));
+	const char *hex = hashed + 2;
 	json_t *d = json_pack("{s:s, s:s}", person_id ? "login" : "login_hash", person_id ? login : hex,
 			      "reason", reason);
 	audit_log(c, person_id, "login.failure", ip[0] ? ip : NULL, d);
@@ -131,8 +150,16 @@ static int do_login(struct request *req)
 	if (!c)
 		return http_error(req, 503);
 	int rc;
-	if (throttled(c, login, req->ip)) {
-		json_t *d = json_pack("{s:s}", "login", login);
+	if (web_login_throttled(c, login, req->ip)) {
+		/* the login as typed only when it is a person's */
+		const char *lp[1] = {login};
+		PGresult *k = PQexecParams(c, "SELECT 1 FROM person WHERE login = $1", 1, NULL, lp,
+					   NULL, NULL, 0);
+		int known = db_ok(k) && PQntuples(k) == 1;
+		PQclear(k);
+		char hashed[HASHED_LEN];
+		hashed_login(login, hashed);
+		json_t *d = json_pack("{s:s}", known ? "login" : "login_hash", known ? login : hashed + 2);
 		audit_log(c, 0, "login.throttled", req->ip[0] ? req->ip : NULL, d);
 		json_decref(d);
 		db_pool_put(req->app->db, c);
@@ -148,7 +175,7 @@ static int do_login(struct request *req)
 	int ok = password_verify(hash, pw);
 	PQclear(r);
 	if (!ok || !active) {
-		record_failure(c, login, req->ip,
+		web_login_failure(c, login, req->ip,
 			       !found ? "unknown login" : !ok ? "wrong password" : "inactive", pid);
 		db_pool_put(req->app->db, c);
 		return login_page(req, 401, raw, next, "err_bad", 0, 0);
@@ -164,7 +191,7 @@ static int do_login(struct request *req)
 		return http_error(req, 500);
 	}
 	PQclear(PQexecParams(c, "DELETE FROM login_failure WHERE login = $1", 1, NULL, params, NULL,
-			     NULL, 0));
+			     NULL, 0)); /* a known login's failures are stored under it */
 	audit_log(c, pid, "login.success", req->ip[0] ? req->ip : NULL, NULL);
 	db_pool_put(req->app->db, c);
 	http_set_cookie(req, SESSION_COOKIE, token, -1);

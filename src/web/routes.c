@@ -29,6 +29,8 @@ const struct route web_routes[] = {
 	{HTTP_GET, "/my/reports", web_my_reports, PERM_SIGNED_IN, 0, "my_reports", BODY_NONE},
 	{HTTP_GET | HTTP_POST, "/account/tokens", web_account_tokens, PERM_SIGNED_IN, 0,
 	 "account_tokens", BODY_FORM},
+	{HTTP_GET | HTTP_POST, "/account/password", web_account_password, PERM_SIGNED_IN, 0,
+	 "account_password", BODY_FORM},
 	{HTTP_POST, "/account/tokens/", web_account_token, PERM_SIGNED_IN, ROUTE_PREFIX,
 	 "account_token", BODY_FORM},
 	{HTTP_POST, "/api/v1/incidents", web_api_incidents, PERM_SIGNED_IN, 0, "api_incidents",

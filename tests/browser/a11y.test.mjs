@@ -117,6 +117,7 @@ function pages() {
 		{ name: 'person (admin)', path: `/admin/people/${STAFF}`, as: ADMIN },
 		{ name: 'API tokens (admin)', path: '/admin/tokens', as: ADMIN },
 		{ name: 'own API tokens', path: '/account/tokens', as: STAFF },
+		{ name: 'change password', path: '/account/password', as: STAFF },
 		{ name: 'workflows (admin)', path: '/admin/workflows', as: ADMIN },
 		{ name: 'mail outbox (admin)', path: '/admin/outbox', as: ADMIN },
 	];

@@ -230,7 +230,21 @@ START_TEST(test_wrong_password_keeps_login_and_throttles)
 	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'login.failure' "
 				"AND detail ? 'login_hash'"),
 			 1);
-	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE audit_event::text LIKE "
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE audit_event::text ILIKE "
+				"'%MySecretPass123%'"),
+			 0);
+	/* nor to the throttle's table (the login is lower-cased there), even
+	 * once throttled: typed five more times it is refused by the throttle
+	 * and still kept only as its hash */
+	for (int i = 0; i < 5; i++) {
+		free(sign_in("MySecretPass123", "whatever-password", NULL, &r));
+		resp_release(&r);
+	}
+	ck_assert_int_eq(scalar("SELECT count(*) FROM login_failure WHERE login ILIKE "
+				"'%mysecretpass123%'"),
+			 0);
+	ck_assert_int_ge(scalar("SELECT count(*) FROM login_failure WHERE login LIKE 'h:%'"), 5);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE audit_event::text ILIKE "
 				"'%MySecretPass123%'"),
 			 0);
 	ck_assert_int_ge(scalar("SELECT count(*) FROM audit_event WHERE kind = 'login.throttled'"), 1);
@@ -664,6 +678,106 @@ START_TEST(test_grants_separated_and_noticed)
 }
 END_TEST
 
+/* POSTs fields with a fresh CSRF token of /account/password as cookie;
+ * returns the status. */
+static long change_password(const char *cookie, const char *fields)
+{
+	char *csrf = page_csrf(port, "/account/password", cookie);
+	char *form = xasprintf("csrf=%s&%s", csrf, fields);
+	struct resp r;
+	client_request(port, "POST", "/account/password", form, cookie, &r);
+	long st = r.status;
+	resp_release(&r);
+	free(form);
+	free(csrf);
+	return st;
+}
+
+/* Issue 15, finding 10: a person changes their own password; the current
+ * one is required and its failures are throttled per account; the other
+ * sessions end; it is audited and mailed. */
+START_TEST(test_change_own_password)
+{
+	add_person("henko", "変更 次郎", NULL);
+	char *a = session_for("henko");
+	char *b = session_for("henko");
+	struct resp r;
+	client_request(port, "GET", "/account/password", NULL, a, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "現在のパスワード"));
+	resp_release(&r);
+	/* refused: wrong current, no new, too short, containing the login,
+	 * the same, differing confirmation -- nothing changed */
+	ck_assert_int_eq(change_password(a, "current=wrong-password-1&password=Hoshizora-2027-x"
+					    "&password2=Hoshizora-2027-x"),
+			 422);
+	ck_assert_int_eq(change_password(a, "current=" PASSWORD "&password=&password2="), 422);
+	ck_assert_int_eq(change_password(a, "current=" PASSWORD "&password=short&password2=short"),
+			 422);
+	ck_assert_int_eq(change_password(a, "current=" PASSWORD "&password=henko-henko-2027"
+					    "&password2=henko-henko-2027"),
+			 422);
+	ck_assert_int_eq(change_password(a, "current=" PASSWORD "&password=" PASSWORD
+					    "&password2=" PASSWORD),
+			 422);
+	ck_assert_int_eq(change_password(a, "current=" PASSWORD "&password=Hoshizora-2027-x"
+					    "&password2=Hoshizora-2027-y"),
+			 422);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'password.change'"),
+			 0);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM login_failure WHERE login = 'henko'"), 1);
+	/* without a CSRF token: refused */
+	client_request(port, "POST", "/account/password",
+		       "current=" PASSWORD "&password=Hoshizora-2027-x&password2=Hoshizora-2027-x", a,
+		       &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+
+	ck_assert_int_eq(change_password(a, "current=" PASSWORD "&password=Hoshizora-2027-x"
+					    "&password2=Hoshizora-2027-x"),
+			 303);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event a JOIN person p ON p.id = "
+				"a.actor_id WHERE a.kind = 'password.change' AND p.login = 'henko' "
+				"AND (a.detail->>'sessions_ended')::int = 1"),
+			 1);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox o JOIN person p ON p.id = "
+				"o.recipient_id WHERE o.template = 'password_changed' AND "
+				"p.login = 'henko'"),
+			 1);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE detail::text LIKE "
+				"'%Hoshizora%'"),
+			 0);
+	/* this session goes on, the other one has ended */
+	client_request(port, "GET", "/my/reports", NULL, a, &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_release(&r);
+	client_request(port, "GET", "/my/reports", NULL, b, &r);
+	ck_assert_int_ne(r.status, 200);
+	resp_release(&r);
+	/* the new password signs in, the old one no longer */
+	char *c = client_sign_in(port, "henko", "Hoshizora-2027-x");
+	ck_assert(c != NULL);
+	char *old = client_sign_in(port, "henko", PASSWORD);
+	ck_assert(old == NULL);
+
+	/* guessing the current password from an open session is throttled */
+	sql("DELETE FROM login_failure");
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(change_password(c, "current=guess-guess-guess&password="
+						    "Kawanami-2028-q&password2=Kawanami-2028-q"),
+				 422);
+	ck_assert_int_eq(change_password(c, "current=Hoshizora-2027-x&password=Kawanami-2028-q"
+					    "&password2=Kawanami-2028-q"),
+			 429);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'password.change'"),
+			 1);
+	sql("DELETE FROM login_failure");
+	free(c);
+	free(b);
+	free(a);
+}
+END_TEST
+
 Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -681,6 +795,7 @@ Suite *auth_suite(void)
 	tcase_add_test(tc, test_admin_pages_need_admin);
 	tcase_add_test(tc, test_admin_manages_people);
 	tcase_add_test(tc, test_grants_separated_and_noticed);
+	tcase_add_test(tc, test_change_own_password);
 	suite_add_tcase(s, tc);
 	return s;
 }

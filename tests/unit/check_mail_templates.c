@@ -30,7 +30,7 @@ static const char *const expected[] = {
 	"acknowledged",      "reported_to_chief", "reported_to_ciso", "reporting_done",
 	"triage_needed",     "containment",       "recovery",         "closed",
 	"not_an_incident",   "deadline_reminder", "deadline_overdue", "legal_report_required",
-	"legal_report_done", "daily_digest",      "role_granted",
+	"legal_report_done", "daily_digest",      "role_granted",     "password_changed",
 };
 
 /* Templates sent while someone is expected to acknowledge: they must offer
@@ -77,6 +77,14 @@ static const char grant_min[] =
 	"{\"recipient_name\": \"" NAME "\", \"grantee_name\": \"" GRANTEE "\","
 	" \"grantee_login\": \"wada.tomomi\", \"role_ja\": \"監査担当\", \"role_en\": \"Auditor\","
 	" \"scope\": \"city\", \"deputy_rank\": \"0\", \"valid_from\": \"2026-04-01\"}";
+
+/* The notice of one's own password changed (src/web/account.c). */
+static const char password_data[] =
+	"{\"recipient_name\": \"" NAME "\", \"login\": \"yamada.taro\","
+	" \"changed_at\": \"2026-04-01 09:12\", \"base_url\": \"" BASE_URL "\"}";
+static const char password_min[] =
+	"{\"recipient_name\": \"" NAME "\", \"login\": \"yamada.taro\","
+	" \"changed_at\": \"2026-04-01 09:12\"}";
 
 static const char digest_data[] =
 	"{\"recipient_name\": \"" NAME "\", \"date\": \"2026-04-02\", \"open_count\": \"2\","
@@ -405,21 +413,28 @@ START_TEST(test_render_full_data)
 {
 	json_t *names = scan_mail_dir();
 	json_t *incident = parse(full_data), *digest = parse(digest_data), *grant = parse(grant_data);
+	json_t *password = parse(password_data);
 	const char *name;
 	json_t *v;
 	json_object_foreach(names, name, v)
 	{
 		int is_digest = strcmp(name, "daily_digest") == 0;
 		int is_grant = strcmp(name, "role_granted") == 0;
+		int is_password = strcmp(name, "password_changed") == 0;
 		for (int l = 0; l < 2; l++) {
 			const char *lang = langs[l];
-			char *out = render(name, lang, is_digest ? digest : is_grant ? grant : incident);
+			char *out = render(name, lang,
+					   is_digest     ? digest
+					   : is_grant    ? grant
+					   : is_password ? password
+							 : incident);
 			size_t b = check_mail_shape(name, lang, out);
 			const char *body = out + b;
 			char *subject = strndup(out, b);
-			ck_assert_msg(is_grant || strstr(body, REF) != NULL,
+			int no_incident = is_grant || is_password;
+			ck_assert_msg(no_incident || strstr(body, REF) != NULL,
 				      "%s.%s: the body lacks the ref", name, lang);
-			ck_assert_msg(is_grant || strstr(body, URL) != NULL,
+			ck_assert_msg(no_incident || strstr(body, URL) != NULL,
 				      "%s.%s: the body lacks the url", name, lang);
 			ck_assert_msg(strstr(body, NAME) != NULL,
 				      "%s.%s: the body does not address the recipient", name, lang);
@@ -436,7 +451,12 @@ START_TEST(test_render_full_data)
 				ck_assert_msg(strstr(body, "reply") != NULL,
 					      "%s.en: no do-not-reply line", name);
 			}
-			if (is_grant) {
+			if (is_password) {
+				ck_assert_msg(strstr(subject, "yamada.taro") &&
+						      strstr(body, "2026-04-01 09:12"),
+					      "%s.%s: the notice lacks the login or the time", name,
+					      lang);
+			} else if (is_grant) {
 				ck_assert_msg(strstr(subject, GRANTEE) != NULL &&
 						      strstr(subject, l ? "Auditor" : "監査担当"),
 					      "%s.%s: the subject lacks who and which role", name, lang);
@@ -465,6 +485,7 @@ START_TEST(test_render_full_data)
 	json_decref(incident);
 	json_decref(digest);
 	json_decref(grant);
+	json_decref(password);
 	json_decref(names);
 }
 END_TEST
@@ -474,6 +495,7 @@ START_TEST(test_render_minimal_data)
 {
 	json_t *names = scan_mail_dir();
 	json_t *incident = parse(min_data), *digest = parse(digest_empty), *grant = parse(grant_min);
+	json_t *password = parse(password_min);
 	static const char *const empty_marks[] = {"（）", "()", "「」", "\"\"", "“”", "\n 様\n", "Dear ,",
 						  "  \n"};
 	const char *name;
@@ -482,11 +504,16 @@ START_TEST(test_render_minimal_data)
 	{
 		int is_digest = strcmp(name, "daily_digest") == 0;
 		int is_grant = strcmp(name, "role_granted") == 0;
+		int is_password = strcmp(name, "password_changed") == 0;
 		for (int l = 0; l < 2; l++) {
 			const char *lang = langs[l];
-			char *out = render(name, lang, is_digest ? digest : is_grant ? grant : incident);
+			char *out = render(name, lang,
+					   is_digest     ? digest
+					   : is_grant    ? grant
+					   : is_password ? password
+							 : incident);
 			check_mail_shape(name, lang, out);
-			if (!is_digest && !is_grant) {
+			if (!is_digest && !is_grant && !is_password) {
 				ck_assert_msg(strstr(out, REF) && strstr(out, URL),
 					      "%s.%s: ref or url missing", name, lang);
 			}
@@ -509,6 +536,7 @@ START_TEST(test_render_minimal_data)
 	json_decref(incident);
 	json_decref(digest);
 	json_decref(grant);
+	json_decref(password);
 	json_decref(names);
 }
 END_TEST
@@ -524,7 +552,8 @@ START_TEST(test_ack_url_optional)
 	json_t *v;
 	json_object_foreach(names, name, v)
 	{
-		if (strcmp(name, "daily_digest") == 0 || strcmp(name, "role_granted") == 0)
+		if (strcmp(name, "daily_digest") == 0 || strcmp(name, "role_granted") == 0 ||
+		    strcmp(name, "password_changed") == 0)
 			continue;
 		int must = 0;
 		for (size_t i = 0; i < sizeof with_ack / sizeof *with_ack; i++)
