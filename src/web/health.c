@@ -75,16 +75,18 @@ static int render_db(PGconn *c, buf *out)
 		   "SELECT (SELECT count(*) FROM workflow_deadline w JOIN workflow_run r "
 		   "  ON r.id = w.run_id AND r.fence = w.fence WHERE w.met_at IS NULL "
 		   "  AND r.finished_at IS NULL AND w.due_at < sokuho_now()), "
-		   " (SELECT count(*) FROM timer WHERE fired_at IS NULL AND fire_at <= sokuho_now()), "
+		   " (SELECT count(*) FROM timer WHERE fired_at IS NULL AND failed_at IS NULL "
+		   "  AND fire_at <= sokuho_now()), "
 		   " (SELECT coalesce(extract(epoch FROM sokuho_now() - min(fire_at)), 0) FROM timer "
-		   "  WHERE fired_at IS NULL AND fire_at <= sokuho_now()), "
+		   "  WHERE fired_at IS NULL AND failed_at IS NULL AND fire_at <= sokuho_now()), "
 		   " (SELECT count(*) FILTER (WHERE status = 'queued') FROM outbox), "
 		   " (SELECT count(*) FILTER (WHERE status = 'sent') FROM outbox), "
 		   " (SELECT count(*) FILTER (WHERE status = 'dead') FROM outbox), "
 		   " (SELECT coalesce(avg(extract(epoch FROM sent_at - created_at)), 0) FROM outbox "
 		   "  WHERE status = 'sent' AND sent_at > sokuho_now() - interval '1 hour'), "
 		   " (SELECT count(*) FROM outbox "
-		   "  WHERE status = 'sent' AND sent_at > sokuho_now() - interval '1 hour')");
+		   "  WHERE status = 'sent' AND sent_at > sokuho_now() - interval '1 hour'), "
+		   " (SELECT count(*) FROM timer WHERE fired_at IS NULL AND failed_at IS NOT NULL)");
 	if (!db_ok(r) || PQntuples(r) != 1) {
 		PQclear(r);
 		return -1;
@@ -92,11 +94,17 @@ static int render_db(PGconn *c, buf *out)
 	head(out, "sokuho_steps_overdue", "gauge",
 	     "Deadlines of open workflow steps that have passed unmet.");
 	scalar(out, "sokuho_steps_overdue", r, 0);
-	head(out, "sokuho_timers_due", "gauge", "Workflow timers due and not yet fired.");
+	head(out, "sokuho_timers_due", "gauge",
+	     "Workflow timers due and not yet fired (failed ones not counted).");
 	scalar(out, "sokuho_timers_due", r, 1);
 	head(out, "sokuho_engine_lag_seconds", "gauge",
-	     "Seconds since the oldest due, unfired timer was due (0 when none).");
+	     "Seconds since the oldest due, unfired timer was due (0 when none; failed "
+	     "timers not counted).");
 	scalar(out, "sokuho_engine_lag_seconds", r, 2);
+	head(out, "sokuho_timers_failed", "gauge",
+	     "Workflow timers marked failed after repeated errors, waiting for a retry "
+	     "(sokuho timer retry ID).");
+	scalar(out, "sokuho_timers_failed", r, 8);
 	head(out, "sokuho_outbox", "gauge", "Notification outbox rows, by status.");
 	static const char *const statuses[] = {"queued", "sent", "dead"};
 	for (int i = 0; i < 3; i++)

@@ -17,6 +17,7 @@
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
+#include "db/tx.h"
 #include "workflow.h"
 
 struct cached {
@@ -65,13 +66,27 @@ static const char *nn(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/* The first SQL error since engine_tick began applying the current timer:
+ * the cause it records in the timer's last_error (a later statement in the
+ * failed savepoint only says the transaction is aborted). Per thread, as
+ * each engine thread has its own connection. */
+static _Thread_local char first_err[512];
+
+static void note_err(const char *m)
+{
+	if (!first_err[0] && m && *m)
+		snprintf(first_err, sizeof first_err, "%s", m);
+}
+
 static int exec_params(PGconn *c, const char *sql, int n, const char *const *p)
 {
 	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
 	int ok = db_ok(r);
-	if (!ok)
+	if (!ok) {
 		log_event(LOG_ERROR, "engine_sql_failed", "error=%s",
 			  log_quote(0, PQresultErrorMessage(r)));
+		note_err(PQresultErrorMessage(r));
+	}
 	PQclear(r);
 	return ok ? 0 : -1;
 }
@@ -269,6 +284,7 @@ static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 		if (!db_ok(r)) {
 			log_event(LOG_ERROR, "engine_notify_failed", "error=%s",
 				  log_quote(0, PQresultErrorMessage(r)));
+			note_err(PQresultErrorMessage(r));
 			rc = -1;
 		} else {
 			const char *role = t->kind == WF_TARGET_REPORTER ? "reporter" : t->role;
@@ -397,6 +413,7 @@ static int enter_state(PGconn *c, const struct ctx *x, long long run_id, const s
 		if (!db_ok(r) || PQntuples(r) != 1) {
 			log_event(LOG_ERROR, "engine_sql_failed", "error=%s",
 				  log_quote(0, PQresultErrorMessage(r)));
+			note_err(PQresultErrorMessage(r));
 			PQclear(r);
 			rc = -1;
 			break;
@@ -496,7 +513,8 @@ static json_t *deadline_data(PGconn *c, long long run_id, int fence, const struc
 }
 
 /* Applies one claimed timer whose run is locked and current. */
-static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const char **outcome)
+static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const char **outcome,
+		       char *why, size_t whylen)
 {
 	long long timer_id = atoll(PQgetvalue(t, row, 0));
 	long long run_id = atoll(PQgetvalue(t, row, 1));
@@ -512,11 +530,20 @@ static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const 
 	(void)timer_id;
 	const struct wf_def *d = get_def(e, c, def_id);
 	const struct wf_state *st = d ? wf_find_state(d, state) : NULL;
-	if (!st)
+	if (!d) {
+		snprintf(why, whylen, "workflow_def %d cannot be read or is not valid", def_id);
 		return -1;
+	}
+	if (!st) {
+		snprintf(why, whylen, "workflow '%s' version %lld has no state '%s'", d->name,
+			 d->version, state);
+		return -1;
+	}
 	struct ctx x;
-	if (load_ctx(c, incident_id, &x) < 0)
+	if (load_ctx(c, incident_id, &x) < 0) {
+		snprintf(why, whylen, "incident %lld cannot be read", incident_id);
 		return -1;
+	}
 	json_t *notified = json_array();
 	char key[48], iv[DURATION_PG_INTERVAL_MAX];
 	int rc = 0;
@@ -582,50 +609,209 @@ static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const 
 	return rc;
 }
 
+/* A timer that fails is tried again after 10 s, 20 s, 40 s, 80 s (doubling,
+ * at most 5 min) and is marked failed at its TIMER_ATTEMPTS-th failure. */
+#define TIMER_ATTEMPTS 5
+
+/* m (may be dst) cut to fit n bytes (n > 0) at a character boundary, so
+ * that it stays valid UTF-8 for the text column. */
+static void copy_utf8(char *dst, size_t n, const char *m)
+{
+	size_t len = strlen(m);
+	while (len && (m[len - 1] == '\n' || m[len - 1] == ' '))
+		len--;
+	if (len >= n) {
+		len = n - 1;
+		while (len && ((unsigned char)m[len] & 0xC0) == 0x80)
+			len--;
+	}
+	memmove(dst, m, len);
+	dst[len] = '\0';
+}
+
+/* Inside the tick's transaction, after the timer's savepoint was rolled
+ * back: counts the attempt, keeps its cause and postpones the timer, or
+ * marks it failed. */
+static enum db_qs timer_failed(PGconn *c, struct db_err *err, const char *id, const char *why)
+{
+	char max[16];
+	snprintf(max, sizeof max, "%d", TIMER_ATTEMPTS);
+	const char *p[3] = {id, why, max};
+	PGresult *r;
+	enum db_qs qs = db_exec(
+		c, err,
+		"UPDATE timer SET attempts = attempts + 1, last_error = $2, "
+		"  retry_at = sokuho_now() + least(interval '10 seconds' * power(2, attempts), "
+		"    interval '5 minutes'), "
+		"  failed_at = CASE WHEN attempts + 1 >= $3::int THEN sokuho_now() END "
+		"WHERE id = $1::bigint RETURNING attempts, failed_at IS NOT NULL",
+		3, p, &r);
+	if (qs < 0)
+		return qs;
+	if (qs == DB_OK) {
+		int failed = PQgetvalue(r, 0, 1)[0] == 't';
+		log_event(failed ? LOG_ERROR : LOG_WARN,
+			  failed ? "engine_timer_failed" : "engine_timer_error",
+			  "timer=%s attempt=%s error=%s", id, PQgetvalue(r, 0, 0), log_quote(0, why));
+	}
+	PQclear(r);
+	return DB_OK;
+}
+
+struct tick {
+	struct engine *e;
+	const char *batch;
+	int claimed;
+};
+
+static enum db_qs tick_tx(PGconn *c, void *arg, struct db_err *err)
+{
+	struct tick *tk = arg;
+	tk->claimed = 0;
+	const char *p[1] = {tk->batch};
+	PGresult *t;
+	/* Both the timer and its run are locked; a run a person is acting on
+	 * right now is skipped and its timer taken by the next tick. */
+	enum db_qs qs = db_exec(
+		c, err,
+		"SELECT t.id, t.run_id, t.kind, t.step, t.repeat, t.fence, t.fire_at::text, r.fence, "
+		"  r.def_id, r.state, r.incident_id, r.entered_at::text "
+		"FROM timer t JOIN workflow_run r ON r.id = t.run_id "
+		"WHERE t.fired_at IS NULL AND t.failed_at IS NULL AND t.fire_at <= sokuho_now() "
+		"  AND (t.retry_at IS NULL OR t.retry_at <= sokuho_now()) "
+		"ORDER BY t.fire_at LIMIT $1::int FOR UPDATE OF t, r SKIP LOCKED",
+		1, p, &t);
+	if (qs < 0)
+		return qs;
+	int n = PQntuples(t);
+	/* Each timer under its own savepoint: one that cannot be applied is
+	 * rolled back alone and the rest of the batch goes on. */
+	for (int i = 0; i < n && qs >= 0; i++) {
+		const char *id = PQgetvalue(t, i, 0);
+		qs = db_exec(c, err, "SAVEPOINT timer", 0, NULL, NULL);
+		if (qs < 0)
+			break;
+		const char *outcome = "applied";
+		char why[512] = "";
+		first_err[0] = '\0';
+		int rc = 0;
+		if (strcmp(PQgetvalue(t, i, 5), PQgetvalue(t, i, 7)) != 0)
+			outcome = "stale"; /* the run moved on: fencing */
+		else
+			rc = apply_timer(tk->e, c, t, i, &outcome, why, sizeof why);
+		if (rc == 0) {
+			const char *p2[2] = {id, outcome};
+			if (db_exec(c, err,
+				    "UPDATE timer SET fired_at = sokuho_now(), outcome = $2 "
+				    "WHERE id = $1::bigint",
+				    2, p2, NULL) < 0) {
+				rc = -1;
+				note_err(err->msg);
+			}
+		}
+		if (rc == 0) {
+			qs = db_exec(c, err, "RELEASE SAVEPOINT timer", 0, NULL, NULL);
+			continue;
+		}
+		if (PQstatus(c) != CONNECTION_OK) {
+			/* Not the timer's fault: the whole tick is tried again
+			 * once the database is back. */
+			qs = db_classify(c, NULL, err);
+			break;
+		}
+		if (!why[0])
+			copy_utf8(why, sizeof why,
+				  first_err[0]	       ? first_err
+				  : *PQerrorMessage(c) ? PQerrorMessage(c)
+						       : "the timer could not be applied");
+		else
+			copy_utf8(why, sizeof why, why);
+		qs = db_exec(c, err, "ROLLBACK TO SAVEPOINT timer", 0, NULL, NULL);
+		if (qs >= 0)
+			qs = timer_failed(c, err, id, why);
+		if (qs >= 0)
+			qs = db_exec(c, err, "RELEASE SAVEPOINT timer", 0, NULL, NULL);
+	}
+	PQclear(t);
+	if (qs < 0)
+		return qs;
+	tk->claimed = n;
+	return n > 0 ? DB_OK : DB_NONE;
+}
+
 int engine_tick(struct engine *e, PGconn *c, int batch)
 {
 	char lim[16];
 	snprintf(lim, sizeof lim, "%d", batch);
-	const char *p[1] = {lim};
-	PQclear(PQexec(c, "BEGIN"));
-	/* Both the timer and its run are locked; a run a person is acting on
-	 * right now is skipped and its timer taken by the next tick. */
-	PGresult *t = PQexecParams(
-		c,
-		"SELECT t.id, t.run_id, t.kind, t.step, t.repeat, t.fence, t.fire_at::text, r.fence, "
-		"  r.def_id, r.state, r.incident_id, r.entered_at::text "
-		"FROM timer t JOIN workflow_run r ON r.id = t.run_id "
-		"WHERE t.fired_at IS NULL AND t.fire_at <= sokuho_now() "
-		"ORDER BY t.fire_at LIMIT $1::int FOR UPDATE OF t, r SKIP LOCKED",
-		1, NULL, p, NULL, NULL, 0);
-	if (!db_ok(t)) {
-		const char *m = PQresultErrorMessage(t);
-		log_event(LOG_ERROR, "engine_tick_failed", "error=%s",
-			  log_quote(0, m && m[0] ? m : PQerrorMessage(c)));
-		PQclear(t);
-		PQclear(PQexec(c, "ROLLBACK"));
+	struct tick tk = {e, lim, 0};
+	struct db_err err;
+	/* Idempotent: a tick run again after a COMMIT whose answer was lost
+	 * finds its timers fired, and the outbox's keys refuse a second mail. */
+	if (db_run_tx(c, "engine_tick", DB_TX_IDEMPOTENT, tick_tx, &tk, &err) < 0) {
+		log_event(LOG_ERROR, "engine_tick_failed", "error=%s", log_quote(0, err.msg));
 		return -1;
 	}
-	int n = PQntuples(t), rc = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
-		const char *outcome = "applied";
-		if (strcmp(PQgetvalue(t, i, 5), PQgetvalue(t, i, 7)) != 0)
-			outcome = "stale"; /* the run moved on: fencing */
-		else if (apply_timer(e, c, t, i, &outcome) < 0)
-			rc = -1;
-		const char *p2[2] = {PQgetvalue(t, i, 0), outcome};
-		if (rc == 0)
-			rc = exec_params(c,
-					 "UPDATE timer SET fired_at = sokuho_now(), outcome = $2 "
-					 "WHERE id = $1::bigint",
-					 2, p2);
+	return tk.claimed;
+}
+
+struct retry {
+	const char *id;
+	int actor;
+	int done;
+};
+
+static enum db_qs retry_tx(PGconn *c, void *arg, struct db_err *err)
+{
+	struct retry *rt = arg;
+	rt->done = 0;
+	const char *p[1] = {rt->id};
+	json_t *row;
+	enum db_qs qs = db_row_get(
+		c, err,
+		"WITH t AS (SELECT id, attempts, last_error, failed_at FROM timer "
+		"  WHERE id = $1::bigint AND failed_at IS NOT NULL AND fired_at IS NULL FOR UPDATE) "
+		"UPDATE timer u SET attempts = 0, retry_at = NULL, failed_at = NULL FROM t, "
+		"  workflow_run r, workflow_def d WHERE u.id = t.id AND r.id = u.run_id "
+		"  AND d.id = r.def_id "
+		"RETURNING r.incident_id, d.name AS workflow, r.state, u.kind, u.step, "
+		"  t.attempts, t.last_error, t.failed_at::text",
+		1, p, &row);
+	if (qs != DB_OK)
+		return qs;
+	long long incident = atoll(json_string_value(json_object_get(row, "incident_id")));
+	json_t *detail = json_pack("{s:I, s:O, s:O, s:O, s:O, s:O, s:O}", "timer",
+				   (json_int_t)atoll(rt->id), "workflow", json_object_get(row, "workflow"),
+				   "state", json_object_get(row, "state"), "kind",
+				   json_object_get(row, "kind"), "attempts",
+				   json_object_get(row, "attempts"), "last_error",
+				   json_object_get(row, "last_error"), "failed_at",
+				   json_object_get(row, "failed_at"));
+	json_decref(row);
+	int rc = audit_log_incident(c, rt->actor, "workflow.timer_retried", NULL, incident, detail);
+	json_decref(detail);
+	if (rc < 0) {
+		snprintf(err->msg, sizeof err->msg, "unable to record the retry of timer %s: %s", rt->id,
+			 PQerrorMessage(c));
+		return DB_HARD;
 	}
-	PQclear(t);
-	PGresult *r = PQexec(c, rc == 0 ? "COMMIT" : "ROLLBACK");
-	if (rc == 0 && !db_ok(r))
-		rc = -1;
-	PQclear(r);
-	return rc == 0 ? n : -1;
+	qs = db_exec(c, err, "SELECT pg_notify('sokuho_wake', '')", 0, NULL, NULL);
+	if (qs < 0)
+		return qs;
+	rt->done = 1;
+	return DB_OK;
+}
+
+int engine_timer_retry(PGconn *c, long long timer_id, int actor_id, char *errbuf, size_t errlen)
+{
+	char id[24];
+	snprintf(id, sizeof id, "%lld", timer_id);
+	struct retry rt = {id, actor_id, 0};
+	struct db_err err;
+	if (db_run_tx(c, "timer_retry", 0, retry_tx, &rt, &err) < 0) {
+		snprintf(errbuf, errlen, "%s", err.msg);
+		return -1;
+	}
+	return rt.done;
 }
 
 static const char *field_value(const json_t *fields, const char *name)
@@ -911,8 +1097,13 @@ json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int
 /* Seconds until the next timer is due (by the database clock), capped. */
 static double next_due(PGconn *c)
 {
-	PGresult *r = PQexec(c, "SELECT extract(epoch FROM min(fire_at) - sokuho_now()) FROM timer "
-				"WHERE fired_at IS NULL");
+	/* A failed timer waits for a person; one that failed once, for its
+	 * retry_at. */
+	PGresult *r = PQexec(c, "SELECT extract(epoch FROM least("
+				"  (SELECT min(fire_at) FROM timer WHERE fired_at IS NULL "
+				"   AND failed_at IS NULL AND retry_at IS NULL), "
+				"  (SELECT min(retry_at) FROM timer WHERE fired_at IS NULL "
+				"   AND failed_at IS NULL AND retry_at IS NOT NULL)) - sokuho_now())");
 	double s = 3600;
 	if (db_ok(r) && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
 		s = atof(PQgetvalue(r, 0, 0));
@@ -936,9 +1127,14 @@ int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int 
 				PQclear(PQexec(c, "LISTEN sokuho_wake"));
 		}
 		int n = 0;
+		int pid = c ? PQbackendPID(c) : 0;
 		if (c)
 			while (!*stop && (n = engine_tick(e, c, 200)) > 0)
 				liveness_beat(LIVENESS_ENGINE); /* a long catch-up is alive */
+		/* The transaction runner may have reset the connection: a new
+		 * session listens to nothing yet. */
+		if (c && PQstatus(c) == CONNECTION_OK && PQbackendPID(c) != pid)
+			PQclear(PQexec(c, "LISTEN sokuho_wake"));
 		if (!c || PQstatus(c) != CONNECTION_OK) {
 			double d = db_outage_lost(&down, c, err);
 			c = NULL;

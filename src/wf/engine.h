@@ -39,9 +39,21 @@ int engine_load_defs(PGconn *conn, const char *dir, FILE *progress, char *err, s
  * starts its legal workflow. Returns the number started or -1. */
 int engine_start_incident(struct engine *e, PGconn *conn, long long incident_id);
 
-/* Applies at most batch due timers in one transaction. Returns how many were
- * claimed (applied or found stale), or -1 on a database error. */
+/* Applies at most batch due timers in one transaction (db_run_tx), each
+ * under its own savepoint: a timer that cannot be applied is rolled back
+ * alone, its attempt counted with the cause in last_error, and it is tried
+ * again after 10 s, 20 s, 40 s, 80 s; at the fifth failure it is marked
+ * failed (failed_at) and left until engine_timer_retry. Returns how many
+ * were claimed (applied, found stale or failed), or -1 when the database
+ * failed the tick itself (logged as engine_tick_failed, with the cause). */
 int engine_tick(struct engine *e, PGconn *conn, int batch);
+
+/* Makes failed timer timer_id due again with a fresh count of attempts,
+ * for when its cause has been fixed; audited as workflow.timer_retried
+ * (actor_id 0: the command line) and wakes the engines. Runs its own
+ * transaction. Returns 1, 0 when there is no such failed, unfired timer
+ * (nothing changed), or -1 with the cause in err. */
+int engine_timer_retry(PGconn *conn, long long timer_id, int actor_id, char *err, size_t errlen);
 
 enum engine_act_result {
 	ENGINE_ACT_OK = 0,

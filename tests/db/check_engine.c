@@ -634,6 +634,131 @@ START_TEST(test_may_act_is_the_action_rule)
 }
 END_TEST
 
+static long timer_value(long long timer, const char *expr)
+{
+	char *q = xasprintf("SELECT %s FROM timer WHERE id = %lld", expr, timer);
+	long v = scalar(q);
+	free(q);
+	return v;
+}
+
+/* One timer whose application fails (a trigger refuses its run's mail) does
+ * not hold up the timers behind it: they fire on the same tick; it is tried
+ * again with backoff, then marked failed and left alone; once the cause is
+ * gone a retry applies it exactly once. */
+START_TEST(test_poisoned_timer)
+{
+	long long bad = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	long long ok1 = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	long long ok2 = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	long long run = run_of(bad, "reporting-duty");
+	char *q = xasprintf(
+		"CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+		"IF NEW.run_id = %lld THEN RAISE EXCEPTION 'poisoned by the test'; END IF; "
+		"RETURN NEW; END $$; "
+		"CREATE TRIGGER poison BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION poison()",
+		run);
+	sql(q);
+	free(q);
+	q = xasprintf("SELECT id FROM timer WHERE run_id = %lld AND kind = 'escalation' AND step = 0",
+		      run);
+	long long timer = scalar(q);
+	free(q);
+	/* It is first in line: due before the others. */
+	q = xasprintf("UPDATE timer SET fire_at = fire_at - interval '1 minute' WHERE id = %lld",
+		      timer);
+	sql(q);
+	free(q);
+
+	shift("31 minutes");
+	ck_assert_int_ge(engine_tick(eng, conn, 200), 3);
+	ck_assert_int_eq(mails(ok1, "reminder", "mori.akiko"), 1);
+	ck_assert_int_eq(mails(ok2, "reminder", "mori.akiko"), 1);
+	ck_assert_int_eq(mails(bad, "reminder", "mori.akiko"), 0);
+	ck_assert_int_eq(timer_value(timer, "attempts"), 1);
+	ck_assert_int_eq(timer_value(timer, "(fired_at IS NULL AND failed_at IS NULL)::int"), 1);
+	ck_assert_int_eq(timer_value(timer, "(last_error LIKE '%poisoned by the test%')::int"), 1);
+	/* Postponed by 10 s, then 20, 40, 80 (by the database clock). */
+	ck_assert_int_eq(timer_value(timer, "round(extract(epoch FROM retry_at - sokuho_now()))"),
+			 10);
+	ck_assert_int_eq(engine_tick(eng, conn, 200), 0);
+	ck_assert_int_eq(timer_value(timer, "attempts"), 1);
+	int secs = 31 * 60, wait = 10;
+	for (int attempt = 2; attempt <= 5; attempt++) {
+		secs += wait;
+		q = xasprintf("%d seconds", secs);
+		shift(q);
+		free(q);
+		ck_assert_int_eq(engine_tick(eng, conn, 200), 1);
+		ck_assert_int_eq(timer_value(timer, "attempts"), attempt);
+		wait *= 2;
+		if (attempt < 5)
+			ck_assert_int_eq(
+				timer_value(timer,
+					    "round(extract(epoch FROM retry_at - sokuho_now()))"),
+				wait);
+	}
+	ck_assert_int_eq(timer_value(timer, "(failed_at IS NOT NULL AND fired_at IS NULL)::int"), 1);
+	/* Failed: no longer picked up, however late. */
+	shift("50 minutes");
+	tick_all();
+	ck_assert_int_eq(timer_value(timer, "attempts"), 5);
+	ck_assert_int_eq(mails(bad, "reminder", "mori.akiko"), 0);
+
+	/* Only a failed timer can be retried. */
+	char err[512] = "";
+	q = xasprintf("SELECT id FROM timer WHERE run_id = %lld AND fired_at IS NOT NULL LIMIT 1",
+		      run_of(ok1, "reporting-duty"));
+	ck_assert_int_eq(engine_timer_retry(conn, scalar(q), 0, err, sizeof err), 0);
+	free(q);
+	ck_assert_int_eq(engine_timer_retry(conn, 999999999, 0, err, sizeof err), 0);
+
+	sql("DROP TRIGGER poison ON outbox");
+	ck_assert_int_eq(engine_timer_retry(conn, timer, (int)person("sato.kenichi"), err, sizeof err),
+			 1);
+	ck_assert_int_eq(engine_timer_retry(conn, timer, 0, err, sizeof err), 0);
+	tick_all();
+	tick_all();
+	ck_assert_int_eq(mails(bad, "reminder", "mori.akiko"), 1);
+	ck_assert_int_eq(timer_value(timer, "(fired_at IS NOT NULL AND outcome = 'applied')::int"),
+			 1);
+	q = xasprintf("SELECT count(*) FROM audit_event WHERE incident_id = %lld AND kind = "
+		      "'workflow.timer_retried' AND actor_id = %ld AND detail->>'timer' = '%lld' "
+		      "AND detail->>'last_error' LIKE '%%poisoned by the test%%'",
+		      bad, person("sato.kenichi"), timer);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM audit_event WHERE incident_id = %lld AND kind = "
+		      "'workflow.escalated' AND detail->>'workflow' = 'reporting-duty'",
+		      bad);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	shift("0");
+}
+END_TEST
+
+/* A timer whose run names a state its definition does not have fails with
+ * that said in last_error, not an empty one. */
+START_TEST(test_timer_error_says_why)
+{
+	long long inc = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	long long run = run_of(inc, "reporting-duty");
+	char *q = xasprintf("UPDATE workflow_run SET state = 'no_such_state' WHERE id = %lld", run);
+	sql(q);
+	free(q);
+	shift("31 minutes");
+	tick_all();
+	q = xasprintf("SELECT count(*) FROM timer t JOIN workflow_run r ON r.id = t.run_id JOIN "
+		      "workflow_def d ON d.id = r.def_id WHERE t.run_id = %lld AND t.attempts = 1 "
+		      "AND t.last_error = format('workflow ''reporting-duty'' version %%s has no "
+		      "state ''no_such_state''', d.version) AND t.fired_at IS NULL",
+		      run);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	shift("0");
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -649,6 +774,8 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_many_engines_exactly_once);
 	tcase_add_test(tc, test_versions);
 	tcase_add_test(tc, test_idle_and_prompt);
+	tcase_add_test(tc, test_poisoned_timer);
+	tcase_add_test(tc, test_timer_error_says_why);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -312,12 +312,14 @@ START_TEST(test_metrics_format_and_counts)
 	static const char *const families[] = {
 		"sokuho_http_requests_total", "sokuho_http_request_duration_seconds",
 		"sokuho_incidents_open", "sokuho_steps_overdue", "sokuho_timers_due",
-		"sokuho_outbox", "sokuho_engine_lag_seconds", "sokuho_mail_send_latency_seconds"};
+		"sokuho_outbox", "sokuho_engine_lag_seconds", "sokuho_mail_send_latency_seconds",
+		"sokuho_timers_failed"};
 	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
 		ck_assert_msg(family_of(&a, families[i], strlen(families[i])), "no %s",
 			      families[i]);
 	ck_assert(has(&a, "sokuho_steps_overdue"));
 	ck_assert(has(&a, "sokuho_timers_due"));
+	ck_assert(value(&a, "sokuho_timers_failed", -1) == 0);
 	ck_assert(has(&a, "sokuho_engine_lag_seconds"));
 	ck_assert(value(&a, "sokuho_engine_lag_seconds", -1) >= 0);
 	ck_assert(has(&a, "sokuho_mail_send_latency_seconds"));
