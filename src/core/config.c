@@ -30,6 +30,8 @@ static const struct directive directives[] = {
 	 "address and port the HTTP server listens on (HOST:PORT)"},
 	{"database_url", "DATABASE_URL", C_STRING, OFF(database_url), 0, 0, "",
 	 "libpq connection string or URI; empty uses libpq's PG* environment variables"},
+	{"metrics_token", "SOKUHO_METRICS_TOKEN", C_STRING, OFF(metrics_token), 0, 0, "",
+	 "bearer token a Prometheus server sends for /metrics; empty: /metrics is off (404)"},
 	{"migrate_database_url", "MIGRATE_DATABASE_URL", C_STRING, OFF(migrate_database_url), 0,
 	 0, "", "connection of sokuho migrate, as the schema's owner; empty uses database_url"},
 	{"threads", "SOKUHO_THREADS", C_INT, OFF(threads), 1, 256, "4",

@@ -13,6 +13,7 @@ struct config {
 	int listen_port;        /* 8080 */
 	char *database_url;     /* "" means libpq's PG* variables */
 	char *migrate_database_url; /* sokuho migrate, as the owner; "" means database_url */
+	char *metrics_token;    /* bearer token for /metrics; "" turns /metrics off */
 	int threads;            /* HTTP worker threads */
 	int engine_threads;     /* workflow engine threads in serve and worker */
 	size_t max_body;        /* bytes; larger request bodies get 413 */

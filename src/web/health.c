@@ -2,11 +2,12 @@
  * database answers, and its engine and mail sender have not lost theirs)
  * and GET /metrics (Prometheus text format 0.0.4).
  *
- * Both are public, as is usual for these endpoints, so that a load balancer
- * and a Prometheus server can reach them without an account. /metrics tells
- * how many incidents are open and in which state: a reverse proxy in front of
- * Sokuho should allow it only from the monitoring hosts. */
+ * /healthz is public, so that a load balancer can reach it, and names only the
+ * failing part. /metrics tells how many incidents are open and in which
+ * state, so it is off unless metrics_token is set, and then answers only a
+ * request with that bearer token (Prometheus: authorization.credentials). */
 #include <libpq-fe.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,8 +122,28 @@ static int render_db(PGconn *c, buf *out)
 }
 
 /* GET /metrics: public (see the top of this file). */
+/* Whether the request carries "Authorization: Bearer TOKEN" for token,
+ * compared in constant time (on hashes, so the length does not show). */
+static int bearer_ok(struct request *req, const char *token)
+{
+	const char *h = http_header(req, "Authorization");
+	if (!h || strncmp(h, "Bearer ", 7) != 0)
+		return 0;
+	unsigned char a[crypto_generichash_BYTES], b[crypto_generichash_BYTES];
+	crypto_generichash(a, sizeof a, (const unsigned char *)h + 7, strlen(h + 7), NULL, 0);
+	crypto_generichash(b, sizeof b, (const unsigned char *)token, strlen(token), NULL, 0);
+	return sodium_memcmp(a, b, sizeof a) == 0;
+}
+
 int web_metrics(struct request *req)
 {
+	/* Off unless a token is configured: the figures (how many leak reports
+	 * are in progress, say) are not for everyone who can reach the site. */
+	const char *token = req->app->cfg->metrics_token;
+	if (!token || !token[0])
+		return http_error(req, 404);
+	if (!bearer_ok(req, token))
+		return http_respond(req, 401, "text/plain; charset=utf-8", "unauthorized\n", 13);
 	buf out = BUF_INIT;
 	metrics_render_http(&out);
 	buf db = BUF_INIT;

@@ -21,9 +21,13 @@ static struct ts_server srv;
 static char *db;
 static int port;
 
+#define METRICS_TOKEN "m3tr1cs-t0ken-f0r-the-test-only-0123456789"
+#define METRICS_AUTH "Authorization: Bearer " METRICS_TOKEN
+
 static void setup(void)
 {
-	ts_demo_server_start(&srv, "metrics", NULL);
+	static const char *const extra[] = {"--metrics_token", METRICS_TOKEN, NULL};
+	ts_demo_server_start(&srv, "metrics", extra);
 	db = srv.db;
 	port = srv.port;
 }
@@ -252,7 +256,7 @@ static void scrape(struct scrape *sc)
 {
 	memset(sc, 0, sizeof *sc);
 	struct resp r;
-	client_request(port, "GET", "/metrics", NULL, NULL, &r);
+	client_request_h(port, "GET", "/metrics", NULL, NULL, METRICS_AUTH, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_msg(strstr(buf_cstr(&r.headers),
 			     "Content-Type: text/plain; version=0.0.4; charset=utf-8"),
@@ -413,6 +417,44 @@ START_TEST(test_metrics_from_database)
 }
 END_TEST
 
+/* Issue 15, finding 9: /metrics answers only the configured bearer token;
+ * without one configured it is off. */
+START_TEST(test_metrics_needs_token)
+{
+	static const char *const wrong[] = {
+		NULL,
+		"Authorization: Bearer wrong",
+		"Authorization: Bearer " METRICS_TOKEN "x",
+		"Authorization: Basic " METRICS_TOKEN,
+		"Authorization: bearer",
+	};
+	struct resp r;
+	for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+		client_request_h(port, "GET", "/metrics", NULL, NULL, wrong[i], &r);
+		ck_assert_msg(r.status == 401, "%s: %ld", wrong[i] ? wrong[i] : "none", r.status);
+		ck_assert(strstr(buf_cstr(&r.body), "sokuho_") == NULL);
+		resp_release(&r);
+	}
+	/* a server without metrics_token: off */
+	struct ts_server plain;
+	ts_demo_server_start(&plain, "metrics-off", NULL);
+	client_request_h(plain.port, "GET", "/metrics", NULL, NULL, METRICS_AUTH, &r);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert(strstr(buf_cstr(&r.body), "sokuho_") == NULL);
+	resp_release(&r);
+	long hs = 0; /* /healthz stays public */
+	for (int i = 0; i < 100 && hs != 200; i++) {
+		client_request(plain.port, "GET", "/healthz", NULL, NULL, &r);
+		hs = r.status;
+		resp_release(&r);
+		if (hs != 200)
+			usleep(100 * 1000);
+	}
+	ck_assert_int_eq(hs, 200);
+	ts_demo_server_stop(&plain);
+}
+END_TEST
+
 /* With the database refusing connections, /healthz says so and /metrics
  * still answers (with sokuho_database_up 0). */
 START_TEST(test_database_down)
@@ -466,6 +508,7 @@ Suite *metrics_suite(void)
 	TCase *tc = tcase_create("metrics");
 	tcase_set_timeout(tc, 120);
 	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_metrics_needs_token);
 	tcase_add_test(tc, test_healthz);
 	tcase_add_test(tc, test_metrics_format_and_counts);
 	tcase_add_test(tc, test_metrics_from_database);
