@@ -542,6 +542,25 @@ START_TEST(test_acknowledge_link)
 	ck_assert_int_eq(r.status, 409);
 	ck_assert(strstr(buf_cstr(&r.body), "既に使われています"));
 	resp_release(&r);
+	/* Issue 15, done-when 3: the token, a bearer credential until used,
+	 * is in no access-log line (written "/ack/-") and in no stored row
+	 * (outbox body or data, audit event) after the link was followed. */
+	const char *tok = path + strlen("/ack/");
+	ck_assert_uint_gt(strlen(tok), 20);
+	char *slog = ts_read_file(logfile);
+	ck_assert(slog != NULL);
+	ck_assert_msg(strstr(slog, tok) == NULL, "the token is in the server log");
+	ck_assert_msg(strstr(slog, "path=\"/ack/-\""), "no redacted access line in: %s", slog);
+	free(slog);
+	q = xasprintf("SELECT count(*) FROM outbox WHERE strpos(coalesce(body, '') || data::text, "
+		      "'%s') > 0",
+		      tok);
+	ck_assert_int_eq(scalar(q), 0);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM audit_event WHERE strpos(audit_event::text, '%s') > 0",
+		      tok);
+	ck_assert_int_eq(scalar(q), 0);
+	free(q);
 	/* The CSIRT is told but may not acknowledge (acknowledge.by is the
 	 * 管理者, 統括 and the CISO): its mail holds the incident page only. */
 	q = xasprintf("SELECT message_id FROM outbox o JOIN person p ON p.id = o.recipient_id WHERE "
