@@ -54,15 +54,19 @@ static const struct cmd commands[] = {
 	{"serve", cmd_serve, "sokuho serve [--listen HOST:PORT] [--KEY VALUE ...]",
 	 "run the web server",
 	 "Serves the web pages and the API until SIGTERM or SIGINT; in-flight requests\n"
-	 "finish before it exits. The database schema must be up to date (sokuho migrate)."},
+	 "finish before it exits. The database schema must be up to date (sokuho migrate).\n"
+	 "A database that is down or starting is waited for (db_start_wait)."},
 	{"migrate", cmd_migrate,
-	 "sokuho migrate [--sql_dir DIR] [--migrate_database_url URL] [--database_url URL]",
+	 "sokuho migrate [--wait SECONDS] [--sql_dir DIR] [--migrate_database_url URL]\n"
+	 "                      [--database_url URL]",
 	 "apply pending database migrations",
 	 "Applies sql/NNNN_name.sql files not yet applied, in order, each in its own\n"
 	 "transaction, under an advisory lock. Rerunning is a no-op. A changed, already\n"
 	 "applied file is refused. Connects as the schema's owner (migrate_database_url,\n"
 	 "else database_url) and then grants the application role sokuho_app what serve\n"
-	 "and worker need: the audit log only to read and append."},
+	 "and worker need: the audit log only to read and append.\n"
+	 "--wait SECONDS: wait up to that long for a database that is down or starting\n"
+	 "(default 0: fail at once)."},
 	{"render", cmd_render, "sokuho render TEMPLATE DATA.json [--partials DIR]",
 	 "render a Mustache template to standard output",
 	 "TEMPLATE is a file, or the name of a template under templates_dir\n"
@@ -86,7 +90,8 @@ static const struct cmd commands[] = {
 	{"worker", cmd_worker, "sokuho worker [--engine_threads N]",
 	 "run the workflow engine without the web server",
 	 "Applies due timers (reminders, escalations, deadlines) until SIGTERM or SIGINT.\n"
-	 "Any number of workers and servers may run against one database."},
+	 "Any number of workers and servers may run against one database. A database\n"
+	 "that is down or starting is waited for (db_start_wait)."},
 	{"workflow", cmd_workflow, "sokuho workflow check FILE... | sokuho workflow load [DIR]",
 	 "check workflow files, or store them as new versions",
 	 "check: validates each file (unknown keys, unreachable states, dead ends,\n"
@@ -209,13 +214,21 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 		tmpl_set_free(app.tmpl);
 		return 1;
 	}
-	app.db = db_pool_new(cfg->database_url, cfg->threads + 2, err, sizeof err);
+	/* A database still starting (the machine booting, say) is waited for;
+	 * the pool connects once it answers. */
+	int stopped = 0;
+	PGconn *first = db_connect_wait(cfg->database_url, "sokuho web", cfg->db_start_wait,
+					&stopped, err, sizeof err);
+	if (first)
+		PQfinish(first);
+	app.db = first ? db_pool_new(cfg->database_url, cfg->threads + 2, err, sizeof err) : NULL;
 	if (!app.db) {
-		fprintf(stderr, "sokuho: %s\n", err);
+		if (!stopped)
+			fprintf(stderr, "sokuho: %s\n", err);
 		legal_free(app.legal);
 		i18n_free(app.i18n);
 		tmpl_set_free(app.tmpl);
-		return 1;
+		return stopped ? 0 : 1;
 	}
 	PGconn *c = db_pool_get(app.db);
 	int pending = c ? migrate_pending(c, cfg->sql_dir, err, sizeof err) : -1;
@@ -243,7 +256,9 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 static int cmd_migrate(struct config *cfg, int argc, char **argv)
 {
 	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
-	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
+	static const char *const extra[] = {"wait", NULL};
+	const char *extra_val[1] = {NULL};
+	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, extra, extra_val);
 	free(pos);
 	if (rc == 1) {
 		print_cmd_help(&commands[1]);
@@ -254,12 +269,28 @@ static int cmd_migrate(struct config *cfg, int argc, char **argv)
 			fprintf(stderr, "sokuho: migrate takes no arguments\n");
 		return 2;
 	}
+	/* Fails fast by default: a deployment step that runs it wants to know. */
+	long wait_s = 0;
+	if (extra_val[0]) {
+		char *end;
+		errno = 0;
+		wait_s = strtol(extra_val[0], &end, 10);
+		if (errno || end == extra_val[0] || *end || wait_s < 0 || wait_s > 86400) {
+			fprintf(stderr,
+				"sokuho: bad value '%s' for '--wait': expected a whole number of "
+				"seconds from 0 to 86400\n",
+				extra_val[0]);
+			return 2;
+		}
+	}
 	char err[2048];
+	int stopped;
 	/* as the schema's owner; serve and worker connect as sokuho_app */
-	PGconn *c = db_connect(cfg->migrate_database_url[0] ? cfg->migrate_database_url
-							    : cfg->database_url,
-			       err, sizeof err);
+	PGconn *c = db_connect_wait(cfg->migrate_database_url[0] ? cfg->migrate_database_url
+								 : cfg->database_url,
+				    "sokuho migrate", (int)wait_s, &stopped, err, sizeof err);
 	if (!c) {
+		/* stopped too: nothing applied, so the deployment step failed */
 		fprintf(stderr, "sokuho: %s\n", err);
 		return 1;
 	}
@@ -383,8 +414,12 @@ static int cmd_worker(struct config *cfg, int argc, char **argv)
 	log_parse_level(cfg->log_level, &lv);
 	log_set_level(lv);
 	char err[1024];
-	PGconn *c = db_connect(cfg->database_url, err, sizeof err);
+	int stopped = 0;
+	PGconn *c = db_connect_wait(cfg->database_url, "sokuho worker", cfg->db_start_wait, &stopped,
+				    err, sizeof err);
 	if (!c) {
+		if (stopped)
+			return 0;
 		fprintf(stderr, "sokuho: %s\n", err);
 		return 1;
 	}

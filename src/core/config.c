@@ -34,6 +34,9 @@ static const struct directive directives[] = {
 	 "bearer token a Prometheus server sends for /metrics; empty: /metrics is off (404)"},
 	{"migrate_database_url", "MIGRATE_DATABASE_URL", C_STRING, OFF(migrate_database_url), 0,
 	 0, "", "connection of sokuho migrate, as the schema's owner; empty uses database_url"},
+	{"db_start_wait", "SOKUHO_DB_START_WAIT", C_INT, OFF(db_start_wait), -1, 86400, "-1",
+	 "seconds serve and worker wait at start for a database that is down (-1: until it "
+	 "is up, 0: fail at once)"},
 	{"threads", "SOKUHO_THREADS", C_INT, OFF(threads), 1, 256, "4",
 	 "HTTP worker threads (1-256)"},
 	{"engine_threads", "SOKUHO_ENGINE_THREADS", C_INT, OFF(engine_threads), 0, 16, "1",

@@ -15,6 +15,7 @@ struct config {
 	char *migrate_database_url; /* sokuho migrate, as the owner; "" means database_url */
 	char *metrics_token;    /* bearer token for /metrics; "" turns /metrics off */
 	int threads;            /* HTTP worker threads */
+	int db_start_wait;      /* serve, worker: seconds to wait for the database; -1 no end */
 	int engine_threads;     /* workflow engine threads in serve and worker */
 	size_t max_body;        /* bytes; larger request bodies get 413 */
 	size_t public_max_body; /* bytes; the public report form's largest body */

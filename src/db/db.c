@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sodium.h>
@@ -56,6 +57,112 @@ PGconn *db_connect_as(const char *url, const char *name, char *err, size_t errle
 	const char *const keys[] = {"dbname", "fallback_application_name", NULL};
 	const char *const vals[] = {url ? url : "", name, NULL};
 	return connected(PQconnectdbParams(keys, vals, 1), err, errlen);
+}
+
+/* Failures that a database still starting (or briefly away) gives. libpq's
+ * own words (this process does not translate them) and the server's in
+ * English: a server whose lc_messages is another language gets no wait for
+ * its "starting up" and "too many clients", only for nothing listening. */
+static const char *const curable[] = {
+	"Connection refused",
+	"No such file or directory", /* the Unix socket is not there yet */
+	"could not connect to server",
+	"timeout expired",
+	"Network is unreachable",
+	"No route to host",
+	"Connection timed out",
+	"Connection reset by peer",
+	"server closed the connection unexpectedly",
+	"could not translate host name", /* a container's name before it runs */
+	"the database system is starting up",
+	"the database system is shutting down",
+	"the database system is in recovery mode",
+	"the database system is not yet accepting connections",
+	"the database system is not accepting connections",
+	"is not currently accepting connections",
+	"sorry, too many clients already",
+	"remaining connection slots are reserved",
+};
+
+static int worth_waiting(const char *err)
+{
+	for (size_t i = 0; i < sizeof curable / sizeof curable[0]; i++)
+		if (strstr(err, curable[i]))
+			return 1;
+	return 0;
+}
+
+PGconn *db_connect_wait(const char *url, const char *name, int wait_s, int *stopped, char *err,
+			size_t errlen)
+{
+	*stopped = 0;
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int attempts = 0;
+	double d = 0.5;
+	PGconn *c = NULL;
+	for (;;) {
+		attempts++;
+		c = db_connect_as(url, name, err, errlen);
+		if (c || wait_s == 0 || !worth_waiting(err))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double waited = (double)(now.tv_sec - t0.tv_sec) +
+				(double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (attempts == 1) {
+			char limit[32] = "forever";
+			if (wait_s > 0)
+				snprintf(limit, sizeof limit, "%ds", wait_s);
+			log_event(LOG_WARN, "db_start_wait", "error=%s wait=%s", log_quote(0, err),
+				  limit);
+		}
+		double nap = d * (0.75 + (double)randombytes_uniform(1000) / 2000.0);
+		if (wait_s > 0 && waited + nap > wait_s) {
+			nap = wait_s - waited;
+			if (nap <= 0) {
+				size_t n = strlen(err);
+				snprintf(err + n, errlen > n ? errlen - n : 0,
+					 " (waited %d s for the database)", wait_s);
+				break;
+			}
+		}
+		struct timespec ts = {(time_t)nap, (long)((nap - (double)(time_t)nap) * 1e9)};
+		int sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_event(LOG_INFO, "db_start_stopped", "signal=%s",
+				  sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			*stopped = 1;
+			snprintf(err, errlen, "stopped while waiting for the database");
+			break;
+		}
+		d = d * 2 > 5 ? 5 : d * 2;
+	}
+	/* A signal that came during the last attempt still stops the start. */
+	sigset_t pending;
+	if (c && sigpending(&pending) == 0 &&
+	    (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT))) {
+		int sig = sigwaitinfo(&set, NULL);
+		log_event(LOG_INFO, "db_start_stopped", "signal=%s",
+			  sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		PQfinish(c);
+		c = NULL;
+		*stopped = 1;
+		snprintf(err, errlen, "stopped while waiting for the database");
+	}
+	if (c && attempts > 1) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		log_event(LOG_INFO, "db_start_ok", "after_s=%.1f attempts=%d",
+			  (double)(now.tv_sec - t0.tv_sec) +
+				  (double)(now.tv_nsec - t0.tv_nsec) / 1e9,
+			  attempts);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return c;
 }
 
 struct db_pool {

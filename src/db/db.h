@@ -19,6 +19,21 @@ PGconn *db_connect(const char *url, char *err, size_t errlen);
  * pg_stat_activity: "sokuho engine", "sokuho mailer") unless url names it. */
 PGconn *db_connect_as(const char *url, const char *name, char *err, size_t errlen);
 
+/* Connects at start (serve, worker, migrate --wait) as db_connect_as does,
+ * waiting for a database that is not up yet: while the attempt fails for a
+ * reason waiting may cure (nothing listening, the server starting up or
+ * shutting down, not accepting connections, too many clients, its host
+ * unreachable or not resolvable), retries with capped backoff (0.5 s
+ * doubling to 5 s, +-25 %) for up to wait_s seconds (-1: without end, 0: no
+ * retry), logging db_start_wait once with the cause and db_start_ok when the
+ * database answers. Anything else (authentication failed, no such database or
+ * role, a malformed URL) fails at once, as does the end of wait_s: NULL and
+ * err. A SIGTERM or SIGINT during the wait ends it: NULL with *stopped set
+ * (an attempt under way finishes first). Call before other threads exist: it
+ * blocks those two signals while it runs and restores the mask. */
+PGconn *db_connect_wait(const char *url, const char *name, int wait_s, int *stopped, char *err,
+			size_t errlen);
+
 struct db_pool;
 /* Opens up to size connections lazily. Returns NULL (with err) only if the
  * first connection cannot be made, so a bad DATABASE_URL fails at start. */

@@ -468,6 +468,143 @@ START_TEST(test_healthz_follows_the_engine)
 }
 END_TEST
 
+static int count_in(const char *path, const char *needle)
+{
+	char *text = ts_read_file(path);
+	int n = 0;
+	for (const char *p = text; p && (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	free(text);
+	return n;
+}
+
+/* Waits up to limit seconds for pid to exit; its status, or -2 if it runs. */
+static int exit_within(pid_t pid, double limit)
+{
+	double t0 = now_s();
+	int st;
+	do {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		usleep(20 * 1000);
+	} while (now_s() - t0 < limit);
+	return -2;
+}
+
+START_TEST(test_start_while_down)
+{
+	char listen[32], wlog[300], mlog[300];
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+	snprintf(wlog, sizeof wlog, "%s/worker.log", pgdir);
+	snprintf(mlog, sizeof mlog, "%s/migrate.log", pgdir);
+	unlink(wlog);
+	unlink(mlog);
+	char *app = ts_app_conninfo(db); /* while the cluster runs */
+	cluster_stop("fast");
+
+	/* Without --wait, migrate fails at once, as it always did. */
+	const char *m0[] = {ts_bin(), "migrate", "--database_url", db, NULL};
+	char *out = NULL, *err = NULL;
+	ck_assert_int_eq(ts_run(m0, NULL, &out, &err), 1);
+	ck_assert_msg(strstr(err, "unable to connect"), "migrate: %s", err);
+	free(out);
+	free(err);
+
+	const char *const *extra = server_args();
+	const char *sv[32] = {ts_bin(), "serve", "--listen", listen, "--database_url", app};
+	int n = 6;
+	for (int i = 0; extra[i]; i++)
+		sv[n++] = extra[i];
+	sv[n] = NULL;
+	pid_t srv = ts_spawn(sv, logfile);
+	const char *wk[] = {ts_bin(), "worker", "--database_url", app, NULL};
+	pid_t wrk = ts_spawn(wk, wlog);
+	const char *mg[] = {ts_bin(), "migrate", "--wait", "60", "--database_url", db, NULL};
+	pid_t mig = ts_spawn(mg, mlog);
+	sleep(3);
+	ck_assert_int_eq(exit_within(srv, 0), -2);
+	ck_assert_int_eq(exit_within(wrk, 0), -2);
+	ck_assert_int_eq(exit_within(mig, 0), -2);
+	/* one line when the wait starts, with the cause; not one per attempt */
+	ck_assert_int_eq(count_in(logfile, "event=db_start_wait"), 1);
+	ck_assert_int_eq(count_in(wlog, "event=db_start_wait"), 1);
+	ck_assert_int_eq(count_in(mlog, "event=db_start_wait"), 1);
+	ck_assert_int_eq(count_in(logfile, "Connection refused"), 1);
+
+	cluster_start();
+	double t0 = now_s();
+	char last[256];
+	double t = healthz_until(200, NULL, 15, last, sizeof last);
+	ck_assert_msg(t >= 0, "serve not healthy within 15 s of the cluster starting: %s", last);
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char hdr[128];
+	snprintf(hdr, sizeof hdr, "X-CSRF-Token: %s", csrf);
+	struct resp r;
+	client_json(port, "POST", "/api/v1/incidents", cookie, hdr,
+		    "{\"summary\": \"started while down\", \"discovered_at\": "
+		    "\"2026-11-24T10:00:00+09:00\", \"category\": \"loss_theft\", "
+		    "\"site\": \"honchosha\", \"section\": \"zeimu\", "
+		    "\"personal_data\": {\"involved\": \"no\"}}",
+		    &r);
+	ck_assert_msg(r.status == 201, "filing: %ld %s", r.status, buf_cstr(&r.body));
+	resp_release(&r);
+	double filed = now_s() - t0;
+	ck_assert_int_eq(exit_within(mig, 10), 0);
+	for (int i = 0; i < 100 && count_in(wlog, "event=engine_started") == 0; i++)
+		usleep(100 * 1000);
+	ck_assert_int_eq(count_in(wlog, "event=db_start_ok"), 1);
+	ck_assert_int_eq(count_in(wlog, "event=engine_started"), 1);
+	ck_assert_int_eq(count_in(logfile, "event=db_start_ok"), 1);
+	fprintf(stderr, "fault: started while down: /healthz 200 %.1f s and a report filed %.1f s "
+			"after the cluster started\n",
+		t, filed);
+	free(cookie);
+	free(csrf);
+	ck_assert_int_eq(ts_stop_server_log(srv, logfile), 0);
+	ck_assert_int_eq(ts_stop_server_log(wrk, wlog), 0);
+	free(app);
+}
+END_TEST
+
+/* SIGTERM during the wait ends it cleanly; what waiting cannot cure (no such
+ * database) fails at once. */
+START_TEST(test_start_wait_ends)
+{
+	char listen[32], wlog[300];
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+	snprintf(wlog, sizeof wlog, "%s/worker2.log", pgdir);
+	unlink(wlog);
+	const char *sv[] = {ts_bin(), "serve", "--listen", listen, "--database_url", db, NULL};
+	const char *wk[] = {ts_bin(), "worker", "--database_url", db, NULL};
+	cluster_stop("fast");
+	pid_t srv = ts_spawn(sv, logfile), wrk = ts_spawn(wk, wlog);
+	sleep(2);
+	ck_assert_int_eq(exit_within(srv, 0), -2);
+	kill(srv, SIGTERM);
+	kill(wrk, SIGTERM);
+	ck_assert_int_eq(exit_within(srv, 2), 0);
+	ck_assert_int_eq(exit_within(wrk, 2), 0);
+	cluster_start();
+
+	const char *bad[] = {ts_bin(), "serve", "--listen", listen, "--database_url",
+			     "dbname=sokuho_no_such_database", NULL};
+	const char *badw[] = {ts_bin(), "worker", "--database_url", "dbname=sokuho_no_such_database",
+			      NULL};
+	char *out = NULL, *err = NULL;
+	double t0 = now_s();
+	ck_assert_int_eq(ts_run(bad, NULL, &out, &err), 1);
+	ck_assert_msg(strstr(err, "does not exist") && !strstr(err, "db_start_wait"), "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(ts_run(badw, NULL, &out, &err), 1);
+	ck_assert_msg(strstr(err, "does not exist") && !strstr(err, "db_start_wait"), "%s", err);
+	free(out);
+	free(err);
+	ck_assert_msg(now_s() - t0 < 5, "a database that does not exist was waited for");
+}
+END_TEST
+
 Suite *fault_suite(void)
 {
 	Suite *s = suite_create("fault");
@@ -482,6 +619,8 @@ Suite *fault_suite(void)
 	tcase_add_unchecked_fixture(tc, cluster_up, cluster_down);
 	tcase_add_checked_fixture(tc, smtpd_up, smtpd_down);
 	tcase_add_test(tc, test_healthz_follows_the_engine);
+	tcase_add_test(tc, test_start_while_down);
+	tcase_add_test(tc, test_start_wait_ends);
 	suite_add_tcase(s, tc);
 	return s;
 }

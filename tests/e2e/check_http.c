@@ -456,9 +456,13 @@ START_TEST(test_pending_migrations_refuse_start)
 	free(err);
 	free(url);
 	free(fresh);
-	const char *bad[] = {ts_bin(), "serve", "--database_url=host=/nonexistent dbname=x", NULL};
+	/* nothing listening is waited for, here at most a second */
+	const char *bad[] = {ts_bin(), "serve", "--database_url=host=/nonexistent dbname=x",
+			     "--db_start_wait", "1", NULL};
 	ck_assert_int_eq(ts_run(bad, NULL, &out, &err), 1);
-	ck_assert_msg(strstr(err, "unable to connect to the database"), "%s", err);
+	ck_assert_msg(strstr(err, "unable to connect to the database") &&
+			      strstr(err, "(waited 1 s for the database)"),
+		      "%s", err);
 	free(out);
 	free(err);
 }

@@ -54,7 +54,7 @@ for f in usr/bin/sokuho usr/share/sokuho/templates/layout.mustache \
 done
 [ -x "$root/usr/bin/sokuho" ] || missing+=("usr/bin/sokuho (executable)")
 if grep -q '^sql_dir = /usr/share/sokuho/sql$' "$root/etc/sokuho/sokuho.conf.sample" &&
-	grep -q '^ExecStartPre=/usr/bin/sokuho migrate$' "$root/lib/systemd/system/sokuho.service" &&
+	grep -q '^ExecStartPre=/usr/bin/sokuho migrate --wait 60$' "$root/lib/systemd/system/sokuho.service" &&
 	grep -q '^ExecStart=/usr/bin/sokuho worker$' "$root/lib/systemd/system/sokuho-worker.service" &&
 	! grep -q '@[A-Z]*@' "$root/etc/sokuho/sokuho.conf.sample" "$root"/lib/systemd/system/*.service; then
 	:
