@@ -1116,8 +1116,10 @@ int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int 
 {
 	PGconn *c = NULL;
 	/* Lost the database: reconnect with capped, jittered backoff (0.25 s
-	 * doubling to 5 s, +-25 %), LISTEN again, catch up. */
-	struct db_outage down = {"engine_db_lost", "engine_db_back", 0.25, 5, 0, {0, 0},
+	 * doubling to 2 s, +-25 %), LISTEN again, catch up. A try every 2 s
+	 * costs the database nothing, and a due timer must not wait out a long
+	 * nap once the database is back (no NOTIFY reaches a closed socket). */
+	struct db_outage down = {"engine_db_lost", "engine_db_back", 0.25, 2, 0, {0, 0},
 				 LIVENESS_ENGINE};
 	while (!*stop) {
 		char err[512] = "";
