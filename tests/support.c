@@ -157,8 +157,10 @@ pid_t ts_spawn(const char *const *argv, const char *logfile)
 	if (pid == 0) {
 		die_with_parent(parent);
 		int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd >= 0)
+		if (fd >= 0) {
+			dup2(fd, 1);
 			dup2(fd, 2);
+		}
 		execv(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}

@@ -27,7 +27,7 @@ int ts_free_port(void);
  * when that cannot be done (a URI, a database down or not migrated). Caller
  * frees. */
 char *ts_app_conninfo(const char *conninfo);
-/* Starts argv (argv[0] a path) with its stderr appended to logfile, and
+/* Starts argv (argv[0] a path) with its output appended to logfile, and
  * returns at once with its pid. The child gets SIGTERM when the test process
  * ends (a failed assertion, a timeout), as do the servers below. */
 pid_t ts_spawn(const char *const *argv, const char *logfile);

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "client.h"
 #include "core/xalloc.h"
 #include "support.h"
@@ -475,6 +477,38 @@ START_TEST(test_healthz_follows_the_engine)
 }
 END_TEST
 
+/* An engine stuck on a query (here: behind a lock the test holds on the
+ * timer table) beats no more: /healthz names it once its last beat is 10 s
+ * old, though the web side's database answers, and is 200 again once it
+ * moves. */
+START_TEST(test_healthz_stuck_engine)
+{
+	server = ts_start_server(db, port, server_args(), logfile);
+	char last[256];
+	ck_assert_msg(healthz_until(200, NULL, 10, last, sizeof last) >= 0, "%s", last);
+	PGconn *c = PQconnectdb(db);
+	ck_assert(PQstatus(c) == CONNECTION_OK);
+	PQclear(PQexec(c, "BEGIN"));
+	PGresult *r = PQexec(c, "LOCK TABLE timer IN ACCESS EXCLUSIVE MODE");
+	ck_assert(PQresultStatus(r) == PGRES_COMMAND_OK);
+	PQclear(r);
+	double t0 = now_s();
+	double stuck = healthz_until(503, "engine", 20, last, sizeof last);
+	double after = now_s() - t0;
+	PQclear(PQexec(c, "ROLLBACK"));
+	PQfinish(c);
+	ck_assert_msg(stuck >= 0, "/healthz did not name a stuck engine within 20 s: %s", last);
+	/* not before its heartbeat is 10 s old (the engine last beat at most
+	 * 2 s before the lock) */
+	ck_assert_msg(after >= 7.5, "/healthz named the engine after %.1f s", after);
+	double back = healthz_until(200, NULL, 10, last, sizeof last);
+	ck_assert_msg(back >= 0, "/healthz not 200 within 10 s of the engine moving: %s", last);
+	fprintf(stderr, "fault: a stuck engine named after %.1f s, 200 %.1f s after it moved\n",
+		after, back);
+	ck_assert_int_eq(ts_stop_server_log(server, logfile), 0);
+}
+END_TEST
+
 static int count_in(const char *path, const char *needle)
 {
 	char *text = ts_read_file(path);
@@ -626,6 +660,7 @@ Suite *fault_suite(void)
 	tcase_add_unchecked_fixture(tc, cluster_up, cluster_down);
 	tcase_add_checked_fixture(tc, smtpd_up, smtpd_down);
 	tcase_add_test(tc, test_healthz_follows_the_engine);
+	tcase_add_test(tc, test_healthz_stuck_engine);
 	tcase_add_test(tc, test_start_while_down);
 	tcase_add_test(tc, test_start_wait_ends);
 	suite_add_tcase(s, tc);
