@@ -18,6 +18,7 @@ Suite *openapi_suite(void);
 Suite *csvout_suite(void);
 Suite *timefmt_suite(void);
 Suite *drill_suite(void);
+Suite *liveness_suite(void);
 
 int main(void)
 {
@@ -37,6 +38,7 @@ int main(void)
 	srunner_add_suite(sr, csvout_suite());
 	srunner_add_suite(sr, timefmt_suite());
 	srunner_add_suite(sr, drill_suite());
+	srunner_add_suite(sr, liveness_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
