@@ -38,6 +38,27 @@ static const char *safe_next(const char *next)
 	return next;
 }
 
+/* The page a person lands on after signing in when no page was asked for
+ * (or the one asked for was refused): the dashboard for those who oversee
+ * (CISO, chief security officer, CSIRT, auditor), the people list for the
+ * admin, the report form for everyone else. */
+static const char *landing(const struct principal *p)
+{
+	if (authz_allows(p, PERM_DASHBOARD, NULL))
+		return "/dashboard";
+	if (authz_allows(p, PERM_ADMIN, NULL))
+		return "/admin/people";
+	return "/report";
+}
+
+/* Where to send a signed-in person: next when it is safe and not just the
+ * home page, else their landing page. */
+static const char *after_sign_in(const struct principal *p, const char *next)
+{
+	const char *n = safe_next(next);
+	return strcmp(n, "/") == 0 ? landing(p) : n;
+}
+
 static int login_page(struct request *req, unsigned status, const char *login, const char *next,
 		      const char *error_key, int field_login, int field_password)
 {
@@ -193,11 +214,18 @@ static int do_login(struct request *req)
 	PQclear(PQexecParams(c, "DELETE FROM login_failure WHERE login = $1", 1, NULL, params, NULL,
 			     NULL, 0)); /* a known login's failures are stored under it */
 	audit_log(c, pid, "login.success", req->ip[0] ? req->ip : NULL, NULL);
+	struct principal who = {0};
+	who.person_id = pid;
+	who.active = 1;
+	if (session_load_grants(c, pid, &who) < 0)
+		who.ngrants = 0;
+	const char *to = after_sign_in(&who, next);
+	free(who.grants);
 	db_pool_put(req->app->db, c);
 	http_set_cookie(req, SESSION_COOKIE, token, -1);
 	http_set_cookie(req, CSRF_COOKIE, "", 0);
 	log_event(LOG_INFO, "login", "rid=%s person=%d", req->rid, pid);
-	rc = http_redirect(req, safe_next(next));
+	rc = http_redirect(req, to);
 	return rc;
 }
 
@@ -206,7 +234,7 @@ int web_login(struct request *req)
 	if (req->method == HTTP_POST)
 		return do_login(req);
 	if (req->sess)
-		return http_redirect(req, safe_next(http_query(req, "next")));
+		return http_redirect(req, after_sign_in(&req->sess->who, http_query(req, "next")));
 	return login_page(req, 200, "", http_query(req, "next"), NULL, 0, 0);
 }
 

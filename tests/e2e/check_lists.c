@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "core/xalloc.h"
+#include "org/demo.h"
 #include "support.h"
 
 Suite *lists_suite(void);
@@ -489,6 +490,77 @@ START_TEST(test_auditor_cannot_note)
 }
 END_TEST
 
+/* Issue 18, navigation: each role lands on its main page after signing in
+ * (when no page was asked for), and the admin's pages link to each other. */
+START_TEST(test_landing_and_admin_navigation)
+{
+	static const struct {
+		const char *login, *lands;
+	} who[] = {
+		{"sato.kenichi", "/dashboard"},    /* CISO */
+		{"watanabe.daisuke", "/dashboard"}, /* 統括 */
+		{"takeuchi.misaki", "/dashboard"}, /* CSIRT */
+		{"wada.tomomi", "/dashboard"},     /* auditor */
+		{"tamura.haruka", "/admin/people"}, /* admin */
+		{"sakai.haruto", "/report"},       /* staff */
+		{"yamazaki.tsutomu", "/report"},   /* a section's 管理者: his reports come by mail */
+	};
+	for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
+		struct resp r;
+		client_request(port, "GET", "/login", NULL, NULL, &r);
+		char *csrf = resp_hidden(&r, "csrf");
+		char *cv = resp_cookie(&r, "sokuho_csrf");
+		resp_release(&r);
+		char *form = xasprintf("csrf=%s&login=%s&password=%s&next=%%2F", csrf, who[i].login,
+				       DEMO_PASSWORD);
+		char *ck = xasprintf("sokuho_csrf=%s", cv);
+		client_request(port, "POST", "/login", form, ck, &r);
+		ck_assert_int_eq(r.status, 303);
+		char *want = xasprintf("Location: %s\r\n", who[i].lands);
+		ck_assert_msg(strstr(buf_cstr(&r.headers), want), "%s: %s", who[i].login,
+			      buf_cstr(&r.headers));
+		char *sid = resp_cookie(&r, "sokuho_session");
+		resp_release(&r);
+		/* the same when an already signed-in person opens /login */
+		char *cookie = xasprintf("sokuho_session=%s", sid);
+		client_request(port, "GET", "/login", NULL, cookie, &r);
+		ck_assert_int_eq(r.status, 303);
+		ck_assert_msg(strstr(buf_cstr(&r.headers), want), "%s again: %s", who[i].login,
+			      buf_cstr(&r.headers));
+		resp_release(&r);
+		/* and the page is one they may open */
+		client_request(port, "GET", who[i].lands, NULL, cookie, &r);
+		ck_assert_msg(r.status == 200, "%s on %s: %ld", who[i].login, who[i].lands, r.status);
+		resp_release(&r);
+		free(cookie);
+		free(sid);
+		free(want);
+		free(ck);
+		free(form);
+		free(cv);
+		free(csrf);
+	}
+	/* every admin page links to the others */
+	char *admin = client_sign_in_demo(port, "tamura.haruka");
+	static const char *const pages[] = {"/admin/people", "/admin/tokens", "/admin/workflows",
+					    "/admin/outbox", "/admin/people/new",
+					    "/admin/people/sakai.haruto"};
+	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+		struct resp r;
+		client_request(port, "GET", pages[i], NULL, admin, &r);
+		ck_assert_int_eq(r.status, 200);
+		for (size_t k = 0; k < 4; k++) {
+			char *href = xasprintf("href=\"%s\"", pages[k]);
+			ck_assert_msg(strstr(buf_cstr(&r.body), href), "%s lacks a link to %s", pages[i],
+				      pages[k]);
+			free(href);
+		}
+		resp_release(&r);
+	}
+	free(admin);
+}
+END_TEST
+
 Suite *lists_suite(void)
 {
 	Suite *s = suite_create("lists");
@@ -500,6 +572,7 @@ Suite *lists_suite(void)
 	tcase_add_test(tc, test_csv_export);
 	tcase_add_test(tc, test_dashboard);
 	tcase_add_test(tc, test_auditor_cannot_note);
+	tcase_add_test(tc, test_landing_and_admin_navigation);
 	suite_add_tcase(s, tc);
 	return s;
 }
