@@ -135,32 +135,42 @@ static const char by_site_sql[] =
 	"FROM incident i LEFT JOIN site s ON s.id = i.site_id WHERE i.closed_at IS NULL "
 	"GROUP BY s.code, s.name_ja, s.name_en, s.sort ORDER BY n DESC, s.sort";
 
-/* What is late, most late first: runs whose escalation ladder has started
- * (late since the state was entered), workflow deadlines and legal
- * deadlines that passed unmet (late since the due time). The thirty latest
- * are chosen first, then titled from the definitions. */
+/* What is late, ranked by the law (issue 18): missed legal deadlines
+ * first, then workflow deadlines past due, then escalating runs that have
+ * no deadline listed; within each, the most late first. Each item once: a
+ * workflow deadline that is also a legal one (the PPC's 速報 is both) is
+ * listed as the legal one, and an escalating run with a missed deadline is
+ * that deadline's row with the escalation level on it. "Late by" counts
+ * from the deadline, or for a ladder alone from its first rung. The thirty
+ * most urgent are chosen first, then titled from the definitions. */
 static const char late_sql[] =
 	"SELECT i.ref, i.summary, x.kind, "
 	"  coalesce(x.what_ja, d.definition -> 'states' -> x.state -> 'title' ->> 'ja', x.state) "
 	"  AS what_ja, coalesce(x.what_en, d.definition -> 'states' -> x.state -> 'title' ->> 'en') "
-	"  AS what_en, x.level, x.late_s "
+	"  AS what_en, nullif(x.level, 0) AS level, x.late_s "
 	"FROM ("
-	" SELECT r.incident_id, 'escalation' AS kind, r.def_id, r.state, NULL AS what_ja, "
-	"   NULL AS what_en, r.escalation_level AS level, "
-	"   extract(epoch FROM (SELECT sokuho_now()) - r.entered_at)::bigint AS late_s "
-	" FROM workflow_run r WHERE r.finished_at IS NULL AND r.escalation_level > 0 "
+	" SELECT l.incident_id, 'legal' AS kind, NULL::int AS def_id, NULL AS state, "
+	"   l.title_ja AS what_ja, l.title_en AS what_en, 0 AS level, 0 AS rank, "
+	"   extract(epoch FROM (SELECT sokuho_now()) - l.due_at)::bigint AS late_s "
+	" FROM legal_deadline l WHERE l.met_at IS NULL AND l.due_at < (SELECT sokuho_now()) "
 	" UNION ALL "
-	" SELECT r.incident_id, 'deadline', NULL, NULL, w.title_ja, w.title_en, NULL, "
-	"   extract(epoch FROM (SELECT sokuho_now()) - w.due_at)::bigint "
+	" SELECT r.incident_id, 'deadline', NULL, NULL, w.title_ja, w.title_en, "
+	"   r.escalation_level, 1, extract(epoch FROM (SELECT sokuho_now()) - w.due_at)::bigint "
 	" FROM workflow_deadline w JOIN workflow_run r ON r.id = w.run_id AND r.fence = w.fence "
 	" WHERE w.met_at IS NULL AND w.due_at < (SELECT sokuho_now()) AND r.finished_at IS NULL "
+	"   AND NOT EXISTS (SELECT 1 FROM legal_deadline l WHERE l.incident_id = r.incident_id "
+	"     AND l.key = w.key) "
 	" UNION ALL "
-	" SELECT l.incident_id, 'legal', NULL, NULL, l.title_ja, l.title_en, NULL, "
-	"   extract(epoch FROM (SELECT sokuho_now()) - l.due_at)::bigint "
-	" FROM legal_deadline l WHERE l.met_at IS NULL AND l.due_at < (SELECT sokuho_now()) "
-	" ORDER BY late_s DESC LIMIT 30) x "
+	" SELECT r.incident_id, 'escalation', r.def_id, r.state, NULL, NULL, r.escalation_level, 2, "
+	"   extract(epoch FROM (SELECT sokuho_now()) - coalesce((SELECT min(t.fired_at) FROM timer t "
+	"     WHERE t.run_id = r.id AND t.fence = r.fence AND t.kind = 'escalation'), "
+	"     r.entered_at))::bigint "
+	" FROM workflow_run r WHERE r.finished_at IS NULL AND r.escalation_level > 0 "
+	"   AND NOT EXISTS (SELECT 1 FROM workflow_deadline w WHERE w.run_id = r.id AND "
+	"     w.fence = r.fence AND w.met_at IS NULL AND w.due_at < (SELECT sokuho_now())) "
+	" ORDER BY rank, late_s DESC LIMIT 30) x "
 	"JOIN incident i ON i.id = x.incident_id LEFT JOIN workflow_def d ON d.id = x.def_id "
-	"ORDER BY x.late_s DESC";
+	"ORDER BY x.rank, x.late_s DESC";
 
 static const char unacked_sql[] =
 	"SELECT i.ref, i.summary, s.name_ja AS section_ja, "

@@ -561,6 +561,76 @@ START_TEST(test_landing_and_admin_navigation)
 }
 END_TEST
 
+/* Issue 18: the dashboard's late list is ranked by the law (missed legal
+ * deadlines first, then missed workflow deadlines, then ladders alone),
+ * each item once. */
+START_TEST(test_dashboard_ranks_by_law)
+{
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	char *plain = file_report(cookie, hdr, "不審なメールを開いた", "添付を開いた", "malware");
+	/* a leak of 150 persons discovered two weeks ago: the PPC's 速報 is due
+	 * within days of discovery, so it is missed at once */
+	struct resp r;
+	client_json(port, "POST", "/api/v1/incidents", cookie, hdr,
+		    "{\"summary\": \"名簿を誤送信した\", \"discovered_at\": "
+		    "\"2026-11-24T10:00:00+09:00\", \"category\": \"leak\", \"site\": "
+		    "\"honchosha\", \"segments\": [\"lgwan\"], \"personal_data\": "
+		    "{\"involved\": \"yes\", \"persons\": 150}}",
+		    &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, buf_cstr(&r.body));
+	resp_release(&r);
+	ts_sql(db, "UPDATE clock_offset SET offset_by = interval '3 hours'");
+	ts_sql(db, "NOTIFY sokuho_wake");
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
+	int kinds = 0;
+	for (int k = 0; k < 150 && kinds != 3; k++) {
+		usleep(100000);
+		get("/dashboard", ciso, &r);
+		const char *b = buf_cstr(&r.body);
+		kinds = (strstr(b, "data-kind=\"legal\"") != NULL) +
+			(strstr(b, "data-kind=\"escalation\"") != NULL) +
+			(strstr(b, "data-kind=\"deadline\"") != NULL || strstr(b, "data-kind=\"legal\"") != NULL);
+		if (kinds != 3)
+			resp_release(&r);
+	}
+	ck_assert_msg(kinds == 3, "no legal and escalation rows on the dashboard");
+	/* walk the rows: ranks never go back, and no (kind, incident, what)
+	 * twice */
+	const char *p = strstr(buf_cstr(&r.body), "<table class=\"late\">");
+	ck_assert(p != NULL);
+	const char *end = strstr(p, "</table>");
+	int last = -1, rows = 0;
+	char seen[40][200];
+	while ((p = strstr(p, "<tr data-kind=\"")) && p < end) {
+		p += strlen("<tr data-kind=\"");
+		int rank = strncmp(p, "legal", 5) == 0 ? 0 : strncmp(p, "deadline", 8) == 0 ? 1 : 2;
+		ck_assert_msg(rank >= last, "a %.10s row after a more urgent kind", p);
+		last = rank;
+		const char *ref = strstr(p, "/incidents/");
+		ck_assert(ref != NULL);
+		char item[200];
+		/* the same incident and deadline, whatever kind it is listed as */
+		const char *what = strstr(p, "data-what=\"");
+		ck_assert(what != NULL);
+		what += strlen("data-what=\"");
+		snprintf(item, sizeof item, "%.*s|%.13s", (int)strcspn(what, "\""), what, ref + 11);
+		for (int k = 0; k < rows; k++)
+			ck_assert_msg(strcmp(seen[k], item) != 0, "listed twice: %s", item);
+		ck_assert_int_lt(rows, 40);
+		snprintf(seen[rows++], sizeof seen[0], "%s", item);
+	}
+	ck_assert_int_ge(rows, 2);
+	/* the first row is the missed legal deadline */
+	ck_assert(strstr(buf_cstr(&r.body), "<tr data-kind=\"legal\"") <
+		  strstr(buf_cstr(&r.body), "<tr data-kind=\"escalation\""));
+	resp_release(&r);
+	ts_sql(db, "UPDATE clock_offset SET offset_by = interval '0'");
+	free(ciso), free(plain), free(hdr), free(csrf), free(cookie);
+}
+END_TEST
+
 Suite *lists_suite(void)
 {
 	Suite *s = suite_create("lists");
@@ -573,6 +643,7 @@ Suite *lists_suite(void)
 	tcase_add_test(tc, test_dashboard);
 	tcase_add_test(tc, test_auditor_cannot_note);
 	tcase_add_test(tc, test_landing_and_admin_navigation);
+	tcase_add_test(tc, test_dashboard_ranks_by_law);
 	suite_add_tcase(s, tc);
 	return s;
 }
