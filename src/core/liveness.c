@@ -10,6 +10,7 @@ static struct {
 	int watched; /* loops of this part running */
 	int lost;    /* of which in an outage */
 	double beat; /* monotonic seconds of the last beat */
+	unsigned long reconnections;
 } parts[LIVENESS_PARTS];
 
 /* Only the engine is judged by its heartbeat (see liveness_failing). */
@@ -62,8 +63,10 @@ void liveness_back(enum liveness_part p)
 	if (!valid(p))
 		return;
 	pthread_mutex_lock(&mu);
-	if (parts[p].lost > 0)
+	if (parts[p].lost > 0) {
 		parts[p].lost--;
+		parts[p].reconnections++;
+	}
 	parts[p].beat = now_s();
 	pthread_mutex_unlock(&mu);
 }
@@ -88,4 +91,23 @@ const char *liveness_failing(void)
 			failing = names[p];
 	pthread_mutex_unlock(&mu);
 	return failing;
+}
+
+void liveness_get(enum liveness_part p, struct liveness_state *out)
+{
+	*out = (struct liveness_state){0, 0, 0, 0};
+	if (!valid(p))
+		return;
+	double now = now_s();
+	pthread_mutex_lock(&mu);
+	out->watched = parts[p].watched;
+	out->lost = parts[p].lost;
+	out->age_s = now - parts[p].beat;
+	out->reconnections = parts[p].reconnections;
+	pthread_mutex_unlock(&mu);
+}
+
+const char *liveness_part_name(enum liveness_part p)
+{
+	return valid(p) ? names[p] : "";
 }

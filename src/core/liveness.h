@@ -38,4 +38,16 @@ void liveness_beat(enum liveness_part part);
  * loop of it has beaten for LIVENESS_STALE_S. The string is static. */
 const char *liveness_failing(void);
 
+/* What /metrics shows of part in this process: loops running, of which in
+ * an outage; seconds since its last beat; outages that ended in a
+ * reconnection since the start. */
+struct liveness_state {
+	int watched, lost;
+	double age_s;
+	unsigned long reconnections;
+};
+void liveness_get(enum liveness_part part, struct liveness_state *out);
+/* "engine", "mailer" ("" for LIVENESS_NONE): a static string. */
+const char *liveness_part_name(enum liveness_part part);
+
 #endif

@@ -121,6 +121,47 @@ static int render_db(PGconn *c, buf *out)
 	return 0;
 }
 
+/* The loops of this process (those it runs only), from the liveness
+ * registry: how /healthz judges them, in figures. */
+static void render_liveness(buf *out)
+{
+	struct liveness_state st[LIVENESS_PARTS];
+	int any = 0;
+	for (int p = LIVENESS_NONE + 1; p < LIVENESS_PARTS; p++) {
+		liveness_get((enum liveness_part)p, &st[p]);
+		any |= st[p].watched > 0;
+	}
+	if (!any)
+		return;
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{"sokuho_loop_heartbeat_age_seconds", "gauge",
+		 "Seconds since a loop of this process (engine threads, mail sender) last found "
+		 "the database answering."},
+		{"sokuho_loop_db_lost", "gauge",
+		 "Loops of this process that have lost the database now."},
+		{"sokuho_db_reconnections_total", "counter",
+		 "Database outages of this process's loops that ended in a reconnection."},
+	};
+	for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++) {
+		head(out, fam[f].name, fam[f].type, fam[f].help);
+		for (int p = LIVENESS_NONE + 1; p < LIVENESS_PARTS; p++) {
+			if (!st[p].watched)
+				continue;
+			buf_printf(out, "%s{part=\"%s\"} ", fam[f].name,
+				   liveness_part_name((enum liveness_part)p));
+			if (f == 0)
+				metrics_value(out, st[p].age_s);
+			else if (f == 1)
+				buf_printf(out, "%d", st[p].lost);
+			else
+				buf_printf(out, "%lu", st[p].reconnections);
+			buf_putc(out, '\n');
+		}
+	}
+}
+
 /* GET /metrics: public (see the top of this file). */
 /* Whether the request carries "Authorization: Bearer TOKEN" for token,
  * compared in constant time (on hashes, so the length does not show). */
@@ -156,6 +197,7 @@ int web_metrics(struct request *req)
 	head(&out, "sokuho_database_up", "gauge",
 	     "Whether the database answered the queries of this scrape.");
 	buf_printf(&out, "sokuho_database_up %d\n", up);
+	render_liveness(&out);
 	if (up && db.len)
 		buf_append(&out, db.data, db.len);
 	buf_release(&db);

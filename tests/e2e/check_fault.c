@@ -158,15 +158,35 @@ static void cluster_down(void)
 	db = NULL;
 }
 
+#define METRICS_TOKEN "fault-metrics-token-for-the-test-only-0123456789"
+
+/* The value of the sample key (exactly as written) on /metrics, or -1. */
+static double metric(const char *key)
+{
+	struct resp r;
+	client_request_h(port, "GET", "/metrics", NULL, NULL,
+			 "Authorization: Bearer " METRICS_TOKEN, &r);
+	double v = -1;
+	size_t n = strlen(key);
+	for (const char *l = buf_cstr(&r.body); l && *l; l = strchr(l, '\n')) {
+		if (*l == '\n')
+			l++;
+		if (strncmp(l, key, n) == 0 && l[n] == ' ')
+			v = strtod(l + n + 1, NULL);
+	}
+	resp_release(&r);
+	return v;
+}
+
 static const char *const *server_args(void)
 {
 	static char sp[16], base[64];
-	static const char *extra[11];
+	static const char *extra[13];
 	snprintf(sp, sizeof sp, "%d", smtp_port);
 	snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
 	const char *e[] = {"--smtp_host", "127.0.0.1", "--smtp_port", sp, "--smtp_starttls",
 			   "off", "--base_url", base, "--mail_from", "sokuho@city.example.jp",
-			   NULL};
+			   "--metrics_token", METRICS_TOKEN, NULL};
 	memcpy(extra, e, sizeof e);
 	return extra;
 }
@@ -457,6 +477,12 @@ START_TEST(test_healthz_follows_the_engine)
 	ck_assert_msg(lost >= 0, "/healthz did not name the engine within 10 s: %s", last);
 	double back = healthz_until(200, NULL, 10, last, sizeof last);
 	ck_assert_msg(back >= 0, "/healthz not 200 within 10 s of the engine's return: %s", last);
+	/* /metrics tells the same in figures */
+	ck_assert(metric("sokuho_db_reconnections_total{part=\"engine\"}") >= 1);
+	ck_assert(metric("sokuho_loop_db_lost{part=\"engine\"}") == 0);
+	ck_assert(metric("sokuho_loop_db_lost{part=\"mailer\"}") == 0);
+	double age = metric("sokuho_loop_heartbeat_age_seconds{part=\"engine\"}");
+	ck_assert_msg(age >= 0 && age < 10, "engine heartbeat age %g", age);
 
 	/* The cluster stops: 503 naming the database (or the engine); it
 	 * starts again: 200. */

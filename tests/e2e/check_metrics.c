@@ -329,6 +329,12 @@ START_TEST(test_metrics_format_and_counts)
 	ck_assert(has(&a, "sokuho_mail_send_latency_seconds"));
 	ck_assert(has(&a, "sokuho_outbox{status=\"sent\"}"));
 	ck_assert(has(&a, "sokuho_outbox{status=\"dead\"}"));
+	/* the loops of this server: an engine thread, no mail sender (no smtp_host) */
+	double age = value(&a, "sokuho_loop_heartbeat_age_seconds{part=\"engine\"}", -1);
+	ck_assert_msg(age >= 0 && age < 10, "engine heartbeat age %g", age);
+	ck_assert(value(&a, "sokuho_loop_db_lost{part=\"engine\"}", -1) == 0);
+	ck_assert(has(&a, "sokuho_db_reconnections_total{part=\"engine\"}"));
+	ck_assert(!has(&a, "sokuho_loop_db_lost{part=\"mailer\"}"));
 
 	for (int i = 0; i < 3; i++) {
 		struct resp r;
