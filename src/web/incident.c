@@ -197,6 +197,7 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 		const char *key = strcmp(done, "note") == 0	  ? "done_note"
 				  : strcmp(done, "corrected") == 0 ? "done_corrected"
 				  : strcmp(done, "conflict") == 0  ? "done_conflict"
+				  : strcmp(done, "close_blocked") == 0 ? "done_close_blocked"
 								   : "done_action";
 		json_object_set_new(d, key, json_true());
 	}
@@ -507,6 +508,9 @@ static int workflow_action(struct request *req, PGconn *c, const char *ref, long
 		break;
 	case ENGINE_ACT_INVALID:
 		rc = incident_page(req, c, ref, id, can_act, 422, errors, NULL);
+		break;
+	case ENGINE_ACT_BLOCKED: /* closing while a legal report runs */
+		rc = incident_page(req, c, ref, id, can_act, 409, NULL, "close_blocked");
 		break;
 	case ENGINE_ACT_FORBIDDEN:
 		rc = http_error(req, 403);

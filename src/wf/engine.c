@@ -888,6 +888,107 @@ static int may_take(PGconn *c, const struct ctx *x, const struct wf_action *a, i
 	return 0;
 }
 
+/* Closing the incident (issue 18). Entering a state with milestone
+ * "closed" closes the incident; what that does to its other unfinished runs
+ * is each workflow's "incident_close": a legal report ("blocks") must be
+ * finished first, the reporting duty ("waivable") may be waived with a
+ * reason, anything else stops. A stopped run's ladders, reminders and
+ * deadlines end with it. */
+static int closes_incident(const struct wf_def *d, const struct wf_state *st)
+{
+	const json_t *m = json_object_get(
+		json_object_get(json_object_get(d->json, "states"), st->name), "milestone");
+	return json_is_string(m) && strcmp(json_string_value(m), "closed") == 0;
+}
+
+#define MAX_OTHER_RUNS 32
+
+struct closing {
+	size_t n;
+	long long run[MAX_OTHER_RUNS];
+	const struct wf_def *def[MAX_OTHER_RUNS];
+	char state[MAX_OTHER_RUNS][64];
+	int blocked, waivable;
+};
+
+/* The incident's other unfinished runs (locked), and whether one blocks
+ * closing or needs a waiver. Returns 0 or -1. */
+static int closing_runs(struct engine *e, PGconn *c, const char *incident_id, long long run_id,
+			struct closing *cl)
+{
+	memset(cl, 0, sizeof *cl);
+	char run[24];
+	snprintf(run, sizeof run, "%lld", run_id);
+	const char *p[2] = {incident_id, run};
+	PGresult *r = PQexecParams(c,
+				   "SELECT id, def_id, state FROM workflow_run WHERE incident_id = "
+				   "$1::bigint AND finished_at IS NULL AND id <> $2::bigint "
+				   "ORDER BY id FOR UPDATE",
+				   2, NULL, p, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		note_err(PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(r) && cl->n < MAX_OTHER_RUNS; i++) {
+		const struct wf_def *d = get_def(e, c, atoi(PQgetvalue(r, i, 1)));
+		if (!d)
+			continue;
+		cl->run[cl->n] = atoll(PQgetvalue(r, i, 0));
+		cl->def[cl->n] = d;
+		snprintf(cl->state[cl->n], sizeof cl->state[0], "%s", PQgetvalue(r, i, 2));
+		cl->blocked |= d->incident_close == WF_CLOSE_BLOCKS;
+		cl->waivable |= d->incident_close == WF_CLOSE_WAIVABLE;
+		cl->n++;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* The waiver's reason from the form: trimmed, 1 to 2000 bytes, or NULL. */
+static const char *waive_reason(const json_t *fields)
+{
+	const char *w = json_string_value(json_object_get(fields, "waive_reason"));
+	if (!w)
+		return NULL;
+	while (*w == ' ' || *w == '\t' || *w == '\n' || *w == '\r')
+		w++;
+	size_t n = strlen(w);
+	return n > 0 && n <= 2000 ? w : NULL;
+}
+
+/* Stops the other runs when the incident closes: each is finished with its
+ * timers cancelled, audited as workflow.stopped (with the waiver's reason
+ * for the reporting duty). */
+static int stop_runs(PGconn *c, const struct ctx *x, const struct closing *cl, int actor,
+		     const char *reason)
+{
+	for (size_t i = 0; i < cl->n; i++) {
+		char run[24];
+		snprintf(run, sizeof run, "%lld", cl->run[i]);
+		const char *p[1] = {run};
+		if (exec_params(c,
+				"UPDATE workflow_run SET fence = fence + 1, finished_at = sokuho_now() "
+				"WHERE id = $1::bigint AND finished_at IS NULL",
+				1, p) < 0 ||
+		    exec_params(c,
+				"UPDATE timer SET fired_at = sokuho_now(), outcome = 'cancelled' "
+				"WHERE run_id = $1::bigint AND fired_at IS NULL",
+				1, p) < 0)
+			return -1;
+		int waived = cl->def[i]->incident_close == WF_CLOSE_WAIVABLE;
+		json_t *detail = json_pack("{s:s, s:s, s:s}", "workflow", cl->def[i]->name, "state",
+					   cl->state[i], "why", waived ? "waived" : "incident closed");
+		if (waived && reason)
+			json_object_set_new(detail, "reason", json_string(reason));
+		int rc = audit_log_incident(c, actor, "workflow.stopped", NULL, x->incident_id, detail);
+		json_decref(detail);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 enum engine_act_result engine_act(struct engine *e, PGconn *c, long long run_id, int fence,
 				  const char *action, const json_t *fields, int actor_id,
 				  const char *ip, json_t *errors)
@@ -930,6 +1031,21 @@ enum engine_act_result engine_act(struct engine *e, PGconn *c, long long run_id,
 		goto out;
 	}
 	vals = check_fields(a, fields, errors);
+	struct closing cl = {0};
+	int closing = closes_incident(d, a->to_state);
+	if (closing && closing_runs(e, c, x.id, run_id, &cl) < 0)
+		goto out;
+	if (closing && cl.blocked) {
+		json_object_set_new(errors, "close",
+				    json_string("a legal report of this incident is not finished"));
+		res = ENGINE_ACT_BLOCKED;
+		goto out;
+	}
+	const char *waiver = closing && cl.waivable ? waive_reason(fields) : NULL;
+	if (closing && cl.waivable && !waiver)
+		json_object_set_new(errors, "waive_reason",
+				    json_string("the reporting duty is not finished: give the reason "
+						"for waiving its remaining steps (at most 2000 bytes)"));
 	if (json_object_size(errors)) {
 		res = ENGINE_ACT_INVALID;
 		goto out;
@@ -957,7 +1073,8 @@ enum engine_act_result engine_act(struct engine *e, PGconn *c, long long run_id,
 		json_object_set(x.facts, f->fact, v);
 	}
 	if (enter_state(c, &x, run_id, d, a->to_state, st->name, a->name, actor_id, vals) < 0 ||
-	    engine_start_incident(e, c, x.incident_id) < 0)
+	    (closing && stop_runs(c, &x, &cl, actor_id, waiver) < 0) ||
+	    (!closing && engine_start_incident(e, c, x.incident_id) < 0))
 		goto out;
 	res = ENGINE_ACT_OK;
 out:
@@ -1080,11 +1197,25 @@ json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int
 						      a->fields[f].required, "is_text",
 						      a->fields[f].type == WF_FIELD_TEXT, "is_integer",
 						      a->fields[f].type == WF_FIELD_INTEGER));
+			/* Closing the incident: not while a legal report runs (the
+			 * action is shown with why, without its button); while the
+			 * reporting duty is unfinished, with a reason for waiving it. */
+			struct closing cl = {0};
+			if (closes_incident(d, a->to_state) &&
+			    closing_runs(e, c, id, atoll(json_string_value(json_object_get(run, "id"))),
+					 &cl) == 0 &&
+			    !cl.blocked && cl.waivable)
+				json_array_append_new(
+					fs, json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "name",
+						      "waive_reason", "title_ja",
+						      "報告責任の残りの手順を省略する理由", "title_en",
+						      "Why the rest of the reporting duty is waived",
+						      "required", 1, "is_text", 1, "is_integer", 0));
 			/* "action" also: inside a field, {{name}} is the field's */
-			json_array_append_new(acts, json_pack("{s:s, s:s, s:s, s:s, s:o}", "name",
+			json_array_append_new(acts, json_pack("{s:s, s:s, s:s, s:s, s:o, s:b}", "name",
 							      a->name, "action", a->name, "title_ja",
 							      a->title.ja, "title_en", a->title.en,
-							      "fields", fs));
+							      "fields", fs, "close_blocked", cl.blocked));
 		}
 		json_object_set_new(run, "actions", acts);
 		json_object_set_new(run, "has_actions", json_boolean(json_array_size(acts) > 0));

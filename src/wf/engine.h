@@ -61,6 +61,7 @@ enum engine_act_result {
 	ENGINE_ACT_CONFLICT = 2,  /* the run moved on since the page was shown */
 	ENGINE_ACT_FORBIDDEN = 3, /* this person may not take this action */
 	ENGINE_ACT_NOT_FOUND = 4, /* no such run or action in its state */
+	ENGINE_ACT_BLOCKED = 5,   /* closing the incident while a legal report runs */
 	ENGINE_ACT_ERROR = -1,
 };
 

@@ -910,8 +910,8 @@ static int check_graph(struct loader *ld, struct wf_def *def)
 
 static int load_def(struct loader *ld, struct wf_def *def, const json_t *root)
 {
-	static const char *const keys[] = {"workflow", "version", "title",  "description",
-					   "start",    "initial", "states", NULL};
+	static const char *const keys[] = {"workflow", "version", "title",	 "description",
+					   "start",    "initial", "states", "incident_close", NULL};
 	static const char *const required[] = {"workflow", "version", "title", "start",
 					       "initial",  "states",  NULL};
 	char p[JC_PATH_LEN];
@@ -953,6 +953,26 @@ static int load_def(struct loader *ld, struct wf_def *def, const json_t *root)
 		return jc_fail(&ld->jc, "$.start",
 			       "expected \"always\" or {\"when\": CONDITION}, found %s",
 			       jc_type_name(start, 1));
+	}
+
+	const json_t *ic = json_object_get(root, "incident_close");
+	if (ic) {
+		const char *v = json_is_string(ic) ? json_string_value(ic) : NULL;
+		if (v && strcmp(v, "stops") == 0)
+			def->incident_close = WF_CLOSE_STOPS;
+		else if (v && strcmp(v, "waivable") == 0)
+			def->incident_close = WF_CLOSE_WAIVABLE;
+		else if (v && strcmp(v, "blocks") == 0)
+			def->incident_close = WF_CLOSE_BLOCKS;
+		else if (v)
+			return jc_fail(&ld->jc, "$.incident_close",
+				       "'%s' is not a closing rule; expected \"stops\", \"waivable\" "
+				       "or \"blocks\"",
+				       v);
+		else
+			return jc_fail(&ld->jc, "$.incident_close",
+				       "expected \"stops\", \"waivable\" or \"blocks\", found %s",
+				       jc_type_name(ic, 1));
 	}
 
 	const json_t *states = json_object_get(root, "states");

@@ -203,6 +203,14 @@ struct wf_state {
 
 enum wf_start { WF_START_ALWAYS, WF_START_WHEN };
 
+/* What closing the incident (entering a state with milestone "closed" in
+ * any of its workflows) does to an unfinished run of this workflow. */
+enum wf_incident_close {
+	WF_CLOSE_STOPS = 0, /* the run stops: its ladders, reminders and deadlines end */
+	WF_CLOSE_WAIVABLE,  /* the closer must waive its remaining steps with a reason */
+	WF_CLOSE_BLOCKS,    /* the incident cannot close while it runs (a legal report) */
+};
+
 struct wf_def {
 	const char *origin; /* the file name given to wf_parse / wf_load_file */
 	const char *name;   /* "reporting-duty" */
@@ -214,6 +222,7 @@ struct wf_def {
 	const json_t *start_when; /* WF_START_WHEN: the condition; else NULL */
 	const char *initial;
 	const struct wf_state *initial_state;
+	enum wf_incident_close incident_close; /* "incident_close"; default stops */
 	size_t nstates;
 	const struct wf_state *states;
 	char sha256[65];      /* SHA-256 of the file's bytes, lower-case hex */

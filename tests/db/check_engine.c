@@ -759,6 +759,88 @@ START_TEST(test_timer_error_says_why)
 }
 END_TEST
 
+/* Issue 18, closing: the incident does not close while a legal report
+ * runs, nor while its reporting duty is unfinished unless the closer waives
+ * the rest with a reason; closing stops the other runs, and no mail about
+ * them follows. */
+START_TEST(test_closing_rules)
+{
+	long long inc = new_incident("{\"involved\": \"yes\", \"persons\": 150, \"encrypted\": false, "
+				     "\"sensitive\": false, \"financial\": false, \"malicious\": "
+				     "false, \"mynumber\": false}",
+				     "sokuho_now()");
+	long long er = run_of(inc, "emergency-response");
+	long long ppc = run_of(inc, "ppc-leak-report");
+	long long duty = run_of(inc, "reporting-duty");
+	char *q = xasprintf("UPDATE workflow_run SET state = 'lessons_learned' WHERE id = %lld", er);
+	sql(q);
+	free(q);
+	int csirt = (int)person("matsuda.kazuya"); /* CSIRT and 統括 (deputy) */
+	json_t *errors = json_object();
+	json_t *fields = json_pack("{s:s, s:s}", "lessons", "誤送信の確認手順", "prevention",
+				   "送信前の二重確認");
+	/* the PPC's report is not finished: refused, nothing changed */
+	ck_assert_int_eq(engine_act(eng, conn, er, -1, "close", fields, csirt, NULL, errors),
+			 ENGINE_ACT_BLOCKED);
+	char *closed = xasprintf("SELECT count(*) FROM incident WHERE id = %lld AND closed_at IS NOT "
+				 "NULL",
+				 inc);
+	ck_assert_int_eq(scalar(closed), 0);
+	q = xasprintf("SELECT count(*) FROM workflow_run WHERE incident_id = %lld AND finished_at IS "
+		      "NULL",
+		      inc);
+	ck_assert_int_eq(scalar(q), 3);
+	/* the PPC's report done: still the reporting duty, which may be waived
+	 * only with a reason */
+	char *fin = xasprintf("WITH r AS (UPDATE workflow_run SET finished_at = sokuho_now(), "
+			      "state = 'closed', fence = fence + 1 WHERE id = %lld RETURNING id) "
+			      "UPDATE timer SET fired_at = sokuho_now(), outcome = 'cancelled' "
+			      "WHERE run_id IN (SELECT id FROM r) AND fired_at IS NULL",
+			      ppc);
+	sql(fin);
+	free(fin);
+	json_object_clear(errors);
+	ck_assert_int_eq(engine_act(eng, conn, er, -1, "close", fields, csirt, NULL, errors),
+			 ENGINE_ACT_INVALID);
+	ck_assert_ptr_nonnull(json_object_get(errors, "waive_reason"));
+	json_object_set_new(fields, "waive_reason", json_string("   "));
+	json_object_clear(errors);
+	ck_assert_int_eq(engine_act(eng, conn, er, -1, "close", fields, csirt, NULL, errors),
+			 ENGINE_ACT_INVALID);
+	ck_assert_int_eq(scalar(closed), 0);
+	json_object_set_new(fields, "waive_reason", json_string("統括へは口頭で報告済み"));
+	json_object_clear(errors);
+	ck_assert_int_eq(engine_act(eng, conn, er, -1, "close", fields, csirt, NULL, errors),
+			 ENGINE_ACT_OK);
+	ck_assert_int_eq(scalar(closed), 1);
+	ck_assert_int_eq(scalar(q), 0);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM timer WHERE run_id = %lld AND fired_at IS NULL", duty);
+	ck_assert_int_eq(scalar(q), 0);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM audit_event WHERE incident_id = %lld AND kind = "
+		      "'workflow.stopped' AND detail->>'workflow' = 'reporting-duty' AND "
+		      "detail->>'reason' = '統括へは口頭で報告済み'",
+		      inc);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	/* no mail about the incident after it closed, whatever time passes */
+	q = xasprintf("SELECT count(*) FROM outbox WHERE incident_id = %lld AND template <> 'closed'",
+		      inc);
+	long before = scalar(q);
+	shift("3 days");
+	tick_all();
+	shift("10 days");
+	tick_all();
+	ck_assert_int_eq(scalar(q), before);
+	free(q);
+	shift("0");
+	free(closed);
+	json_decref(fields);
+	json_decref(errors);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -776,6 +858,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_idle_and_prompt);
 	tcase_add_test(tc, test_poisoned_timer);
 	tcase_add_test(tc, test_timer_error_says_why);
+	tcase_add_test(tc, test_closing_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }

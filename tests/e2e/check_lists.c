@@ -631,6 +631,85 @@ START_TEST(test_dashboard_ranks_by_law)
 }
 END_TEST
 
+/* Issue 18, closing on the incident page: the close action says why it
+ * cannot be taken while the PPC report runs (409 if posted anyway), then
+ * asks for the reason to waive the unfinished reporting duty. */
+START_TEST(test_close_needs_legal_reports_and_waiver)
+{
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	struct resp r;
+	client_json(port, "POST", "/api/v1/incidents", cookie, hdr,
+		    "{\"summary\": \"名簿を誤送信した\", \"discovered_at\": "
+		    "\"2026-12-07T09:00:00+09:00\", \"category\": \"leak\", \"site\": "
+		    "\"honchosha\", \"segments\": [\"lgwan\"], \"personal_data\": "
+		    "{\"involved\": \"yes\", \"persons\": 150, \"mynumber\": false}}",
+		    &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, buf_cstr(&r.body));
+	const char *p = strstr(buf_cstr(&r.body), "\"ref\":\"");
+	char *ref = xstrndup(p + 7, 13);
+	resp_release(&r);
+	char *q = xasprintf("UPDATE workflow_run SET state = 'lessons_learned' WHERE incident_id = "
+			    "(SELECT id FROM incident WHERE ref = '%s') AND def_id IN (SELECT id FROM "
+			    "workflow_def WHERE name = 'emergency-response')",
+			    ref);
+	ts_sql(db, q);
+	free(q);
+	q = xasprintf("SELECT r.id FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id JOIN "
+		      "incident i ON i.id = r.incident_id WHERE i.ref = '%s' AND d.name = "
+		      "'emergency-response'",
+		      ref);
+	long er = ts_scalar(db, q);
+	free(q);
+	char *csirt = client_sign_in_demo(port, "matsuda.kazuya");
+	char *page = xasprintf("/incidents/%s", ref);
+	get(page, csirt, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "法定の報告（個人情報保護委員会・番号法）が終わるまで"));
+	resp_release(&r);
+	char *path = xasprintf("/incidents/%s/workflow/%ld/close", ref, er);
+	char *pc = client_page_csrf(port, page, csirt);
+	char *form = xasprintf("csrf=%s&fence=-1&lessons=a&prevention=b", pc);
+	client_request(port, "POST", path, form, csirt, &r);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert(strstr(buf_cstr(&r.body), "role=\"alert\""));
+	resp_release(&r);
+	/* the legal reports finished (here in SQL): the reporting duty asks
+	 * for a waiver */
+	q = xasprintf("UPDATE workflow_run SET finished_at = sokuho_now(), state = 'closed' WHERE "
+		      "incident_id = (SELECT id FROM incident WHERE ref = '%s') AND def_id IN "
+		      "(SELECT id FROM workflow_def WHERE name IN ('ppc-leak-report', "
+		      "'mynumber-leak-report'))",
+		      ref);
+	ts_sql(db, q);
+	free(q);
+	get(page, csirt, &r);
+	ck_assert(strstr(buf_cstr(&r.body), "報告責任の残りの手順を省略する理由"));
+	ck_assert(!strstr(buf_cstr(&r.body), "法定の報告（個人情報保護委員会・番号法）が終わるまで"));
+	resp_release(&r);
+	client_request(port, "POST", path, form, csirt, &r);
+	ck_assert_int_eq(r.status, 422);
+	resp_release(&r);
+	char *form2 = xasprintf("%s&waive_reason=%%E5%%8F%%A3%%E9%%A0%%AD%%E3%%81%%A7%%E5%%A0%%B1"
+				"%%E5%%91%%8A%%E6%%B8%%88%%E3%%81%%BF",
+				form);
+	client_request(port, "POST", path, form2, csirt, &r);
+	ck_assert_int_eq(r.status, 303);
+	resp_release(&r);
+	q = xasprintf("SELECT count(*) FROM incident WHERE ref = '%s' AND closed_at IS NOT NULL", ref);
+	ck_assert_int_eq(ts_scalar(db, q), 1);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM workflow_run r JOIN incident i ON i.id = r.incident_id "
+		      "WHERE i.ref = '%s' AND r.finished_at IS NULL",
+		      ref);
+	ck_assert_int_eq(ts_scalar(db, q), 0);
+	free(q);
+	free(form2), free(form), free(pc), free(path), free(page), free(csirt), free(ref),
+		free(hdr), free(csrf), free(cookie);
+}
+END_TEST
+
 Suite *lists_suite(void)
 {
 	Suite *s = suite_create("lists");
@@ -644,6 +723,7 @@ Suite *lists_suite(void)
 	tcase_add_test(tc, test_auditor_cannot_note);
 	tcase_add_test(tc, test_landing_and_admin_navigation);
 	tcase_add_test(tc, test_dashboard_ranks_by_law);
+	tcase_add_test(tc, test_close_needs_legal_reports_and_waiver);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -160,7 +160,10 @@ static const struct {
 	 "owner, terminal, on_enter, deadlines, escalation, actions or milestone"},
 	{"unknown-top-key",
 	 ": $.owner: unknown key in a workflow; expected workflow, version, title, "
-	 "description, start, initial or states"},
+	 "description, start, initial, states or incident_close"},
+	{"bad-incident-close",
+	 ": $.incident_close: 'later' is not a closing rule; expected \"stops\", "
+	 "\"waivable\" or \"blocks\""},
 	{"unreachable-state",
 	 ": $.states.triage: unreachable: no action leads here from the initial state "
 	 "'reported'"},
@@ -612,7 +615,7 @@ START_TEST(test_check_files)
 			       FIXTURES "valid.json", FIXTURES "valid.json"};
 	/* One broken file and one duplicate name. */
 	ck_assert_int_eq(wf_check_files(paths, 4, out, errs), 2);
-	ck_assert_str_eq(slurp(out), "workflows/reporting-duty.json: ok (reporting-duty version 2, "
+	ck_assert_str_eq(slurp(out), "workflows/reporting-duty.json: ok (reporting-duty version 3, "
 				     "5 states)\n" FIXTURES "valid.json: ok (test-flow version 1, "
 				     "3 states)\n" FIXTURES "valid.json: ok (test-flow version 1, "
 				     "3 states)\n");
