@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "core/xalloc.h"
 
 static int hexval(char c)
@@ -41,51 +42,9 @@ long form_decode(const char *s, size_t n, char *out)
 	return (long)o;
 }
 
-/* Length of the well-formed UTF-8 character at s[0..n) (n > 0), or 0. */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned v, min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	return len;
-}
-
 int form_utf8_valid(const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	for (size_t i = 0; i < n;) {
-		size_t l = utf8_char(u + i, n - i);
-		if (!l)
-			return 0;
-		i += l;
-	}
-	return 1;
+	return utf8_valid(s, n);
 }
 
 char *form_utf8_mend(const char *s, size_t n, size_t *outlen)
@@ -94,7 +53,7 @@ char *form_utf8_mend(const char *s, size_t n, size_t *outlen)
 	char *out = xmalloc(3 * n + 1); /* one byte becomes at most three */
 	size_t o = 0;
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_char(u + i, n - i);
+		size_t l = utf8_decode(u + i, n - i, NULL);
 		if (l) {
 			memcpy(out + o, s + i, l);
 			o += l;

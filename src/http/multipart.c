@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "form.h"
 
@@ -56,53 +57,13 @@ static int hexval(int c)
 	return -1;
 }
 
-/* Decodes one UTF-8 character of s[0..n) (n > 0): returns its length, or 0 when
- * it is not well formed (overlong forms, surrogates and values past U+10FFFF
- * included, as jansson and browsers reject them too). */
-static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned c = s[0];
-	size_t len;
-	uint32_t v, min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
-
 /* What is wrong with s[0..n) as text for a field, or NULL when nothing. */
 static const char *text_problem(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
 		uint32_t cp;
-		size_t l = utf8_char(u + i, n - i, &cp);
+		size_t l = utf8_decode(u + i, n - i, &cp);
 		if (!l)
 			return "is not valid UTF-8";
 		if (cp == 0)
@@ -772,7 +733,7 @@ char *mp_safe_filename(const char *name)
 	buf_grow(&b, n);
 	for (size_t i = 0; i < n;) {
 		uint32_t cp;
-		size_t l = utf8_char(u + i, n - i, &cp);
+		size_t l = utf8_decode(u + i, n - i, &cp);
 		if (!l) { /* an invalid byte is dropped, so the result is valid UTF-8 */
 			i++;
 			continue;

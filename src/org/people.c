@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/utf8.h"
 #include "db/db.h"
 #include "db/migrate.h"
 
@@ -173,57 +174,9 @@ int people_parse_bool(const char *s, int *out, char *why, size_t whylen)
 	return -1;
 }
 
-/* Decodes one UTF-8 sequence at s (len bytes available); returns its length
- * and the code point in *cp, or 0 when malformed (overlong forms,
- * surrogates and values above U+10FFFF included). */
-static size_t utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
-{
-	unsigned c = s[0];
-	size_t n;
-	unsigned min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if ((c & 0xE0) == 0xC0) {
-		n = 2;
-		min = 0x80;
-		c &= 0x1F;
-	} else if ((c & 0xF0) == 0xE0) {
-		n = 3;
-		min = 0x800;
-		c &= 0x0F;
-	} else if ((c & 0xF8) == 0xF0) {
-		n = 4;
-		min = 0x10000;
-		c &= 0x07;
-	} else {
-		return 0;
-	}
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 int people_utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	while (len > 0) {
-		unsigned cp;
-		size_t n = utf8_decode(p, len, &cp);
-		if (n == 0)
-			return 0;
-		p += n;
-		len -= n;
-	}
-	return 1;
+	return utf8_valid(s, len);
 }
 
 size_t people_utf8_chars(const char *s)
@@ -250,7 +203,7 @@ size_t people_display_width(const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len = strlen(s), w = 0;
 	while (len > 0) {
-		unsigned cp;
+		uint32_t cp;
 		size_t n = utf8_decode(p, len, &cp);
 		if (n == 0) {
 			n = 1;

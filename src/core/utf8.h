@@ -1,0 +1,19 @@
+/* UTF-8: the one decoder of the code base (forms, multipart bodies, people's
+ * names and the CSV import use it). */
+#ifndef SOKUHO_UTF8_H
+#define SOKUHO_UTF8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decodes one UTF-8 sequence at s (n >= 1 bytes available): returns its
+ * length and, when cp is not NULL, the code point in *cp; 0 when it is not
+ * well formed (a stray continuation byte, a truncated sequence, overlong
+ * forms, surrogates and values past U+10FFFF included, as jansson and
+ * browsers reject them too). */
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* Whether the n bytes at s are well-formed UTF-8 (NUL bytes allowed). */
+int utf8_valid(const char *s, size_t n);
+
+#endif
