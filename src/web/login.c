@@ -20,6 +20,11 @@
 #define FAIL_WINDOW "15 minutes"
 #define MAX_FAIL_PER_LOGIN 5
 #define MAX_FAIL_PER_IP 20
+/* Sign-ins (right password) of one account within a minute: each costs an
+ * Argon2id verification, and no person signs in thirty times a minute. Not
+ * counted per address: a whole city hall signs in at 08:30 through one
+ * proxy. */
+#define MAX_SIGNIN_PER_LOGIN_MINUTE 30
 
 /* Where to go after signing in: only a path of this site made of safe
  * characters (letters, digits and -._~/?=&%+,:;@!*'()), never "//" or "/\\"
@@ -98,12 +103,16 @@ int web_login_throttled(PGconn *c, const char *login, const char *ip)
 		"SELECT (SELECT count(*) FROM login_failure WHERE login IN ($1, $3) "
 		"          AND at > sokuho_now() - interval '" FAIL_WINDOW "'), "
 		"       (SELECT count(*) FROM login_failure WHERE ip = $2::inet "
-		"          AND at > sokuho_now() - interval '" FAIL_WINDOW "')",
+		"          AND at > sokuho_now() - interval '" FAIL_WINDOW "'), "
+		"       (SELECT count(*) FROM audit_event a JOIN person p ON p.id = a.actor_id "
+		"          WHERE p.login = $1 AND a.kind = 'login.success' "
+		"          AND a.at > sokuho_now() - interval '1 minute')",
 		3, NULL, params, NULL, NULL, 0);
 	int t = 0;
 	if (db_ok(r) && PQntuples(r) == 1)
 		t = atoi(PQgetvalue(r, 0, 0)) >= MAX_FAIL_PER_LOGIN ||
-		    atoi(PQgetvalue(r, 0, 1)) >= MAX_FAIL_PER_IP;
+		    atoi(PQgetvalue(r, 0, 1)) >= MAX_FAIL_PER_IP ||
+		    atoi(PQgetvalue(r, 0, 2)) >= MAX_SIGNIN_PER_LOGIN_MINUTE;
 	PQclear(r);
 	return t;
 }

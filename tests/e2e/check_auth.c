@@ -780,6 +780,38 @@ START_TEST(test_change_own_password)
 }
 END_TEST
 
+/* Successful sign-ins are limited per account (each costs an Argon2id
+ * verification), never per address. */
+START_TEST(test_sign_ins_limited_per_account)
+{
+	add_person("hayai", "早井 一郎", NULL);
+	add_person("osoi", "遅井 二郎", NULL);
+	int ok = 0;
+	for (int i = 0; i < 30; i++) {
+		char *c = client_sign_in(port, "hayai", PASSWORD);
+		ok += c != NULL;
+		free(c);
+	}
+	ck_assert_int_eq(ok, 30);
+	struct resp r;
+	char *sid = sign_in("hayai", PASSWORD, NULL, &r);
+	ck_assert_ptr_null(sid);
+	ck_assert_int_eq(r.status, 429);
+	resp_release(&r);
+	/* another account from the same address signs in */
+	char *other = client_sign_in(port, "osoi", PASSWORD);
+	ck_assert_ptr_nonnull(other);
+	free(other);
+	/* a minute later, again */
+	sql("UPDATE clock_offset SET offset_by = '61 seconds'");
+	char *again = client_sign_in(port, "hayai", PASSWORD);
+	ck_assert_ptr_nonnull(again);
+	free(again);
+	sql("UPDATE clock_offset SET offset_by = '0'");
+	sql("DELETE FROM login_failure");
+}
+END_TEST
+
 Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -798,6 +830,7 @@ Suite *auth_suite(void)
 	tcase_add_test(tc, test_admin_manages_people);
 	tcase_add_test(tc, test_grants_separated_and_noticed);
 	tcase_add_test(tc, test_change_own_password);
+	tcase_add_test(tc, test_sign_ins_limited_per_account);
 	suite_add_tcase(s, tc);
 	return s;
 }
