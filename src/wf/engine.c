@@ -238,7 +238,12 @@ static void release_ctx(struct ctx *x)
  * as {"role", "recipient": null, "template", "outbox": null} — the audit
  * says whom the mail is for, not that it arrived (a dead mail has its own
  * event, mail.dead). key makes the rows unique per run, fence, step and
- * recipient, so a retried transaction queues nothing twice. */
+ * recipient, so a retried transaction queues nothing twice. A notice on
+ * entering a state (key "enter:N") goes to a person once per incident and
+ * template, whichever workflow or state sends it again (the CISO's 重大
+ * notice comes from the reporting duty's first and second states and the
+ * response plan's containment: it is sent once, issue 18); reminders and
+ * escalations are steps of their own and always go. */
 static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 		  const struct wf_def *d, const struct wf_state *st, const struct wf_notify *n,
 		  const char *key, json_t *queued, const json_t *extra)
@@ -277,7 +282,10 @@ static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 			"  lang, template, data, fence) SELECT 'run:' || $1 || ':f' || $2 || ':' || $3 "
 			"  || ':p' || who.id, $4::bigint, $1::bigint, who.id, who.email, who.lang, $5, "
 			"  $6::jsonb, $2::int "
-			"  FROM who ON CONFLICT (dedup_key) DO NOTHING RETURNING id, recipient_id) "
+			"  FROM who WHERE NOT ($3 LIKE 'enter:%' AND EXISTS (SELECT 1 FROM outbox o "
+			"    WHERE o.incident_id = $4::bigint AND o.recipient_id = who.id AND "
+			"    o.template = $5 AND o.dedup_key LIKE 'run:%:enter:%')) "
+			"  ON CONFLICT (dedup_key) DO NOTHING RETURNING id, recipient_id) "
 			"SELECT who.display_name, ins.id FROM who LEFT JOIN ins ON ins.recipient_id = "
 			"  who.id ORDER BY who.id",
 			11, NULL, p, NULL, NULL, 0);

@@ -841,6 +841,49 @@ START_TEST(test_closing_rules)
 }
 END_TEST
 
+/* Issue 18: the same notice goes to one person once per incident — the
+ * CISO's 重大 notice is sent by the reporting duty on report and again on
+ * reaching the chief, and by the response plan on containment. */
+START_TEST(test_severe_notice_once)
+{
+	sql("BEGIN");
+	long long inc = scalar("INSERT INTO incident (ref, channel, reporter_id, section_id, category, "
+			       "summary, discovered_at, severity, facts) SELECT 'INC-2026-8101', 'staff', "
+			       "(SELECT id FROM person WHERE login = 'sakai.haruto'), (SELECT id FROM "
+			       "org_unit WHERE code = 'zeimu'), 'malware', 'ランサムウェア', sokuho_now(), "
+			       "3, '{\"personal_data\": {\"involved\": \"no\"}}' RETURNING id");
+	ck_assert_int_ge(engine_start_incident(eng, conn, inc), 2);
+	sql("COMMIT");
+	ck_assert_int_eq(mails(inc, "severe_incident", "sato.kenichi"), 1);
+	json_t *errors = json_object();
+	long long duty = run_of(inc, "reporting-duty");
+	ck_assert_int_eq(engine_act(eng, conn, duty, -1, "acknowledge", NULL,
+				    (int)person("yamazaki.tsutomu"), NULL, errors),
+			 ENGINE_ACT_OK);
+	json_t *summary = json_pack("{s:s}", "summary", "暗号化被害、業務停止");
+	ck_assert_int_eq(engine_act(eng, conn, duty, -1, "report_to_chief", summary,
+				    (int)person("yamazaki.tsutomu"), NULL, errors),
+			 ENGINE_ACT_OK);
+	json_decref(summary);
+	char *q = xasprintf("SELECT state FROM workflow_run WHERE id = %lld", duty);
+	PGresult *r = PQexec(conn, q);
+	ck_assert_str_eq(PQgetvalue(r, 0, 0), "with_chief");
+	PQclear(r);
+	free(q);
+	/* the chief's own notice and the department head's 重大 notice go;
+	 * the CISO's second does not */
+	ck_assert_int_eq(mails(inc, "reported_to_chief", "watanabe.daisuke"), 1);
+	ck_assert_int_eq(mails(inc, "severe_incident", "sato.kenichi"), 1);
+	q = xasprintf("SELECT count(*) FROM outbox o JOIN person p ON p.id = o.recipient_id WHERE "
+		      "o.incident_id = %lld AND o.template = 'severe_incident' GROUP BY p.id "
+		      "ORDER BY count(*) DESC LIMIT 1",
+		      inc);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	json_decref(errors);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -859,6 +902,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_poisoned_timer);
 	tcase_add_test(tc, test_timer_error_says_why);
 	tcase_add_test(tc, test_closing_rules);
+	tcase_add_test(tc, test_severe_notice_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
