@@ -40,38 +40,53 @@ int audit_log_incident(PGconn *conn, int actor_id, const char *kind, const char 
 
 int audit_verify(PGconn *conn, FILE *out)
 {
-	/* The same expression as the trigger audit_event_chain (sql/0004). */
+	/* Each place of the chain recomputed with the one digest, audit_digest
+	 * (sql/0013_audit_sealer.sql), that the sealer used. */
 	PGresult *r = PQexec(
 		conn,
-		"SELECT seq, kind, to_char(at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS'), "
-		"  hash = sha256(prev_hash || convert_to(concat_ws('|', seq, "
-		"    to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), actor_id, kind, "
-		"    host(ip), detail::text, incident_id), 'UTF8')) AS row_ok, "
-		"  prev_hash = coalesce(lag(hash) OVER w, '\\x'::bytea) AS link_ok, "
-		"  seq = row_number() OVER w AS seq_ok "
-		"FROM audit_event WINDOW w AS (ORDER BY seq) ORDER BY seq");
+		"SELECT c.seq, c.event_id, e.kind, "
+		"  to_char(e.at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS'), "
+		"  e.seq IS NOT NULL AS present, "
+		"  e.seq IS NOT NULL AND c.hash = audit_digest(c.seq, c.prev_hash, e) AS row_ok, "
+		"  c.prev_hash = coalesce(lag(c.hash) OVER w, '\\x'::bytea) AS link_ok, "
+		"  c.seq = row_number() OVER w AS seq_ok "
+		"FROM audit_chain c LEFT JOIN audit_event e ON e.seq = c.event_id "
+		"WINDOW w AS (ORDER BY c.seq) ORDER BY c.seq");
 	if (!db_ok(r)) {
 		fprintf(out, "audit verify: database error: %s", PQresultErrorMessage(r));
 		PQclear(r);
 		return -1;
 	}
 	int n = PQntuples(r), rc = 0;
-	for (int i = 0; i < n; i++) {
-		const char *what = PQgetvalue(r, i, 3)[0] != 't'   ? "its content was changed"
-				   : PQgetvalue(r, i, 4)[0] != 't' ? "the event before it was changed or removed"
-				   : PQgetvalue(r, i, 5)[0] != 't' ? "events before it are missing"
-								   : NULL;
-		if (what) {
-			fprintf(out,
-				"audit log broken at event %s (%s, %s): %s; the %d events before it "
-				"are intact\n",
-				PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), what, i);
-			rc = 1;
-			break;
-		}
+	for (int i = 0; i < n && rc == 0; i++) {
+		const char *what =
+			PQgetvalue(r, i, 4)[0] != 't'	? "it was removed from the log"
+			: PQgetvalue(r, i, 7)[0] != 't' ? "places of the chain before it are missing"
+			: PQgetvalue(r, i, 6)[0] != 't' ? "the place before it was changed, removed or inserted"
+			: PQgetvalue(r, i, 5)[0] != 't' ? "it was changed or moved from its place"
+							: NULL;
+		if (!what)
+			continue;
+		fprintf(out,
+			"audit log broken at event %s (place %s%s%s%s%s): %s; the %d events before it "
+			"are intact\n",
+			PQgetvalue(r, i, 1), PQgetvalue(r, i, 0), PQgetisnull(r, i, 2) ? "" : ", ",
+			PQgetvalue(r, i, 2), PQgetisnull(r, i, 3) ? "" : ", ", PQgetvalue(r, i, 3), what,
+			i);
+		rc = 1;
 	}
-	if (rc == 0)
-		fprintf(out, "audit log intact: %d events checked\n", n);
 	PQclear(r);
-	return rc;
+	if (rc != 0)
+		return rc;
+	r = PQexec(conn, "SELECT count(*) FROM audit_event e "
+			 "WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.seq)");
+	if (!db_ok(r)) {
+		fprintf(out, "audit verify: database error: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	fprintf(out, "audit log intact: %d events checked, %s pending (not yet sealed)\n", n,
+		PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
 }

@@ -1,5 +1,6 @@
-/* The audit log: append-only rows in audit_event, chained by SHA-256 in the
- * database (see sql/0002_people.sql). */
+/* The audit log: append-only rows in audit_event, appended without a lock and
+ * chained afterwards by the sealer into audit_chain (see seal.h and
+ * sql/0013_audit_sealer.sql). */
 #ifndef SOKUHO_AUDIT_H
 #define SOKUHO_AUDIT_H
 
@@ -16,10 +17,12 @@ int audit_log(PGconn *conn, int actor_id, const char *kind, const char *ip, cons
 int audit_log_incident(PGconn *conn, int actor_id, const char *kind, const char *ip,
 		       long long incident_id, const json_t *detail);
 
-/* Recomputes the hash chain of the whole audit log. Returns 0 when every
- * row is intact (a line saying how many were checked goes to out), 1 when a
- * row was changed, removed or inserted (the first such row is named on out,
- * with what is wrong), or -1 on a database error (message on out). */
+/* Recomputes the hash chain of the whole audit log (audit_chain with the
+ * events it names). Returns 0 when every place is intact (a line saying how
+ * many were checked and how many events are pending, not yet sealed, goes to
+ * out), 1 when an event was changed, removed, inserted or moved (the first
+ * such event is named on out, with what is wrong), or -1 on a database error
+ * (message on out). */
 int audit_verify(PGconn *conn, FILE *out);
 
 #endif

@@ -294,6 +294,12 @@ int migrate_run(PGconn *c, const char *dir, FILE *progress, char *err, size_t er
 	PQclear(g);
 	if (have_grants && exec_ok(c, "SELECT sokuho_grant_app()", err, errlen) < 0)
 		applied = -1;
+	/* The audit log's own revocations (sql/0013_audit_sealer.sql). */
+	g = PQexec(c, "SELECT to_regprocedure('sokuho_grant_audit()') IS NOT NULL");
+	have_grants = applied >= 0 && db_ok(g) && PQntuples(g) == 1 && PQgetvalue(g, 0, 0)[0] == 't';
+	PQclear(g);
+	if (have_grants && exec_ok(c, "SELECT sokuho_grant_audit()", err, errlen) < 0)
+		applied = -1;
 out:
 	PQclear(PQexec(c, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_ID ")"));
 	free_files(files, n);

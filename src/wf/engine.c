@@ -17,6 +17,7 @@
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
+#include "db/seal.h"
 #include "db/tx.h"
 #include "workflow.h"
 
@@ -1272,6 +1273,9 @@ int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int 
 		if (c)
 			while (!*stop && (n = engine_tick(e, c, 200)) > 0)
 				liveness_beat(LIVENESS_ENGINE); /* a long catch-up is alive */
+		/* Chain what was audited meanwhile (one sealer across processes). */
+		if (c && !*stop)
+			audit_seal_tick(c, 1000);
 		/* The transaction runner may have reset the connection: a new
 		 * session listens to nothing yet. */
 		if (c && PQstatus(c) == CONNECTION_OK && PQbackendPID(c) != pid)

@@ -452,6 +452,8 @@ START_TEST(test_audit_verify)
 	const char *env[] = {e, NULL};
 	const char *argv[] = {ts_bin(), "audit", "verify", NULL};
 	char *out, *err;
+	/* What the sealer of a running engine does (src/db/seal.c). */
+	sql("SELECT audit_seal(1000000)");
 	ck_assert_int_eq(ts_run(argv, env, &out, &err), 0);
 	ck_assert_msg(strstr(out, "audit log intact"), "%s%s", out, err);
 	free(out);
@@ -459,14 +461,14 @@ START_TEST(test_audit_verify)
 	sql("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update");
 	sql("UPDATE audit_event SET detail = '{\"forged\": true}' WHERE seq = 2");
 	ck_assert_int_eq(ts_run(argv, env, &out, &err), 1);
-	ck_assert_msg(strstr(out, "broken at event 2") && strstr(out, "content was changed"), "%s",
+	ck_assert_msg(strstr(out, "broken at event 2") && strstr(out, "changed or moved"), "%s",
 		      out);
 	free(out);
 	free(err);
-	/* A removed event breaks the link of the next one. */
+	/* A removed event is named by its place in the chain. */
 	sql("DELETE FROM audit_event WHERE seq = 2");
 	ck_assert_int_eq(ts_run(argv, env, &out, &err), 1);
-	ck_assert_msg(strstr(out, "broken at event 3"), "%s", out);
+	ck_assert_msg(strstr(out, "broken at event 2") && strstr(out, "removed"), "%s", out);
 	free(out);
 	free(err);
 	sql("ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update");

@@ -1,0 +1,19 @@
+/* The audit log's sealer: chains committed audit events into audit_chain
+ * (sql/0013_audit_sealer.sql). One sealer at a time across all processes
+ * (a transaction-level advisory lock taken with pg_try_advisory_xact_lock);
+ * the engine loop of serve and worker calls audit_seal_tick once a tick, so
+ * any of them may take over when another stops. */
+#ifndef SOKUHO_DB_SEAL_H
+#define SOKUHO_DB_SEAL_H
+
+#include <libpq-fe.h>
+
+/* The advisory lock key of the sealer ("seal"). */
+#define AUDIT_SEAL_LOCK "7365616c"
+
+/* Chains up to batch unsealed events in one transaction (db_run_tx). Returns
+ * how many were chained (0 also when another process is sealing right now)
+ * or -1 on a database error (logged as audit_seal_failed). */
+int audit_seal_tick(PGconn *c, int batch);
+
+#endif
