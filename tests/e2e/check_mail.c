@@ -294,6 +294,14 @@ START_TEST(test_smtp_down_then_up)
 	long rows = scalar(q);
 	free(q);
 	ck_assert_int_ge(rows, 2);
+	/* The rows refused while the server was down: the moved clock below
+	 * lets the engine (awake every LIVENESS_BEAT_S) escalate the report,
+	 * which queues more mail for it, not this test's subject. */
+	q = xasprintf("SELECT 'id IN (' || string_agg(id::text, ', ') || ')' FROM outbox WHERE %s "
+		      "AND status = 'queued' AND last_error IS NOT NULL AND attempts >= 1",
+		      where);
+	char *refused = row_text(q);
+	free(q);
 	/* A new server process numbers its files from the start: give it a
 	 * folder of its own (this test runs last, in its own process). */
 	free(maildir);
@@ -304,11 +312,13 @@ START_TEST(test_smtp_down_then_up)
 	sql("NOTIFY sokuho_mail");
 	wait_sent(where, 20);
 	wait_sent("true", 20);
+	free(where);
+	where = refused;
 	q = xasprintf("SELECT count(*) FROM outbox WHERE %s AND status = 'sent'", where);
 	ck_assert_int_eq(scalar(q), rows);
 	free(q);
-	/* Each exactly once: every row of the incident arrived, none twice (a
-	 * daily digest the moved clock queued may arrive too). */
+	/* Each exactly once: every refused row arrived, none twice (escalations
+	 * and a daily digest the moved clock queued may arrive too). */
 	json_t *all = decoded_all();
 	size_t k;
 	json_t *m;
