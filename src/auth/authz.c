@@ -13,6 +13,32 @@ const char *authz_perm_name(enum perm perm)
 	return perm < PERM_COUNT ? perm_names[perm] : "?";
 }
 
+const struct authz_action authz_actions[ACT_COUNT] = {
+	[ACT_NOTE] = {"note", PERM_INCIDENT_NOTE, 1},
+	[ACT_CORRECT] = {"correct", PERM_INCIDENT_ACT, 1},
+	[ACT_WORKFLOW] = {"workflow", PERM_INCIDENT_ACT, 1},
+	[ACT_ACKNOWLEDGE] = {"acknowledge", PERM_INCIDENT_ACT, 1},
+	[ACT_DOWNLOAD] = {"download", PERM_INCIDENT_VIEW, 0},
+	[ACT_PRINT] = {"print", PERM_INCIDENT_VIEW, 0},
+	[ACT_PPC_REPORT] = {"ppc_report", PERM_INCIDENT_VIEW, 0},
+	[ACT_API_READ] = {"api_read", PERM_INCIDENT_VIEW, 0},
+	[ACT_CSV] = {"csv", PERM_INCIDENT_VIEW, 0},
+	[ACT_REVIEW_CSV] = {"review_csv", PERM_DASHBOARD, 0},
+};
+
+const char *authz_action_name(enum action action)
+{
+	return action < ACT_COUNT && authz_actions[action].name ? authz_actions[action].name : "?";
+}
+
+int authz_action_allows(const struct principal *p, enum action action,
+			const struct incident_scope *inc)
+{
+	if (action >= ACT_COUNT || !authz_actions[action].name)
+		return 0; /* an undeclared action is nobody's */
+	return authz_allows(p, authz_actions[action].perm, inc);
+}
+
 int authz_has_role(const struct principal *p, const char *role)
 {
 	for (size_t i = 0; p && i < p->ngrants; i++)

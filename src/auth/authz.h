@@ -61,4 +61,40 @@ int authz_has_role(const struct principal *p, const char *role);
 /* The permission's name, for logs and tests ("incident_view"). */
 const char *authz_perm_name(enum perm perm);
 
+/* Every action a person performs on an incident (or on the incidents they
+ * see), declared once with the permission it needs. A handler that performs
+ * one asks authz_action_allows, and the incident page offers only the
+ * actions the person may take; the matrix test walks every action × role ×
+ * in/out of scope, so an action cannot be added without deciding who may. */
+enum action {
+	ACT_NOTE,        /* POST /incidents/REF/notes */
+	ACT_CORRECT,     /* POST /incidents/REF/facts: correct reported facts */
+	ACT_WORKFLOW,    /* POST /incidents/REF/workflow/RUN/ACTION (the workflow's "by" on top) */
+	ACT_ACKNOWLEDGE, /* POST /ack/TOKEN, as the mail's recipient */
+	ACT_DOWNLOAD,    /* GET /incidents/REF/attachments/ID: an evidence file */
+	ACT_PRINT,       /* GET /incidents/REF/print */
+	ACT_PPC_REPORT,  /* GET /incidents/REF/ppc-report: the PPC report for printing */
+	ACT_API_READ,    /* GET /api/v1/incidents/REF */
+	ACT_CSV,         /* GET /incidents.csv: the incidents one sees */
+	ACT_REVIEW_CSV,  /* GET /review.csv: the annual review */
+	ACT_COUNT
+};
+
+struct authz_action {
+	const char *name; /* for logs and tests ("note") */
+	enum perm perm;   /* what it needs */
+	int writes;       /* changes something (never for the auditor) */
+};
+
+/* The table, indexed by enum action. */
+extern const struct authz_action authz_actions[ACT_COUNT];
+
+/* May p (NULL: anonymous) perform action on the incident inc (NULL for the
+ * list-wide actions, or to ask whether on some incident)? Never fails. */
+int authz_action_allows(const struct principal *p, enum action action,
+			const struct incident_scope *inc);
+
+/* The action's name, "?" for none. */
+const char *authz_action_name(enum action action);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "auth/session.h"
 #include "db/db.h"
 #include "mail/mailer.h"
 #include "web.h"
@@ -21,6 +22,24 @@ static int ack_page(struct request *req, unsigned status, const char *what, json
 	return http_page(req, status, "pages/ack", d);
 }
 
+/* Whether the mail's recipient may acknowledge now (ACT_ACKNOWLEDGE over
+ * the incident, with the roles they hold today); the link only says who
+ * they are, the workflow's "by" then says whether this step is theirs. */
+static int recipient_may_ack(PGconn *c, const json_t *row)
+{
+	struct principal who = {0};
+	struct incident_scope scope;
+	long long id;
+	who.person_id = atoi(json_string_value(json_object_get(row, "recipient_id")));
+	who.active = json_is_true(json_object_get(row, "recipient_active"));
+	int ok = session_load_grants(c, who.person_id, &who) == 0 &&
+		 web_incident_load_scope(c, json_string_value(json_object_get(row, "ref")), &scope,
+					 &id) == 0 &&
+		 authz_action_allows(&who, ACT_ACKNOWLEDGE, &scope);
+	free(who.grants);
+	return ok;
+}
+
 int web_ack(struct request *req)
 {
 	const char *token = req->path + strlen("/ack/");
@@ -34,7 +53,8 @@ int web_ack(struct request *req)
 	json_t *row = id > 0 ? db_row(c,
 				      "SELECT o.id, o.run_id, o.fence, o.recipient_id, "
 				      "  o.ack_used_at IS NOT NULL AS used, i.ref, i.summary, "
-				      "  p.display_name AS recipient FROM outbox o "
+				      "  p.display_name AS recipient, p.active AS recipient_active "
+				      "FROM outbox o "
 				      "JOIN incident i ON i.id = o.incident_id "
 				      "JOIN person p ON p.id = o.recipient_id WHERE o.id = $1::bigint",
 				      1, (const char *const[]){ids})
@@ -48,6 +68,8 @@ int web_ack(struct request *req)
 		rc = ack_page(req, 409, "used", row);
 	} else if (req->method != HTTP_POST) {
 		rc = ack_page(req, 200, "confirm", row);
+	} else if (!recipient_may_ack(c, row)) {
+		rc = ack_page(req, 403, "forbidden", row);
 	} else {
 		json_t *errors = json_object();
 		long long run = atoll(json_string_value(json_object_get(row, "run_id")));

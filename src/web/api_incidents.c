@@ -115,7 +115,7 @@ int web_api_incident(struct request *req)
 	long long id;
 	int rc;
 	if (web_incident_load_scope(c, ref, &scope, &id) < 0 ||
-	    !authz_allows(&req->sess->who, PERM_INCIDENT_VIEW, &scope)) {
+	    !authz_action_allows(&req->sess->who, ACT_API_READ, &scope)) {
 		rc = http_error(req, 404);
 		goto out;
 	}

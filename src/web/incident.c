@@ -137,11 +137,16 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 	json_decref(facts);
 	json_object_set_new(d, "clocks", clocks);
 	json_object_set_new(d, "can_act", json_boolean(can_act));
+	/* Only the actions the person may take are offered (authz_actions). */
 	struct incident_scope scope;
 	long long sid;
-	int can_note = web_incident_load_scope(c, ref, &scope, &sid) == 0 &&
-		       authz_allows(&req->sess->who, PERM_INCIDENT_NOTE, &scope);
+	int have_scope = web_incident_load_scope(c, ref, &scope, &sid) == 0;
+	const struct principal *who = &req->sess->who;
+	int can_note = have_scope && authz_action_allows(who, ACT_NOTE, &scope);
+	int can_workflow = have_scope && authz_action_allows(who, ACT_WORKFLOW, &scope);
 	json_object_set_new(d, "can_note", json_boolean(can_note));
+	json_object_set_new(d, "can_download",
+			    json_boolean(have_scope && authz_action_allows(who, ACT_DOWNLOAD, &scope)));
 	if (errors && http_form(req, "note")) /* a refused note comes back as typed */
 		json_object_set_new(d, "note_typed", json_string(http_form(req, "note")));
 	if (can_act) {
@@ -182,7 +187,9 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 	}
 	json_object_set_new(d, "incident", inc);
 	if (req->app->engine) {
-		json_t *runs = engine_runs_json(req->app->engine, c, id, req->sess->who.person_id);
+		/* without ACT_WORKFLOW no run offers an action (actor 0 may take none) */
+		json_t *runs = engine_runs_json(req->app->engine, c, id,
+						can_workflow ? who->person_id : 0);
 		size_t k;
 		json_t *run;
 		json_array_foreach(runs, k, run)
@@ -549,17 +556,23 @@ int web_incident(struct request *req)
 		rc = http_error(req, 404);
 		goto out;
 	}
-	int can_act = authz_allows(who, PERM_INCIDENT_ACT, &scope);
+	/* can_act: the correction form is offered and accepted (ACT_CORRECT);
+	 * every other action asks authz_action_allows where it is performed. */
+	int can_act = authz_action_allows(who, ACT_CORRECT, &scope);
 	const char *ref = parts[0];
 	if (req->method != HTTP_POST) {
 		if (np == 1)
 			rc = incident_page(req, c, ref, id, can_act, 200, NULL, http_query(req, "done"));
 		else if (np == 2 && strcmp(parts[1], "print") == 0)
-			rc = web_incident_print(req, c, ref, id);
+			rc = authz_action_allows(who, ACT_PRINT, &scope) ? web_incident_print(req, c, ref, id)
+									 : http_error(req, 403);
 		else if (np == 2 && strcmp(parts[1], "ppc-report") == 0)
-			rc = web_incident_ppc(req, c, ref, id);
+			rc = authz_action_allows(who, ACT_PPC_REPORT, &scope)
+				     ? web_incident_ppc(req, c, ref, id)
+				     : http_error(req, 403);
 		else if (np == 3 && strcmp(parts[1], "attachments") == 0)
-			rc = download(req, c, id, parts[2]);
+			rc = authz_action_allows(who, ACT_DOWNLOAD, &scope) ? download(req, c, id, parts[2])
+									    : http_error(req, 403);
 		else
 			rc = http_error(req, 404);
 	} else if (json_object_size(req->form_invalid) &&
@@ -570,11 +583,14 @@ int web_incident(struct request *req)
 		rc = http_error(req, 400);
 	} else if (np == 2 && strcmp(parts[1], "notes") == 0) {
 		/* The reporter may add what they learn; so may those who act. */
-		rc = authz_allows(who, PERM_INCIDENT_NOTE, &scope) ? add_note(req, c, ref, id, can_act)
-								   : http_error(req, 403);
+		rc = authz_action_allows(who, ACT_NOTE, &scope) ? add_note(req, c, ref, id, can_act)
+								: http_error(req, 403);
 	} else if (np == 4 && strcmp(parts[1], "workflow") == 0) {
-		/* who may act is the workflow's own rule (engine_act) */
-		rc = workflow_action(req, c, ref, id, can_act, parts[2], parts[3]);
+		/* ACT_WORKFLOW first; then which of those people may take this
+		 * step is the workflow's own "by" (engine_act) */
+		rc = authz_action_allows(who, ACT_WORKFLOW, &scope)
+			     ? workflow_action(req, c, ref, id, can_act, parts[2], parts[3])
+			     : http_error(req, 403);
 	} else if (np == 2 && strcmp(parts[1], "facts") == 0) {
 		rc = can_act ? correct_facts(req, c, ref, id) : http_error(req, 403);
 	} else {

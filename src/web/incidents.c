@@ -576,6 +576,8 @@ int web_my_reports(struct request *req)
  * correctly. */
 int web_incidents_csv(struct request *req)
 {
+	if (!authz_action_allows(&req->sess->who, ACT_CSV, NULL))
+		return http_error(req, 403);
 	struct filters f;
 	filters_parse(req, &f);
 	f.after = NULL;

@@ -644,6 +644,8 @@ static void csv_rows(struct csvout *w, const char *section, const json_t *list, 
 
 int web_review_csv(struct request *req)
 {
+	if (!authz_action_allows(&req->sess->who, ACT_REVIEW_CSV, NULL))
+		return http_error(req, 403);
 	PGconn *c = db_pool_get(req->app->db);
 	if (!c)
 		return http_error(req, 503);

@@ -1,7 +1,8 @@
 /* The authorization matrix, generated from the route table: every route ×
  * every role (and anonymous) × an incident in and out of the role's scope.
  * A route without a row here fails the test, so no route can be added
- * without deciding who may use it. */
+ * without deciding who may use it; the same for every action of
+ * authz_actions (note, correction, workflow step, acknowledge, download...). */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,6 +73,25 @@ static const struct {
 	{PERM_ADMIN,             "00" "00" "00" "00" "00" "00" "00" "00" "00" "11"},
 };
 
+/* Every action (authz_actions) the same way: a new action without a row
+ * fails test_every_action_has_a_rule. */
+static const struct {
+	enum action action;
+	const char *matrix;
+} action_expected[] = {
+	/*                       anon staff smgr sofc sysm csirt chief ciso audit admin */
+	{ACT_NOTE,             "00" "10" "10" "10" "10" "11" "11" "11" "00" "00"},
+	{ACT_CORRECT,          "00" "00" "10" "10" "10" "11" "11" "11" "00" "00"},
+	{ACT_WORKFLOW,         "00" "00" "10" "10" "10" "11" "11" "11" "00" "00"},
+	{ACT_ACKNOWLEDGE,      "00" "00" "10" "10" "10" "11" "11" "11" "00" "00"},
+	{ACT_DOWNLOAD,         "00" "10" "10" "10" "10" "11" "11" "11" "11" "00"},
+	{ACT_PRINT,            "00" "10" "10" "10" "10" "11" "11" "11" "11" "00"},
+	{ACT_PPC_REPORT,       "00" "10" "10" "10" "10" "11" "11" "11" "11" "00"},
+	{ACT_API_READ,         "00" "10" "10" "10" "10" "11" "11" "11" "11" "00"},
+	{ACT_CSV,              "00" "10" "10" "10" "10" "11" "11" "11" "11" "00"},
+	{ACT_REVIEW_CSV,       "00" "00" "00" "00" "00" "11" "11" "11" "11" "00"},
+};
+
 enum { PERSON = 7, SECTION_IN = 10, SECTION_OUT = 20, DEPT_IN = 1, DEPT_OUT = 2,
        SYSTEM_IN = 5, SYSTEM_OUT = 6 };
 
@@ -111,7 +131,14 @@ static struct incident_scope incident(int in, const char *actor)
 	return s;
 }
 
-static void check_matrix(const char *what, enum perm perm, const char *matrix)
+/* The answer of a permission (perm >= 0) or of an action (-1 - action). */
+static int ask(const struct principal *p, int what, const struct incident_scope *inc)
+{
+	return what >= 0 ? authz_allows(p, (enum perm)what, inc)
+			 : authz_action_allows(p, (enum action)(-1 - what), inc);
+}
+
+static void check_matrix_of(const char *what, int perm, const char *matrix)
 {
 	ck_assert_msg(strlen(matrix) == 2 * NACTORS, "%s: matrix has %zu cells, not %zu", what,
 		      strlen(matrix), 2 * NACTORS);
@@ -122,12 +149,17 @@ static void check_matrix(const char *what, enum perm perm, const char *matrix)
 		for (int in = 1; in >= 0; in--) {
 			struct incident_scope inc = incident(in, actors[a]);
 			int want = matrix[2 * a + (in ? 0 : 1)] == '1';
-			int got = authz_allows(a == 0 ? NULL : &p, perm, &inc);
+			int got = ask(a == 0 ? NULL : &p, perm, &inc);
 			ck_assert_msg(got == want, "%s: %s with an incident %s scope: got %s, want %s",
 				      what, actors[a], in ? "in" : "out of", got ? "allowed" : "denied",
 				      want ? "allowed" : "denied");
 		}
 	}
+}
+
+static void check_matrix(const char *what, enum perm perm, const char *matrix)
+{
+	check_matrix_of(what, (int)perm, matrix);
 }
 
 START_TEST(test_every_route_has_a_rule)
@@ -154,6 +186,49 @@ START_TEST(test_incident_permissions)
 }
 END_TEST
 
+START_TEST(test_every_action_has_a_rule)
+{
+	for (int a = 0; a < ACT_COUNT; a++) {
+		const char *m = NULL;
+		for (size_t k = 0; k < sizeof action_expected / sizeof action_expected[0]; k++)
+			if ((int)action_expected[k].action == a)
+				m = action_expected[k].matrix;
+		ck_assert_msg(authz_actions[a].name != NULL, "action %d is not in authz_actions", a);
+		ck_assert_msg(m != NULL, "action '%s' has no row in the authorization matrix",
+			      authz_action_name((enum action)a));
+		check_matrix_of(authz_action_name((enum action)a), -1 - a, m);
+	}
+	ck_assert(!authz_action_allows(NULL, ACT_COUNT, NULL));
+	ck_assert_str_eq(authz_action_name(ACT_COUNT), "?");
+}
+END_TEST
+
+/* The auditor reads everything and changes nothing: no action that writes,
+ * on any incident; and each action's "writes" says what it does. */
+START_TEST(test_auditor_writes_nothing)
+{
+	struct principal p;
+	struct grant g;
+	make_actor("auditor", &p, &g);
+	int writing = 0;
+	for (int a = 0; a < ACT_COUNT; a++) {
+		if (!authz_actions[a].writes)
+			continue;
+		writing++;
+		for (int in = 1; in >= 0; in--) {
+			struct incident_scope inc = incident(in, "auditor");
+			ck_assert_msg(!authz_action_allows(&p, (enum action)a, &inc),
+				      "the auditor may %s", authz_action_name((enum action)a));
+		}
+		ck_assert_msg(!authz_action_allows(&p, (enum action)a, NULL), "the auditor may %s",
+			      authz_action_name((enum action)a));
+	}
+	ck_assert_int_eq(writing, 4); /* note, correct, workflow, acknowledge */
+	ck_assert(authz_actions[ACT_NOTE].writes && authz_actions[ACT_CORRECT].writes &&
+		  authz_actions[ACT_WORKFLOW].writes && authz_actions[ACT_ACKNOWLEDGE].writes);
+}
+END_TEST
+
 START_TEST(test_inactive_and_anonymous)
 {
 	struct principal p;
@@ -165,6 +240,10 @@ START_TEST(test_inactive_and_anonymous)
 	ck_assert(authz_allows(&p, PERM_PUBLIC, NULL));
 	ck_assert(authz_allows(NULL, PERM_PUBLIC, NULL));
 	ck_assert(!authz_allows(NULL, PERM_INCIDENT_VIEW, NULL));
+	for (int a = 0; a < ACT_COUNT; a++) {
+		ck_assert(!authz_action_allows(&p, (enum action)a, NULL));
+		ck_assert(!authz_action_allows(NULL, (enum action)a, NULL));
+	}
 }
 END_TEST
 
@@ -174,6 +253,8 @@ Suite *authz_suite(void)
 	TCase *tc = tcase_create("matrix");
 	tcase_add_test(tc, test_every_route_has_a_rule);
 	tcase_add_test(tc, test_incident_permissions);
+	tcase_add_test(tc, test_every_action_has_a_rule);
+	tcase_add_test(tc, test_auditor_writes_nothing);
 	tcase_add_test(tc, test_inactive_and_anonymous);
 	suite_add_tcase(s, tc);
 	return s;
