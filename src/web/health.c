@@ -103,8 +103,7 @@ static int render_db(PGconn *c, buf *out)
 	     "timers not counted).");
 	scalar(out, "sokuho_engine_lag_seconds", r, 2);
 	head(out, "sokuho_timers_failed", "gauge",
-	     "Workflow timers marked failed after repeated errors, waiting for a retry "
-	     "(sokuho timer retry ID).");
+	     "Workflow timers marked failed after repeated errors, waiting for a retry.");
 	scalar(out, "sokuho_timers_failed", r, 8);
 	head(out, "sokuho_outbox", "gauge", "Notification outbox rows, by status.");
 	static const char *const statuses[] = {"queued", "sent", "dead"};
