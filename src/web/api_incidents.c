@@ -14,7 +14,6 @@
 #include "db/db.h"
 #include "incident/fields.h"
 #include "incident/intake.h"
-#include "tmpl/i18n.h"
 #include "web.h"
 
 /* The API names personal-data fields as DOMAIN.md does. */
@@ -54,15 +53,11 @@ int web_api_incidents(struct request *req)
 	int rc;
 	if (json_object_size(type_errors) || json_object_size(errors)) {
 		json_t *list = json_array();
-		const json_t *t = i18n_t(req->app->i18n, req->lang);
 		const char *k;
 		json_t *v;
-		json_object_foreach(type_errors, k, v) {
-			const char *msg = json_string_value(
-				json_object_get(json_object_get(t, json_string_value(v)), "main"));
-			json_array_append_new(list, json_pack("{s:s, s:s}", "field", k, "message",
-							      msg ? msg : json_string_value(v)));
-		}
+		json_object_foreach(type_errors, k, v)
+			json_array_append_new(list, json_pack("{s:s, s:o}", "field", k, "message",
+							      http_label(req, json_string_value(v))));
 		json_object_foreach(errors, k, v) {
 			json_t *field = api_field(k);
 			if (!json_object_get(type_errors, json_string_value(field)))

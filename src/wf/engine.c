@@ -920,19 +920,23 @@ struct closing {
 	int blocked, waivable;
 };
 
-/* The incident's other unfinished runs (locked), and whether one blocks
- * closing or needs a waiver. Returns 0 or -1. */
+/* The incident's other unfinished runs, and whether one blocks closing or
+ * needs a waiver; with lock (inside engine_act's transaction) their rows are
+ * locked until it ends, a page only reads them. Returns 0 or -1. */
 static int closing_runs(struct engine *e, PGconn *c, const char *incident_id, long long run_id,
-			struct closing *cl)
+			int lock, struct closing *cl)
 {
 	memset(cl, 0, sizeof *cl);
 	char run[24];
 	snprintf(run, sizeof run, "%lld", run_id);
 	const char *p[2] = {incident_id, run};
 	PGresult *r = PQexecParams(c,
-				   "SELECT id, def_id, state FROM workflow_run WHERE incident_id = "
-				   "$1::bigint AND finished_at IS NULL AND id <> $2::bigint "
-				   "ORDER BY id FOR UPDATE",
+				   lock ? "SELECT id, def_id, state FROM workflow_run WHERE incident_id = "
+					  "$1::bigint AND finished_at IS NULL AND id <> $2::bigint "
+					  "ORDER BY id FOR UPDATE"
+					: "SELECT id, def_id, state FROM workflow_run WHERE incident_id = "
+					  "$1::bigint AND finished_at IS NULL AND id <> $2::bigint "
+					  "ORDER BY id",
 				   2, NULL, p, NULL, NULL, 0);
 	if (!db_ok(r)) {
 		note_err(PQresultErrorMessage(r));
@@ -1042,7 +1046,7 @@ enum engine_act_result engine_act(struct engine *e, PGconn *c, long long run_id,
 	vals = check_fields(a, fields, errors);
 	struct closing cl = {0};
 	int closing = closes_incident(d, a->to_state);
-	if (closing && closing_runs(e, c, x.id, run_id, &cl) < 0)
+	if (closing && closing_runs(e, c, x.id, run_id, 1, &cl) < 0)
 		goto out;
 	if (closing && cl.blocked) {
 		json_object_set_new(errors, "close",
@@ -1212,7 +1216,7 @@ json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int
 			struct closing cl = {0};
 			if (closes_incident(d, a->to_state) &&
 			    closing_runs(e, c, id, atoll(json_string_value(json_object_get(run, "id"))),
-					 &cl) == 0 &&
+					 0, &cl) == 0 &&
 			    !cl.blocked && cl.waivable)
 				json_array_append_new(
 					fs, json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "name",
