@@ -684,15 +684,7 @@ END_TEST
  * returns the status. */
 static long change_password(const char *cookie, const char *fields)
 {
-	char *csrf = page_csrf(port, "/account/password", cookie);
-	char *form = xasprintf("csrf=%s&%s", csrf, fields);
-	struct resp r;
-	client_request(port, "POST", "/account/password", form, cookie, &r);
-	long st = r.status;
-	resp_release(&r);
-	free(form);
-	free(csrf);
-	return st;
+	return client_post_page(port, "/account/password", cookie, fields);
 }
 
 /* Issue 15, finding 10: a person changes their own password; the current

@@ -221,15 +221,7 @@ END_TEST
 /* POSTs form to page; returns the status. */
 static long post(const char *page, const char *cookie, const char *fields)
 {
-	char *csrf = client_page_csrf(port, page, cookie);
-	char *form = xasprintf("csrf=%s&%s", csrf, fields);
-	struct resp r;
-	client_request(port, "POST", page, form, cookie, &r);
-	long status = r.status;
-	resp_release(&r);
-	free(form);
-	free(csrf);
-	return status;
+	return client_post_page(port, page, cookie, fields);
 }
 
 /* Finding 3 of issue 15: the admin read every incident through a read

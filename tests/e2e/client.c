@@ -209,3 +209,16 @@ char *client_sign_in_demo(int port, const char *login)
 	ck_assert_msg(c != NULL, "sign in as %s", login);
 	return c;
 }
+
+long client_post_page(int port, const char *page, const char *cookie, const char *fields)
+{
+	char *csrf = client_page_csrf(port, page, cookie);
+	char *form = xasprintf("csrf=%s&%s", csrf ? csrf : "", fields);
+	struct resp r;
+	client_request(port, "POST", page, form, cookie, &r);
+	long status = r.status;
+	resp_release(&r);
+	free(form);
+	free(csrf);
+	return status;
+}

@@ -46,5 +46,8 @@ char *client_sign_in_demo(int port, const char *login);
 /* GETs path and returns the page's CSRF token (caller frees); fails the
  * test unless the page is 200 with a token. */
 char *client_page_csrf(int port, const char *path, const char *cookie);
+/* POSTs fields (urlencoded, without csrf) to page as cookie, with the CSRF
+ * token of a fresh GET of page; returns the status. */
+long client_post_page(int port, const char *page, const char *cookie, const char *fields);
 
 #endif
