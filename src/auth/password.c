@@ -2,11 +2,14 @@
 #include "password.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "auth/session.h"
 #include "core/xalloc.h"
+#include "db/audit.h"
 #include "db/db.h"
 
 /* Interactive limits: about 0.1 s and 64 MiB per hash on this class of machine. */
@@ -120,4 +123,74 @@ const char *password_policy(PGconn *conn, const char *pw, const char *login)
 			return "よく使われるパスワードのため使えません。 This password is too common; choose another.";
 	}
 	return NULL;
+}
+
+struct change {
+	int person_id;
+	const char *keep_token, *hash, *ip;
+};
+
+static enum db_qs change_tx(PGconn *c, void *arg, struct db_err *e)
+{
+	struct change *ch = arg;
+	char pid[16], key[2 + 64 + 1];
+	snprintf(pid, sizeof pid, "%d", ch->person_id);
+	session_token_key(ch->keep_token, key);
+	const char *p[3] = {pid, ch->hash, key};
+	PGresult *r = NULL;
+	enum db_qs qs = db_exec(
+		c, e,
+		"WITH p AS (UPDATE person SET password_hash = $2, updated_at = sokuho_now() "
+		"  WHERE id = $1::int AND active RETURNING id, email, lang, login), "
+		"s AS (DELETE FROM session WHERE person_id = $1::int AND id_hash <> $3::bytea "
+		"  RETURNING 1), "
+		"m AS (INSERT INTO outbox (dedup_key, recipient_id, email, lang, template, data) "
+		"  SELECT 'password:' || p.id || ':' || extract(epoch FROM clock_timestamp())::text, "
+		"  p.id, p.email, p.lang, 'password_changed', jsonb_build_object('login', p.login, "
+		"  'changed_at', to_char(sokuho_now() AT TIME ZONE 'Asia/Tokyo', "
+		"  'YYYY-MM-DD HH24:MI')) FROM p RETURNING 1) "
+		"SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM s), (SELECT count(*) FROM m)",
+		3, p, &r);
+	if (qs < 0)
+		return qs;
+	int ended = atoi(PQgetvalue(r, 0, 1));
+	int found = strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+	PQclear(r);
+	if (!found)
+		return DB_NONE; /* deactivated meanwhile: nothing changed */
+	json_t *d = json_pack("{s:i}", "sessions_ended", ended);
+	int a = audit_log(c, ch->person_id, "password.change", ch->ip, d);
+	json_decref(d);
+	if (a != 0) {
+		snprintf(e->msg, sizeof e->msg, "audit event failed");
+		e->sqlstate[0] = '\0';
+		e->conn_lost = PQstatus(c) == CONNECTION_BAD;
+		e->commit_unknown = 0;
+		return e->conn_lost ? DB_SOFT : DB_HARD;
+	}
+	return DB_OK;
+}
+
+enum db_qs password_change(PGconn *c, int person_id, const char *keep_token, const char *hash,
+			   const char *ip, struct db_err *e)
+{
+	struct change ch = {person_id, keep_token, hash, ip};
+	return db_run_tx(c, "password_change", 0, change_tx, &ch, e);
+}
+
+int password_is_current(PGconn *c, int person_id, const char *pw)
+{
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", person_id);
+	const char *p[1] = {pid};
+	PGresult *r = PQexecParams(c, "SELECT password_hash FROM person WHERE id = $1::int", 1,
+				   NULL, p, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		PQclear(r);
+		return -1;
+	}
+	const char *hash = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) ? PQgetvalue(r, 0, 0) : NULL;
+	int ok = password_verify(hash, pw);
+	PQclear(r);
+	return ok;
 }

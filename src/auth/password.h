@@ -6,6 +6,8 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "db/tx.h"
+
 #define PASSWORD_MIN_CHARS 12
 #define PASSWORD_MAX_BYTES 1024
 #define PASSWORD_HASH_MAX crypto_pwhash_STRBYTES
@@ -25,5 +27,18 @@ int password_verify(const char *hash, const char *pw);
  * NULL to skip that check). Returns NULL when acceptable, else a message for
  * people in Japanese followed by English (static storage). */
 const char *password_policy(PGconn *conn, const char *pw, const char *login);
+
+/* Whether pw is person_id's current password: 1 or 0 (0 also without a
+ * password), -1 when the database cannot say. Spends one verification. */
+int password_is_current(PGconn *conn, int person_id, const char *pw);
+
+/* A person's own password change, in one transaction (db_run_tx): sets hash
+ * (from password_hash), ends every session of theirs but the one whose
+ * cookie token is keep_token, audits password.change (with the number of
+ * sessions ended) and queues the password_changed notice to them. Returns
+ * DB_OK, DB_NONE when the person is not active (nothing changed), or < 0
+ * with e filled. */
+enum db_qs password_change(PGconn *conn, int person_id, const char *keep_token, const char *hash,
+			   const char *ip, struct db_err *e);
 
 #endif
