@@ -28,6 +28,7 @@ struct app {
 	size_t nroutes;
 	atomic_int in_flight; /* requests started and not yet completed */
 	atomic_size_t body_bytes; /* request bodies admitted and held (cfg body_memory) */
+	atomic_size_t spool_bytes; /* upload bodies admitted to disk (cfg body_disk) */
 };
 
 /* The route table (web/routes.c). */

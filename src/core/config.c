@@ -48,6 +48,10 @@ static const struct directive directives[] = {
 	 "max_body)"},
 	{"body_memory", "SOKUHO_BODY_MEMORY", C_SIZE, OFF(body_memory), 1024, 1L << 30, "256M",
 	 "memory all request bodies in flight may hold together; beyond it 503 with Retry-After"},
+	{"body_disk", "SOKUHO_BODY_DISK", C_SIZE, OFF(body_disk), 1024, 1L << 40, "4G",
+	 "disk all uploads being received may take together in body_dir; beyond it 503"},
+	{"body_dir", "SOKUHO_BODY_DIR", C_STRING, OFF(body_dir), 0, 0, "/var/tmp",
+	 "folder where uploads being received are written, as unnamed files (not a tmpfs)"},
 	{"attachment_max", "SOKUHO_ATTACHMENT_MAX", C_SIZE, OFF(attachment_max), 1024, 1L << 30,
 	 "10M", "largest evidence file; a larger one is refused with the form kept"},
 	{"request_timeout", "SOKUHO_REQUEST_TIMEOUT", C_INT, OFF(request_timeout), 1, 3600, "30",
@@ -217,9 +221,9 @@ int config_set(struct config *cfg, const char *key, const char *value, const cha
 		long long v;
 		if (parse_size(value, &v) < 0 || v < d->min || v > d->max) {
 			snprintf(err, errlen,
-				 "%s: bad value '%s' for '%s': expected a size from 1K to 1G, "
+				 "%s: bad value '%s' for '%s': expected a size from 1K to %s, "
 				 "such as 10M",
-				 origin, value, key);
+				 origin, value, key, d->max > (1L << 30) ? "1T" : "1G");
 			return -1;
 		}
 		*(size_t *)field = (size_t)v;

@@ -20,7 +20,9 @@ struct config {
 	size_t max_body;        /* bytes; larger request bodies get 413 */
 	size_t public_max_body; /* bytes; the public report form's largest body */
 	size_t attachment_max;
-	size_t body_memory;     /* bytes all request bodies in flight may hold together */  /* bytes; a larger evidence file is refused */
+	size_t body_memory;     /* bytes all request bodies in flight may hold together */
+	size_t body_disk;       /* bytes all uploads being received may hold on disk */
+	char *body_dir;         /* where uploads being received are written (unnamed files) */  /* bytes; a larger evidence file is refused */
 	int request_timeout;    /* seconds an idle connection is kept */
 	int connection_limit;   /* concurrent connections */
 	int per_ip_connection_limit; /* concurrent connections from one address, 0: any */

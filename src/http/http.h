@@ -12,6 +12,7 @@
 #include "auth/authz.h"
 #include "core/buf.h"
 #include "multipart.h"
+#include "spool.h"
 
 struct app;
 struct session;
@@ -79,7 +80,9 @@ struct request {
 	const char *method_str; /* owned by MHD */
 	char *path;             /* decoded path, without the query string */
 	const struct route *route;
-	buf body;
+	buf body;               /* the body, for routes that take up to BODY_FORM */
+	struct spool spool;     /* the body of an upload route (BODY_PUBLIC, BODY_UPLOAD),
+				 * on disk; handlers see it through form and mp */
 	size_t body_limit;      /* the most body its route takes (see enum route_body) */
 	size_t body_reserved;   /* its share of app->body_bytes, given back on completion */
 	int started;

@@ -72,6 +72,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	randombytes_buf(id, sizeof id);
 	sodium_bin2hex(req->rid, sizeof req->rid, id, sizeof id);
 	buf_init(&req->body);
+	spool_init(&req->spool);
 	atomic_fetch_add(&app->in_flight, 1);
 	return req;
 }
@@ -108,7 +109,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
 	metrics_observe(req->route ? req->route->name : "-", req->status, ms / 1e3);
 	buf_release(&req->body);
-	atomic_fetch_sub(&app->body_bytes, req->body_reserved);
+	atomic_fetch_sub(req->spool.fd >= 0 ? &app->spool_bytes : &app->body_bytes,
+			 req->body_reserved);
+	spool_release(&req->spool);
 	json_decref(req->form);
 	json_decref(req->form_invalid);
 	mp_result_release(&req->mp);
@@ -286,9 +289,11 @@ static int parse_form(struct request *req)
 	const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (!ct)
 		return 0;
+	const char *body = req->spool.map ? req->spool.map : buf_cstr(&req->body);
+	size_t len = req->spool.map ? req->spool.len : req->body.len;
 	if (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
 		req->form_invalid = json_object();
-		req->form = form_parse_urlencoded(buf_cstr(&req->body), req->body.len, req->form_invalid);
+		req->form = form_parse_urlencoded(body, len, req->form_invalid);
 		return req->form ? 0 : -1;
 	}
 	if (strncasecmp(ct, "multipart/form-data", 19) != 0)
@@ -296,7 +301,7 @@ static int parse_form(struct request *req)
 	char *boundary = mp_boundary(ct);
 	char err[256];
 	req->form_invalid = json_object();
-	int rc = boundary ? mp_parse_marking(buf_cstr(&req->body), req->body.len, boundary, 200,
+	int rc = boundary ? mp_parse_marking(body, len, boundary, 200,
 					     256 * 1024, &req->mp, req->form_invalid, err, sizeof err)
 			  : -1;
 	if (rc < 0)
@@ -357,16 +362,19 @@ static int content_length(struct request *req, unsigned long long *n)
  * more. */
 static int body_reserve(struct request *req, size_t n)
 {
-	size_t budget = req->app->cfg->body_memory;
-	size_t cur = atomic_load(&req->app->body_bytes);
+	int disk = req->spool.fd >= 0; /* an upload: on disk, within body_disk */
+	size_t budget = disk ? req->app->cfg->body_disk : req->app->cfg->body_memory;
+	atomic_size_t *used = disk ? &req->app->spool_bytes : &req->app->body_bytes;
+	size_t cur = atomic_load(used);
 	do {
 		if (n > budget || cur > budget - n) {
 			log_event(LOG_WARN, "body_budget_full",
-				  "rid=%s route=%s wanted=%zu in_flight=%zu body_memory=%zu", req->rid,
-				  req->route->name, n, cur, budget);
+				  "rid=%s route=%s wanted=%zu in_flight=%zu %s=%zu", req->rid,
+				  req->route->name, n, cur, disk ? "body_disk" : "body_memory",
+				  budget);
 			return -1;
 		}
-	} while (!atomic_compare_exchange_weak(&req->app->body_bytes, &cur, cur + n));
+	} while (!atomic_compare_exchange_weak(used, &cur, cur + n));
 	req->body_reserved += n;
 	return 0;
 }
@@ -431,6 +439,12 @@ static int admit(struct request *req)
 		}
 		return http_error(req, MHD_HTTP_FORBIDDEN);
 	}
+	/* An upload goes to disk as it arrives (spool.h). */
+	if (req->body_limit > ROUTE_BODY_FORM && spool_open(&req->spool, req->app->cfg->body_dir) < 0) {
+		log_event(LOG_ERROR, "body_spool_failed", "rid=%s dir=%s error=%s", req->rid,
+			  log_quote(0, req->app->cfg->body_dir), log_quote(1, strerror(errno)));
+		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	}
 	/* An announced body takes its share of the budget now, before it is
 	 * read: over the budget the client is told to come back (503 with
 	 * Retry-After) rather than the server growing. */
@@ -446,6 +460,11 @@ static int dispatch(struct request *req)
 {
 	if (req->too_large)
 		return http_error(req, MHD_HTTP_CONTENT_TOO_LARGE);
+	if (req->spool.fd >= 0 && spool_map(&req->spool) < 0) {
+		log_event(LOG_ERROR, "body_spool_failed", "rid=%s dir=%s error=%s", req->rid,
+			  log_quote(0, req->app->cfg->body_dir), log_quote(1, strerror(errno)));
+		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
+	}
 	if (req->method == HTTP_POST) {
 		if (parse_form(req) < 0)
 			return http_error(req, MHD_HTTP_BAD_REQUEST);
@@ -495,7 +514,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		if (req->responded || req->too_large)
 			return MHD_YES;
-		if (n > req->body_limit - req->body.len) {
+		size_t have = req->spool.fd >= 0 ? req->spool.len : req->body.len;
+		if (n > req->body_limit - have) {
 			/* A chunked body (its size unknown until read) has grown
 			 * past its route's limit. libmicrohttpd takes no response
 			 * while a body is being read, so rather than read on to
@@ -506,17 +526,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			req->status = MHD_HTTP_CONTENT_TOO_LARGE;
 			return MHD_NO;
 		}
-		if (!req->body.cap && req->body_reserved)
+		if (req->spool.fd < 0 && !req->body.cap && req->body_reserved)
 			buf_grow(&req->body, req->body_reserved); /* the announced size, once */
-		if (req->body.len + n > req->body_reserved &&
-		    body_reserve(req, req->body.len + n - req->body_reserved) < 0) {
+		if (have + n > req->body_reserved &&
+		    body_reserve(req, have + n - req->body_reserved) < 0) {
 			/* a chunked body, growing past the budget: closed at
 			 * once, as for one past its route's limit */
 			buf_release(&req->body);
 			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 			return MHD_NO;
 		}
-		buf_append(&req->body, upload_data, n);
+		if (req->spool.fd < 0) {
+			buf_append(&req->body, upload_data, n);
+			return MHD_YES;
+		}
+		if (spool_write(&req->spool, upload_data, n) < 0) {
+			log_event(LOG_ERROR, "body_spool_failed", "rid=%s dir=%s error=%s", req->rid,
+				  log_quote(0, req->app->cfg->body_dir), log_quote(1, strerror(errno)));
+			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+			return MHD_NO;
+		}
 		return MHD_YES;
 	}
 	if (req->responded)

@@ -139,22 +139,51 @@ static double now_s(void)
 #define FLOOD 50
 #define FLOOD_LEN (19ul * 1024 * 1024)
 
-/* The review's attack: 50 anonymous POSTs to /login announcing 19 MiB each,
- * as much of it sent as the server will take, never finished. The server
- * grows by less than 30 MB and keeps serving meanwhile. */
-START_TEST(test_unfinished_posts_do_not_starve)
+/* Unnamed upload files (spool.h) the server holds open in /var/tmp. */
+static int spooled_files(pid_t pid)
+{
+	char dir[64];
+	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+	int n = 0;
+	for (int fd = 0; fd < 4096; fd++) {
+		char path[96], target[512];
+		snprintf(path, sizeof path, "%s/%d", dir, fd);
+		ssize_t k = readlink(path, target, sizeof target - 1);
+		if (k <= 0)
+			continue;
+		target[k] = '\0';
+		if (strncmp(target, "/var/tmp/", 9) == 0 && strstr(target, "(deleted)"))
+			n++;
+	}
+	return n;
+}
+
+struct flood {
+	long idle_kb, during_kb;
+	size_t sent;   /* body bytes the server took */
+	int still_open;
+	int spooled;   /* upload files open meanwhile */
+};
+
+/* nconn POSTs to path (with a Cookie header when cookie is not NULL)
+ * announcing 19 MiB each, as much of it sent as the server will take for up
+ * to 10 s, never the last byte; measures the server meanwhile, checks that
+ * it still serves GET /login, then closes them. */
+static void flood(const char *path, const char *cookie, int nconn, struct flood *f)
 {
 	ck_assert_int_eq(get_status("/login", NULL), 200);
-	long idle = vm_rss_kb(srv.pid);
+	f->idle_kb = vm_rss_kb(srv.pid);
 	int s[FLOOD];
 	size_t sent[FLOOD];
-	int open_n = FLOOD;
-	char *head = xasprintf("POST /login HTTP/1.1\r\nHost: a\r\nContent-Type: "
+	int open_n = nconn;
+	char *ck = cookie ? xasprintf("Cookie: %s\r\n", cookie) : xstrdup("");
+	char *head = xasprintf("POST %s HTTP/1.1\r\nHost: a\r\n%sContent-Type: "
 			       "application/x-www-form-urlencoded\r\nContent-Length: %lu\r\n\r\n",
-			       FLOOD_LEN);
+			       path, ck, FLOOD_LEN);
+	free(ck);
 	static char chunk[64 * 1024];
 	memset(chunk, 'a', sizeof chunk);
-	for (int i = 0; i < FLOOD; i++) {
+	for (int i = 0; i < nconn; i++) {
 		s[i] = raw_connect_to(port);
 		raw_send(s[i], head, strlen(head));
 		raw_send(s[i], "login=x&password=", 17);
@@ -165,10 +194,10 @@ START_TEST(test_unfinished_posts_do_not_starve)
 	/* Push the bodies (never the last byte) for up to 10 s, as fast as
 	 * the server reads them. */
 	double until = now_s() + 10;
-	int busy = FLOOD;
+	int busy = nconn;
 	while (busy && now_s() < until) {
 		busy = 0;
-		for (int i = 0; i < FLOOD; i++) {
+		for (int i = 0; i < nconn; i++) {
 			if (s[i] < 0 || sent[i] >= FLOOD_LEN - 1)
 				continue;
 			size_t n = FLOOD_LEN - 1 - sent[i];
@@ -187,20 +216,53 @@ START_TEST(test_unfinished_posts_do_not_starve)
 			usleep(20 * 1000);
 	}
 	usleep(300 * 1000);
-	long during = vm_rss_kb(srv.pid);
+	f->during_kb = vm_rss_kb(srv.pid);
+	f->spooled = spooled_files(srv.pid);
 	/* and it still serves */
 	ck_assert_int_eq(get_status("/login", NULL), 200);
-	size_t total = 0;
-	for (int i = 0; i < FLOOD; i++)
-		total += sent[i];
-	fprintf(stderr, "limits: idle %ld kB, with %d unfinished posts %ld kB (+%ld kB); "
-		"%zu bytes sent, %d still open\n",
-		idle, FLOOD, during, during - idle, total, open_n);
-	ck_assert_msg(during - idle < 30 * 1024, "grew from %ld kB to %ld kB", idle, during);
-	for (int i = 0; i < FLOOD; i++)
+	f->sent = 0;
+	for (int i = 0; i < nconn; i++)
+		f->sent += sent[i];
+	f->still_open = open_n;
+	fprintf(stderr, "limits: %s: idle %ld kB, with %d unfinished posts %ld kB (+%ld kB); "
+		"%zu bytes sent, %d still open, %d upload files\n",
+		path, f->idle_kb, nconn, f->during_kb, f->during_kb - f->idle_kb, f->sent, open_n,
+		f->spooled);
+	for (int i = 0; i < nconn; i++)
 		if (s[i] >= 0)
 			close(s[i]);
 	ck_assert_int_eq(get_status("/login", NULL), 200);
+}
+
+/* The review's attack: 50 anonymous POSTs to /login announcing 19 MiB each,
+ * as much of it sent as the server will take, never finished. The server
+ * grows by less than 30 MB and keeps serving meanwhile. */
+START_TEST(test_unfinished_posts_do_not_starve)
+{
+	struct flood f;
+	flood("/login", NULL, FLOOD, &f);
+	ck_assert_msg(f.during_kb - f.idle_kb < 30 * 1024, "grew from %ld kB to %ld kB", f.idle_kb,
+		      f.during_kb);
+}
+END_TEST
+
+/* Signed-in uploads are read, but to disk: 20 unfinished 19 MiB uploads to
+ * /report (well within body_disk's 4G) are taken in, as fast as they come,
+ * into unnamed files, and the server's memory hardly moves. */
+START_TEST(test_uploads_go_to_disk)
+{
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
+	struct flood f;
+	flood("/report", cookie, 20, &f);
+	free(cookie);
+	ck_assert_msg(f.sent > 40ul * 1024 * 1024, "only %zu bytes taken", f.sent);
+	ck_assert_int_eq(f.still_open, 20);
+	ck_assert_int_eq(f.spooled, 20);
+	ck_assert_msg(f.during_kb - f.idle_kb < 30 * 1024, "grew from %ld kB to %ld kB", f.idle_kb,
+		      f.during_kb);
+	/* given up, every file is gone */
+	usleep(500 * 1000);
+	ck_assert_int_eq(spooled_files(srv.pid), 0);
 }
 END_TEST
 
@@ -278,42 +340,52 @@ static char *answer_within(int p, const char *head, int ms, int *sock)
 	return buf_detach(&b, NULL);
 }
 
-/* body_memory: bodies in flight hold at most that much together; a body
- * that would go beyond it gets 503 with Retry-After before it is read, and
- * the budget comes back when a request ends. */
-START_TEST(test_body_memory_budget)
+/* One of the budgets of body_memory / body_disk: a first body of len bytes
+ * to path is admitted and read, a second would go beyond the budget and is
+ * 503 with Retry-After before it is read, and the budget comes back when
+ * the first is given up. */
+static void budget_walk(int p, const char *cookie, const char *path, int len)
 {
-	struct ts_server b;
-	const char *extra[] = {"--body_memory", "1M", NULL};
-	ts_demo_server_start(&b, "budget", extra);
-	char *cookie = client_sign_in_demo(b.port, "sakai.haruto");
-	char *head = xasprintf("POST /report HTTP/1.1\r\nHost: a\r\nCookie: %s\r\nContent-Type: "
+	char *head = xasprintf("POST %s HTTP/1.1\r\nHost: a\r\nCookie: %s\r\nContent-Type: "
 			       "multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n",
-			       cookie, 700 * 1024);
-	/* the first is read (no answer before its body comes) */
+			       path, cookie, len);
 	int first;
-	char *a = answer_within(b.port, head, 500, &first);
-	ck_assert_msg(a[0] == '\0', "%s", a);
+	char *a = answer_within(p, head, 500, &first);
+	ck_assert_msg(a[0] == '\0', "%s: %s", path, a);
 	free(a);
-	/* the second would go past 1M: 503, come back later */
-	a = answer_within(b.port, head, 2000, NULL);
-	ck_assert_msg(strncmp(a, "HTTP/1.1 503", 12) == 0, "%s", a);
+	a = answer_within(p, head, 2000, NULL);
+	ck_assert_msg(strncmp(a, "HTTP/1.1 503", 12) == 0, "%s: %s", path, a);
 	ck_assert_msg(strcasestr(a, "\r\nRetry-After: "), "%s", a);
 	free(a);
 	/* a small form still fits */
-	ck_assert_int_eq(get_status_on(b.port, "/login"), 200);
-	/* the first one given up: its share comes back */
+	ck_assert_int_eq(get_status_on(p, "/login"), 200);
 	close(first);
 	usleep(500 * 1000);
 	int again;
-	a = answer_within(b.port, head, 500, &again);
-	ck_assert_msg(a[0] == '\0', "%s", a);
+	a = answer_within(p, head, 500, &again);
+	ck_assert_msg(a[0] == '\0', "%s: %s", path, a);
 	free(a);
 	close(again);
 	free(head);
+}
+
+/* body_memory: bodies held in memory (forms) together at most that much;
+ * body_disk: uploads being received together at most that much on disk.
+ * Either way a body that would go beyond gets 503 with Retry-After before it
+ * is read, and the budget comes back when a request ends. */
+START_TEST(test_body_budgets)
+{
+	struct ts_server b;
+	const char *extra[] = {"--body_memory", "300K", "--body_disk", "1M", NULL};
+	ts_demo_server_start(&b, "budget", extra);
+	char *cookie = client_sign_in_demo(b.port, "sakai.haruto");
+	budget_walk(b.port, cookie, "/account/tokens", 200 * 1024);
+	budget_walk(b.port, cookie, "/report", 700 * 1024);
 	free(cookie);
 	char *log = ts_read_file(b.logfile);
-	ck_assert_msg(strstr(log, "event=body_budget_full") && strstr(log, "body_memory=1048576"),
+	ck_assert_msg(strstr(log, "event=body_budget_full") && strstr(log, "body_memory=307200"),
+		      "%s", log);
+	ck_assert_msg(strstr(log, "route=report wanted=716800 in_flight=716800 body_disk=1048576"),
 		      "%s", log);
 	free(log);
 	ts_demo_server_stop(&b);
@@ -366,7 +438,8 @@ Suite *limits_suite(void)
 	tcase_add_test(tc, test_unfinished_posts_do_not_starve);
 	tcase_add_test(tc, test_route_limits_at_headers);
 	tcase_add_test(tc, test_per_ip_connection_limit);
-	tcase_add_test(tc, test_body_memory_budget);
+	tcase_add_test(tc, test_uploads_go_to_disk);
+	tcase_add_test(tc, test_body_budgets);
 	suite_add_tcase(s, tc);
 	return s;
 }
