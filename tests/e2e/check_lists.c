@@ -490,6 +490,72 @@ START_TEST(test_auditor_cannot_note)
 }
 END_TEST
 
+/* Issue 15, finding 5: the auditor reads everything and writes nothing.
+ * The incident page holds no correction form and no workflow button for
+ * them, and a correction or a workflow action posted with a valid CSRF
+ * token anyway is 403 and changes nothing; the CISO still may do both. */
+START_TEST(test_auditor_writes_nothing)
+{
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	char *ref = file_report(cookie, hdr, "監査人は直せない", "監査人の訂正と操作", "malware");
+	char *page = xasprintf("/incidents/%s", ref);
+	char *q = xasprintf("SELECT r.id FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id "
+			    "JOIN incident i ON i.id = r.incident_id WHERE i.ref = '%s' AND d.name = "
+			    "'reporting-duty'",
+			    ref);
+	long run = ts_scalar(db, q);
+	free(q);
+	char *facts = xasprintf("/incidents/%s/facts", ref);
+	char *act = xasprintf("/incidents/%s/workflow/%ld/acknowledge", ref, run);
+	struct resp r;
+	char *aud = client_sign_in_demo(port, "wada.tomomi");
+	get(page, aud, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "監査人は直せない"));
+	ck_assert(!strstr(buf_cstr(&r.body), "/facts\""));
+	ck_assert(!strstr(buf_cstr(&r.body), "/workflow/"));
+	resp_release(&r);
+	char *acsrf = client_page_csrf(port, page, aud);
+	char *fix = xasprintf("csrf=%s&summary=auditor-fix&description=x&category=other", acsrf);
+	client_request(port, "POST", facts, fix, aud, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	char *ack = xasprintf("csrf=%s&fence=0", acsrf);
+	client_request(port, "POST", act, ack, aud, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	q = xasprintf("SELECT count(*) FROM incident WHERE ref = '%s' AND summary = '監査人は直せない'",
+		      ref);
+	ck_assert_int_eq(ts_scalar(db, q), 1);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM workflow_run WHERE id = %ld AND state <> 'acknowledged'",
+		      run);
+	ck_assert_int_eq(ts_scalar(db, q), 1);
+	free(q);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_event WHERE actor_id = (SELECT id "
+				       "FROM person WHERE login = 'wada.tomomi') AND (kind LIKE "
+				       "'incident.%' OR kind LIKE 'workflow.%')"),
+			 0);
+	/* the CISO, who acts on every incident, may do both */
+	char *mgr = client_sign_in_demo(port, "sato.kenichi");
+	get(page, mgr, &r);
+	ck_assert(strstr(buf_cstr(&r.body), "/facts\""));
+	ck_assert(strstr(buf_cstr(&r.body), "/acknowledge\""));
+	resp_release(&r);
+	char *mcsrf = client_page_csrf(port, page, mgr);
+	free(ack);
+	ack = xasprintf("csrf=%s&fence=0", mcsrf);
+	client_request(port, "POST", act, ack, mgr, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert(strstr(buf_cstr(&r.headers), "done=action"));
+	resp_release(&r);
+	free(mcsrf), free(mgr), free(ack), free(fix), free(acsrf), free(aud), free(act), free(facts),
+		free(page), free(ref), free(hdr), free(csrf), free(cookie);
+}
+END_TEST
+
 /* Issue 18, navigation: each role lands on its main page after signing in
  * (when no page was asked for), and the admin's pages link to each other. */
 START_TEST(test_landing_and_admin_navigation)
@@ -721,6 +787,7 @@ Suite *lists_suite(void)
 	tcase_add_test(tc, test_csv_export);
 	tcase_add_test(tc, test_dashboard);
 	tcase_add_test(tc, test_auditor_cannot_note);
+	tcase_add_test(tc, test_auditor_writes_nothing);
 	tcase_add_test(tc, test_landing_and_admin_navigation);
 	tcase_add_test(tc, test_dashboard_ranks_by_law);
 	tcase_add_test(tc, test_close_needs_legal_reports_and_waiver);
