@@ -159,16 +159,9 @@ static enum db_qs change_tx(PGconn *c, void *arg, struct db_err *e)
 	if (!found)
 		return DB_NONE; /* deactivated meanwhile: nothing changed */
 	json_t *d = json_pack("{s:i}", "sessions_ended", ended);
-	int a = audit_log(c, ch->person_id, "password.change", ch->ip, d);
+	qs = audit_append(c, e, ch->person_id, "password.change", ch->ip, 0, d);
 	json_decref(d);
-	if (a != 0) {
-		snprintf(e->msg, sizeof e->msg, "audit event failed");
-		e->sqlstate[0] = '\0';
-		e->conn_lost = PQstatus(c) == CONNECTION_BAD;
-		e->commit_unknown = 0;
-		return e->conn_lost ? DB_SOFT : DB_HARD;
-	}
-	return DB_OK;
+	return qs < 0 ? qs : DB_OK;
 }
 
 enum db_qs password_change(PGconn *c, int person_id, const char *keep_token, const char *hash,

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
+#include "db/tx.h"
 
 static int token_well_formed(const char *t)
 {
@@ -33,62 +35,101 @@ unsigned api_token_route_scope(const char *route_name)
 	return 0;
 }
 
+struct token_create {
+	const char *name, *ip;
+	char key[67], pid[16], aid[16], arr[32];
+	int actor_id;
+	unsigned scopes;
+};
+
+static enum db_qs token_create_tx(PGconn *c, void *arg, struct db_err *e)
+{
+	struct token_create *t = arg;
+	const char *params[5] = {t->name, t->key, t->pid, t->arr, t->aid};
+	PGresult *r;
+	enum db_qs qs = db_exec(c, e,
+				"INSERT INTO api_token (name, token_hash, person_id, scopes, "
+				"created_by) VALUES ($1, $2::bytea, $3::int, $4::text[], $5::int) "
+				"RETURNING id, (SELECT login FROM person WHERE id = $3::int)",
+				5, params, &r);
+	if (qs < 0)
+		return qs;
+	json_t *detail = json_pack("{s:I, s:s, s:s, s:s}", "token_id",
+				   (json_int_t)atoll(PQgetvalue(r, 0, 0)), "name", t->name, "person",
+				   PQgetvalue(r, 0, 1), "scopes", api_token_scope_name(t->scopes));
+	PQclear(r);
+	qs = audit_append(c, e, t->actor_id, "api_token.create", t->ip, 0, detail);
+	json_decref(detail);
+	return qs < 0 ? qs : DB_OK;
+}
+
 int api_token_create(PGconn *conn, const char *name, int person_id, unsigned scopes,
 		     int actor_id, const char *ip, char out[API_TOKEN_LEN + 1])
 {
-	char rnd[SESSION_TOKEN_LEN + 1], key[67], pid[16], aid[16], arr[32];
+	struct token_create t = {.name = name, .ip = ip, .actor_id = actor_id, .scopes = scopes};
+	char rnd[SESSION_TOKEN_LEN + 1];
 	session_random_token(rnd);
 	snprintf(out, API_TOKEN_LEN + 1, "%s%s", API_TOKEN_PREFIX, rnd);
 	sodium_memzero(rnd, sizeof rnd);
-	session_token_key(out, key);
-	snprintf(pid, sizeof pid, "%d", person_id);
-	snprintf(aid, sizeof aid, "%d", actor_id);
-	snprintf(arr, sizeof arr, "{%s}", api_token_scope_name(scopes));
-	const char *params[5] = {name, key, pid, arr, aid};
-	PQclear(PQexec(conn, "BEGIN"));
-	PGresult *r = PQexecParams(conn,
-				   "INSERT INTO api_token (name, token_hash, person_id, scopes, created_by) "
-				   "VALUES ($1, $2::bytea, $3::int, $4::text[], $5::int) "
-				   "RETURNING id, (SELECT login FROM person WHERE id = $3::int)",
-				   5, NULL, params, NULL, NULL, 0);
-	int ok = db_ok(r) && PQntuples(r) == 1;
-	if (ok) {
-		json_t *detail = json_pack("{s:i, s:s, s:s, s:s}", "token_id",
-					   atoi(PQgetvalue(r, 0, 0)), "name", name, "person",
-					   PQgetvalue(r, 0, 1), "scopes", api_token_scope_name(scopes));
-		ok = audit_log(conn, actor_id, "api_token.create", ip, detail) == 0;
-		json_decref(detail);
-	}
-	PQclear(r);
-	PQclear(PQexec(conn, ok ? "COMMIT" : "ROLLBACK"));
-	if (!ok)
+	session_token_key(out, t.key);
+	snprintf(t.pid, sizeof t.pid, "%d", person_id);
+	snprintf(t.aid, sizeof t.aid, "%d", actor_id);
+	snprintf(t.arr, sizeof t.arr, "{%s}", api_token_scope_name(scopes));
+	struct db_err e;
+	/* not idempotent: a second try after an unknown COMMIT would make a
+	 * second token */
+	int ok = db_run_tx(conn, "api_token_create", 0, token_create_tx, &t, &e) > 0;
+	if (!ok) {
+		log_event(LOG_ERROR, "api_token_create_failed", "error=%s", log_quote(0, e.msg));
 		sodium_memzero(out, API_TOKEN_LEN + 1);
+	}
 	return ok ? 0 : -1;
+}
+
+struct token_revoke {
+	const char *ip;
+	int id, actor_id;
+	char tid[16], aid[16], oid[16];
+	int only_person;
+	int n; /* tokens revoked */
+};
+
+static enum db_qs token_revoke_tx(PGconn *c, void *arg, struct db_err *e)
+{
+	struct token_revoke *t = arg;
+	t->n = 0;
+	const char *params[3] = {t->tid, t->aid, t->only_person ? t->oid : NULL};
+	PGresult *r;
+	enum db_qs qs = db_exec(c, e,
+				"UPDATE api_token SET revoked_at = sokuho_now(), revoked_by = $2::int "
+				"WHERE id = $1::int AND revoked_at IS NULL AND ($3::int IS NULL OR "
+				"person_id = $3::int) RETURNING name",
+				3, params, &r);
+	if (qs <= 0)
+		return qs;
+	json_t *detail = json_pack("{s:i, s:s}", "token_id", t->id, "name", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	qs = audit_append(c, e, t->actor_id, "api_token.revoke", t->ip, 0, detail);
+	json_decref(detail);
+	if (qs < 0)
+		return qs;
+	t->n = 1;
+	return DB_OK;
 }
 
 int api_token_revoke(PGconn *conn, int id, int only_person, int actor_id, const char *ip)
 {
-	char tid[16], aid[16], oid[16];
-	snprintf(tid, sizeof tid, "%d", id);
-	snprintf(aid, sizeof aid, "%d", actor_id);
-	snprintf(oid, sizeof oid, "%d", only_person);
-	const char *params[3] = {tid, aid, only_person ? oid : NULL};
-	PQclear(PQexec(conn, "BEGIN"));
-	PGresult *r = PQexecParams(conn,
-				   "UPDATE api_token SET revoked_at = sokuho_now(), revoked_by = $2::int "
-				   "WHERE id = $1::int AND revoked_at IS NULL AND ($3::int IS NULL OR "
-				   "person_id = $3::int) RETURNING name",
-				   3, NULL, params, NULL, NULL, 0);
-	int ok = db_ok(r);
-	int n = ok ? PQntuples(r) : 0;
-	if (ok && n == 1) {
-		json_t *detail = json_pack("{s:i, s:s}", "token_id", id, "name", PQgetvalue(r, 0, 0));
-		ok = audit_log(conn, actor_id, "api_token.revoke", ip, detail) == 0;
-		json_decref(detail);
+	struct token_revoke t = {.ip = ip, .id = id, .actor_id = actor_id,
+				 .only_person = only_person};
+	snprintf(t.tid, sizeof t.tid, "%d", id);
+	snprintf(t.aid, sizeof t.aid, "%d", actor_id);
+	snprintf(t.oid, sizeof t.oid, "%d", only_person);
+	struct db_err e;
+	if (db_run_tx(conn, "api_token_revoke", 0, token_revoke_tx, &t, &e) < 0) {
+		log_event(LOG_ERROR, "api_token_revoke_failed", "error=%s", log_quote(0, e.msg));
+		return -1;
 	}
-	PQclear(r);
-	PQclear(PQexec(conn, ok ? "COMMIT" : "ROLLBACK"));
-	return ok ? n : -1;
+	return t.n;
 }
 
 enum token_result api_token_authenticate(PGconn *conn, const char *token, struct session **out,

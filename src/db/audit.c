@@ -15,6 +15,13 @@ int audit_log(PGconn *conn, int actor_id, const char *kind, const char *ip, cons
 int audit_log_incident(PGconn *conn, int actor_id, const char *kind, const char *ip,
 		       long long incident_id, const json_t *detail)
 {
+	struct db_err e;
+	return audit_append(conn, &e, actor_id, kind, ip, incident_id, detail) < 0 ? -1 : 0;
+}
+
+enum db_qs audit_append(PGconn *conn, struct db_err *e, int actor_id, const char *kind,
+			const char *ip, long long incident_id, const json_t *detail)
+{
 	char actor[16], inc[24];
 	snprintf(actor, sizeof actor, "%d", actor_id);
 	snprintf(inc, sizeof inc, "%lld", incident_id);
@@ -22,20 +29,18 @@ int audit_log_incident(PGconn *conn, int actor_id, const char *kind, const char 
 	/* The incident column exists from migration 0004 on; events before
 	 * any incident exists keep the shorter statement. */
 	const char *params[5] = {actor_id > 0 ? actor : NULL, kind, ip, d ? d : "{}", inc};
-	PGresult *r = PQexecParams(conn,
-				   incident_id > 0
-					   ? "INSERT INTO audit_event (actor_id, kind, ip, detail, "
-					     "incident_id) VALUES ($1, $2, $3::inet, $4::jsonb, $5)"
-					   : "INSERT INTO audit_event (actor_id, kind, ip, detail) "
-					     "VALUES ($1, $2, $3::inet, $4::jsonb)",
-				   incident_id > 0 ? 5 : 4, NULL, params, NULL, NULL, 0);
-	int ok = db_ok(r);
-	if (!ok)
+	enum db_qs qs = db_exec(conn, e,
+				incident_id > 0
+					? "INSERT INTO audit_event (actor_id, kind, ip, detail, "
+					  "incident_id) VALUES ($1, $2, $3::inet, $4::jsonb, $5)"
+					: "INSERT INTO audit_event (actor_id, kind, ip, detail) "
+					  "VALUES ($1, $2, $3::inet, $4::jsonb)",
+				incident_id > 0 ? 5 : 4, params, NULL);
+	if (qs < 0)
 		log_event(LOG_ERROR, "audit_failed", "kind=%s error=%s", log_quote(0, kind),
-			  log_quote(1, PQresultErrorMessage(r)));
-	PQclear(r);
+			  log_quote(1, e->msg));
 	free(d);
-	return ok ? 0 : -1;
+	return qs;
 }
 
 int audit_verify(PGconn *conn, FILE *out)

@@ -8,6 +8,8 @@
 #include <libpq-fe.h>
 #include <stdio.h>
 
+#include "tx.h"
+
 /* Appends one event inside the caller's transaction (or on its own when none
  * is open). actor_id 0 means no person (anonymous or the system); ip may be
  * NULL; detail may be NULL and is not stolen. Never put passwords or session
@@ -16,6 +18,11 @@ int audit_log(PGconn *conn, int actor_id, const char *kind, const char *ip, cons
 /* The same, for an event in the timeline of incident incident_id (> 0). */
 int audit_log_incident(PGconn *conn, int actor_id, const char *kind, const char *ip,
 		       long long incident_id, const json_t *detail);
+
+/* The same inside a db_run_tx transaction function: the status of the
+ * insert (tx.h), with e filled on failure, so that fn can return it. */
+enum db_qs audit_append(PGconn *conn, struct db_err *e, int actor_id, const char *kind,
+			const char *ip, long long incident_id, const json_t *detail);
 
 /* Recomputes the hash chain of the whole audit log (audit_chain with the
  * events it names). Returns 0 when every place is intact (a line saying how

@@ -5,14 +5,15 @@
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "app.h"
 #include "auth/password.h"
 #include "auth/session.h"
 #include "core/xalloc.h"
-#include "db/audit.h"
 #include "db/db.h"
+#include "org/accounts.h"
 #include "org/people.h"
 #include "org/roles.h"
 #include "tmpl/i18n.h"
@@ -140,8 +141,7 @@ static void check_new_person(PGconn *c, struct request *req, json_t *errors)
 		const char *p[1] = {login};
 		json_t *row = db_row(c, "SELECT 1 AS x FROM person WHERE login = $1", 1, p);
 		if (row)
-			json_object_set_new(errors, "login",
-					    json_string("このログインIDは既に使われています。 This login is taken."));
+			json_object_set_new(errors, "login", http_label(req, "person_err_login_taken"));
 		json_decref(row);
 	}
 }
@@ -195,31 +195,27 @@ int web_admin_person_new(struct request *req)
 		goto out;
 	}
 	const char *section = http_form(req, "section");
-	const char *params[7] = {http_form(req, "login"),       http_form(req, "display_name"),
-				 http_form(req, "email"),       section && *section ? section : NULL,
-				 http_form(req, "kind"),        http_form(req, "lang"),
-				 pw && *pw ? hash : NULL};
-	PQclear(PQexec(c, "BEGIN"));
-	PGresult *r = PQexecParams(
-		c,
-		"INSERT INTO person (login, display_name, email, section_id, kind, lang, password_hash) "
-		"VALUES ($1, $2, $3, (SELECT id FROM org_unit WHERE code = $4 AND kind = 'section'), "
-		"$5, $6, $7) RETURNING id",
-		7, NULL, params, NULL, NULL, 0);
-	int ok = db_ok(r);
-	PQclear(r);
-	if (ok) {
-		json_t *detail = json_pack("{s:s, s:s, s:s?, s:b}", "login", params[0], "email",
-					   params[2], "section", params[3], "password_set", pw && *pw);
-		ok = audit_log(c, req->sess->who.person_id, "user.add", ip_of(req), detail) == 0;
-		json_decref(detail);
-	}
-	PQclear(PQexec(c, ok ? "COMMIT" : "ROLLBACK"));
-	if (!ok) {
-		rc = http_error(req, 500);
+	struct account_new p = {http_form(req, "login"), http_form(req, "display_name"),
+				http_form(req, "email"),  section && *section ? section : NULL,
+				http_form(req, "kind"),   http_form(req, "lang"),
+				pw && *pw ? hash : NULL};
+	struct account_actor by = {req->sess->who.person_id, ip_of(req)};
+	struct db_err e;
+	int added;
+	enum db_qs qs = account_add(c, &by, &p, &added, &e);
+	sodium_memzero(hash, sizeof hash);
+	if (qs < 0) {
+		rc = http_error(req, qs == DB_SOFT ? 503 : 500);
 		goto out;
 	}
-	char *loc = xasprintf("/admin/people/%s?done=added", params[0]);
+	if (!added) {
+		errors = json_object();
+		json_object_set_new(errors, "login", http_label(req, "person_err_login_taken"));
+		rc = new_person_form(req, c, 422, errors);
+		json_decref(errors);
+		goto out;
+	}
+	char *loc = xasprintf("/admin/people/%s?done=added", p.login);
 	rc = http_redirect(req, loc);
 	free(loc);
 out:
@@ -286,20 +282,10 @@ static int person_page(struct request *req, PGconn *c, const char *login, unsign
 	return http_page(req, status, "admin/person", d);
 }
 
-/* Runs one change and its audit event in a transaction. */
-static int change(PGconn *c, struct request *req, const char *sql, int n, const char *const *params,
-		  const char *kind, json_t *detail, int *affected)
+/* The answer to a change that failed in the database. */
+static int change_failed(struct request *req, enum db_qs qs)
 {
-	PQclear(PQexec(c, "BEGIN"));
-	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-	int ok = db_ok(r);
-	*affected = ok ? atoi(PQcmdTuples(r)) : 0;
-	PQclear(r);
-	if (ok && *affected > 0)
-		ok = audit_log(c, req->sess->who.person_id, kind, ip_of(req), detail) == 0;
-	PQclear(PQexec(c, ok && *affected > 0 ? "COMMIT" : "ROLLBACK"));
-	json_decref(detail);
-	return ok ? 0 : -1;
+	return http_error(req, qs == DB_SOFT ? 503 : 500);
 }
 
 static int grant_role(struct request *req, PGconn *c, const char *login)
@@ -359,24 +345,24 @@ static int grant_role(struct request *req, PGconn *c, const char *login)
 	char sid[16], dep[4];
 	snprintf(sid, sizeof sid, "%d", sc.id);
 	snprintf(dep, sizeof dep, "%ld", dr);
-	char *by = xasprintf("%s (%s)", req->sess->display_name, req->sess->login);
-	const char *params[8] = {login, role, sc.kind, sc.id ? sid : NULL, dep,
-				 from && *from ? from : NULL, to && *to ? to : NULL, by};
-	json_t *detail = json_pack("{s:s, s:s, s:s, s:i}", "login", login, "role", role, "scope",
-				   sc.text, "deputy", (int)dr);
+	char *granted_by = xasprintf("%s (%s)", req->sess->display_name, req->sess->login);
+	struct account_grant g = {login,
+				  role,
+				  sc.kind,
+				  sc.text,
+				  sc.id,
+				  (int)dr,
+				  from && *from ? from : NULL,
+				  to && *to ? to : NULL,
+				  granted_by};
+	struct account_actor by = {req->sess->who.person_id, ip_of(req)};
+	struct db_err e;
 	int n;
-	int rc = change(c, req,
-			/* sokuho.granted_by names the admin in the notice mail of a
-			 * sensitive role (sql/0022) */
-			"WITH by AS (SELECT set_config('sokuho.granted_by', $8, true)) "
-			"INSERT INTO role_assignment (person_id, role, scope_kind, scope_id, "
-			"deputy_rank, valid_from, valid_to) SELECT id, $2, $3, $4::int, $5::int, "
-			"coalesce($6::date, sokuho_today()), $7::date FROM person, by WHERE login = $1 "
-			"ON CONFLICT DO NOTHING",
-			8, params, "role.grant", detail, &n);
-	free(by);
-	if (rc < 0)
-		return http_error(req, 500);
+	enum db_qs qs = account_grant(c, &by, &g, &n, &e);
+	free(granted_by);
+	if (qs < 0)
+		return change_failed(req, qs);
+	int rc;
 	char *loc = xasprintf("/admin/people/%s?done=%s", login, n ? "granted" : "unchanged");
 	rc = http_redirect(req, loc);
 	free(loc);
@@ -404,15 +390,14 @@ static int set_password(struct request *req, PGconn *c, const char *login)
 	char hash[PASSWORD_HASH_MAX];
 	if (password_hash(pw, hash) < 0)
 		return http_error(req, 500);
-	const char *params[2] = {login, hash};
+	struct account_actor by = {req->sess->who.person_id, ip_of(req)};
+	struct db_err e;
 	int n;
 	/* A new password ends the person's sessions everywhere. */
-	if (change(c, req,
-		   "WITH p AS (UPDATE person SET password_hash = $2, updated_at = sokuho_now() "
-		   "WHERE login = $1 RETURNING id), s AS (DELETE FROM session WHERE person_id IN "
-		   "(SELECT id FROM p)) SELECT 1 FROM p",
-		   2, params, "user.passwd", json_pack("{s:s}", "login", login), &n) < 0)
-		return http_error(req, 500);
+	enum db_qs qs = account_set_password(c, &by, login, hash, &n, &e);
+	sodium_memzero(hash, sizeof hash);
+	if (qs < 0)
+		return change_failed(req, qs);
 	char *loc = xasprintf("/admin/people/%s?done=password", login);
 	int rc = http_redirect(req, loc);
 	free(loc);
@@ -428,16 +413,12 @@ static int set_active(struct request *req, PGconn *c, const char *login, int act
 		json_decref(errors);
 		return rc;
 	}
-	const char *params[2] = {login, active ? "t" : "f"};
+	struct account_actor by = {req->sess->who.person_id, ip_of(req)};
+	struct db_err e;
 	int n;
-	if (change(c, req,
-		   "WITH p AS (UPDATE person SET active = $2::boolean, updated_at = sokuho_now() "
-		   "WHERE login = $1 AND active <> $2::boolean RETURNING id), "
-		   "s AS (DELETE FROM session WHERE NOT $2::boolean AND person_id IN "
-		   "(SELECT id FROM p)) SELECT 1 FROM p",
-		   2, params, active ? "user.activate" : "user.deactivate",
-		   json_pack("{s:s}", "login", login), &n) < 0)
-		return http_error(req, 500);
+	enum db_qs qs = account_set_active(c, &by, login, active, &n, &e);
+	if (qs < 0)
+		return change_failed(req, qs);
 	char *loc = xasprintf("/admin/people/%s?done=%s", login, active ? "activated" : "deactivated");
 	int rc = http_redirect(req, loc);
 	free(loc);
@@ -450,14 +431,12 @@ static int revoke_role(struct request *req, PGconn *c, const char *login, const 
 	long n = strtol(id, &end, 10);
 	if (*end || n <= 0)
 		return http_error(req, 404);
-	const char *params[2] = {login, id};
+	struct account_actor by = {req->sess->who.person_id, ip_of(req)};
+	struct db_err e;
 	int affected;
-	if (change(c, req,
-		   "DELETE FROM role_assignment WHERE id = $2::int AND person_id = "
-		   "(SELECT id FROM person WHERE login = $1)",
-		   2, params, "role.revoke", json_pack("{s:s, s:i}", "login", login, "assignment", (int)n),
-		   &affected) < 0)
-		return http_error(req, 500);
+	enum db_qs qs = account_revoke(c, &by, login, n, &affected, &e);
+	if (qs < 0)
+		return change_failed(req, qs);
 	if (!affected)
 		return http_error(req, 404);
 	char *loc = xasprintf("/admin/people/%s?done=revoked", login);
