@@ -30,6 +30,7 @@
 #include "wf/service.h"
 #include "wf/workflow.h"
 #include "wf/drill.h"
+#include "wf/timer_cli.h"
 
 #define SOKUHO_VERSION "0.1.0"
 
@@ -106,6 +107,11 @@ static const struct cmd commands[] = {
 	{"audit", cmd_audit, "sokuho audit verify", "check the audit log's hash chain",
 	 "Recomputes the SHA-256 chain of every audit event and names the first event\n"
 	 "that was changed, removed or inserted. Exit status 0 intact, 1 broken."},
+	{"timer", cmd_timer, "sokuho timer list | sokuho timer retry ID",
+	 "list failed workflow timers, or retry one",
+	 "list: the timers the engine marked failed after five failed attempts, with\n"
+	 "the cause of the last one. retry: makes failed timer ID due again, once its\n"
+	 "cause is fixed; audited as workflow.timer_retried."},
 	{"version", cmd_version, "sokuho version", "print the version", ""},
 };
 

@@ -6,6 +6,7 @@
 
 static const char *const perm_names[PERM_COUNT] = {
 	"public", "signed_in", "incident_view", "incident_act", "incident_note", "dashboard", "audit", "admin",
+	"timer_retry",
 };
 
 const char *authz_perm_name(enum perm perm)
@@ -24,6 +25,7 @@ const struct authz_action authz_actions[ACT_COUNT] = {
 	[ACT_API_READ] = {"api_read", PERM_INCIDENT_VIEW, 0},
 	[ACT_CSV] = {"csv", PERM_INCIDENT_VIEW, 0},
 	[ACT_REVIEW_CSV] = {"review_csv", PERM_DASHBOARD, 0},
+	[ACT_TIMER_RETRY] = {"timer_retry", PERM_TIMER_RETRY, 1},
 };
 
 const char *authz_action_name(enum action action)
@@ -125,6 +127,12 @@ int authz_allows(const struct principal *p, enum perm perm, const struct inciden
 	}
 	case PERM_ADMIN:
 		return authz_has_role(p, "admin");
+	case PERM_TIMER_RETRY: {
+		/* those who watch the dashboard and may act city-wide: not the
+		 * auditor, who only looks */
+		static const char *const r[] = {"ciso", "chief_security_officer", "csirt", NULL};
+		return any_role(p, r);
+	}
 	default:
 		return 0;
 	}

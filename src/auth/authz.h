@@ -16,6 +16,7 @@ enum perm {
 	PERM_DASHBOARD,     /* CISO, chief security officer, CSIRT, auditor */
 	PERM_AUDIT,         /* the audit trail: auditor, CISO, chief security officer */
 	PERM_ADMIN,         /* accounts and configuration: admin */
+	PERM_TIMER_RETRY,   /* retry a failed workflow timer: CISO, chief security officer, CSIRT */
 	PERM_COUNT
 };
 
@@ -77,6 +78,7 @@ enum action {
 	ACT_API_READ,    /* GET /api/v1/incidents/REF */
 	ACT_CSV,         /* GET /incidents.csv: the incidents one sees */
 	ACT_REVIEW_CSV,  /* GET /review.csv: the annual review */
+	ACT_TIMER_RETRY, /* POST /dashboard/timers/ID/retry: a failed workflow timer */
 	ACT_COUNT
 };
 

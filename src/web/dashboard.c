@@ -2,14 +2,16 @@
  * severity, category and site), what is late (escalating runs, overdue
  * workflow and legal deadlines, unacknowledged reports), the legal deadlines
  * ahead, the escalations of the last 24 hours, mail that could not be
- * delivered, and the trends of the last twelve months as SVG charts.
+ * delivered, the workflow timers the engine gave up on (engine_tick; with a
+ * retry button for whom authz lets retry them) and the trends of the last
+ * twelve months as SVG charts.
  *
  * Cheap with many viewers and a million incidents: the live figures use the
  * partial indexes of sql/0008_dashboard.sql (they read only what is open);
  * the trends read a year of incidents and are computed at most once every
  * TREND_TTL seconds per process, by one request while the others keep the
  * previous copy. The page carries an ETag made from the newest audit event,
- * the newest mail, the dead mail and the minute: the page's script
+ * the newest mail, the dead mail, the failed timers and the minute: the page's script
  * (static/dashboard.js) asks again every 30 seconds and gets 304 Not
  * Modified, with nothing rendered, until something changed. */
 #include <math.h>
@@ -24,9 +26,11 @@
 #include "app.h"
 #include "auth/session.h"
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include "db/db.h"
 #include "web.h"
+#include "wf/engine.h"
 
 #define TREND_TTL 300
 #define TREND_MONTHS 12
@@ -550,16 +554,19 @@ static int page_etag(struct request *req, PGconn *c, char *out, size_t size)
 			   "SELECT (SELECT coalesce(max(seq), 0) FROM audit_event) AS a, "
 			   "  (SELECT coalesce(max(id), 0) FROM outbox) AS o, "
 			   "  (SELECT count(*) FROM outbox WHERE status = 'dead') AS d, "
+			   "  (SELECT count(*) FROM timer WHERE fired_at IS NULL "
+			   "   AND failed_at IS NOT NULL) AS f, "
 			   "  to_char((SELECT sokuho_now()), 'YYYYMMDDHH24MI') AS m",
 			   0, NULL);
 	if (!v)
 		return -1;
 	/* the trends change at most once per TREND_TTL */
 	long long bucket = (long long)(time(NULL) / TREND_TTL);
-	snprintf(out, size, "\"d%s-%s-%s-%s-%lld-%d-%s\"",
+	snprintf(out, size, "\"d%s-%s-%s-%s-%s-%lld-%d-%s\"",
 		 json_string_value(json_object_get(v, "a")),
 		 json_string_value(json_object_get(v, "o")),
 		 json_string_value(json_object_get(v, "d")),
+		 json_string_value(json_object_get(v, "f")),
 		 json_string_value(json_object_get(v, "m")), bucket % 1000000,
 		 req->sess->who.person_id, req->lang);
 	json_decref(v);
@@ -587,6 +594,14 @@ int web_dashboard(struct request *req)
 		db_pool_put(req->app->db, c);
 		return http_error(req, 500);
 	}
+	/* after a retry the page says how it went: a page of its own */
+	const char *retried = http_query(req, "timer");
+	size_t elen = strlen(etag);
+	if (retried && elen >= 2 && elen + 2 < sizeof etag) {
+		int r = strcmp(retried, "retried") == 0 ? 'r' : strcmp(retried, "not_failed") == 0 ? 'n' : 0;
+		if (r)
+			snprintf(etag + elen - 1, sizeof etag - (elen - 1), "%c\"", r);
+	}
 	const char *inm = http_header(req, "If-None-Match");
 	if (inm && strcmp(inm, etag) == 0) {
 		db_pool_put(req->app->db, c);
@@ -604,10 +619,12 @@ int web_dashboard(struct request *req)
 		db_rows(c, legal_sql, 0, NULL),
 		db_rows(c, escalations_sql, 0, NULL),
 		db_rows(c, dead_mail_sql, 0, NULL),
+		engine_failed_timers(c, LIST_ROWS),
 	};
 	static const char *const names[] = {"by_state", "by_severity", "by_category",
 					    "by_site",	"late",	       "unacknowledged",
-					    "legal",	"escalations", "dead_mail"};
+					    "legal",	"escalations", "dead_mail",
+					    "failed_timers"};
 	json_t *trends = trends_get(req->app->dash, c);
 	db_pool_put(req->app->db, c);
 	int ok = fig && trends;
@@ -643,7 +660,7 @@ int web_dashboard(struct request *req)
 	}
 	json_object_set_new(d, "state_groups", groups);
 	static const char *const has[] = {"late", "unacknowledged", "legal", "escalations",
-					  "dead_mail"};
+					  "dead_mail", "failed_timers"};
 	for (size_t k = 0; k < sizeof has / sizeof has[0]; k++) {
 		char key[32];
 		snprintf(key, sizeof key, "has_%s", has[k]);
@@ -661,10 +678,41 @@ int web_dashboard(struct request *req)
 			json_object_set_new(fig, key, json_boolean(strcmp(sv, "0") != 0));
 		}
 	}
+	json_object_set_new(d, "may_retry_timers",
+			    json_boolean(authz_action_allows(&req->sess->who, ACT_TIMER_RETRY, NULL)));
+	if (retried) {
+		json_object_set_new(d, "timer_retried", json_boolean(strcmp(retried, "retried") == 0));
+		json_object_set_new(d, "timer_not_failed",
+				    json_boolean(strcmp(retried, "not_failed") == 0));
+	}
 	json_object_set_new(d, "figures", fig);
 	json_object_set_new(d, "trends", trends);
 	json_object_set_new(d, "etag", json_string(etag));
 	/* The ETag goes out with the page too, so that the refresh can send it. */
 	snprintf(req->etag, sizeof req->etag, "%s", etag);
 	return http_page(req, 200, "pages/dashboard", d);
+}
+
+int web_dashboard_timer(struct request *req)
+{
+	const char *rest = req->path + strlen("/dashboard/timers/");
+	char *end;
+	long long id = strtoll(rest, &end, 10);
+	if (end == rest || id <= 0 || strcmp(end, "/retry") != 0)
+		return http_error(req, 404);
+	if (!authz_action_allows(&req->sess->who, ACT_TIMER_RETRY, NULL))
+		return http_error(req, 403);
+	PGconn *c = db_pool_get(req->app->db);
+	if (!c)
+		return http_error(req, 503);
+	char err[512];
+	int n = engine_timer_retry(c, id, req->sess->who.person_id, err, sizeof err);
+	db_pool_put(req->app->db, c);
+	if (n < 0) {
+		log_event(LOG_ERROR, "timer_retry_failed", "rid=%s timer=%lld error=%s", req->rid, id,
+			  log_quote(0, err));
+		return http_error(req, 503);
+	}
+	return http_redirect(req, n ? "/dashboard?timer=retried#h-timers"
+				    : "/dashboard?timer=not_failed#h-timers");
 }

@@ -103,7 +103,8 @@ static int render_db(PGconn *c, buf *out)
 	     "timers not counted).");
 	scalar(out, "sokuho_engine_lag_seconds", r, 2);
 	head(out, "sokuho_timers_failed", "gauge",
-	     "Workflow timers marked failed after repeated errors, waiting for a retry.");
+	     "Workflow timers marked failed after repeated errors, waiting for a retry "
+	     "(the dashboard, or sokuho timer retry ID).");
 	scalar(out, "sokuho_timers_failed", r, 8);
 	head(out, "sokuho_outbox", "gauge", "Notification outbox rows, by status.");
 	static const char *const statuses[] = {"queued", "sent", "dead"};

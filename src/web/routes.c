@@ -22,6 +22,8 @@ const struct route web_routes[] = {
 	{HTTP_GET, "/incidents", web_incidents, PERM_INCIDENT_VIEW, 0, "incidents", BODY_NONE},
 	{HTTP_GET, "/incidents.csv", web_incidents_csv, PERM_INCIDENT_VIEW, 0, "incidents_csv", BODY_NONE},
 	{HTTP_GET, "/dashboard", web_dashboard, PERM_DASHBOARD, 0, "dashboard", BODY_NONE},
+	{HTTP_POST, "/dashboard/timers/", web_dashboard_timer, PERM_TIMER_RETRY, ROUTE_PREFIX,
+	 "dashboard_timer", BODY_SMALL},
 	{HTTP_GET, "/review", web_review, PERM_DASHBOARD, 0, "review", BODY_NONE},
 	{HTTP_GET, "/review.csv", web_review_csv, PERM_DASHBOARD, 0, "review_csv", BODY_NONE},
 	{HTTP_GET | HTTP_POST, "/incidents/", web_incident, PERM_INCIDENT_VIEW,

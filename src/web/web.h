@@ -37,6 +37,9 @@ int web_incidents(struct request *req);
 int web_my_reports(struct request *req);
 int web_incidents_csv(struct request *req);
 int web_dashboard(struct request *req);
+/* POST /dashboard/timers/ID/retry: makes failed timer ID due again
+ * (engine_timer_retry) and goes back to the dashboard. */
+int web_dashboard_timer(struct request *req);
 int web_review(struct request *req);
 int web_review_csv(struct request *req);
 int web_api_incidents(struct request *req);

@@ -823,6 +823,22 @@ int engine_timer_retry(PGconn *c, long long timer_id, int actor_id, char *errbuf
 	return rt.done;
 }
 
+json_t *engine_failed_timers(PGconn *c, int limit)
+{
+	char lim[16];
+	snprintf(lim, sizeof lim, "%d", limit);
+	const char *p[1] = {lim};
+	return db_rows(c,
+		       "SELECT t.id, i.ref, d.name AS workflow, r.state, t.kind, t.attempts, "
+		       "  to_char(t.failed_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') "
+		       "  AS failed_at, t.last_error "
+		       "FROM timer t JOIN workflow_run r ON r.id = t.run_id "
+		       "JOIN workflow_def d ON d.id = r.def_id JOIN incident i ON i.id = r.incident_id "
+		       "WHERE t.fired_at IS NULL AND t.failed_at IS NOT NULL "
+		       "ORDER BY t.failed_at DESC, t.id DESC LIMIT $1::int",
+		       1, p);
+}
+
 static const char *field_value(const json_t *fields, const char *name)
 {
 	json_t *v = json_object_get(fields, name);

@@ -55,6 +55,13 @@ int engine_tick(struct engine *e, PGconn *conn, int batch);
  * (nothing changed), or -1 with the cause in err. */
 int engine_timer_retry(PGconn *conn, long long timer_id, int actor_id, char *err, size_t errlen);
 
+/* The failed timers (failed_at set, not fired), the most recent failure
+ * first, at most limit: per timer id, ref (the incident's), workflow, state,
+ * kind, attempts, failed_at (Japan time, YYYY-MM-DD HH24:MI) and last_error,
+ * as strings. Caller owns the array (json_decref); NULL on a database error
+ * (logged). Opens no transaction. Thread-safe. */
+json_t *engine_failed_timers(PGconn *conn, int limit);
+
 enum engine_act_result {
 	ENGINE_ACT_OK = 0,
 	ENGINE_ACT_INVALID = 1,   /* a field is wrong: see errors */

@@ -461,6 +461,210 @@ START_TEST(test_metrics_needs_token)
 }
 END_TEST
 
+/* Waits up to 10 s for the SQL count q to reach want; returns the count. */
+static long wait_count(const char *q, long want)
+{
+	long v = -1;
+	for (int i = 0; i < 200; i++) {
+		v = ts_scalar(db, q);
+		if (v == want)
+			break;
+		usleep(50 * 1000);
+	}
+	return v;
+}
+
+static int run_timer_cli(const char *a1, const char *a2, char **out, char **err)
+{
+	const char *argv[] = {ts_bin(), "timer", a1, a2, NULL};
+	char *app = ts_app_conninfo(db);
+	char *env = xasprintf("DATABASE_URL=%s", app);
+	const char *envp[] = {env, NULL};
+	int st = ts_run(argv, envp, out, err);
+	free(env);
+	free(app);
+	return st;
+}
+
+/* A timer the running server's engine cannot apply (a trigger refuses to
+ * mark it fired) fails five times and shows on /metrics and the dashboard; the
+ * auditor sees it but may not retry; once the trigger is gone the CISO's
+ * retry (dashboard) and the command line's each apply theirs once. */
+START_TEST(test_failed_timer)
+{
+	char *cookie = client_sign_in(port, "sakai.haruto", DEMO_PASSWORD);
+	ck_assert(cookie != NULL);
+	char *csrf = client_page_csrf(port, "/my/reports", cookie);
+	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
+	struct resp r;
+	client_json(port, "POST", "/api/v1/incidents", cookie, hdr,
+		    "{\"summary\": \"poisoned timer test\", \"discovered_at\": "
+		    "\"2026-11-24T10:00:00+09:00\", \"category\": \"suspicious_mail\", "
+		    "\"site\": \"honchosha\", \"segments\": [\"internet\"], "
+		    "\"personal_data\": {\"involved\": \"no\"}}",
+		    &r);
+	ck_assert_msg(r.status == 201 || r.status == 200, "%ld %s", r.status, buf_cstr(&r.body));
+	resp_release(&r);
+	free(hdr);
+	free(csrf);
+	free(cookie);
+	long long inc = ts_scalar(db, "SELECT id FROM incident WHERE summary = 'poisoned timer test'");
+	/* the first escalation rung of each of its runs (reporting duty and
+	 * the emergency-response plan) */
+	char *q = xasprintf("SELECT min(t.id) FROM timer t JOIN workflow_run r ON r.id = t.run_id "
+			    "WHERE r.incident_id = %lld AND t.kind = 'escalation' AND t.fired_at IS NULL",
+			    inc);
+	long long t1 = ts_scalar(db, q);
+	free(q);
+	q = xasprintf("SELECT max(t.id) FROM timer t JOIN workflow_run r ON r.id = t.run_id "
+		      "WHERE r.incident_id = %lld AND t.kind = 'escalation' AND t.step = 0 "
+		      "AND t.fired_at IS NULL",
+		      inc);
+	long long t2 = ts_scalar(db, q);
+	free(q);
+	ck_assert(t1 != t2);
+	q = xasprintf(
+		"CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+		"IF NEW.id IN (%lld, %lld) AND NEW.fired_at IS NOT NULL AND OLD.fired_at IS NULL "
+		"THEN RAISE EXCEPTION 'poisoned by the test'; END IF; RETURN NEW; END $$; "
+		"CREATE TRIGGER poison BEFORE UPDATE ON timer FOR EACH ROW EXECUTE FUNCTION poison()",
+		t1, t2);
+	ts_sql(db, q);
+	free(q);
+	/* Due now, then again at once after each failure instead of after the
+	 * backoff (the db test checks the backoff with a shifted clock). */
+	for (int attempt = 1; attempt <= 5; attempt++) {
+		q = xasprintf("UPDATE timer SET fire_at = least(fire_at, sokuho_now()), retry_at = "
+			      "NULL WHERE id IN (%lld, %lld); NOTIFY sokuho_wake",
+			      t1, t2);
+		ts_sql(db, q);
+		free(q);
+		q = xasprintf("SELECT count(*) FROM timer WHERE id IN (%lld, %lld) AND attempts = %d",
+			      t1, t2, attempt);
+		ck_assert_int_eq(wait_count(q, 2), 2);
+		free(q);
+	}
+	q = xasprintf("SELECT count(*) FROM timer WHERE id IN (%lld, %lld) AND failed_at IS NOT NULL "
+		      "AND fired_at IS NULL AND last_error LIKE '%%poisoned by the test%%'",
+		      t1, t2);
+	ck_assert_int_eq(ts_scalar(db, q), 2);
+	free(q);
+
+	struct scrape sc;
+	scrape(&sc);
+	ck_assert(value(&sc, "sokuho_timers_failed", -1) == 2);
+	scrape_release(&sc);
+
+	char *out = NULL, *err = NULL;
+	ck_assert_int_eq(run_timer_cli("list", NULL, &out, &err), 0);
+	char *id1 = xasprintf("%lld\t", t1);
+	ck_assert_msg(strstr(out, id1) && strstr(out, "poisoned by the test") &&
+			      strstr(out, "2 failed timers"),
+		      "%s", out);
+	free(out);
+	free(err);
+
+	/* The auditor sees the box but no button, and may not retry. */
+	char *aud = client_sign_in_demo(port, "wada.tomomi");
+	client_request(port, "GET", "/dashboard", NULL, aud, &r);
+	ck_assert_int_eq(r.status, 200);
+	char *action = xasprintf("action=\"/dashboard/timers/%lld/retry\"", t1);
+	ck_assert(strstr(buf_cstr(&r.body), "id=\"h-timers\""));
+	ck_assert(strstr(buf_cstr(&r.body), "poisoned by the test"));
+	ck_assert(!strstr(buf_cstr(&r.body), action));
+	resp_release(&r);
+	char *acsrf = client_page_csrf(port, "/dashboard", aud);
+	char *form = xasprintf("csrf=%s", acsrf);
+	char *path = xasprintf("/dashboard/timers/%lld/retry", t1);
+	client_request(port, "POST", path, form, aud, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	free(form);
+	free(acsrf);
+	free(aud);
+
+	/* The CISO sees the button; without the CSRF token nothing happens. */
+	char *ciso = client_sign_in_demo(port, "sato.kenichi");
+	client_request(port, "GET", "/dashboard", NULL, ciso, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), action));
+	resp_release(&r);
+	client_request(port, "POST", path, "csrf=wrong", ciso, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	q = xasprintf("SELECT count(*) FROM timer WHERE id = %lld AND failed_at IS NOT NULL", t1);
+	ck_assert_int_eq(ts_scalar(db, q), 1);
+	free(q);
+
+	ts_sql(db, "DROP TRIGGER poison ON timer");
+	char *ccsrf = client_page_csrf(port, "/dashboard", ciso);
+	form = xasprintf("csrf=%s", ccsrf);
+	client_request(port, "POST", path, form, ciso, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert(strstr(buf_cstr(&r.headers), "Location: /dashboard?timer=retried#h-timers"));
+	resp_release(&r);
+	q = xasprintf("SELECT count(*) FROM timer WHERE id = %lld AND fired_at IS NOT NULL AND "
+		      "outcome = 'applied'",
+		      t1);
+	ck_assert_int_eq(wait_count(q, 1), 1);
+	free(q);
+	/* a second press finds nothing to retry */
+	client_request(port, "POST", path, form, ciso, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert(strstr(buf_cstr(&r.headers), "Location: /dashboard?timer=not_failed#h-timers"));
+	resp_release(&r);
+	client_request(port, "GET", "/dashboard?timer=not_failed", NULL, ciso, &r);
+	ck_assert(strstr(buf_cstr(&r.body), "このタイマーは失敗状態ではありません"));
+	resp_release(&r);
+
+	/* The command line: a bad id, one that has not failed, then t2. */
+	ck_assert_int_eq(run_timer_cli("retry", "abc", &out, &err), 2);
+	free(out);
+	free(err);
+	ck_assert_int_eq(run_timer_cli("retry", "999999999", &out, &err), 1);
+	ck_assert_msg(strstr(err, "has not failed"), "%s", err);
+	free(out);
+	free(err);
+	char *id2 = xasprintf("%lld", t2);
+	ck_assert_int_eq(run_timer_cli("retry", id2, &out, &err), 0);
+	free(out);
+	free(err);
+	q = xasprintf("SELECT count(*) FROM timer WHERE id = %lld AND fired_at IS NOT NULL AND "
+		      "outcome = 'applied'",
+		      t2);
+	ck_assert_int_eq(wait_count(q, 1), 1);
+	free(q);
+
+	/* Each fired once: one escalation event per run, audited retries by
+	 * the CISO and by the command line (no person). */
+	q = xasprintf("SELECT count(*) FROM audit_event WHERE incident_id = %lld AND kind = "
+		      "'workflow.escalated'",
+		      inc);
+	ck_assert_int_eq(ts_scalar(db, q), 2);
+	free(q);
+	q = xasprintf("SELECT count(*) FROM audit_event a WHERE incident_id = %lld AND kind = "
+		      "'workflow.timer_retried' AND ((detail->>'timer' = '%lld' AND actor_id = "
+		      "(SELECT id FROM person WHERE login = 'sato.kenichi')) OR (detail->>'timer' = "
+		      "'%lld' AND actor_id IS NULL))",
+		      inc, t1, t2);
+	ck_assert_int_eq(ts_scalar(db, q), 2);
+	free(q);
+	scrape(&sc);
+	ck_assert(value(&sc, "sokuho_timers_failed", -1) == 0);
+	scrape_release(&sc);
+	client_request(port, "GET", "/dashboard", NULL, ciso, &r);
+	ck_assert(!strstr(buf_cstr(&r.body), action));
+	resp_release(&r);
+	free(id1);
+	free(id2);
+	free(form);
+	free(ccsrf);
+	free(path);
+	free(action);
+	free(ciso);
+}
+END_TEST
+
 /* With the database refusing connections, /healthz says so and /metrics
  * still answers (with sokuho_database_up 0). */
 START_TEST(test_database_down)
@@ -518,6 +722,7 @@ Suite *metrics_suite(void)
 	tcase_add_test(tc, test_healthz);
 	tcase_add_test(tc, test_metrics_format_and_counts);
 	tcase_add_test(tc, test_metrics_from_database);
+	tcase_add_test(tc, test_failed_timer);
 	tcase_add_test(tc, test_database_down);
 	suite_add_tcase(s, tc);
 	return s;
