@@ -17,8 +17,8 @@
 #include "core/buf.h"
 #include "core/options.h"
 #include "core/xalloc.h"
-#include "db/audit.h"
 #include "db/db.h"
+#include "accounts.h"
 #include "demo.h"
 #include "import.h"
 #include "people.h"
@@ -276,34 +276,27 @@ static int check_and_hash(PGconn *conn, const char *login, const char *pw,
 	return 0;
 }
 
-/* Ends a failed transaction and passes the status through. */
-static int rollback(PGconn *conn, int status)
+/* The command line's changes are audited with no actor (the operator). */
+static const struct account_actor cli_actor = {0, NULL};
+
+/* Reports a failed change of accounts.h ("unable to WHAT: cause"); 0 when qs
+ * is a success. */
+static int account_cli(enum db_qs qs, const struct db_err *e, const char *what)
 {
-	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
-		PQclear(PQexec(conn, "ROLLBACK"));
-	return status;
+	if (qs >= 0)
+		return 0;
+	fprintf(stderr, "sokuho: unable to %s: %s%s\n", what, e->msg,
+		e->commit_unknown ? " (the change may have been made: check with 'sokuho user "
+				    "list')"
+				  : "; nothing was changed");
+	return 1;
 }
 
-/* Writes the audit event and commits; 0, or 1 after a message. */
-static int audit_commit(PGconn *conn, const char *kind, json_t *detail)
-{
-	int a = audit_log(conn, 0, kind, NULL, detail);
-	json_decref(detail);
-	if (a != 0) {
-		fprintf(stderr, "sokuho: unable to write the audit event; nothing was changed\n");
-		return 1;
-	}
-	return people_exec(conn, "COMMIT") == 0 ? 0 : 1;
-}
-
-/* Ends a command's connection, rolling back what was not committed, and
- * passes the status through. */
+/* Ends a command's connection and passes the status through. */
 static int finish(PGconn *conn, int status)
 {
-	if (conn) {
-		rollback(conn, status);
+	if (conn)
 		PQfinish(conn);
-	}
 	return status;
 }
 
@@ -313,36 +306,6 @@ static int connect_find(struct config *cfg, const char *login, PGconn **conn, in
 {
 	*conn = people_connect(cfg);
 	return *conn ? people_find(*conn, login, active) : 0;
-}
-
-/* Begins the transaction of a change to person id: runs sql ($1 the id, $2
- * value), and unless ended is NULL deletes the person's sessions, their
- * number in *ended. Returns 0, or 1 after a message (what the update
- * failed to do). */
-static int change_person(PGconn *conn, int id, const char *sql, const char *value,
-			 const char *what, int *ended)
-{
-	if (people_exec(conn, "BEGIN") != 0)
-		return 1;
-	char sid[16];
-	snprintf(sid, sizeof sid, "%d", id);
-	const char *p[2] = {sid, value};
-	PGresult *r = PQexecParams(conn, sql, 2, NULL, p, NULL, NULL, 0);
-	int ok = db_ok(r);
-	if (!ok)
-		people_db_error(what, r);
-	PQclear(r);
-	if (!ok || !ended)
-		return ok ? 0 : 1;
-	r = PQexecParams(conn, "DELETE FROM session WHERE person_id = $1", 1, NULL, p, NULL,
-			 NULL, 0);
-	ok = db_ok(r);
-	if (ok)
-		*ended = atoi(PQcmdTuples(r));
-	else
-		people_db_error("unable to end the sessions", r);
-	PQclear(r);
-	return ok ? 0 : 1;
 }
 
 /* sokuho user add ----------------------------------------------------- */
@@ -440,32 +403,17 @@ static int user_add(struct config *cfg, const struct subcmd *sc, int argc, char 
 	if (have_pw && check_and_hash(conn, v[LOGIN], pw, hash) != 0)
 		goto out;
 
-	if (people_exec(conn, "BEGIN") != 0)
+	struct account_new p = {v[LOGIN], name, v[EMAIL], section_id ? v[SECTION] : NULL,
+				kind,     lang, have_pw ? hash : NULL};
+	struct account_result res;
+	struct db_err e;
+	if (account_cli(account_add(conn, &cli_actor, &p, &res, &e), &e, "add the person") != 0)
 		goto out;
-	char sid[16];
-	snprintf(sid, sizeof sid, "%d", section_id);
-	const char *ip[7] = {v[LOGIN], name, v[EMAIL], section_id ? sid : NULL, kind, lang,
-			     have_pw ? hash : NULL};
-	r = PQexecParams(conn,
-			 "INSERT INTO person (login, display_name, email, section_id, kind, lang, "
-			 "password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-			 7, NULL, ip, NULL, NULL, 0);
-	if (!db_ok(r)) {
-		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		if (state && strcmp(state, "23505") == 0)
-			fprintf(stderr, "sokuho: login '%s' is already taken; choose another login\n",
-				v[LOGIN]);
-		else
-			people_db_error("unable to add the person", r);
+	if (!res.changed) {
+		fprintf(stderr, "sokuho: login '%s' is already taken; choose another login\n",
+			v[LOGIN]);
 		goto out;
 	}
-	json_t *detail = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:b}", "login", v[LOGIN],
-				   "person_id", atoi(PQgetvalue(r, 0, 0)), "display_name", name,
-				   "email", v[EMAIL], "kind", kind, "lang", lang, "password_set",
-				   have_pw);
-	json_object_set_new(detail, "section", section_id ? json_string(v[SECTION]) : json_null());
-	if (audit_commit(conn, "user.add", detail) != 0)
-		goto out;
 	printf("added '%s' (%s)\n", v[LOGIN], name);
 	if (!have_pw)
 		printf("'%s' has no password yet and cannot sign in; set one with 'sokuho user "
@@ -603,15 +551,12 @@ static int user_passwd(struct config *cfg, const struct subcmd *sc, int argc, ch
 	if (get_password(login, from_stdin, pw, sizeof pw) != 0 ||
 	    check_and_hash(conn, login, pw, hash) != 0)
 		goto out;
-	if (change_person(conn, id,
-			  "UPDATE person SET password_hash = $2, updated_at = sokuho_now() "
-			  "WHERE id = $1",
-			  hash, "unable to set the password", &ended) != 0)
+	struct account_result res;
+	struct db_err e;
+	if (account_cli(account_set_password(conn, &cli_actor, login, hash, &res, &e), &e,
+			"set the password") != 0)
 		goto out;
-	json_t *detail = json_pack("{s:s, s:i, s:i}", "login", login, "person_id", id,
-				   "sessions_ended", ended);
-	if (audit_commit(conn, "user.passwd", detail) != 0)
-		goto out;
+	ended = res.sessions_ended;
 	printf("password set for '%s'; %d session%s ended\n", login, ended,
 	       ended == 1 ? "" : "s");
 	if (!active)
@@ -646,16 +591,17 @@ static int user_active(struct config *cfg, const struct subcmd *sc, int argc, ch
 		return finish(conn, 0);
 	}
 	status = 1;
-	if (change_person(conn, id,
-			  "UPDATE person SET active = $2, updated_at = sokuho_now() WHERE id = $1",
-			  activate ? "t" : "f", "unable to change the person",
-			  activate ? NULL : &ended) != 0)
+	struct account_result res;
+	struct db_err e;
+	if (account_cli(account_set_active(conn, &cli_actor, login, activate, &res, &e), &e,
+			"change the person") != 0)
 		goto out;
-	json_t *detail = json_pack("{s:s, s:i}", "login", login, "person_id", id);
-	if (!activate)
-		json_object_set_new(detail, "sessions_ended", json_integer(ended));
-	if (audit_commit(conn, activate ? "user.activate" : "user.deactivate", detail) != 0)
+	if (!res.changed) {
+		printf("'%s' is already %s\n", login, activate ? "active" : "deactivated");
+		status = 0;
 		goto out;
+	}
+	ended = res.sessions_ended;
 	if (activate)
 		printf("activated '%s'\n", login);
 	else

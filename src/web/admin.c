@@ -201,14 +201,14 @@ int web_admin_person_new(struct request *req)
 				pw && *pw ? hash : NULL};
 	struct account_actor by = {req->sess->who.person_id, ip_of(req)};
 	struct db_err e;
-	int added;
-	enum db_qs qs = account_add(c, &by, &p, &added, &e);
+	struct account_result res;
+	enum db_qs qs = account_add(c, &by, &p, &res, &e);
 	sodium_memzero(hash, sizeof hash);
 	if (qs < 0) {
 		rc = http_error(req, qs == DB_SOFT ? 503 : 500);
 		goto out;
 	}
-	if (!added) {
+	if (!res.changed) {
 		errors = json_object();
 		json_object_set_new(errors, "login", http_label(req, "person_err_login_taken"));
 		rc = new_person_form(req, c, 422, errors);
@@ -357,13 +357,14 @@ static int grant_role(struct request *req, PGconn *c, const char *login)
 				  granted_by};
 	struct account_actor by = {req->sess->who.person_id, ip_of(req)};
 	struct db_err e;
-	int n;
-	enum db_qs qs = account_grant(c, &by, &g, &n, &e);
+	struct account_result res;
+	enum db_qs qs = account_grant(c, &by, &g, &res, &e);
 	free(granted_by);
 	if (qs < 0)
 		return change_failed(req, qs);
 	int rc;
-	char *loc = xasprintf("/admin/people/%s?done=%s", login, n ? "granted" : "unchanged");
+	char *loc = xasprintf("/admin/people/%s?done=%s", login,
+			      res.changed ? "granted" : "unchanged");
 	rc = http_redirect(req, loc);
 	free(loc);
 	return rc;
@@ -392,9 +393,9 @@ static int set_password(struct request *req, PGconn *c, const char *login)
 		return http_error(req, 500);
 	struct account_actor by = {req->sess->who.person_id, ip_of(req)};
 	struct db_err e;
-	int n;
+	struct account_result res;
 	/* A new password ends the person's sessions everywhere. */
-	enum db_qs qs = account_set_password(c, &by, login, hash, &n, &e);
+	enum db_qs qs = account_set_password(c, &by, login, hash, &res, &e);
 	sodium_memzero(hash, sizeof hash);
 	if (qs < 0)
 		return change_failed(req, qs);
@@ -415,8 +416,8 @@ static int set_active(struct request *req, PGconn *c, const char *login, int act
 	}
 	struct account_actor by = {req->sess->who.person_id, ip_of(req)};
 	struct db_err e;
-	int n;
-	enum db_qs qs = account_set_active(c, &by, login, active, &n, &e);
+	struct account_result res;
+	enum db_qs qs = account_set_active(c, &by, login, active, &res, &e);
 	if (qs < 0)
 		return change_failed(req, qs);
 	char *loc = xasprintf("/admin/people/%s?done=%s", login, active ? "activated" : "deactivated");
@@ -433,11 +434,11 @@ static int revoke_role(struct request *req, PGconn *c, const char *login, const 
 		return http_error(req, 404);
 	struct account_actor by = {req->sess->who.person_id, ip_of(req)};
 	struct db_err e;
-	int affected;
-	enum db_qs qs = account_revoke(c, &by, login, n, &affected, &e);
+	struct account_result res;
+	enum db_qs qs = account_revoke(c, &by, login, n, &res, &e);
 	if (qs < 0)
 		return change_failed(req, qs);
-	if (!affected)
+	if (!res.changed)
 		return http_error(req, 404);
 	char *loc = xasprintf("/admin/people/%s?done=revoked", login);
 	int rc = http_redirect(req, loc);
