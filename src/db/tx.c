@@ -55,6 +55,21 @@ enum db_qs db_classify(PGconn *c, const PGresult *res, struct db_err *e)
 	return DB_HARD;
 }
 
+enum db_qs db_fail(PGconn *c, struct db_err *e, const char *what)
+{
+	e->sqlstate[0] = '\0';
+	e->commit_unknown = 0;
+	e->conn_lost = PQstatus(c) == CONNECTION_BAD;
+	if (e->conn_lost) {
+		char m[sizeof e->msg];
+		snprintf(m, sizeof m, "%s: %s", what, PQerrorMessage(c));
+		set_msg(e, m);
+		return DB_SOFT;
+	}
+	set_msg(e, what);
+	return DB_HARD;
+}
+
 enum db_qs db_exec(PGconn *c, struct db_err *e, const char *sql, int nparams,
 		   const char *const *params, PGresult **out)
 {

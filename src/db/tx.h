@@ -53,6 +53,11 @@ enum db_qs db_exec(PGconn *c, struct db_err *e, const char *sql, int nparams,
 enum db_qs db_row_get(PGconn *c, struct db_err *e, const char *sql, int nparams,
 		      const char *const *params, json_t **row);
 
+/* For a step that failed without a result to classify (a function that
+ * returns only -1): fills e with what (and the connection's message when it
+ * is broken) and returns DB_SOFT when the connection is lost, else DB_HARD. */
+enum db_qs db_fail(PGconn *c, struct db_err *e, const char *what);
+
 /* The work of one transaction. It runs between BEGIN and COMMIT, returns a
  * status (< 0 for errors, with e filled — db_exec does that) and may be
  * called again after a retryable failure: it must not keep effects outside

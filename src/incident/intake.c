@@ -414,9 +414,92 @@ static const char *opt(const json_t *clean, const char *key)
 	return s && *s ? s : NULL;
 }
 
-long long intake_store(struct engine *engine, PGconn *c, const json_t *clean, const json_t *clocks,
-		       const struct intake_file *files, size_t nfiles, enum intake_channel channel,
-		       int reporter_id, const char *ip, char ref[32])
+/* One filing's transaction: its inputs, and what it made. */
+struct filing {
+	struct engine *engine;
+	const char *const *params; /* of the incident row */
+	const json_t *clocks;
+	const struct intake_file *files;
+	size_t nfiles;
+	enum intake_channel channel;
+	const char *channel_name;
+	int reporter_id;
+	const char *reporter; /* reporter_id as text, or NULL */
+	const char *ip;
+	long long id;
+	char ref[32];
+};
+
+static enum db_qs filing_tx(PGconn *c, void *arg, struct db_err *e)
+{
+	struct filing *f = arg;
+	f->id = -1;
+	f->ref[0] = '\0';
+	PGresult *r;
+	enum db_qs qs = db_exec(
+		c, e,
+		"INSERT INTO incident (ref, channel, reporter_id, external_name, external_contact, "
+		"  section_id, site_id, category, summary, description, how_found, discovered_at, "
+		"  occurred_at, segments, system_id, system_text, pd_involved, pd_persons, pd_items, "
+		"  pd_sensitive, pd_mynumber, pd_encrypted, pd_malicious, pd_financial, contractor, "
+		"  bcp, facts) "
+		"VALUES (next_incident_ref(sokuho_now()), $1, $2::int, $3, $4, "
+		"  (SELECT id FROM org_unit WHERE code = $5 AND kind = 'section'), "
+		"  (SELECT id FROM site WHERE code = $6), $7, $8, $9, $10, $11::timestamptz, "
+		"  $12::timestamptz, $13::text[], (SELECT id FROM info_system WHERE code = $14), $15, "
+		"  $16, $17::int, $18, $19, $20, $21, $22, $23, $24, $25::boolean, $26::jsonb) "
+		"RETURNING id, ref",
+		26, f->params, &r);
+	if (qs < 0)
+		return qs;
+	long long id = strtoll(PQgetvalue(r, 0, PQfnumber(r, "id")), NULL, 10);
+	snprintf(f->ref, sizeof f->ref, "%s", PQgetvalue(r, 0, PQfnumber(r, "ref")));
+	PQclear(r);
+	char idbuf[24];
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	if ((qs = intake_store_deadlines(c, id, f->clocks, NULL, e)) < 0)
+		return qs;
+	for (size_t i = 0; i < f->nfiles; i++) {
+		char size[24];
+		snprintf(size, sizeof size, "%zu", f->files[i].len);
+		const char *p[6] = {idbuf, f->files[i].filename, f->files[i].content_type, size,
+				    f->files[i].data, f->reporter};
+		int lens[6] = {0, 0, 0, 0, (int)f->files[i].len, 0};
+		int fmts[6] = {0, 0, 0, 0, 1, 0};
+		r = PQexecParams(c,
+				 "INSERT INTO attachment (incident_id, filename, content_type, size, "
+				 "sha256, data, uploaded_by) VALUES ($1, $2, $3, $4, "
+				 "encode(sha256($5::bytea), 'hex'), $5::bytea, $6::int)",
+				 6, NULL, p, lens, fmts, 0);
+		qs = db_classify(c, r, e);
+		PQclear(r);
+		if (qs < 0)
+			return qs;
+	}
+	/* an outsider's report counts toward the public form's rate, in the
+	 * same transaction: no report without its count, no count without it */
+	if (f->channel == INTAKE_EXTERNAL) {
+		const char *p[1] = {f->ip};
+		if ((qs = db_exec(c, e, "INSERT INTO public_report_rate (ip) VALUES ($1::inet)", 1, p,
+				  NULL)) < 0)
+			return qs;
+	}
+	json_t *detail = json_pack("{s:s, s:s, s:i}", "ref", f->ref, "channel", f->channel_name,
+				   "attachments", (int)f->nfiles);
+	qs = audit_append(c, e, f->reporter_id, "incident.reported", f->ip, id, detail);
+	json_decref(detail);
+	if (qs < 0)
+		return qs;
+	if (f->engine && engine_start_incident(f->engine, c, id) < 0)
+		return db_fail(c, e, "the workflows could not be started");
+	f->id = id;
+	return DB_OK;
+}
+
+enum db_qs intake_store(struct engine *engine, PGconn *c, const json_t *clean,
+			const json_t *clocks, const struct intake_file *files, size_t nfiles,
+			enum intake_channel channel, int reporter_id, const char *ip, char ref[32],
+			long long *id, struct db_err *e)
 {
 	static const char *const channels[] = {"staff", "external", "api"};
 	char reporter[16], persons[24];
@@ -466,76 +549,18 @@ long long intake_store(struct engine *engine, PGconn *c, const json_t *clean, co
 		facts_s,
 		NULL,
 	};
-	long long id = -1;
-	PGresult *r = PQexec(c, "BEGIN");
-	PQclear(r);
-	r = PQexecParams(
-		c,
-		"INSERT INTO incident (ref, channel, reporter_id, external_name, external_contact, "
-		"  section_id, site_id, category, summary, description, how_found, discovered_at, "
-		"  occurred_at, segments, system_id, system_text, pd_involved, pd_persons, pd_items, "
-		"  pd_sensitive, pd_mynumber, pd_encrypted, pd_malicious, pd_financial, contractor, "
-		"  bcp, facts) "
-		"VALUES (next_incident_ref(sokuho_now()), $1, $2::int, $3, $4, "
-		"  (SELECT id FROM org_unit WHERE code = $5 AND kind = 'section'), "
-		"  (SELECT id FROM site WHERE code = $6), $7, $8, $9, $10, $11::timestamptz, "
-		"  $12::timestamptz, $13::text[], (SELECT id FROM info_system WHERE code = $14), $15, "
-		"  $16, $17::int, $18, $19, $20, $21, $22, $23, $24, $25::boolean, $26::jsonb) "
-		"RETURNING id, ref",
-		26, NULL, params, NULL, NULL, 0);
-	if (!db_ok(r)) {
-		log_event(LOG_ERROR, "intake_failed", "error=%s", log_quote(0, PQresultErrorMessage(r)));
-		PQclear(r);
-		goto rollback;
-	}
-	id = atoll(PQgetvalue(r, 0, 0));
-	snprintf(ref, 32, "%s", PQgetvalue(r, 0, 1));
-	PQclear(r);
-
-	char idbuf[24];
-	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	struct db_err e;
-	if (intake_store_deadlines(c, id, clocks, NULL, &e) < 0) {
-		log_event(LOG_ERROR, "intake_failed", "error=%s", log_quote(0, e.msg));
-		goto rollback;
-	}
-	for (size_t f = 0; f < nfiles; f++) {
-		char size[24];
-		snprintf(size, sizeof size, "%zu", files[f].len);
-		const char *p[6] = {idbuf, files[f].filename, files[f].content_type, size,
-				    files[f].data, reporter_id > 0 ? reporter : NULL};
-		int lens[6] = {0, 0, 0, 0, (int)files[f].len, 0};
-		int fmts[6] = {0, 0, 0, 0, 1, 0};
-		r = PQexecParams(c,
-				 "INSERT INTO attachment (incident_id, filename, content_type, size, "
-				 "sha256, data, uploaded_by) VALUES ($1, $2, $3, $4, "
-				 "encode(sha256($5::bytea), 'hex'), $5::bytea, $6::int)",
-				 6, NULL, p, lens, fmts, 0);
-		int ok = db_ok(r);
-		if (!ok)
-			log_event(LOG_ERROR, "intake_failed", "error=%s",
-				  log_quote(0, PQresultErrorMessage(r)));
-		PQclear(r);
-		if (!ok)
-			goto rollback;
-	}
-	json_t *detail = json_pack("{s:s, s:s, s:i}", "ref", ref, "channel", channels[channel],
-				   "attachments", (int)nfiles);
-	int ok = audit_log_incident(c, reporter_id, "incident.reported", ip, id, detail) == 0;
-	json_decref(detail);
-	if (!ok || (engine && engine_start_incident(engine, c, id) < 0))
-		goto rollback;
-	r = PQexec(c, "COMMIT");
-	ok = db_ok(r);
-	PQclear(r);
-	if (!ok)
-		goto rollback;
+	struct filing f = {engine, params, clocks, files, nfiles, channel, channels[channel],
+			   reporter_id, reporter_id > 0 ? reporter : NULL, ip, -1, ""};
+	/* Not idempotent: after a COMMIT without an answer the report may be
+	 * stored, and filing it again would store it twice; the caller says so
+	 * (503) and the person looks in their reports before filing again. */
+	enum db_qs qs = db_run_tx(c, "intake_store", 0, filing_tx, &f, e);
+	if (qs < 0)
+		log_event(LOG_ERROR, "intake_failed", "error=%s%s", log_quote(0, e->msg),
+			  e->commit_unknown ? " commit_unknown=true" : "");
+	*id = f.id;
+	snprintf(ref, 32, "%s", f.ref);
 	buf_release(&segs);
 	free(facts_s);
-	return id;
-rollback:
-	PQclear(PQexec(c, "ROLLBACK"));
-	buf_release(&segs);
-	free(facts_s);
-	return -1;
+	return qs;
 }

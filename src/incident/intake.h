@@ -47,16 +47,20 @@ json_t *intake_tri_fact(const char *v);
 /* The facts the legal-clock rules read, from a cleaned report. Caller owns. */
 json_t *intake_facts(const json_t *clean);
 
-/* Stores a cleaned report in one transaction: reference INC-YYYY-NNNN, the
- * incident, its legal deadlines (clocks as legal_evaluate returns them), its
- * files, the audit event "incident.reported" and the workflows that apply
- * (started by engine, which may be NULL to start none). reporter_id is 0 for an
- * outsider. Returns the incident id and writes the reference into ref, or
- * -1 (the transaction rolled back; the cause is logged). */
+/* Stores a cleaned report in one transaction (db_run_tx): reference
+ * INC-YYYY-NNNN, the incident, its legal deadlines (clocks as legal_evaluate
+ * returns them), its files, for an outsider's report its count toward the
+ * public form's rate, the audit event "incident.reported" and the workflows
+ * that apply (started by engine, which may be NULL to start none).
+ * reporter_id is 0 for an outsider. Returns DB_OK with the incident id in
+ * *id and the reference in ref, or < 0 with e filled (db/tx.h: DB_SOFT means
+ * the database may be back later, answer 503; e->commit_unknown means the
+ * report may have been stored). */
 struct engine;
-long long intake_store(struct engine *engine, PGconn *conn, const json_t *clean, const json_t *clocks,
-		       const struct intake_file *files, size_t nfiles, enum intake_channel channel,
-		       int reporter_id, const char *ip, char ref[32]);
+enum db_qs intake_store(struct engine *engine, PGconn *conn, const json_t *clean,
+			const json_t *clocks, const struct intake_file *files, size_t nfiles,
+			enum intake_channel channel, int reporter_id, const char *ip, char ref[32],
+			long long *id, struct db_err *e);
 
 /* Writes the legal deadlines of clocks (as legal_evaluate returns them) for
  * incident id, inside the caller's transaction, due from the incident's
@@ -64,7 +68,6 @@ long long intake_store(struct engine *engine, PGconn *conn, const json_t *clean,
  * is. Filing and corrections both write them here. The keys of the rows
  * added are appended to added (may be NULL). Returns DB_OK when a row was
  * added, DB_NONE when none, < 0 with e filled (db/tx.h). */
-struct db_err;
 enum db_qs intake_store_deadlines(PGconn *conn, long long id, const json_t *clocks, json_t *added,
 				  struct db_err *e);
 

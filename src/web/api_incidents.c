@@ -75,11 +75,14 @@ int web_api_incidents(struct request *req)
 	json_t *clocks = web_legal_clocks(req->app, facts);
 	json_decref(facts);
 	char ref[32];
-	long long id = intake_store(req->app->engine, c, clean, clocks, NULL, 0, INTAKE_API, req->sess->who.person_id,
-				   req->ip[0] ? req->ip : NULL, ref);
+	long long id;
+	struct db_err e;
+	enum db_qs qs = intake_store(req->app->engine, c, clean, clocks, NULL, 0, INTAKE_API,
+				     req->sess->who.person_id, req->ip[0] ? req->ip : NULL, ref, &id,
+				     &e);
 	json_decref(clocks);
-	if (id < 0) {
-		rc = http_error(req, 500);
+	if (qs < 0) {
+		rc = http_error(req, qs == DB_SOFT ? 503 : 500);
 		goto out;
 	}
 	char idbuf[24];

@@ -222,17 +222,16 @@ static int file_report(struct request *req, enum intake_channel channel)
 	json_decref(facts);
 	char ref[32];
 	int reporter = req->sess ? req->sess->who.person_id : 0;
-	long long id = intake_store(req->app->engine, c, clean, clocks, files, nfiles, channel, reporter,
-				   req->ip[0] ? req->ip : NULL, ref);
+	long long id;
+	struct db_err e;
+	enum db_qs qs = intake_store(req->app->engine, c, clean, clocks, files, nfiles, channel,
+				     reporter, req->ip[0] ? req->ip : NULL, ref, &id, &e);
 	json_decref(clocks);
-	if (id < 0) {
-		rc = http_error(req, 500);
+	if (qs < 0) {
+		rc = http_error(req, qs == DB_SOFT ? 503 : 500);
 		goto out;
 	}
 	if (channel == INTAKE_EXTERNAL) {
-		const char *p[1] = {req->ip[0] ? req->ip : NULL};
-		PQclear(PQexecParams(c, "INSERT INTO public_report_rate (ip) VALUES ($1::inet)", 1, NULL,
-				     p, NULL, NULL, 0));
 		rc = web_report_confirmation(req, c, ref, 200);
 	} else {
 		char *loc = xasprintf("/report/filed/%s", ref);
