@@ -15,6 +15,7 @@
 #include "db/tx.h"
 #include "core/log.h"
 #include "incident/intake.h"
+#include "incident/note.h"
 #include "incident/notify.h"
 #include "web.h"
 #include "wf/engine.h"
@@ -222,7 +223,7 @@ static int add_note(struct request *req, PGconn *c, const char *ref, long long i
 		web_mark_not_utf8(req, errors, NULL, (const char *const[]){"note", "note_label", NULL});
 	else if (!body || !*body)
 		json_object_set_new(errors, "note", json_string("メモを入力してください。 Write the note."));
-	else if (n > 10000)
+	else if (n > INCIDENT_NOTE_MAX_CHARS)
 		json_object_set_new(errors, "note",
 				    json_string("10000文字以内で入力してください。 Keep it within 10000 characters."));
 	if (json_object_size(errors)) {
@@ -231,24 +232,11 @@ static int add_note(struct request *req, PGconn *c, const char *ref, long long i
 		return rc;
 	}
 	json_decref(errors);
-	char idbuf[24], pid[16];
-	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	snprintf(pid, sizeof pid, "%d", req->sess->who.person_id);
-	const char *p[3] = {idbuf, pid, body};
-	PQclear(PQexec(c, "BEGIN"));
-	PGresult *r = PQexecParams(c,
-				   "INSERT INTO incident_note (incident_id, author_id, body) "
-				   "VALUES ($1::bigint, $2::int, $3)",
-				   3, NULL, p, NULL, NULL, 0);
-	int ok = db_ok(r);
-	PQclear(r);
-	json_t *detail = json_pack("{s:s}", "note", body);
-	ok = ok && audit_log_incident(c, req->sess->who.person_id, "incident.note",
-				      req->ip[0] ? req->ip : NULL, id, detail) == 0;
-	json_decref(detail);
-	PQclear(PQexec(c, ok ? "COMMIT" : "ROLLBACK"));
-	if (!ok)
-		return http_error(req, 500);
+	struct db_err e;
+	enum db_qs qs = incident_add_note(c, id, req->sess->who.person_id,
+					  req->ip[0] ? req->ip : NULL, body, &e);
+	if (qs < 0)
+		return http_error(req, qs == DB_SOFT ? 503 : 500);
 	char *loc = xasprintf("/incidents/%s?done=note", ref);
 	int rc = http_redirect(req, loc);
 	free(loc);
@@ -266,16 +254,6 @@ struct correction {
 	const json_t *clean;   /* intake_check_correction's */
 	int changed;           /* out: 0 when nothing differed */
 };
-
-/* A step that logs its own error (audit, engine) failed inside fn. */
-static enum db_qs step_failed(PGconn *c, struct db_err *e, const char *what)
-{
-	e->sqlstate[0] = '\0';
-	snprintf(e->msg, sizeof e->msg, "%s failed", what);
-	e->conn_lost = PQstatus(c) == CONNECTION_BAD;
-	e->commit_unknown = 0;
-	return e->conn_lost ? DB_SOFT : DB_HARD;
-}
 
 /* The cleaned value as the incident row's text (NULL for null). */
 static char *value_text(const json_t *v)
@@ -373,14 +351,12 @@ static enum db_qs correct_tx(PGconn *c, void *arg, struct db_err *e)
 	json_t *detail = json_pack("{s:O}", "changes", changes);
 	if (json_array_size(added))
 		json_object_set(detail, "deadlines", added);
-	int ok = audit_log_incident(c, k->actor, "incident.corrected", k->ip, k->id, detail) == 0;
+	qs = audit_append(c, e, k->actor, "incident.corrected", k->ip, k->id, detail);
 	json_decref(detail);
-	if (!ok) {
-		qs = step_failed(c, e, "audit event");
+	if (qs < 0)
 		goto out;
-	}
 	if (k->app->engine && engine_start_incident(k->app->engine, c, k->id) < 0) {
-		qs = step_failed(c, e, "starting workflows");
+		qs = db_fail(c, e, "the workflows could not be started");
 		goto out;
 	}
 	k->changed = 1;
