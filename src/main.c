@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "core/calendar_cli.h"
 #include "core/config.h"
 #include "core/options.h"
 #include "core/log.h"
@@ -112,6 +113,11 @@ static const struct cmd commands[] = {
 	 "list: the timers the engine marked failed after five failed attempts, with\n"
 	 "the cause of the last one. retry: makes failed timer ID due again, once its\n"
 	 "cause is fixed; audited as workflow.timer_retried."},
+	{"calendar", cmd_calendar, "sokuho calendar holidays FIRST_YEAR [LAST_YEAR]",
+	 "print the national holidays of some years",
+	 "holidays: every national holiday (国民の祝日, 振替休日, 国民の休日 and the days\n"
+	 "of other laws) of the years FIRST_YEAR to LAST_YEAR (2000-2099), one\n"
+	 "'YYYY-MM-DD<TAB>name' line each."},
 	{"version", cmd_version, "sokuho version", "print the version", ""},
 };
 

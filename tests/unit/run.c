@@ -19,6 +19,7 @@ Suite *csvout_suite(void);
 Suite *timefmt_suite(void);
 Suite *drill_suite(void);
 Suite *liveness_suite(void);
+Suite *calendar_suite(void);
 
 int main(void)
 {
@@ -39,6 +40,7 @@ int main(void)
 	srunner_add_suite(sr, timefmt_suite());
 	srunner_add_suite(sr, drill_suite());
 	srunner_add_suite(sr, liveness_suite());
+	srunner_add_suite(sr, calendar_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,13 @@
+/* `sokuho calendar`: the national holidays this build computes, and (with a
+ * city calendar file) the office days, printed for people and for the test
+ * that compares them with an independent list (tests/browser/calendar.test.mjs). */
+#ifndef SOKUHO_CALENDAR_CLI_H
+#define SOKUHO_CALENDAR_CLI_H
+
+#include "core/config.h"
+
+/* argv holds the arguments after the command name. Returns the exit status:
+ * 0 success, 1 failure (a bad calendar file), 2 bad usage. */
+int cmd_calendar(struct config *cfg, int argc, char **argv);
+
+#endif
