@@ -14,9 +14,8 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "db.h"
+#include "locks.h"
 
-/* "sokuho" in ASCII: the advisory lock id that serialises migrations. */
-#define MIGRATE_LOCK_ID "126909446908783"
 
 struct mfile {
 	int version;
@@ -255,7 +254,7 @@ int migrate_run(PGconn *c, const char *dir, FILE *progress, char *err, size_t er
 	if (!files)
 		return -1;
 	int applied = 0;
-	if (exec_ok(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_ID ")", err, errlen) < 0) {
+	if (exec_ok(c, "SELECT pg_advisory_lock(" DB_LOCK_MIGRATE ")", err, errlen) < 0) {
 		free_files(files, n);
 		return -1;
 	}
@@ -301,7 +300,7 @@ int migrate_run(PGconn *c, const char *dir, FILE *progress, char *err, size_t er
 	if (have_grants && exec_ok(c, "SELECT sokuho_grant_audit()", err, errlen) < 0)
 		applied = -1;
 out:
-	PQclear(PQexec(c, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_ID ")"));
+	PQclear(PQexec(c, "SELECT pg_advisory_unlock(" DB_LOCK_MIGRATE ")"));
 	free_files(files, n);
 	return applied;
 }

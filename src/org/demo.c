@@ -18,6 +18,7 @@
 #include "auth/password.h"
 #include "core/xalloc.h"
 #include "db/audit.h"
+#include "db/locks.h"
 #include "db/db.h"
 #include "people.h"
 
@@ -383,7 +384,7 @@ static PGresult *demo_begin(PGconn *conn, const char *checks)
 	if (people_exec(conn, "BEGIN") != 0 ||
 	    people_exec(conn, "SET LOCAL sokuho.grant_notice = 'off'") != 0)
 		return NULL;
-	char *sql = xasprintf("SELECT pg_advisory_xact_lock(1684368751), %s", checks);
+	char *sql = xasprintf("SELECT pg_advisory_xact_lock(" DB_LOCK_DEMO "), %s", checks);
 	PGresult *r = PQexec(conn, sql);
 	free(sql);
 	if (!db_ok(r)) {

@@ -90,7 +90,7 @@ int web_ack(struct request *req)
 			rc = ack_page(req, 403, "forbidden", row);
 		} else {
 			json_decref(row);
-			rc = http_error(req, 500);
+			rc = http_error(req, r == ENGINE_ACT_UNAVAILABLE ? 503 : 500);
 		}
 	}
 	db_pool_put(req->app->db, c);

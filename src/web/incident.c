@@ -501,6 +501,9 @@ static int workflow_action(struct request *req, PGconn *c, const char *ref, long
 	case ENGINE_ACT_NOT_FOUND:
 		rc = http_error(req, 404);
 		break;
+	case ENGINE_ACT_UNAVAILABLE:
+		rc = http_error(req, 503);
+		break;
 	default:
 		rc = http_error(req, 500);
 	}

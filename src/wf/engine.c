@@ -17,6 +17,7 @@
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
+#include "db/locks.h"
 #include "db/seal.h"
 #include "db/tx.h"
 #include "workflow.h"
@@ -148,50 +149,86 @@ const struct wf_def *engine_def(struct engine *e, PGconn *c, int def_id)
 	return get_def(e, c, def_id);
 }
 
+/* Loading the definitions of a folder (engine_load_defs). */
+struct load {
+	const struct wf_set *set;
+	char *err;
+	size_t errlen;
+	int refused;  /* out: a loaded version's content differs (err says which) */
+	buf loaded;   /* out: a line per version stored */
+	int added;
+};
+
+static enum db_qs load_tx(PGconn *c, void *arg, struct db_err *e)
+{
+	struct load *L = arg;
+	L->refused = 0;
+	L->added = 0;
+	buf_release(&L->loaded); /* a retry starts again */
+	/* One loader at a time: two processes starting together agree. */
+	enum db_qs qs = db_exec(c, e, "SELECT pg_advisory_xact_lock(" DB_LOCK_WORKFLOW_LOAD ")", 0,
+				NULL, NULL);
+	if (qs < 0)
+		return qs;
+	for (size_t i = 0; i < L->set->n; i++) {
+		const struct wf_def *d = L->set->defs[i];
+		char ver[24];
+		snprintf(ver, sizeof ver, "%lld", d->version);
+		const char *p[4] = {d->name, ver, d->sha256, d->source};
+		PGresult *r;
+		qs = db_exec(c, e, "SELECT sha256 FROM workflow_def WHERE name = $1 AND version = $2::int",
+			     2, p, &r);
+		if (qs < 0)
+			return qs;
+		int differs = qs == DB_OK && strcmp(PQgetvalue(r, 0, 0), d->sha256) != 0;
+		PQclear(r);
+		if (differs) {
+			snprintf(L->err, L->errlen,
+				 "%s: workflow '%s' version %lld is already loaded with other content; "
+				 "a loaded version never changes: give the changed file a new "
+				 "\"version\"",
+				 d->origin, d->name, d->version);
+			L->refused = 1;
+			/* an error, so that nothing of this folder is stored */
+			snprintf(e->msg, sizeof e->msg, "%s", L->err);
+			e->sqlstate[0] = '\0';
+			e->conn_lost = e->commit_unknown = 0;
+			return DB_HARD;
+		}
+		if (qs == DB_OK)
+			continue;
+		qs = db_exec(c, e,
+			     "INSERT INTO workflow_def (name, version, sha256, source, definition) "
+			     "VALUES ($1, $2::int, $3, $4::text, $4::text::jsonb)",
+			     4, p, NULL);
+		if (qs < 0)
+			return qs;
+		L->added++;
+		buf_printf(&L->loaded, "loaded workflow %s version %lld\n", d->name, d->version);
+	}
+	return DB_OK;
+}
+
 int engine_load_defs(PGconn *c, const char *dir, FILE *progress, char *err, size_t errlen)
 {
 	struct wf_set *set = wf_load_dir(dir, err, errlen);
 	if (!set)
 		return -1;
-	int added = 0;
-	PQclear(PQexec(c, "BEGIN"));
-	/* One loader at a time: two processes starting together agree. */
-	PQclear(PQexec(c, "SELECT pg_advisory_xact_lock(8675309001)"));
-	for (size_t i = 0; i < set->n && added >= 0; i++) {
-		const struct wf_def *d = set->defs[i];
-		char ver[24];
-		snprintf(ver, sizeof ver, "%lld", d->version);
-		const char *p[4] = {d->name, ver, d->sha256, d->source};
-		PGresult *r = PQexecParams(c, "SELECT sha256 FROM workflow_def WHERE name = $1 AND "
-					      "version = $2::int",
-					   2, NULL, p, NULL, NULL, 0);
-		if (!db_ok(r)) {
-			snprintf(err, errlen, "database error: %s", PQresultErrorMessage(r));
-			added = -1;
-		} else if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), d->sha256) != 0) {
-			snprintf(err, errlen,
-				 "%s: workflow '%s' version %lld is already loaded with other content; "
-				 "a loaded version never changes: give the changed file a new "
-				 "\"version\"",
-				 d->origin, d->name, d->version);
-			added = -1;
-		} else if (PQntuples(r) == 0) {
-			if (exec_params(c,
-					"INSERT INTO workflow_def (name, version, sha256, source, definition) "
-					"VALUES ($1, $2::int, $3, $4::text, $4::text::jsonb)",
-					4, p) < 0) {
-				snprintf(err, errlen, "unable to store workflow '%s'", d->name);
-				added = -1;
-			} else {
-				added++;
-				if (progress)
-					fprintf(progress, "loaded workflow %s version %lld\n", d->name,
-						d->version);
-			}
-		}
-		PQclear(r);
+	struct load L = {set, err, errlen, 0, BUF_INIT, 0};
+	struct db_err e;
+	/* Idempotent: a version already stored with the same content is
+	 * skipped, so a repeat after a COMMIT without an answer is harmless. */
+	enum db_qs qs = db_run_tx(c, "workflow_load", DB_TX_IDEMPOTENT, load_tx, &L, &e);
+	int added = L.added;
+	if (L.refused) {
+		added = -1; /* err says which version */
+	} else if (qs < 0) {
+		snprintf(err, errlen, "database error: %s", e.msg);
+		added = -1;
+	} else if (progress && L.loaded.len) {
+		fputs(buf_cstr(&L.loaded), progress);
 	}
-	PQclear(PQexec(c, added >= 0 ? "COMMIT" : "ROLLBACK"));
+	buf_release(&L.loaded);
 	wf_set_free(set);
 	return added;
 }
@@ -1018,25 +1055,42 @@ static int stop_runs(PGconn *c, const struct ctx *x, const struct closing *cl, i
 	return 0;
 }
 
-enum engine_act_result engine_act(struct engine *e, PGconn *c, long long run_id, int fence,
-				  const char *action, const json_t *fields, int actor_id,
-				  const char *ip, json_t *errors)
+/* One workflow action's transaction (engine_act). */
+struct act {
+	struct engine *e;
+	long long run_id;
+	int fence;
+	const char *action;
+	const json_t *fields;
+	int actor_id;
+	json_t *errors;
+	enum engine_act_result res;
+};
+
+static enum db_qs act_tx(PGconn *c, void *arg, struct db_err *dbe)
 {
-	(void)ip;
+	struct act *A = arg;
+	struct engine *e = A->e;
+	long long run_id = A->run_id;
+	int fence = A->fence, actor_id = A->actor_id;
+	const char *action = A->action;
+	const json_t *fields = A->fields;
+	json_t *errors = A->errors;
+	json_object_clear(errors); /* a retry starts again */
 	char run[24];
 	snprintf(run, sizeof run, "%lld", run_id);
 	const char *p[1] = {run};
-	PQclear(PQexec(c, "BEGIN"));
-	PGresult *r = PQexecParams(c,
-				   "SELECT def_id, state, fence, incident_id FROM workflow_run "
-				   "WHERE id = $1::bigint FOR UPDATE",
-				   1, NULL, p, NULL, NULL, 0);
+	PGresult *r = NULL;
+	enum db_qs qs = db_exec(c, dbe,
+				"SELECT def_id, state, fence, incident_id FROM workflow_run "
+				"WHERE id = $1::bigint FOR UPDATE",
+				1, p, &r);
 	enum engine_act_result res = ENGINE_ACT_ERROR;
 	struct ctx x;
 	int have_ctx = 0;
 	json_t *vals = NULL;
-	if (!db_ok(r) || PQntuples(r) != 1) {
-		res = db_ok(r) ? ENGINE_ACT_NOT_FOUND : ENGINE_ACT_ERROR;
+	if (qs <= 0) {
+		res = qs == DB_NONE ? ENGINE_ACT_NOT_FOUND : ENGINE_ACT_ERROR;
 		goto out;
 	}
 	const struct wf_def *d = get_def(e, c, atoi(PQgetvalue(r, 0, 0)));
@@ -1108,12 +1162,34 @@ enum engine_act_result engine_act(struct engine *e, PGconn *c, long long run_id,
 	res = ENGINE_ACT_OK;
 out:
 	PQclear(r);
-	PQclear(PQexec(c, res == ENGINE_ACT_OK ? "COMMIT" : "ROLLBACK"));
 	json_decref(vals);
 	if (have_ctx)
 		release_ctx(&x);
-	return res;
+	A->res = res;
+	if (res == ENGINE_ACT_ERROR)
+		return qs < 0 ? qs : db_fail(c, dbe, "the workflow action failed");
+	/* every refusal comes before the first write: nothing to undo */
+	return res == ENGINE_ACT_OK ? DB_OK : DB_NONE;
 }
+
+enum engine_act_result engine_act(struct engine *e, PGconn *c, long long run_id, int fence,
+				  const char *action, const json_t *fields, int actor_id,
+				  const char *ip, json_t *errors)
+{
+	(void)ip;
+	struct act a = {e, run_id, fence, action, fields, actor_id, errors, ENGINE_ACT_ERROR};
+	struct db_err dbe;
+	/* Not idempotent (a repeat after a COMMIT without an answer would find
+	 * the fence moved and say "conflict"), so such a COMMIT is reported. */
+	enum db_qs qs = db_run_tx(c, "engine_act", 0, act_tx, &a, &dbe);
+	if (qs < 0) {
+		log_event(LOG_ERROR, "engine_act_failed", "run=%lld action=%s error=%s", run_id,
+			  log_quote(0, action), log_quote(1, dbe.msg));
+		return qs == DB_SOFT ? ENGINE_ACT_UNAVAILABLE : ENGINE_ACT_ERROR;
+	}
+	return a.res;
+}
+
 
 int engine_may_act(struct engine *e, PGconn *c, long long run_id, int fence, const char *action,
 		   int actor_id)

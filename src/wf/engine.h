@@ -70,6 +70,7 @@ enum engine_act_result {
 	ENGINE_ACT_NOT_FOUND = 4, /* no such run or action in its state */
 	ENGINE_ACT_BLOCKED = 5,   /* closing the incident while a legal report runs */
 	ENGINE_ACT_ERROR = -1,
+	ENGINE_ACT_UNAVAILABLE = -2, /* the database may be back later: answer 503 */
 };
 
 /* A person takes action on run run_id, which they saw at fence (-1: do not

@@ -498,6 +498,31 @@ START_TEST(test_versions)
 			title = json_string_value(json_object_get(run, "state_ja"));
 	ck_assert_str_eq(title, "報告受付（第2版）");
 	json_decref(runs);
+	/* Changing a loaded version is refused, and nothing else of that
+	 * folder is stored: a new version of another workflow, loaded before
+	 * the refusal (files load in name order), is rolled back with it. */
+	char *src2 = ts_read_file("workflows/ppc-leak-report.json");
+	json_t *j2 = json_loads(src2, 0, NULL);
+	long long v2 = json_integer_value(json_object_get(j2, "version")) + 100;
+	json_object_set_new(j2, "version", json_integer(v2));
+	char *path2 = xasprintf("%s/ppc-leak-report.json", dir);
+	ck_assert_int_eq(json_dump_file(j2, path2, JSON_INDENT(1)), 0);
+	json_decref(j2);
+	j = json_loads(src, 0, NULL);
+	json_object_set_new(j, "version", json_integer(v + 1));
+	json_object_set_new(json_object_get(json_object_get(j, "states"), "reported"), "title",
+			    json_pack("{s:s, s:s}", "ja", "変更", "en", "Changed"));
+	ck_assert_int_eq(json_dump_file(j, path, JSON_INDENT(1)), 0);
+	json_decref(j);
+	ck_assert_int_eq(engine_load_defs(conn, dir, NULL, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "is already loaded with other content"), "%s", err);
+	q = xasprintf("SELECT count(*) FROM workflow_def WHERE name = 'ppc-leak-report' AND version = "
+		      "%lld",
+		      v2);
+	ck_assert_int_eq(scalar(q), 0);
+	free(q);
+	free(path2);
+	free(src2);
 	json_decref(errors);
 	free(src);
 	free(path);
