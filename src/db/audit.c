@@ -43,20 +43,45 @@ enum db_qs audit_append(PGconn *conn, struct db_err *e, int actor_id, const char
 	return qs;
 }
 
+/* Columns of the verify query. */
+enum { V_SEQ, V_EVENT, V_KIND, V_AT, V_PRESENT, V_ROW, V_LINK, V_PLACE, V_WAS_BEFORE, V_WAS_AFTER,
+       V_MISSING };
+
+static void verify_name(FILE *out, PGresult *r, int i)
+{
+	fprintf(out, "audit log broken at event %s (place %s", PQgetvalue(r, i, V_EVENT),
+		PQgetvalue(r, i, V_SEQ));
+	if (!PQgetisnull(r, i, V_KIND))
+		fprintf(out, ", %s, %s", PQgetvalue(r, i, V_KIND), PQgetvalue(r, i, V_AT));
+	fputs("): ", out);
+}
+
+static int is_true(PGresult *r, int i, int col)
+{
+	return !PQgetisnull(r, i, col) && PQgetvalue(r, i, col)[0] == 't';
+}
+
 int audit_verify(PGconn *conn, FILE *out)
 {
 	/* Each place of the chain recomputed with the one digest, audit_digest
-	 * (sql/0013_audit_sealer.sql), that the sealer used. */
+	 * (sql/0013_audit_sealer.sql), that the sealer used. A place whose
+	 * hash is wrong is tried one place up and down as well, to tell an
+	 * event moved by an insertion or a removal before it from a changed
+	 * one. */
 	PGresult *r = PQexec(
 		conn,
-		"SELECT c.seq, c.event_id, e.kind, "
-		"  to_char(e.at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS'), "
+		"SELECT seq, event_id, kind, at, present, row_ok, link_ok, seq_ok, "
+		"  CASE WHEN NOT row_ok AND present THEN hash = audit_digest(seq - 1, prev_hash, e) END, "
+		"  CASE WHEN NOT row_ok AND present THEN hash = audit_digest(seq + 1, prev_hash, e) END, "
+		"  count(*) FILTER (WHERE NOT present) OVER () "
+		"FROM (SELECT c.seq, c.event_id, c.hash, c.prev_hash, e, e.kind, "
+		"  to_char(e.at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS') AS at, "
 		"  e.seq IS NOT NULL AS present, "
 		"  e.seq IS NOT NULL AND c.hash = audit_digest(c.seq, c.prev_hash, e) AS row_ok, "
 		"  c.prev_hash = coalesce(lag(c.hash) OVER w, '\\x'::bytea) AS link_ok, "
 		"  c.seq = row_number() OVER w AS seq_ok "
-		"FROM audit_chain c LEFT JOIN audit_event e ON e.seq = c.event_id "
-		"WINDOW w AS (ORDER BY c.seq) ORDER BY c.seq");
+		"  FROM audit_chain c LEFT JOIN audit_event e ON e.seq = c.event_id "
+		"  WINDOW w AS (ORDER BY c.seq)) v ORDER BY seq");
 	if (!db_ok(r)) {
 		fprintf(out, "audit verify: database error: %s", PQresultErrorMessage(r));
 		PQclear(r);
@@ -64,21 +89,46 @@ int audit_verify(PGconn *conn, FILE *out)
 	}
 	int n = PQntuples(r), rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
-		const char *what =
-			PQgetvalue(r, i, 4)[0] != 't'	? "it was removed from the log"
-			: PQgetvalue(r, i, 7)[0] != 't' ? "places of the chain before it are missing"
-			: PQgetvalue(r, i, 6)[0] != 't' ? "the place before it was changed, removed or inserted"
-			: PQgetvalue(r, i, 5)[0] != 't' ? "it was changed or moved from its place"
-							: NULL;
-		if (!what)
-			continue;
-		fprintf(out,
-			"audit log broken at event %s (place %s%s%s%s%s): %s; the %d events before it "
-			"are intact\n",
-			PQgetvalue(r, i, 1), PQgetvalue(r, i, 0), PQgetisnull(r, i, 2) ? "" : ", ",
-			PQgetvalue(r, i, 2), PQgetisnull(r, i, 3) ? "" : ", ", PQgetvalue(r, i, 3), what,
-			i);
+		int row = is_true(r, i, V_ROW), link = is_true(r, i, V_LINK);
 		rc = 1;
+		if (!is_true(r, i, V_PRESENT)) {
+			verify_name(out, r, i);
+			fprintf(out, "it was removed from the log (%s of the %d events the chain names "
+				"are missing)",
+				PQgetvalue(r, i, V_MISSING), n);
+		} else if (!is_true(r, i, V_PLACE)) {
+			verify_name(out, r, i);
+			fputs("places of the chain before it are missing", out);
+		} else if (!link && !row && i > 0 && is_true(r, i, V_WAS_BEFORE)) {
+			/* It was one place further up: the event before it came
+			 * in later. */
+			i--;
+			verify_name(out, r, i);
+			fprintf(out, "it was inserted into the chain (event %s after it was at its "
+				"place)",
+				PQgetvalue(r, i + 1, V_EVENT));
+		} else if (!link && !row && is_true(r, i, V_WAS_AFTER)) {
+			verify_name(out, r, i);
+			fprintf(out, "the event before it was removed from the chain (it was at place "
+				"%lld)",
+				atoll(PQgetvalue(r, i, V_SEQ)) + 1);
+		} else if (!link && row && i > 0) {
+			/* This place is right, the one before it is not what it
+			 * chained to: that one was rewritten. */
+			i--;
+			verify_name(out, r, i);
+			fputs("it was changed and its place in the chain rewritten", out);
+		} else if (!link) {
+			verify_name(out, r, i);
+			fputs("the place before it was changed, removed or inserted", out);
+		} else if (!row) {
+			verify_name(out, r, i);
+			fputs("it was changed or moved from its place", out);
+		} else {
+			rc = 0;
+			continue;
+		}
+		fprintf(out, "; the %d events before it are intact\n", i);
 	}
 	PQclear(r);
 	if (rc != 0)

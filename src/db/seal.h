@@ -8,8 +8,8 @@
 
 #include <libpq-fe.h>
 
-/* The advisory lock key of the sealer ("seal"). */
-#define AUDIT_SEAL_LOCK "7365616c"
+/* The advisory lock key of the sealer: "seal" in ASCII, 0x7365616c. */
+#define AUDIT_SEAL_LOCK "1936024940"
 
 /* Chains up to batch unsealed events in one transaction (db_run_tx). Returns
  * how many were chained (0 also when another process is sealing right now)

@@ -1370,8 +1370,10 @@ int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int 
 			while (!*stop && (n = engine_tick(e, c, 200)) > 0)
 				liveness_beat(LIVENESS_ENGINE); /* a long catch-up is alive */
 		/* Chain what was audited meanwhile (one sealer across processes). */
-		if (c && !*stop)
-			audit_seal_tick(c, 1000);
+		/* Full batches mean more is waiting: go on (a bounded while,
+		 * so that due timers are not kept waiting). */
+		for (int k = 0; c && !*stop && k < 50 && audit_seal_tick(c, 1000) == 1000; k++)
+			liveness_beat(LIVENESS_ENGINE);
 		/* The transaction runner may have reset the connection: a new
 		 * session listens to nothing yet. */
 		if (c && PQstatus(c) == CONNECTION_OK && PQbackendPID(c) != pid)
