@@ -111,7 +111,7 @@ DIST_SED = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SHAREDIR@|$(SHAREDIR)|g'
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
 	install -m 755 $(B)/sokuho $(DESTDIR)$(BINDIR)/sokuho
-	for d in templates static sql workflows drills; do \
+	for d in templates static sql workflows drills calendar; do \
 		rm -rf $(DESTDIR)$(SHAREDIR)/$$d && cp -R $$d $(DESTDIR)$(SHAREDIR)/$$d || exit 1; \
 	done
 	chmod -R u=rwX,go=rX $(DESTDIR)$(SHAREDIR)

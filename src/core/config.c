@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "log.h"
 #include "xalloc.h"
 
-enum ctype { C_STRING, C_INT, C_SIZE, C_LISTEN, C_LEVEL, C_TLS };
+enum ctype { C_STRING, C_INT, C_SIZE, C_LISTEN, C_LEVEL, C_TLS, C_HOURS };
 
 struct directive {
 	const char *key;
@@ -77,6 +78,11 @@ static const struct directive directives[] = {
 	 "folder of workflow files and legal-clocks.json, loaded at start"},
 	{"drills_dir", "SOKUHO_DRILLS_DIR", C_STRING, OFF(drills_dir), 0, 0, "drills",
 	 "folder of drill scenarios (訓練; docs/drills.md)"},
+	{"calendar_file", "SOKUHO_CALENDAR_FILE", C_STRING, OFF(calendar_file), 0, 0,
+	 "calendar/city.json",
+	 "the city's closed and open days beyond 土日祝 and 12/29-1/3 (JSON; empty: none)"},
+	{"office_hours", "SOKUHO_OFFICE_HOURS", C_HOURS, OFF(office_hours), 0, 0, "08:30-17:15",
+	 "office hours of office days, Japan time (HH:MM-HH:MM)"},
 	{"base_url", "SOKUHO_BASE_URL", C_STRING, OFF(base_url), 0, 0, "",
 	 "public URL of the site, used in links in mail (empty: http://LISTEN)"},
 	{"log_level", "SOKUHO_LOG_LEVEL", C_LEVEL, OFF(log_level), 0, 0, "info",
@@ -192,6 +198,20 @@ int config_set(struct config *cfg, const char *key, const char *value, const cha
 		free(*(char **)field);
 		*(char **)field = xstrdup(value);
 		return 0;
+	case C_HOURS: {
+		int o, c;
+		char why[160];
+		if (cal_parse_office_hours(value, &o, &c, why, sizeof why) < 0) {
+			snprintf(err, errlen,
+				 "%s: bad value '%s' for '%s': expected HH:MM-HH:MM with the opening "
+				 "before the closing, such as 08:30-17:15",
+				 origin, value, key);
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
+	}
 	case C_LEVEL: {
 		enum log_level lv;
 		if (log_parse_level(value, &lv) < 0) {
@@ -262,7 +282,7 @@ void config_release(struct config *cfg)
 {
 	for (size_t i = 0; i < NDIRECTIVES; i++)
 		if (directives[i].type == C_STRING || directives[i].type == C_LEVEL ||
-		    directives[i].type == C_TLS)
+		    directives[i].type == C_TLS || directives[i].type == C_HOURS)
 			free(*(char **)((char *)cfg + directives[i].offset));
 	free(cfg->listen_host);
 	memset(cfg, 0, sizeof *cfg);

@@ -34,6 +34,8 @@ struct config {
 	char *sql_dir;
 	char *workflows_dir;
 	char *drills_dir;
+	char *calendar_file;    /* the city's extra closed and open days; "" none */
+	char *office_hours;     /* "HH:MM-HH:MM", checked by cal_parse_office_hours */
 	char *base_url;         /* used in links in mail; "" derives it from listen */
 	char *log_level;
 	int shutdown_grace;     /* seconds to let in-flight requests finish */

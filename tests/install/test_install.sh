@@ -48,6 +48,7 @@ missing=()
 for f in usr/bin/sokuho usr/share/sokuho/templates/layout.mustache \
 	usr/share/sokuho/static/style.css usr/share/sokuho/sql/0001_foundation.sql \
 	usr/share/sokuho/workflows/legal-clocks.json usr/share/sokuho/drills/phishing-wave.json \
+	usr/share/sokuho/calendar/city.json \
 	etc/sokuho/sokuho.conf.sample \
 	lib/systemd/system/sokuho.service lib/systemd/system/sokuho-worker.service; do
 	[ -e "$root/$f" ] || missing+=("$f")
@@ -77,13 +78,15 @@ bin="$root/usr/bin/sokuho"
 createdb "$db"
 run() { (cd "$tmp" && SOKUHO_CONFIG="$conf" "$bin" "$@"); }
 
-# 3, 4. migrate and demo with the installed binary and data
-for cmd in migrate demo; do
+# 3, 4. migrate and demo with the installed binary and data; the installed
+# calendar file read through the sample's calendar_file
+for cmd in migrate demo "calendar check"; do
 	if [ "$cmd" = demo ]; then
 		psql -q -X -v ON_ERROR_STOP=1 -d "$db" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sokuho_install_app') THEN CREATE ROLE sokuho_install_app LOGIN IN ROLE sokuho_app; END IF; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END \$\$" >"$log" 2>&1 ||
 			{ fail "creating the application role"; cat "$log"; finish; }
 	fi
-	if run "$cmd" >"$log" 2>&1; then
+	# shellcheck disable=SC2086 # "calendar check" is two words
+	if run $cmd >"$log" 2>&1; then
 		ok
 	else
 		fail "installed 'sokuho $cmd'"
