@@ -247,34 +247,24 @@ static json_t *change_detail(const struct role_change *rc, int person_id,
 			 "role", rc->role, "scope", sc->text, "deputy", rc->deputy);
 }
 
-/* Runs sql with n params; the result, or NULL after printing "what" and
- * PostgreSQL's message. */
-static PGresult *query(PGconn *conn, const char *sql, int n, const char *const *params,
-		       const char *what)
-{
-	PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	if (db_ok(r))
-		return r;
-	people_db_error(what, r);
-	PQclear(r);
-	return NULL;
-}
-
 /* A change under way: the person and scope looked up, and their ids as
- * query parameters. */
+ * query parameters; what its transaction found. */
 struct change {
+	const struct role_change *rc;
 	int person_id;
 	struct role_scope sc;
 	char pid[16], sid[16], dep[16];
+	char from[16];  /* grant: the start date, city time */
+	char why[512];  /* a refusal found inside the transaction, or "" */
+	int n;          /* revoke: assignments removed */
 };
 
-/* Looks up what a change names and begins its transaction. Returns 0, or 1
- * after a message. */
-static int change_begin(PGconn *conn, const struct role_change *rc, struct change *ch)
+/* Looks up what a change names. Returns 0, or 1 after a message. */
+static int change_prepare(PGconn *conn, const struct role_change *rc, struct change *ch)
 {
+	memset(ch, 0, sizeof *ch);
+	ch->rc = rc;
 	if (lookup(conn, rc, &ch->person_id, &ch->sc) != 0)
-		return 1;
-	if (people_exec(conn, "BEGIN") != 0)
 		return 1;
 	snprintf(ch->pid, sizeof ch->pid, "%d", ch->person_id);
 	snprintf(ch->sid, sizeof ch->sid, "%d", ch->sc.id);
@@ -282,102 +272,110 @@ static int change_begin(PGconn *conn, const struct role_change *rc, struct chang
 	return 0;
 }
 
-/* Writes the audit event (kind) and commits; 0, or 1 after a message that
- * nothing was done ("granted", "revoked"). */
-static int change_commit(PGconn *conn, const char *kind, json_t *detail, const char *done)
+/* Runs a change's transaction (db_run_tx; the command line is audited with
+ * no actor). Returns 0 when it was made, or 1 after a message: the refusal
+ * found inside, or the database's error and that nothing was DONE. */
+static int change_run(PGconn *conn, const char *name, db_tx_fn fn, struct change *ch,
+		      const char *done)
 {
-	if (audit_log(conn, 0, kind, NULL, detail) != 0) {
-		fprintf(stderr, "sokuho: unable to write the audit event; nothing was %s\n", done);
+	struct db_err e;
+	enum db_qs qs = db_run_tx(conn, name, 0, fn, ch, &e);
+	if (qs < 0) {
+		fprintf(stderr, "sokuho: database error: %s; %s\n", e.msg,
+			e.commit_unknown ? "the change may have been made: check with 'sokuho user "
+					   "list'"
+					 : done);
 		return 1;
 	}
-	return people_exec(conn, "COMMIT") != 0 ? 1 : 0;
+	if (ch->why[0]) {
+		fprintf(stderr, "sokuho: %s\n", ch->why);
+		return 1;
+	}
+	return 0;
 }
 
-/* Frees what a change held and rolls it back unless it succeeded. */
-static int change_end(PGconn *conn, PGresult *r, json_t *detail, int status)
+static enum db_qs grant_tx(PGconn *conn, void *arg, struct db_err *e)
 {
+	struct change *ch = arg;
+	const struct role_change *rc = ch->rc;
+	ch->why[0] = '\0';
+	/* The start date in city time, and whether the end comes after it. */
+	const char *dparams[2] = {rc->valid_from, rc->valid_to};
+	PGresult *r;
+	enum db_qs qs = db_exec(conn, e,
+				"SELECT coalesce($1::date, sokuho_today())::text AS valid_from, "
+				"$2::date IS NULL OR $2::date >= coalesce($1::date, sokuho_today()) "
+				"AS in_order",
+				2, dparams, &r);
+	if (qs < 0)
+		return qs;
+	snprintf(ch->from, sizeof ch->from, "%s", PQgetvalue(r, 0, PQfnumber(r, "valid_from")));
+	int in_order = PQgetvalue(r, 0, PQfnumber(r, "in_order"))[0] == 't';
 	PQclear(r);
+	if (!in_order) {
+		snprintf(ch->why, sizeof ch->why, "--to %s is before the start date %s", rc->valid_to,
+			 ch->from);
+		return DB_NONE;
+	}
+	const char *oparams[6] = {ch->pid, rc->role, ch->sc.kind, ch->sc.id ? ch->sid : NULL,
+				  ch->from, rc->valid_to};
+	qs = db_exec(conn, e,
+		     "SELECT " ASSIGNMENT_TEXT_SQL " AS held FROM role_assignment ra "
+		     "WHERE ra.person_id = $1 AND ra.role = $2 AND ra.scope_kind = $3 "
+		     "AND ra.scope_id IS NOT DISTINCT FROM $4::integer "
+		     "AND (ra.valid_to IS NULL OR ra.valid_to >= $5::date) "
+		     "AND ($6::date IS NULL OR ra.valid_from <= $6::date) "
+		     "ORDER BY ra.valid_from FOR UPDATE",
+		     6, oparams, &r);
+	if (qs < 0)
+		return qs;
+	if (qs == DB_OK) {
+		snprintf(ch->why, sizeof ch->why,
+			 "'%s' already holds %s for an overlapping period; revoke it first to "
+			 "change the deputy rank or dates",
+			 rc->login, PQgetvalue(r, 0, 0));
+		PQclear(r);
+		return DB_NONE;
+	}
+	PQclear(r);
+	const char *iparams[7] = {ch->pid, rc->role, ch->sc.kind, ch->sc.id ? ch->sid : NULL,
+				  ch->dep, ch->from, rc->valid_to};
+	qs = db_exec(conn, e,
+		     "INSERT INTO role_assignment (person_id, role, scope_kind, scope_id, "
+		     "deputy_rank, valid_from, valid_to) "
+		     "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+		     7, iparams, &r);
+	if (qs < 0)
+		return qs;
+	json_t *detail = change_detail(rc, ch->person_id, &ch->sc);
+	json_object_set_new(detail, "assignment_id",
+			    json_integer(strtoll(PQgetvalue(r, 0, 0), NULL, 10)));
+	PQclear(r);
+	json_object_set_new(detail, "valid_from", json_string(ch->from));
+	json_object_set_new(detail, "valid_to", rc->valid_to ? json_string(rc->valid_to)
+							     : json_null());
+	qs = audit_append(conn, e, 0, "role.grant", NULL, 0, detail);
 	json_decref(detail);
-	if (status != 0)
-		PQclear(PQexec(conn, "ROLLBACK"));
-	return status;
+	return qs < 0 ? qs : DB_OK;
 }
 
 int role_grant(PGconn *conn, const struct role_change *rc)
 {
 	struct change ch;
-	if (change_begin(conn, rc, &ch) != 0)
+	if (change_prepare(conn, rc, &ch) != 0)
 		return 1;
-	int status = 1;
-	PGresult *r = NULL;
-	json_t *detail = NULL;
 	char rank[32];
 	char why[256];
 	if (role_scope_check(rc->role, &ch.sc, why, sizeof why) != 0) {
 		fprintf(stderr, "sokuho: --scope '%s': %s; nothing granted\n", ch.sc.text, why);
-		goto out;
+		return 1;
 	}
-
-	/* The start date in city time, and whether the end comes after it. */
-	const char *dparams[2] = {rc->valid_from, rc->valid_to};
-	r = query(conn,
-		  "SELECT coalesce($1::date, sokuho_today())::text, "
-		  "$2::date IS NULL OR $2::date >= coalesce($1::date, sokuho_today())",
-		  2, dparams, "database error");
-	if (!r)
-		goto out;
-	char from[16];
-	snprintf(from, sizeof from, "%s", PQgetvalue(r, 0, 0));
-	if (PQgetvalue(r, 0, 1)[0] != 't') {
-		fprintf(stderr, "sokuho: --to %s is before the start date %s\n", rc->valid_to,
-			from);
-		goto out;
-	}
-	PQclear(r);
-
-	const char *oparams[6] = {ch.pid, rc->role, ch.sc.kind, ch.sc.id ? ch.sid : NULL, from,
-				  rc->valid_to};
-	r = query(conn,
-		  "SELECT " ASSIGNMENT_TEXT_SQL " FROM role_assignment ra "
-		  "WHERE ra.person_id = $1 AND ra.role = $2 AND ra.scope_kind = $3 "
-		  "AND ra.scope_id IS NOT DISTINCT FROM $4::integer "
-		  "AND (ra.valid_to IS NULL OR ra.valid_to >= $5::date) "
-		  "AND ($6::date IS NULL OR ra.valid_from <= $6::date) "
-		  "ORDER BY ra.valid_from FOR UPDATE",
-		  6, oparams, "database error");
-	if (!r)
-		goto out;
-	if (PQntuples(r) > 0) {
-		fprintf(stderr,
-			"sokuho: '%s' already holds %s for an overlapping period; revoke it "
-			"first to change the deputy rank or dates\n",
-			rc->login, PQgetvalue(r, 0, 0));
-		goto out;
-	}
-	PQclear(r);
-
-	const char *iparams[7] = {ch.pid, rc->role, ch.sc.kind, ch.sc.id ? ch.sid : NULL,
-				  ch.dep, from, rc->valid_to};
-	r = query(conn,
-		  "INSERT INTO role_assignment (person_id, role, scope_kind, scope_id, "
-		  "deputy_rank, valid_from, valid_to) "
-		  "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-		  7, iparams, "unable to grant the role");
-	if (!r)
-		goto out;
-	detail = change_detail(rc, ch.person_id, &ch.sc);
-	json_object_set_new(detail, "assignment_id", json_integer(atoi(PQgetvalue(r, 0, 0))));
-	json_object_set_new(detail, "valid_from", json_string(from));
-	json_object_set_new(detail, "valid_to", rc->valid_to ? json_string(rc->valid_to)
-							     : json_null());
-	if (change_commit(conn, "role.grant", detail, "granted") != 0)
-		goto out;
+	if (change_run(conn, "role_grant", grant_tx, &ch, "nothing was granted") != 0)
+		return 1;
 	printf("granted %s over %s to '%s' as %s, from %s%s%s\n", rc->role, ch.sc.text,
-	       rc->login, rank_text(rc->deputy, rank, sizeof rank), from,
+	       rc->login, rank_text(rc->deputy, rank, sizeof rank), ch.from,
 	       rc->valid_to ? " to " : "", rc->valid_to ? rc->valid_to : "");
-	status = 0;
-out:
-	return change_end(conn, r, detail, status);
+	return 0;
 }
 
 /* Prints what the person holds, after a revoke that matched nothing. */
@@ -400,44 +398,61 @@ static void print_holdings(PGconn *conn, const char *pid, const char *login)
 	PQclear(r);
 }
 
-int role_revoke(PGconn *conn, const struct role_change *rc)
+static enum db_qs revoke_tx(PGconn *conn, void *arg, struct db_err *e)
 {
-	struct change ch;
-	if (change_begin(conn, rc, &ch) != 0)
-		return 1;
-	int status = 1;
-	json_t *detail = NULL;
-	char rank[32];
-	const char *params[5] = {ch.pid, rc->role, ch.sc.kind, ch.sc.id ? ch.sid : NULL, ch.dep};
-	PGresult *r = query(conn,
-			    "DELETE FROM role_assignment WHERE person_id = $1 AND role = $2 "
-			    "AND scope_kind = $3 AND scope_id IS NOT DISTINCT FROM $4::integer "
-			    "AND deputy_rank = $5 "
-			    "RETURNING id, valid_from::text, valid_to::text",
-			    5, params, "unable to revoke the role");
-	if (!r)
-		goto out;
+	struct change *ch = arg;
+	const struct role_change *rc = ch->rc;
+	ch->why[0] = '\0';
+	ch->n = 0;
+	const char *params[5] = {ch->pid, rc->role, ch->sc.kind, ch->sc.id ? ch->sid : NULL,
+				 ch->dep};
+	PGresult *r;
+	enum db_qs qs = db_exec(conn, e,
+				"DELETE FROM role_assignment WHERE person_id = $1 AND role = $2 "
+				"AND scope_kind = $3 AND scope_id IS NOT DISTINCT FROM $4::integer "
+				"AND deputy_rank = $5 "
+				"RETURNING id, valid_from::text AS valid_from, valid_to::text AS "
+				"valid_to",
+				5, params, &r);
+	if (qs <= 0)
+		return qs; /* an error, or nothing held (the caller says so) */
 	int n = PQntuples(r);
-	if (n == 0) {
-		fprintf(stderr, "sokuho: '%s' does not hold %s over %s as %s; nothing revoked\n",
-			rc->login, rc->role, ch.sc.text, rank_text(rc->deputy, rank, sizeof rank));
-		print_holdings(conn, ch.pid, rc->login);
-		goto out;
-	}
-	detail = change_detail(rc, ch.person_id, &ch.sc);
+	int cid = PQfnumber(r, "id"), cfrom = PQfnumber(r, "valid_from"),
+	    cto = PQfnumber(r, "valid_to");
+	json_t *detail = change_detail(rc, ch->person_id, &ch->sc);
 	json_t *list = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(
-			list, json_pack("{s:i, s:s, s:o}", "id", atoi(PQgetvalue(r, i, 0)),
-					"valid_from", PQgetvalue(r, i, 1), "valid_to",
-					PQgetisnull(r, i, 2) ? json_null()
-							     : json_string(PQgetvalue(r, i, 2))));
+			list, json_pack("{s:I, s:s, s:o}", "id",
+					(json_int_t)strtoll(PQgetvalue(r, i, cid), NULL, 10),
+					"valid_from", PQgetvalue(r, i, cfrom), "valid_to",
+					PQgetisnull(r, i, cto) ? json_null()
+							       : json_string(PQgetvalue(r, i, cto))));
+	PQclear(r);
 	json_object_set_new(detail, "assignments", list);
-	if (change_commit(conn, "role.revoke", detail, "revoked") != 0)
-		goto out;
+	qs = audit_append(conn, e, 0, "role.revoke", NULL, 0, detail);
+	json_decref(detail);
+	if (qs < 0)
+		return qs;
+	ch->n = n;
+	return DB_OK;
+}
+
+int role_revoke(PGconn *conn, const struct role_change *rc)
+{
+	struct change ch;
+	if (change_prepare(conn, rc, &ch) != 0)
+		return 1;
+	char rank[32];
+	if (change_run(conn, "role_revoke", revoke_tx, &ch, "nothing was revoked") != 0)
+		return 1;
+	if (ch.n == 0) {
+		fprintf(stderr, "sokuho: '%s' does not hold %s over %s as %s; nothing revoked\n",
+			rc->login, rc->role, ch.sc.text, rank_text(rc->deputy, rank, sizeof rank));
+		print_holdings(conn, ch.pid, rc->login);
+		return 1;
+	}
 	printf("revoked %s over %s from '%s' as %s (%d assignment%s)\n", rc->role, ch.sc.text,
-	       rc->login, rank_text(rc->deputy, rank, sizeof rank), n, n == 1 ? "" : "s");
-	status = 0;
-out:
-	return change_end(conn, r, detail, status);
+	       rc->login, rank_text(rc->deputy, rank, sizeof rank), ch.n, ch.n == 1 ? "" : "s");
+	return 0;
 }
