@@ -40,7 +40,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 DB_SRC := $(sort $(wildcard tests/db/*.c)) tests/support.c
 E2E_SRC := $(sort $(wildcard tests/e2e/*.c)) tests/support.c
 
-.PHONY: all run stop check clean deps-run deps-check build-tests sanitize
+.PHONY: all run stop check lint clean deps-run deps-check build-tests sanitize
 
 all: $(B)/sokuho
 
@@ -90,6 +90,9 @@ check: deps-check
 	@$(MAKE) --no-print-directory build-tests
 	@$(MAKE) --no-print-directory sanitize
 	@bash scripts/check.sh
+
+lint:
+	@bash scripts/lint.sh
 
 clean:
 	rm -rf build

@@ -18,6 +18,8 @@ fi
 
 unset DATABASE_URL
 
+bash scripts/lint.sh
+
 # The real-browser test (tests/browser): Debian's headless Chromium, driven by
 # playwright-core under node's test runner, against a server of its own on a
 # fresh demo database. Screenshots and the server's log go to build/artifacts/.

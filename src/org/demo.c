@@ -372,65 +372,75 @@ static void print_showcase(void)
 	}
 }
 
-/* Begins the demo's transaction under its lock (two demos at once: the
- * second waits, then finds what the first made; 1684368751 is "demo" in
- * ASCII) and runs the check query whose first column is the lock. Returns
- * its result, or NULL after saying why (the transaction is then open or
- * not: the caller rolls back when not idle). */
-static PGresult *demo_begin(PGconn *conn, const char *checks)
+/* Starts the demo's transaction: its lock (two demos at once: the second
+ * waits, then finds what the first made) and the check query, whose first
+ * column is the lock. The result, or NULL with e filled. */
+static PGresult *demo_begin(PGconn *conn, const char *checks, struct db_err *e, enum db_qs *qs)
 {
 	/* the demo city's own role grants are its starting state: no notice
 	 * mail for them (sql/0023, role_assignment_notice) */
-	if (people_exec(conn, "BEGIN") != 0 ||
-	    people_exec(conn, "SET LOCAL sokuho.grant_notice = 'off'") != 0)
+	*qs = db_exec(conn, e, "SET LOCAL sokuho.grant_notice = 'off'", 0, NULL, NULL);
+	if (*qs < 0)
 		return NULL;
 	char *sql = xasprintf("SELECT pg_advisory_xact_lock(" DB_LOCK_DEMO "), %s", checks);
-	PGresult *r = PQexec(conn, sql);
+	PGresult *r;
+	*qs = db_exec(conn, e, sql, 0, NULL, &r);
 	free(sql);
-	if (!db_ok(r)) {
-		people_db_error("database error", r);
-		PQclear(r);
-		return NULL;
-	}
-	return r;
+	return *qs < 0 ? NULL : r;
+}
+
+/* Says why a demo transaction failed; 1. */
+static int demo_failed(const char *what, const struct db_err *e)
+{
+	fprintf(stderr, "sokuho: %s: %s; nothing was changed\n", what, e->msg);
+	return 1;
+}
+
+struct seed {
+	const char *hash;
+	int present; /* out: the database has people already */
+};
+
+static enum db_qs seed_tx(PGconn *conn, void *arg, struct db_err *e)
+{
+	struct seed *S = arg;
+	enum db_qs qs;
+	PGresult *r = demo_begin(conn, "EXISTS (SELECT 1 FROM person)", e, &qs);
+	if (!r)
+		return qs;
+	S->present = PQgetvalue(r, 0, 1)[0] == 't';
+	PQclear(r);
+	if (S->present)
+		return DB_NONE;
+	if (seed(conn, S->hash) != 0)
+		return db_fail(conn, e, "the demo city could not be stored");
+	json_t *detail = json_pack("{s:i, s:i, s:i, s:i, s:i}", "departments",
+				   (int)N(departments), "sections", (int)N(sections), "systems",
+				   (int)N(systems), "people", (int)N(people), "role_assignments",
+				   (int)N(roles));
+	qs = audit_append(conn, e, 0, "demo.seed", NULL, 0, detail);
+	json_decref(detail);
+	return qs < 0 ? qs : DB_OK;
 }
 
 int demo_seed(PGconn *conn)
 {
-	int status = 1;
-	PGresult *r = demo_begin(conn, "EXISTS (SELECT 1 FROM person)");
-	if (!r)
-		goto out;
-	if (PQgetvalue(r, 0, 1)[0] == 't') {
-		printf("demo data already present\n");
-		status = 0;
-		goto out;
-	}
-	PQclear(r);
-	r = NULL;
-
 	/* One Argon2id hash shared by every demo account: the password is
 	 * public anyway, and seventy hashes would take seconds. */
 	char hash[PASSWORD_HASH_MAX];
 	if (password_hash(DEMO_PASSWORD, hash) != 0) {
 		fprintf(stderr, "sokuho: demo: unable to hash the demo password\n");
-		goto out;
+		return 1;
 	}
-	if (seed(conn, hash) != 0)
-		goto out;
-	json_t *detail = json_pack("{s:i, s:i, s:i, s:i, s:i}", "departments",
-				   (int)N(departments), "sections", (int)N(sections), "systems",
-				   (int)N(systems), "people", (int)N(people), "role_assignments",
-				   (int)N(roles));
-	int a = audit_log(conn, 0, "demo.seed", NULL, detail);
-	json_decref(detail);
-	if (a != 0) {
-		fprintf(stderr, "sokuho: demo: unable to write the audit event\n");
-		goto out;
+	struct seed S = {hash, 0};
+	struct db_err e;
+	/* idempotent: a repeat finds the people and says so */
+	if (db_run_tx(conn, "demo_seed", DB_TX_IDEMPOTENT, seed_tx, &S, &e) < 0)
+		return demo_failed("demo", &e);
+	if (S.present) {
+		printf("demo data already present\n");
+		return 0;
 	}
-	if (people_exec(conn, "COMMIT") != 0)
-		goto out;
-	status = 0;
 	printf("demo city created: %zu departments, %zu sections, %zu information systems, "
 	       "%zu people, %zu role assignments\n",
 	       N(departments), N(sections), N(systems), N(people), N(roles));
@@ -442,11 +452,7 @@ int demo_seed(PGconn *conn)
 	print_showcase();
 	printf("\nEvery other demo person signs in the same way; 'sokuho user list' shows them "
 	       "all.\n");
-out:
-	PQclear(r);
-	if (status != 0 || PQtransactionStatus(conn) != PQTRANS_IDLE)
-		PQclear(PQexec(conn, "ROLLBACK"));
-	return status;
+	return 0;
 }
 
 /* A year of invented, closed incidents (DOMAIN.md's usual ones: mis-sent
@@ -491,44 +497,50 @@ static const char history_sql[] =
 	"JOIN staff st ON st.n = (g.g * 7) % (SELECT count(*) FROM staff) "
 	"ORDER BY g.g";
 
+struct history {
+	int skip;    /* out: 1 incidents exist already, 2 no demo city yet */
+	long n;      /* out: incidents made */
+};
+
+static enum db_qs history_tx(PGconn *conn, void *arg, struct db_err *e)
+{
+	struct history *H = arg;
+	H->skip = 0;
+	H->n = 0;
+	enum db_qs qs;
+	PGresult *r = demo_begin(conn, "EXISTS (SELECT 1 FROM incident), "
+				       "EXISTS (SELECT 1 FROM person)", e, &qs);
+	if (!r)
+		return qs;
+	H->skip = PQgetvalue(r, 0, 1)[0] == 't' ? 1 : PQgetvalue(r, 0, 2)[0] != 't' ? 2 : 0;
+	PQclear(r);
+	if (H->skip)
+		return DB_NONE;
+	qs = db_exec(conn, e, history_sql, 0, NULL, &r);
+	if (qs < 0)
+		return qs;
+	H->n = atol(PQcmdTuples(r));
+	PQclear(r);
+	qs = db_exec(conn, e,
+		     "INSERT INTO audit_event (actor_id, kind, detail, incident_id) "
+		     "SELECT NULL, 'incident.imported', jsonb_build_object('demo', true, "
+		     "'reported_at', reported_at), id FROM incident ORDER BY reported_at",
+		     0, NULL, NULL);
+	return qs < 0 ? qs : DB_OK;
+}
+
 int demo_history(PGconn *conn)
 {
-	int status = 1;
-	PGresult *r = demo_begin(conn, "EXISTS (SELECT 1 FROM incident), "
-				       "EXISTS (SELECT 1 FROM person)");
-	if (!r)
-		goto out;
-	if (PQgetvalue(r, 0, 1)[0] == 't' || PQgetvalue(r, 0, 2)[0] != 't') {
-		printf("demo history: %s\n", PQgetvalue(r, 0, 1)[0] == 't'
-						     ? "the database has incidents already"
-						     : "run 'sokuho demo' first");
-		status = 0;
-		goto out;
+	struct history H;
+	struct db_err e;
+	/* idempotent: a repeat finds the incidents and says so */
+	if (db_run_tx(conn, "demo_history", DB_TX_IDEMPOTENT, history_tx, &H, &e) < 0)
+		return demo_failed("demo history", &e);
+	if (H.skip) {
+		printf("demo history: %s\n", H.skip == 1 ? "the database has incidents already"
+							  : "run 'sokuho demo' first");
+		return 0;
 	}
-	PQclear(r);
-	r = PQexec(conn, history_sql);
-	if (!db_ok(r)) {
-		people_db_error("demo history", r);
-		goto out;
-	}
-	long n = atol(PQcmdTuples(r));
-	PQclear(r);
-	r = PQexec(conn, "INSERT INTO audit_event (actor_id, kind, detail, incident_id) "
-			 "SELECT NULL, 'incident.imported', jsonb_build_object('demo', true, "
-			 "'reported_at', reported_at), id FROM incident ORDER BY reported_at");
-	if (!db_ok(r)) {
-		people_db_error("demo history", r);
-		goto out;
-	}
-	PQclear(r);
-	r = NULL;
-	if (people_exec(conn, "COMMIT") != 0)
-		goto out;
-	printf("demo history: %ld closed incidents of the last twelve months\n", n);
-	status = 0;
-out:
-	PQclear(r);
-	if (status != 0 || PQtransactionStatus(conn) != PQTRANS_IDLE)
-		PQclear(PQexec(conn, "ROLLBACK"));
-	return status;
+	printf("demo history: %ld closed incidents of the last twelve months\n", H.n);
+	return 0;
 }

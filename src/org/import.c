@@ -527,12 +527,77 @@ static void import_release(struct import *im)
 	free(im->units);
 }
 
+/* Forgets what a transaction attempt read (rows, units, their problems),
+ * keeping the first nprobs problems (the header's). */
+static void import_reset(struct import *im, size_t nprobs)
+{
+	for (size_t i = nprobs; i < im->nprobs; i++)
+		free(im->probs[i].text);
+	im->nprobs = nprobs;
+	for (size_t i = 0; i < im->nrows; i++)
+		for (int c = 0; c < NCOLS; c++)
+			free(im->rows[i].v[c]);
+	im->nrows = 0;
+	for (size_t i = 0; i < im->nunits; i++)
+		free(im->units[i].code);
+	free(im->units);
+	im->units = NULL;
+	im->nunits = 0;
+	im->example_section = NULL;
+	im->unreadable = 0;
+}
+
+/* The import's transaction: the units looked up, the rows read and checked
+ * against them, and unless rows are bad (without --partial) the good ones
+ * written with the audit event. */
+struct import_tx {
+	struct import *im;
+	struct csv_reader rd; /* after the header line */
+	const int *map;
+	size_t ncols;
+	size_t nprobs0;
+	int partial;
+	size_t nbad, ngood, added, updated; /* out */
+	int written;                         /* out */
+};
+
+static enum db_qs import_tx(PGconn *conn, void *arg, struct db_err *e)
+{
+	struct import_tx *t = arg;
+	struct import *im = t->im;
+	import_reset(im, t->nprobs0);
+	t->nbad = t->ngood = t->added = t->updated = 0;
+	t->written = 0;
+	if (load_units(conn, im) != 0)
+		return db_fail(conn, e, "the organisation could not be read");
+	struct csv_reader rd = t->rd;
+	read_rows(im, &rd, t->map, t->ncols);
+	check_duplicates(im);
+	for (size_t i = 0; i < im->nrows; i++) {
+		if (im->rows[i].bad)
+			t->nbad++;
+		else
+			t->ngood++;
+	}
+	t->nbad += im->unreadable;
+	if (t->nbad > 0 && !t->partial)
+		return DB_NONE; /* nothing written: the caller says why */
+	if (t->ngood > 0 &&
+	    write_rows(conn, im, t->nbad, t->partial, &t->added, &t->updated) != 0)
+		return db_fail(conn, e, "the people could not be written");
+	t->written = 1;
+	return DB_OK;
+}
+
 int people_import(PGconn *conn, const char *path, const char *data, size_t len, int partial)
 {
 	struct import im;
 	memset(&im, 0, sizeof im);
 	im.path = path;
-	int status = 1, in_tx = 0;
+	int status = 1, header_ok = 0;
+	enum db_qs qs = DB_NONE;
+	struct import_tx t = {0};
+	struct db_err e;
 	struct csv_record hdr;
 	csv_record_init(&hdr);
 	int *map = NULL;
@@ -566,31 +631,30 @@ int people_import(PGconn *conn, const char *path, const char *data, size_t len, 
 	if (read_header(&im, &hdr, map, present) != 0)
 		goto report;
 
-	if (people_exec(conn, "BEGIN") != 0)
-		goto out;
-	in_tx = 1;
-	if (load_units(conn, &im) != 0)
-		goto out;
-	read_rows(&im, &rd, map, hdr.nfields);
-	check_duplicates(&im);
-
-	for (size_t i = 0; i < im.nrows; i++) {
-		if (im.rows[i].bad)
-			nbad++;
-		else
-			ngood++;
-	}
-	nbad += im.unreadable;
+	t = (struct import_tx){&im, rd, map, hdr.nfields, im.nprobs, partial, 0, 0, 0, 0, 0};
+	/* Not idempotent as a whole (the audit event): a COMMIT without an
+	 * answer is reported. */
+	qs = db_run_tx(conn, "people_import", 0, import_tx, &t, &e);
+	header_ok = 1;
+	nbad = t.nbad;
+	ngood = t.ngood;
 report:
 	if (im.nprobs > 0)
 		qsort(im.probs, im.nprobs, sizeof *im.probs, problem_cmp);
 	for (size_t i = 0; i < im.nprobs; i++)
 		fprintf(stderr, "%s:%d: %s\n", path, im.probs[i].line, im.probs[i].text);
-	if (!in_tx) {
+	if (!header_ok) {
 		fprintf(stderr, "sokuho: '%s': bad header line; nothing was imported\n", path);
 		goto out;
 	}
-	if (nbad > 0 && !partial) {
+	if (qs < 0) {
+		fprintf(stderr, "sokuho: '%s': %s; %s\n", path, e.msg,
+			e.commit_unknown ? "the import may have been made: check with 'sokuho user "
+					   "list'"
+					 : "nothing was imported");
+		goto out;
+	}
+	if (!t.written) {
 		fprintf(stderr, "sokuho: '%s': %zu bad row%s; nothing was imported (fix %s", path,
 			nbad, nbad == 1 ? "" : "s", nbad == 1 ? "it" : "them");
 		if (ngood > 0)
@@ -599,12 +663,7 @@ report:
 		fprintf(stderr, ")\n");
 		goto out;
 	}
-	size_t added = 0, updated = 0;
-	if (ngood > 0 && write_rows(conn, &im, nbad, partial, &added, &updated) != 0)
-		goto out;
-	if (people_exec(conn, "COMMIT") != 0)
-		goto out;
-	in_tx = 0;
+	size_t added = t.added, updated = t.updated;
 	printf("imported %zu %s (%zu added, %zu updated)", added + updated,
 	       added + updated == 1 ? "person" : "people", added, updated);
 	if (nbad > 0)
@@ -613,8 +672,6 @@ report:
 	printf("\n");
 	status = nbad > 0 ? 1 : 0;
 out:
-	if (in_tx)
-		PQclear(PQexec(conn, "ROLLBACK"));
 	free(map);
 	csv_record_release(&hdr);
 	import_release(&im);
