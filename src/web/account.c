@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "auth/password.h"
+#include "auth/signin.h"
 #include "auth/session.h"
 #include "db/db.h"
 #include "db/tx.h"
@@ -41,7 +42,7 @@ int web_account_password(struct request *req)
 		return http_error(req, 503);
 	json_t *errors = json_object();
 	int rc;
-	if (web_login_throttled(c, req->sess->login, req->ip)) {
+	if (signin_throttled(c, req->sess->login, req->ip)) {
 		json_object_set_new(errors, "current", http_label(req, "login_err_throttled"));
 		rc = page(req, 429, errors, 0);
 		goto out;
@@ -55,8 +56,8 @@ int web_account_password(struct request *req)
 			goto out;
 		}
 		if (!ok) {
-			web_login_failure(c, req->sess->login, req->ip, "wrong current password",
-					  req->sess->who.person_id);
+			signin_failure(c, req->sess->login, req->ip, "wrong current password",
+				       req->sess->who.person_id);
 			json_object_set_new(errors, "current", http_label(req, "account_err_current"));
 		}
 	}

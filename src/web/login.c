@@ -1,8 +1,7 @@
-/* Signing in and out. Failures are throttled per account and per address,
- * and every sign-in, failure, refusal and sign-out goes to the audit log. */
+/* The sign-in and sign-out pages; the rules of signing in (throttle, checks,
+ * the session's start) are in src/auth/signin.c. */
 #include <ctype.h>
 #include <libpq-fe.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,20 +10,10 @@
 #include "app.h"
 #include "auth/password.h"
 #include "auth/session.h"
+#include "auth/signin.h"
 #include "core/log.h"
-#include "db/audit.h"
 #include "db/db.h"
 #include "web.h"
-
-/* Failures within the window that stop further attempts. */
-#define FAIL_WINDOW "15 minutes"
-#define MAX_FAIL_PER_LOGIN 5
-#define MAX_FAIL_PER_IP 20
-/* Sign-ins (right password) of one account within a minute: each costs an
- * Argon2id verification, and no person signs in thirty times a minute. Not
- * counted per address: a whole city hall signs in at 08:30 through one
- * proxy. */
-#define MAX_SIGNIN_PER_LOGIN_MINUTE 30
 
 /* Where to go after signing in: only a path of this site made of safe
  * characters (letters, digits and -._~/?=&%+,:;@!*'()), never "//" or "/\\"
@@ -81,83 +70,6 @@ static int login_page(struct request *req, unsigned status, const char *login, c
 	return http_page(req, status, "pages/login", d);
 }
 
-/* login_hash below: the name an unknown login has in login_failure and the
- * audit trail. */
-static void login_hash(const char *login, char hex[2 * crypto_generichash_BYTES_MIN + 1]);
-#define HASHED_LEN (2 + 2 * crypto_generichash_BYTES_MIN + 1) /* "h:" + hex */
-
-static void hashed_login(const char *login, char out[HASHED_LEN])
-{
-	out[0] = 'h';
-	out[1] = ':';
-	login_hash(login, out + 2);
-}
-
-int web_login_throttled(PGconn *c, const char *login, const char *ip)
-{
-	char hashed[HASHED_LEN];
-	hashed_login(login, hashed);
-	const char *params[3] = {login, ip[0] ? ip : NULL, hashed};
-	PGresult *r = PQexecParams(
-		c,
-		"SELECT (SELECT count(*) FROM login_failure WHERE login IN ($1, $3) "
-		"          AND at > sokuho_now() - interval '" FAIL_WINDOW "'), "
-		"       (SELECT count(*) FROM login_failure WHERE ip = $2::inet "
-		"          AND at > sokuho_now() - interval '" FAIL_WINDOW "'), "
-		"       (SELECT count(*) FROM audit_event a JOIN person p ON p.id = a.actor_id "
-		"          WHERE p.login = $1 AND a.kind = 'login.success' "
-		"          AND a.at > sokuho_now() - interval '1 minute')",
-		3, NULL, params, NULL, NULL, 0);
-	int t = 0;
-	if (db_ok(r) && PQntuples(r) == 1)
-		t = atoi(PQgetvalue(r, 0, 0)) >= MAX_FAIL_PER_LOGIN ||
-		    atoi(PQgetvalue(r, 0, 1)) >= MAX_FAIL_PER_IP ||
-		    atoi(PQgetvalue(r, 0, 2)) >= MAX_SIGNIN_PER_LOGIN_MINUTE;
-	PQclear(r);
-	return t;
-}
-
-/* An unknown login may be a password typed into the wrong field: the audit
- * trail keeps only a short hash of it, keyed with a random key that lives in
- * this process's memory alone (never stored), so the same mistyped login
- * correlates within one run and no dictionary can reverse it. */
-static unsigned char login_key[crypto_generichash_KEYBYTES];
-static pthread_once_t login_key_once = PTHREAD_ONCE_INIT;
-
-static void login_key_init(void)
-{
-	randombytes_buf(login_key, sizeof login_key);
-}
-
-static void login_hash(const char *login, char hex[2 * crypto_generichash_BYTES_MIN + 1])
-{
-	unsigned char h[crypto_generichash_BYTES_MIN];
-	pthread_once(&login_key_once, login_key_init);
-	crypto_generichash(h, sizeof h, (const unsigned char *)login, strlen(login), login_key,
-			   sizeof login_key);
-	sodium_bin2hex(hex, 2 * sizeof h + 1, h, sizeof h);
-}
-
-void web_login_failure(PGconn *c, const char *login, const char *ip, const char *reason,
-		       int person_id)
-{
-	/* an unknown login is kept only as its keyed hash, here too; rows past
-	 * a day are of no use to the throttle and are swept */
-	char hashed[HASHED_LEN];
-	hashed_login(login, hashed);
-	const char *params[2] = {person_id ? login : hashed, ip[0] ? ip : NULL};
-	PQclear(PQexecParams(c,
-			     "WITH sweep AS (DELETE FROM login_failure WHERE at < sokuho_now() - "
-			     "interval '1 day') "
-			     "INSERT INTO login_failure (login, ip) VALUES ($1, $2::inet)",
-			     2, NULL, params, NULL, NULL, 0));
-	const char *hex = hashed + 2;
-	json_t *d = json_pack("{s:s, s:s}", person_id ? "login" : "login_hash", person_id ? login : hex,
-			      "reason", reason);
-	audit_log(c, person_id, "login.failure", ip[0] ? ip : NULL, d);
-	json_decref(d);
-}
-
 static int do_login(struct request *req)
 {
 	const char *raw = http_form(req, "login");
@@ -179,50 +91,25 @@ static int do_login(struct request *req)
 	PGconn *c = db_pool_get(req->app->db);
 	if (!c)
 		return http_error(req, 503);
-	int rc;
-	if (web_login_throttled(c, login, req->ip)) {
-		/* the login as typed only when it is a person's */
-		const char *lp[1] = {login};
-		PGresult *k = PQexecParams(c, "SELECT 1 FROM person WHERE login = $1", 1, NULL, lp,
-					   NULL, NULL, 0);
-		int known = db_ok(k) && PQntuples(k) == 1;
-		PQclear(k);
-		char hashed[HASHED_LEN];
-		hashed_login(login, hashed);
-		json_t *d = json_pack("{s:s}", known ? "login" : "login_hash", known ? login : hashed + 2);
-		audit_log(c, 0, "login.throttled", req->ip[0] ? req->ip : NULL, d);
-		json_decref(d);
+	if (signin_throttled(c, login, req->ip)) {
+		signin_throttled_event(c, login, req->ip);
 		db_pool_put(req->app->db, c);
 		return login_page(req, 429, raw, next, "err_throttled", 0, 0);
 	}
-	const char *params[1] = {login};
-	PGresult *r = PQexecParams(c, "SELECT id, password_hash, active FROM person WHERE login = $1",
-				   1, NULL, params, NULL, NULL, 0);
-	int found = db_ok(r) && PQntuples(r) == 1;
-	int pid = found ? atoi(PQgetvalue(r, 0, 0)) : 0;
-	const char *hash = found && !PQgetisnull(r, 0, 1) ? PQgetvalue(r, 0, 1) : NULL;
-	int active = found && PQgetvalue(r, 0, 2)[0] == 't';
-	int ok = password_verify(hash, pw);
-	PQclear(r);
-	if (!ok || !active) {
-		web_login_failure(c, login, req->ip,
-			       !found ? "unknown login" : !ok ? "wrong password" : "inactive", pid);
+	int pid = signin_check(c, login, pw, req->ip);
+	if (pid <= 0) {
 		db_pool_put(req->app->db, c);
-		return login_page(req, 401, raw, next, "err_bad", 0, 0);
+		return pid < 0 ? http_error(req, 503) : login_page(req, 401, raw, next, "err_bad", 0, 0);
 	}
 	/* A new session id at every sign-in: a session id planted before
 	 * sign-in is worthless after it. */
-	const char *old = http_cookie(req, SESSION_COOKIE);
-	if (old)
-		session_destroy(c, old);
 	char token[SESSION_TOKEN_LEN + 1];
-	if (session_create(c, pid, req->ip[0] ? req->ip : NULL, token) < 0) {
+	struct db_err e;
+	enum db_qs qs = signin_start(c, pid, login, http_cookie(req, SESSION_COOKIE), req->ip, token, &e);
+	if (qs < 0) {
 		db_pool_put(req->app->db, c);
-		return http_error(req, 500);
+		return http_error(req, qs == DB_SOFT ? 503 : 500);
 	}
-	PQclear(PQexecParams(c, "DELETE FROM login_failure WHERE login = $1", 1, NULL, params, NULL,
-			     NULL, 0)); /* a known login's failures are stored under it */
-	audit_log(c, pid, "login.success", req->ip[0] ? req->ip : NULL, NULL);
 	struct principal who = {0};
 	who.person_id = pid;
 	who.active = 1;
@@ -234,7 +121,8 @@ static int do_login(struct request *req)
 	http_set_cookie(req, SESSION_COOKIE, token, -1);
 	http_set_cookie(req, CSRF_COOKIE, "", 0);
 	log_event(LOG_INFO, "login", "rid=%s person=%d", req->rid, pid);
-	rc = http_redirect(req, to);
+	int rc = http_redirect(req, to);
+	sodium_memzero(token, sizeof token);
 	return rc;
 }
 
@@ -252,9 +140,11 @@ int web_logout(struct request *req)
 	PGconn *c = db_pool_get(req->app->db);
 	if (!c)
 		return http_error(req, 503);
-	session_destroy(c, req->sess->token);
-	audit_log(c, req->sess->who.person_id, "logout", req->ip[0] ? req->ip : NULL, NULL);
+	struct db_err e;
+	enum db_qs qs = signin_end(c, req->sess->who.person_id, req->sess->token, req->ip, &e);
 	db_pool_put(req->app->db, c);
+	if (qs < 0)
+		return http_error(req, qs == DB_SOFT ? 503 : 500);
 	http_set_cookie(req, SESSION_COOKIE, "", 0);
 	return http_redirect(req, "/");
 }

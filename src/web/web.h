@@ -19,13 +19,6 @@ int web_admin_tokens(struct request *req);
 int web_admin_token(struct request *req);
 int web_account_tokens(struct request *req);
 int web_account_password(struct request *req);
-/* Sign-in throttling (login.c), also for the current password asked by
- * /account/password: whether login or the address ip has had too many
- * failures lately; and recording one (an unknown login, person_id 0, only
- * as a keyed hash). */
-int web_login_throttled(PGconn *c, const char *login, const char *ip);
-void web_login_failure(PGconn *c, const char *login, const char *ip, const char *reason,
-		       int person_id);
 int web_account_token(struct request *req);
 int web_ack(struct request *req);
 int web_admin_workflow_svg(struct request *req);
