@@ -1064,6 +1064,8 @@ struct act {
 	const json_t *fields;
 	int actor_id;
 	json_t *errors;
+	long long link_outbox; /* > 0: the acknowledge link to mark used */
+	int link_used;         /* out: it was used meanwhile */
 	enum engine_act_result res;
 };
 
@@ -1077,6 +1079,7 @@ static enum db_qs act_tx(PGconn *c, void *arg, struct db_err *dbe)
 	const json_t *fields = A->fields;
 	json_t *errors = A->errors;
 	json_object_clear(errors); /* a retry starts again */
+	A->link_used = 0;
 	char run[24];
 	snprintf(run, sizeof run, "%lld", run_id);
 	const char *p[1] = {run};
@@ -1159,6 +1162,23 @@ static enum db_qs act_tx(PGconn *c, void *arg, struct db_err *dbe)
 	    (closing && stop_runs(c, &x, &cl, actor_id, waiver) < 0) ||
 	    (!closing && engine_start_incident(e, c, x.incident_id) < 0))
 		goto out;
+	if (A->link_outbox > 0) {
+		/* the link is used up by this very transaction, or it was used
+		 * meanwhile and everything above is rolled back */
+		char ob[24];
+		snprintf(ob, sizeof ob, "%lld", A->link_outbox);
+		qs = db_exec(c, dbe,
+			     "UPDATE outbox SET ack_used_at = sokuho_now() WHERE id = $1::bigint "
+			     "AND ack_used_at IS NULL",
+			     1, (const char *const[]){ob}, NULL);
+		if (qs < 0)
+			goto out;
+		if (qs == DB_NONE) {
+			A->link_used = 1;
+			qs = db_fail(c, dbe, "the acknowledge link was used meanwhile");
+			goto out;
+		}
+	}
 	res = ENGINE_ACT_OK;
 out:
 	PQclear(r);
@@ -1172,24 +1192,42 @@ out:
 	return res == ENGINE_ACT_OK ? DB_OK : DB_NONE;
 }
 
+/* Runs an action's transaction and answers for it. */
+static enum engine_act_result act_run(PGconn *c, struct act *A)
+{
+	struct db_err dbe;
+	/* Not idempotent (a repeat after a COMMIT without an answer would find
+	 * the fence moved and say "conflict"), so such a COMMIT is reported. */
+	enum db_qs qs = db_run_tx(c, "engine_act", 0, act_tx, A, &dbe);
+	if (A->link_used)
+		return ENGINE_ACT_CONFLICT; /* rolled back: the link was used meanwhile */
+	if (qs < 0) {
+		log_event(LOG_ERROR, "engine_act_failed", "run=%lld action=%s error=%s", A->run_id,
+			  log_quote(0, A->action), log_quote(1, dbe.msg));
+		return qs == DB_SOFT ? ENGINE_ACT_UNAVAILABLE : ENGINE_ACT_ERROR;
+	}
+	return A->res;
+}
+
 enum engine_act_result engine_act(struct engine *e, PGconn *c, long long run_id, int fence,
 				  const char *action, const json_t *fields, int actor_id,
 				  const char *ip, json_t *errors)
 {
 	(void)ip;
-	struct act a = {e, run_id, fence, action, fields, actor_id, errors, ENGINE_ACT_ERROR};
-	struct db_err dbe;
-	/* Not idempotent (a repeat after a COMMIT without an answer would find
-	 * the fence moved and say "conflict"), so such a COMMIT is reported. */
-	enum db_qs qs = db_run_tx(c, "engine_act", 0, act_tx, &a, &dbe);
-	if (qs < 0) {
-		log_event(LOG_ERROR, "engine_act_failed", "run=%lld action=%s error=%s", run_id,
-			  log_quote(0, action), log_quote(1, dbe.msg));
-		return qs == DB_SOFT ? ENGINE_ACT_UNAVAILABLE : ENGINE_ACT_ERROR;
-	}
-	return a.res;
+	struct act a = {e, run_id, fence, action, fields, actor_id, errors, 0, 0, ENGINE_ACT_ERROR};
+	return act_run(c, &a);
 }
 
+enum engine_act_result engine_act_link(struct engine *e, PGconn *c, long long run_id, int fence,
+				       int actor_id, long long outbox_id)
+{
+	json_t *errors = json_object();
+	struct act a = {e,	   run_id, fence, "acknowledge", NULL, actor_id, errors, outbox_id,
+			0,	   ENGINE_ACT_ERROR};
+	enum engine_act_result res = act_run(c, &a);
+	json_decref(errors);
+	return res;
+}
 
 int engine_may_act(struct engine *e, PGconn *c, long long run_id, int fence, const char *action,
 		   int actor_id)

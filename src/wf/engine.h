@@ -82,6 +82,13 @@ enum engine_act_result engine_act(struct engine *e, PGconn *conn, long long run_
 				  const char *action, const json_t *fields, int actor_id,
 				  const char *ip, json_t *errors);
 
+/* engine_act's "acknowledge" from a mail's link: the same transaction also
+ * marks the link (outbox row outbox_id) used, so that it works once; a link
+ * used meanwhile (two clicks at once) is ENGINE_ACT_CONFLICT and changes
+ * nothing. */
+enum engine_act_result engine_act_link(struct engine *e, PGconn *c, long long run_id, int fence,
+				       int actor_id, long long outbox_id);
+
 /* Whether actor_id may take action on run run_id now: the run is open and at
  * fence (-1: any), its state offers the action, and the actor holds one of
  * the action's roles ("by") over the incident. The one rule engine_act
