@@ -113,11 +113,15 @@ static const struct cmd commands[] = {
 	 "list: the timers the engine marked failed after five failed attempts, with\n"
 	 "the cause of the last one. retry: makes failed timer ID due again, once its\n"
 	 "cause is fixed; audited as workflow.timer_retried."},
-	{"calendar", cmd_calendar, "sokuho calendar holidays FIRST_YEAR [LAST_YEAR]",
-	 "print the national holidays of some years",
+	{"calendar", cmd_calendar,
+	 "sokuho calendar holidays FIRST_YEAR [LAST_YEAR] | days FIRST LAST | check [FILE]",
+	 "print national holidays and office days, check a city calendar",
 	 "holidays: every national holiday (国民の祝日, 振替休日, 国民の休日 and the days\n"
 	 "of other laws) of the years FIRST_YEAR to LAST_YEAR (2000-2099), one\n"
-	 "'YYYY-MM-DD<TAB>name' line each."},
+	 "'YYYY-MM-DD<TAB>name' line each.\n"
+	 "days: each date FIRST to LAST (YYYY-MM-DD) as office or closed, and why, under\n"
+	 "calendar_file and office_hours.\n"
+	 "check: reads FILE (default calendar_file); exit 1 naming the first fault."},
 	{"version", cmd_version, "sokuho version", "print the version", ""},
 };
 
