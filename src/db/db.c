@@ -431,3 +431,14 @@ int db_nap(double seconds, int wake_fd)
 	int pr = poll(&fd, wake_fd >= 0 ? 1 : 0, (int)(seconds * 1000));
 	return pr > 0 && (fd.revents & POLLIN);
 }
+
+int db_installed_on(PGconn *c, char out[11])
+{
+	PGresult *r = PQexec(c, "SELECT to_char(installed_at AT TIME ZONE 'Asia/Tokyo', "
+				"'YYYY-MM-DD') FROM instance");
+	int ok = db_ok(r) && PQntuples(r) == 1;
+	if (ok)
+		snprintf(out, 11, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return ok ? 0 : -1;
+}

@@ -101,4 +101,8 @@ int db_nap(double seconds, int wake_fd);
 /* Whether a result is a success (PGRES_COMMAND_OK or PGRES_TUPLES_OK). */
 int db_ok(const PGresult *res);
 
+/* The day this installation's database was made (the instance record of
+ * sql/0001), YYYY-MM-DD in Japan time, into out. Returns 0, or -1. */
+int db_installed_on(PGconn *c, char out[11]);
+
 #endif

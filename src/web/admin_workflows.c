@@ -16,15 +16,7 @@ int web_admin_workflows(struct request *req)
 	PGconn *c = db_pool_get(req->app->db);
 	if (!c)
 		return http_error(req, 503);
-	json_t *defs = db_rows(c,
-			       "SELECT d.id, d.name, d.version, d.sha256, d.definition->'title'->>'ja' "
-			       "  AS title_ja, d.definition->'title'->>'en' AS title_en, "
-			       "  to_char(d.loaded_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') "
-			       "  AS loaded, (SELECT count(*) FROM workflow_run r WHERE r.def_id = d.id) "
-			       "  AS runs, (SELECT count(*) FROM workflow_run r WHERE r.def_id = d.id "
-			       "  AND r.finished_at IS NULL) AS open_runs "
-			       "FROM workflow_def d ORDER BY d.name, d.version DESC",
-			       0, NULL);
+	json_t *defs = engine_defs_list(c);
 	db_pool_put(req->app->db, c);
 	if (!defs)
 		return http_error(req, 500);

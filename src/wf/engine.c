@@ -233,6 +233,19 @@ int engine_load_defs(PGconn *c, const char *dir, FILE *progress, char *err, size
 	return added;
 }
 
+json_t *engine_defs_list(PGconn *c)
+{
+	return db_rows(c,
+		       "SELECT d.id, d.name, d.version, d.sha256, d.definition->'title'->>'ja' "
+		       "  AS title_ja, d.definition->'title'->>'en' AS title_en, "
+		       "  to_char(d.loaded_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') "
+		       "  AS loaded, (SELECT count(*) FROM workflow_run r WHERE r.def_id = d.id) "
+		       "  AS runs, (SELECT count(*) FROM workflow_run r WHERE r.def_id = d.id "
+		       "  AND r.finished_at IS NULL) AS open_runs "
+		       "FROM workflow_def d ORDER BY d.name, d.version DESC",
+		       0, NULL);
+}
+
 static int load_ctx(PGconn *c, long long incident_id, struct ctx *x)
 {
 	memset(x, 0, sizeof *x);

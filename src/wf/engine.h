@@ -62,6 +62,12 @@ int engine_timer_retry(PGconn *conn, long long timer_id, int actor_id, char *err
  * (logged). Opens no transaction. Thread-safe. */
 json_t *engine_failed_timers(PGconn *conn, int limit);
 
+/* Every stored workflow version, by name then newest first: id, name,
+ * version, sha256, title_ja, title_en, loaded (Japan time), runs and
+ * open_runs (incidents on it), as strings. NULL on a database error. Caller
+ * owns. */
+json_t *engine_defs_list(PGconn *conn);
+
 enum engine_act_result {
 	ENGINE_ACT_OK = 0,
 	ENGINE_ACT_INVALID = 1,   /* a field is wrong: see errors */
