@@ -206,3 +206,39 @@ enum token_result api_token_authenticate(PGconn *conn, const char *token, struct
 	*out = s;
 	return TOKEN_OK;
 }
+
+json_t *api_token_list(PGconn *conn, int person_id)
+{
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", person_id);
+	const char *p[1] = {person_id > 0 ? pid : NULL};
+	return db_rows(
+		conn,
+		"SELECT t.id, t.name, array_to_string(t.scopes, ', ') AS scopes, p.login, "
+		"  p.display_name, p.kind = 'service' AS service, to_char(t.created_at AT TIME ZONE "
+		"  'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS created, coalesce(to_char(t.last_used_at AT "
+		"  TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), '—') AS last_used, "
+		"  to_char(t.revoked_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS revoked "
+		"FROM api_token t JOIN person p ON p.id = t.person_id "
+		"WHERE $1::int IS NULL OR t.person_id = $1::int ORDER BY t.id DESC",
+		1, p);
+}
+
+json_t *api_token_service_accounts(PGconn *conn)
+{
+	return db_rows(conn,
+		       "SELECT login, display_name FROM person WHERE kind = 'service' AND active "
+		       "ORDER BY login",
+		       0, NULL);
+}
+
+int api_token_service_account(PGconn *conn, const char *login)
+{
+	const char *p[1] = {login ? login : ""};
+	json_t *row = db_row(conn,
+			     "SELECT id FROM person WHERE login = $1 AND active AND kind = 'service'",
+			     1, p);
+	int id = row ? atoi(json_string_value(json_object_get(row, "id"))) : 0;
+	json_decref(row);
+	return id;
+}

@@ -7,6 +7,7 @@
 #ifndef SOKUHO_TOKEN_H
 #define SOKUHO_TOKEN_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "session.h"
@@ -54,5 +55,18 @@ unsigned api_token_route_scope(const char *route_name);
 
 /* "file,read" style text of a mask (for pages and audit details). */
 const char *api_token_scope_name(unsigned scope);
+
+/* The tokens of person_id (0: every token), newest first: id, name, scopes
+ * ("file, read"), login, display_name, service (boolean), created,
+ * last_used ("—" for never) and revoked (Japan time, or null). NULL on a
+ * database error. Caller owns. */
+json_t *api_token_list(PGconn *conn, int person_id);
+
+/* The active service accounts (login, display_name), by login; NULL on a
+ * database error. Caller owns. */
+json_t *api_token_service_accounts(PGconn *conn);
+
+/* The id of login when it is an active service account, else 0. */
+int api_token_service_account(PGconn *conn, const char *login);
 
 #endif

@@ -47,19 +47,7 @@ static int checked(struct request *req, const char *field)
 static int tokens_page(struct request *req, PGconn *c, const struct mode *m, unsigned status,
 		       const char *new_token, json_t *errors, const char *done)
 {
-	char me[16];
-	snprintf(me, sizeof me, "%d", req->sess->who.person_id);
-	const char *p[1] = {m->admin ? NULL : me};
-	json_t *rows = db_rows(
-		c,
-		"SELECT t.id, t.name, array_to_string(t.scopes, ', ') AS scopes, p.login, "
-		"  p.display_name, p.kind = 'service' AS service, to_char(t.created_at AT TIME ZONE "
-		"  'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS created, coalesce(to_char(t.last_used_at AT "
-		"  TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), '—') AS last_used, "
-		"  to_char(t.revoked_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS revoked "
-		"FROM api_token t JOIN person p ON p.id = t.person_id "
-		"WHERE $1::int IS NULL OR t.person_id = $1::int ORDER BY t.id DESC",
-		1, p);
+	json_t *rows = api_token_list(c, m->admin ? 0 : req->sess->who.person_id);
 	if (!rows) {
 		json_decref(errors);
 		return http_error(req, 500);
@@ -69,10 +57,7 @@ static int tokens_page(struct request *req, PGconn *c, const struct mode *m, uns
 	json_object_set_new(d, "admin", json_boolean(m->admin));
 	json_object_set_new(d, "base", json_string(m->base));
 	if (m->admin) {
-		json_t *svc = db_rows(c,
-				      "SELECT login, display_name FROM person WHERE kind = 'service' "
-				      "AND active ORDER BY login",
-				      0, NULL);
+		json_t *svc = api_token_service_accounts(c);
 		json_object_set_new(d, "services", svc ? svc : json_array());
 	}
 	if (new_token)
@@ -121,14 +106,7 @@ static int tokens(struct request *req, const struct mode *m)
 	int person_id = req->sess->who.person_id;
 	if (m->admin) {
 		/* The admin makes tokens only for service accounts. */
-		const char *person = http_form(req, "person");
-		const char *p[1] = {person ? person : ""};
-		json_t *row = db_row(c,
-				     "SELECT id FROM person WHERE login = $1 AND active AND "
-				     "kind = 'service'",
-				     1, p);
-		person_id = row ? atoi(json_string_value(json_object_get(row, "id"))) : 0;
-		json_decref(row);
+		person_id = api_token_service_account(c, http_form(req, "person"));
 		if (!person_id)
 			json_object_set_new(errors, "person", http_label(req, "token_err_service"));
 	}
