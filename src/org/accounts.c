@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db/audit.h"
+#include "db/db.h"
 
 /* One statement and, when it changed a row, its audit event. The statement
  * returns one row per row changed, with the column person_id and, when the
@@ -155,4 +156,119 @@ enum db_qs account_revoke(PGconn *c, const struct account_actor *by, const char 
 	return run(c, "account_revoke", &ch,
 		   json_pack("{s:s, s:I}", "login", login, "assignment", (json_int_t)assignment_id),
 		   e);
+}
+
+void account_choices(PGconn *c, json_t *d, const char *section, const char *role,
+		     const char *scope)
+{
+	const char *p1[1] = {section ? section : ""};
+	json_object_set_new(
+		d, "sections",
+		db_rows(c,
+			"SELECT s.code, s.name_ja, d.name_ja AS department, s.code = $1 AS selected "
+			"FROM org_unit s JOIN org_unit d ON d.id = s.parent_id "
+			"WHERE s.kind = 'section' AND s.active ORDER BY d.code, s.code",
+			1, p1));
+	const char *p2[1] = {role ? role : ""};
+	json_object_set_new(d, "roles",
+			    db_rows(c,
+				    "SELECT name, title_ja, title_en, name = $1 AS selected "
+				    "FROM role ORDER BY sort",
+				    1, p2));
+	const char *p3[1] = {scope ? scope : "city"};
+	json_object_set_new(
+		d, "scopes",
+		db_rows(c,
+			"SELECT value, label, value = $1 AS selected FROM ("
+			" SELECT 0 AS o, 'city' AS value, '市全体 (city)' AS label, '' AS k "
+			" UNION ALL SELECT 1, 'department:' || code, '部局: ' || name_ja, code "
+			"   FROM org_unit WHERE kind = 'department' AND active "
+			" UNION ALL SELECT 2, 'section:' || code, '課室: ' || name_ja, code "
+			"   FROM org_unit WHERE kind = 'section' AND active "
+			" UNION ALL SELECT 3, 'system:' || code, 'システム: ' || name_ja, code "
+			"   FROM info_system) x ORDER BY o, k",
+			1, p3));
+}
+
+json_t *account_search(PGconn *c, const char *q, const char *after, int limit)
+{
+	char lim[16];
+	snprintf(lim, sizeof lim, "%d", limit);
+	/* q matches literally: LIKE's % and _ typed in the search box are
+	 * escaped, not wildcards */
+	const char *params[3] = {q ? q : "", after ? after : "", lim};
+	return db_rows(
+		c,
+		"WITH q AS (SELECT replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), "
+		"  '_', '\\_') AS pat) "
+		"SELECT p.login, p.display_name, p.email, p.kind = 'contractor' AS contractor, "
+		"  p.active, s.code AS section, s.name_ja AS section_name, "
+		"  (SELECT string_agg(r.title_ja || CASE WHEN ra.deputy_rank > 0 "
+		"     THEN '（代理' || ra.deputy_rank || '）' ELSE '' END, '、' ORDER BY r.sort) "
+		"   FROM role_assignment ra JOIN role r ON r.name = ra.role "
+		"   WHERE ra.person_id = p.id AND ra.valid_from <= sokuho_today() "
+		"     AND (ra.valid_to IS NULL OR ra.valid_to >= sokuho_today())) AS roles "
+		"FROM q, person p LEFT JOIN org_unit s ON s.id = p.section_id "
+		"WHERE ($1 = '' OR p.login ILIKE '%' || q.pat || '%' OR p.display_name ILIKE '%' || "
+		"  q.pat || '%' OR p.email ILIKE '%' || q.pat || '%' OR s.code = $1 OR s.name_ja LIKE "
+		"  '%' || q.pat || '%') AND p.login > $2 "
+		"ORDER BY p.login LIMIT $3::int",
+		3, params);
+}
+
+json_t *account_person(PGconn *c, const char *login)
+{
+	const char *p[1] = {login};
+	return db_row(
+		c,
+		"SELECT p.id, p.login, p.display_name, p.email, p.kind, p.lang, p.active, "
+		"  p.password_hash IS NOT NULL AS has_password, s.code AS section, "
+		"  s.name_ja AS section_name, d.name_ja AS department_name, "
+		"  to_char(p.created_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS created "
+		"FROM person p LEFT JOIN org_unit s ON s.id = p.section_id "
+		"LEFT JOIN org_unit d ON d.id = s.parent_id WHERE p.login = $1",
+		1, p);
+}
+
+json_t *account_assignments(PGconn *c, const char *login)
+{
+	const char *p[1] = {login};
+	return db_rows(
+		c,
+		"SELECT ra.id, r.title_ja, r.title_en, ra.role, ra.deputy_rank, "
+		"  ra.deputy_rank > 0 AS is_deputy, "
+		"  CASE ra.scope_kind WHEN 'city' THEN '市全体' "
+		"    ELSE coalesce(u.name_ja, sy.name_ja, '?') END AS scope, "
+		"  ra.valid_from::text AS valid_from, ra.valid_to::text AS valid_to, "
+		"  (ra.valid_from <= sokuho_today() AND (ra.valid_to IS NULL OR "
+		"   ra.valid_to >= sokuho_today())) AS current "
+		"FROM role_assignment ra JOIN role r ON r.name = ra.role "
+		"JOIN person pe ON pe.id = ra.person_id "
+		"LEFT JOIN org_unit u ON ra.scope_kind IN ('department', 'section') AND u.id = ra.scope_id "
+		"LEFT JOIN info_system sy ON ra.scope_kind = 'system' AND sy.id = ra.scope_id "
+		"WHERE pe.login = $1 ORDER BY r.sort, ra.deputy_rank, ra.valid_from",
+		1, p);
+}
+
+/* Whether sql with one parameter returns a row. */
+static int exists(PGconn *c, const char *sql, const char *v)
+{
+	struct db_err e;
+	const char *p[1] = {v ? v : ""};
+	return db_exec(c, &e, sql, 1, p, NULL) == DB_OK;
+}
+
+int account_login_exists(PGconn *c, const char *login)
+{
+	return exists(c, "SELECT 1 FROM person WHERE login = $1", login);
+}
+
+int account_is_service(PGconn *c, const char *login)
+{
+	return exists(c, "SELECT 1 FROM person WHERE login = $1 AND kind = 'service'", login);
+}
+
+int account_role_exists(PGconn *c, const char *role)
+{
+	return exists(c, "SELECT 1 FROM role WHERE name = $1", role);
 }

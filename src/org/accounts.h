@@ -10,6 +10,7 @@
 #ifndef SOKUHO_ORG_ACCOUNTS_H
 #define SOKUHO_ORG_ACCOUNTS_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "db/tx.h"
@@ -67,5 +68,35 @@ enum db_qs account_grant(PGconn *c, const struct account_actor *by, const struct
  * 0 when the person holds no such assignment. */
 enum db_qs account_revoke(PGconn *c, const struct account_actor *by, const char *login,
 			  long long assignment_id, struct account_result *out, struct db_err *e);
+
+/* Reads for the admin's pages (NULL on a database error; caller owns). */
+
+/* The choices of the forms, into d: "sections" (code, name_ja, department,
+ * selected), "roles" (name, title_ja, title_en, selected) and "scopes"
+ * (value, label, selected), the given values selected (each may be NULL). */
+void account_choices(PGconn *c, json_t *d, const char *section, const char *role,
+		     const char *scope);
+
+/* People whose login, name, e-mail or section matches q (any part; "" for
+ * everybody), by login after after (keyset), at most limit: login,
+ * display_name, email, contractor, active, section, section_name, roles
+ * (held today, in Japanese). */
+json_t *account_search(PGconn *c, const char *q, const char *after, int limit);
+
+/* One person by login (id, login, display_name, email, kind, lang, active,
+ * has_password, section, section_name, department_name, created), or NULL
+ * when there is none. */
+json_t *account_person(PGconn *c, const char *login);
+
+/* Every role assignment of login, past and future too (id, title_ja,
+ * title_en, role, deputy_rank, is_deputy, scope, valid_from, valid_to,
+ * current). */
+json_t *account_assignments(PGconn *c, const char *login);
+
+/* Whether a person has this login (1), whether the person is a service
+ * account, whether role names a role: 1 or 0 (0 on a database error too). */
+int account_login_exists(PGconn *c, const char *login);
+int account_is_service(PGconn *c, const char *login);
+int account_role_exists(PGconn *c, const char *role);
 
 #endif

@@ -26,67 +26,17 @@ static const char *ip_of(struct request *req)
 	return req->ip[0] ? req->ip : NULL;
 }
 
-/* The choices the forms offer: sections, roles and scopes. */
-static void add_choices(PGconn *c, json_t *d, const char *section, const char *role,
-			const char *scope)
-{
-	const char *p1[1] = {section ? section : ""};
-	json_object_set_new(
-		d, "sections",
-		db_rows(c,
-			"SELECT s.code, s.name_ja, d.name_ja AS department, s.code = $1 AS selected "
-			"FROM org_unit s JOIN org_unit d ON d.id = s.parent_id "
-			"WHERE s.kind = 'section' AND s.active ORDER BY d.code, s.code",
-			1, p1));
-	const char *p2[1] = {role ? role : ""};
-	json_object_set_new(d, "roles",
-			    db_rows(c,
-				    "SELECT name, title_ja, title_en, name = $1 AS selected "
-				    "FROM role ORDER BY sort",
-				    1, p2));
-	const char *p3[1] = {scope ? scope : "city"};
-	json_object_set_new(
-		d, "scopes",
-		db_rows(c,
-			"SELECT value, label, value = $1 AS selected FROM ("
-			" SELECT 0 AS o, 'city' AS value, '市全体 (city)' AS label, '' AS k "
-			" UNION ALL SELECT 1, 'department:' || code, '部局: ' || name_ja, code "
-			"   FROM org_unit WHERE kind = 'department' AND active "
-			" UNION ALL SELECT 2, 'section:' || code, '課室: ' || name_ja, code "
-			"   FROM org_unit WHERE kind = 'section' AND active "
-			" UNION ALL SELECT 3, 'system:' || code, 'システム: ' || name_ja, code "
-			"   FROM info_system) x ORDER BY o, k",
-			1, p3));
-}
-
 /* GET /admin/people: search by login, name, e-mail or section; keyset
  * pagination by login. */
 int web_admin_people(struct request *req)
 {
 	const char *q = http_query(req, "q");
 	const char *after = http_query(req, "after");
-	char limit[16];
-	snprintf(limit, sizeof limit, "%d", PAGE_SIZE + 1);
-	const char *params[3] = {q && *q ? q : "", after ? after : "", limit};
+	const char *params[2] = {q && *q ? q : "", after ? after : ""};
 	PGconn *c = db_pool_get(req->app->db);
 	if (!c)
 		return http_error(req, 503);
-	json_t *rows = db_rows(
-		c,
-		"SELECT p.login, p.display_name, p.email, p.kind = 'contractor' AS contractor, p.active, "
-		"  s.code AS section, "
-		"  s.name_ja AS section_name, "
-		"  (SELECT string_agg(r.title_ja || CASE WHEN ra.deputy_rank > 0 "
-		"     THEN '（代理' || ra.deputy_rank || '）' ELSE '' END, '、' ORDER BY r.sort) "
-		"   FROM role_assignment ra JOIN role r ON r.name = ra.role "
-		"   WHERE ra.person_id = p.id AND ra.valid_from <= sokuho_today() "
-		"     AND (ra.valid_to IS NULL OR ra.valid_to >= sokuho_today())) AS roles "
-		"FROM person p LEFT JOIN org_unit s ON s.id = p.section_id "
-		"WHERE ($1 = '' OR p.login ILIKE '%' || $1 || '%' OR p.display_name ILIKE '%' || $1 "
-		"  || '%' OR p.email ILIKE '%' || $1 || '%' OR s.code = $1 OR s.name_ja LIKE '%' || $1 "
-		"  || '%') AND p.login > $2 "
-		"ORDER BY p.login LIMIT $3::int",
-		3, params);
+	json_t *rows = account_search(c, params[0], params[1], PAGE_SIZE + 1);
 	db_pool_put(req->app->db, c);
 	if (!rows)
 		return http_error(req, 500);
@@ -138,11 +88,8 @@ static void check_new_person(PGconn *c, struct request *req, json_t *errors)
 			json_object_set_new(errors, "password", json_string(bad));
 	}
 	if (!json_object_get(errors, "login")) {
-		const char *p[1] = {login};
-		json_t *row = db_row(c, "SELECT 1 AS x FROM person WHERE login = $1", 1, p);
-		if (row)
+		if (account_login_exists(c, login))
 			json_object_set_new(errors, "login", http_label(req, "person_err_login_taken"));
-		json_decref(row);
 	}
 }
 
@@ -160,7 +107,7 @@ static int new_person_form(struct request *req, PGconn *c, unsigned status, json
 	const char *lang = json_string_value(json_object_get(v, "lang"));
 	json_object_set_new(d, "kind_contractor", json_boolean(strcmp(kind, "contractor") == 0));
 	json_object_set_new(d, "lang_en", json_boolean(strcmp(lang, "en") == 0));
-	add_choices(c, d, json_string_value(json_object_get(v, "section")), NULL, NULL);
+	account_choices(c, d, json_string_value(json_object_get(v, "section")), NULL, NULL);
 	json_object_set_new(d, "v", v);
 	if (errors && json_object_size(errors)) {
 		json_object_set(d, "errors", errors);
@@ -226,33 +173,10 @@ out:
 static int person_page(struct request *req, PGconn *c, const char *login, unsigned status,
 		       json_t *errors, const char *done)
 {
-	const char *p[1] = {login};
-	json_t *person = db_row(
-		c,
-		"SELECT p.id, p.login, p.display_name, p.email, p.kind, p.lang, p.active, "
-		"  p.password_hash IS NOT NULL AS has_password, s.code AS section, "
-		"  s.name_ja AS section_name, d.name_ja AS department_name, "
-		"  to_char(p.created_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS created "
-		"FROM person p LEFT JOIN org_unit s ON s.id = p.section_id "
-		"LEFT JOIN org_unit d ON d.id = s.parent_id WHERE p.login = $1",
-		1, p);
+	json_t *person = account_person(c, login);
 	if (!person)
 		return http_error(req, 404);
-	json_t *roles = db_rows(
-		c,
-		"SELECT ra.id, r.title_ja, r.title_en, ra.role, ra.deputy_rank, "
-		"  ra.deputy_rank > 0 AS is_deputy, "
-		"  CASE ra.scope_kind WHEN 'city' THEN '市全体' "
-		"    ELSE coalesce(u.name_ja, sy.name_ja, '?') END AS scope, "
-		"  ra.valid_from::text AS valid_from, ra.valid_to::text AS valid_to, "
-		"  (ra.valid_from <= sokuho_today() AND (ra.valid_to IS NULL OR "
-		"   ra.valid_to >= sokuho_today())) AS current "
-		"FROM role_assignment ra JOIN role r ON r.name = ra.role "
-		"JOIN person pe ON pe.id = ra.person_id "
-		"LEFT JOIN org_unit u ON ra.scope_kind IN ('department', 'section') AND u.id = ra.scope_id "
-		"LEFT JOIN info_system sy ON ra.scope_kind = 'system' AND sy.id = ra.scope_id "
-		"WHERE pe.login = $1 ORDER BY r.sort, ra.deputy_rank, ra.valid_from",
-		1, p);
+	json_t *roles = account_assignments(c, login);
 	json_t *d = json_object();
 	json_object_set_new(d, "person", person);
 	json_object_set_new(d, "assignments", roles ? roles : json_array());
@@ -263,7 +187,7 @@ static int person_page(struct request *req, PGconn *c, const char *login, unsign
 		const char *x = req->form ? http_form(req, fields[i]) : NULL;
 		json_object_set_new(v, fields[i], json_string(x ? x : (i == 2 ? "0" : "")));
 	}
-	add_choices(c, d, NULL, json_string_value(json_object_get(v, "role")),
+	account_choices(c, d, NULL, json_string_value(json_object_get(v, "role")),
 		    json_string_value(json_object_get(v, "scope")));
 	json_object_set_new(d, "v", v);
 	if (errors && json_object_size(errors)) {
@@ -298,11 +222,8 @@ static int grant_role(struct request *req, PGconn *c, const char *login)
 	const char *from = http_form(req, "valid_from");
 	const char *to = http_form(req, "valid_to");
 	struct role_scope sc;
-	const char *rp[1] = {role ? role : ""};
-	json_t *known = db_row(c, "SELECT 1 AS x FROM role WHERE name = $1", 1, rp);
-	const char *lp[1] = {login};
-	json_t *service = db_row(c, "SELECT 1 AS x FROM person WHERE login = $1 AND kind = 'service'",
-				 1, lp);
+	int known = account_role_exists(c, role);
+	int service = account_is_service(c, login);
 	if (!known)
 		json_object_set_new(errors, "role", json_string("役割を選んでください。 Choose a role."));
 	else if (strcmp(login, req->sess->login) == 0)
@@ -311,8 +232,6 @@ static int grant_role(struct request *req, PGconn *c, const char *login)
 		json_object_set_new(errors, "role", http_label(req, "role_err_self"));
 	else if (service)
 		json_object_set_new(errors, "role", http_label(req, "role_err_service"));
-	json_decref(known);
-	json_decref(service);
 	if (role_scope_parse(scope_s, &sc, why, sizeof why) < 0)
 		json_object_set_new(errors, "scope", json_string(why));
 	else if (role_scope_resolve(c, &sc, why, sizeof why) != 0)

@@ -428,6 +428,14 @@ START_TEST(test_admin_manages_people)
 	ck_assert(strstr(buf_cstr(&r.body), "tanaka"));
 	ck_assert(!strstr(buf_cstr(&r.body), ">kanri<"));
 	resp_release(&r);
+	/* the search matches what is typed: % and _ are not wildcards */
+	client_request(port, "GET", "/admin/people?q=%25", NULL, admin, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(!strstr(buf_cstr(&r.body), "tanaka"));
+	resp_release(&r);
+	client_request(port, "GET", "/admin/people?q=t_naka", NULL, admin, &r);
+	ck_assert(!strstr(buf_cstr(&r.body), "tanaka"));
+	resp_release(&r);
 	char *csrf = page_csrf(port, "/admin/people/new", admin);
 
 	/* A bad form comes back with every value and a message per field. */
