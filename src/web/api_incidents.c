@@ -14,6 +14,7 @@
 #include "db/db.h"
 #include "incident/fields.h"
 #include "incident/intake.h"
+#include "incident/view.h"
 #include "web.h"
 
 /* The API names personal-data fields as DOMAIN.md does. */
@@ -85,13 +86,7 @@ int web_api_incidents(struct request *req)
 		rc = http_error(req, qs == DB_SOFT ? 503 : 500);
 		goto out;
 	}
-	char idbuf[24];
-	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	json_t *deadlines = db_rows(c,
-				   "SELECT key, title_ja, title_en, to_char(due_at, "
-				   "'YYYY-MM-DD\"T\"HH24:MI:SSOF') AS due_at FROM legal_deadline "
-				   "WHERE incident_id = $1::bigint ORDER BY due_at",
-				   1, (const char *const[]){idbuf});
+	json_t *deadlines = incident_legal_deadlines_json(c, id);
 	char *url = xasprintf("/incidents/%s", ref);
 	rc = http_json(req, 201, json_pack("{s:s, s:s, s:o}", "ref", ref, "url", url,
 					   "legal_deadlines", deadlines ? deadlines : json_array()));
@@ -117,46 +112,11 @@ int web_api_incident(struct request *req)
 		rc = http_error(req, 404);
 		goto out;
 	}
-	const char *p[1] = {ref};
-	json_t *inc = db_row(
-		c,
-		"SELECT i.ref, i.channel, i.summary, i.description, i.how_found, i.category, "
-		"  i.severity, to_char(i.discovered_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF') AS discovered_at, "
-		"  to_char(i.occurred_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF') AS occurred_at, "
-		"  to_char(i.reported_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF') AS reported_at, "
-		"  si.code AS site, s.code AS section, array_to_json(i.segments)::text AS segments, "
-		"  sy.code AS system, i.system_text, i.contractor, i.bcp, "
-		"  json_build_object('involved', i.pd_involved, 'persons', i.pd_persons, "
-		"    'items', i.pd_items, 'sensitive', i.pd_sensitive, 'mynumber', i.pd_mynumber, "
-		"    'encrypted', i.pd_encrypted, 'malicious', i.pd_malicious, "
-		"    'financial', i.pd_financial)::text AS personal_data, "
-		"  p.login AS reporter, "
-		"  (SELECT json_agg(json_build_object('key', key, 'title_ja', title_ja, 'title_en', "
-		"    title_en, 'due_at', to_char(due_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF'), 'met', "
-		"    met_at IS NOT NULL) ORDER BY due_at) FROM legal_deadline WHERE incident_id = i.id) "
-		"    ::text AS legal_deadlines, "
-		"  (SELECT json_agg(json_build_object('id', id, 'filename', filename, 'size', size, "
-		"    'sha256', sha256) ORDER BY id) FROM attachment WHERE incident_id = i.id)::text "
-		"    AS attachments "
-		"FROM incident i LEFT JOIN site si ON si.id = i.site_id "
-		"LEFT JOIN org_unit s ON s.id = i.section_id LEFT JOIN info_system sy ON sy.id = "
-		"i.system_id LEFT JOIN person p ON p.id = i.reporter_id WHERE i.ref = $1",
-		1, p);
+	json_t *inc = incident_api_json(c, ref);
 	if (!inc) {
 		rc = http_error(req, 500);
 		goto out;
 	}
-	/* Columns built as JSON in SQL become JSON again here. */
-	static const char *const nested[] = {"segments", "personal_data", "legal_deadlines",
-					     "attachments", NULL};
-	for (int k = 0; nested[k]; k++) {
-		const char *s = json_string_value(json_object_get(inc, nested[k]));
-		json_t *v = s ? json_loads(s, 0, NULL) : NULL;
-		json_object_set_new(inc, nested[k], v ? v : json_array());
-	}
-	json_t *sev = json_object_get(inc, "severity");
-	if (json_is_string(sev))
-		json_object_set_new(inc, "severity", json_integer(atoi(json_string_value(sev))));
 	rc = http_json(req, 200, inc);
 out:
 	db_pool_put(req->app->db, c);
