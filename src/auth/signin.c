@@ -47,12 +47,6 @@ static const char *ip_or_null(const char *ip)
 	return ip && ip[0] ? ip : NULL;
 }
 
-static long long column_ll(const PGresult *r, const char *name)
-{
-	int col = PQfnumber(r, name);
-	return col < 0 || PQgetisnull(r, 0, col) ? 0 : strtoll(PQgetvalue(r, 0, col), NULL, 10);
-}
-
 int signin_throttled(PGconn *c, const char *login, const char *ip)
 {
 	char hashed[HASHED_LEN];
@@ -70,9 +64,9 @@ int signin_throttled(PGconn *c, const char *login, const char *ip)
 		    "          AND a.at > sokuho_now() - interval '1 minute') AS signins",
 		    3, params, &r) != DB_OK)
 		return 0;
-	int t = column_ll(r, "by_login") >= SIGNIN_MAX_FAIL_PER_LOGIN ||
-		column_ll(r, "by_ip") >= SIGNIN_MAX_FAIL_PER_IP ||
-		column_ll(r, "signins") >= SIGNIN_MAX_PER_LOGIN_MINUTE;
+	int t = db_first_ll(r, "by_login") >= SIGNIN_MAX_FAIL_PER_LOGIN ||
+		db_first_ll(r, "by_ip") >= SIGNIN_MAX_FAIL_PER_IP ||
+		db_first_ll(r, "signins") >= SIGNIN_MAX_PER_LOGIN_MINUTE;
 	PQclear(r);
 	return t;
 }
@@ -120,7 +114,7 @@ int signin_check(PGconn *c, const char *login, const char *password, const char 
 	if (qs < 0)
 		return -1;
 	int found = qs == DB_OK;
-	int pid = found ? (int)column_ll(r, "id") : 0;
+	int pid = found ? (int)db_first_ll(r, "id") : 0;
 	int hcol = PQfnumber(r, "password_hash");
 	const char *hash = found && !PQgetisnull(r, 0, hcol) ? PQgetvalue(r, 0, hcol) : NULL;
 	int active = found && PQgetvalue(r, 0, PQfnumber(r, "active"))[0] == 't';

@@ -1,6 +1,7 @@
 /* Connections and the connection pool (see db.h). */
 #include "db.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -441,4 +442,15 @@ int db_installed_on(PGconn *c, char out[11])
 		snprintf(out, 11, "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return ok ? 0 : -1;
+}
+
+long long db_first_ll(const PGresult *res, const char *name)
+{
+	int col = PQfnumber(res, name);
+	if (col < 0 || PQntuples(res) < 1 || PQgetisnull(res, 0, col))
+		return 0;
+	char *end;
+	errno = 0;
+	long long v = strtoll(PQgetvalue(res, 0, col), &end, 10);
+	return errno || *end ? 0 : v;
 }

@@ -101,6 +101,10 @@ int db_nap(double seconds, int wake_fd);
 /* Whether a result is a success (PGRES_COMMAND_OK or PGRES_TUPLES_OK). */
 int db_ok(const PGresult *res);
 
+/* The value of the first row's column name as a number: 0 when there is no
+ * row, no such column, NULL, or text that is not a whole number. */
+long long db_first_ll(const PGresult *res, const char *name);
+
 /* The day this installation's database was made (the instance record of
  * sql/0001), YYYY-MM-DD in Japan time, into out. Returns 0, or -1. */
 int db_installed_on(PGconn *c, char out[11]);

@@ -301,15 +301,19 @@ int printout_incident(PGconn *c, long long id, json_t *d)
 	return failed ? -1 : 0;
 }
 
-int review_fiscal_year_now(PGconn *c)
+/* The number in column y of the one row of sql, or 0. */
+static int year_of(PGconn *c, const char *sql)
 {
-	json_t *r = db_row(c,
-			   "SELECT extract(year FROM (sokuho_now() AT TIME ZONE 'Asia/Tokyo') "
-			   "- interval '3 months')::int::text AS y",
-			   0, NULL);
+	json_t *r = db_row(c, sql, 0, NULL);
 	int y = r ? atoi(str_or(json_object_get(r, "y"), "0")) : 0;
 	json_decref(r);
 	return y;
+}
+
+int review_fiscal_year_now(PGconn *c)
+{
+	return year_of(c, "SELECT extract(year FROM (sokuho_now() AT TIME ZONE 'Asia/Tokyo') "
+			  "- interval '3 months')::int::text AS y");
 }
 
 json_t *review_data(PGconn *c, int y)
@@ -489,11 +493,6 @@ json_t *review_data(PGconn *c, int y)
 
 int review_first_fiscal_year(PGconn *c)
 {
-	json_t *r = db_row(c,
-			   "SELECT coalesce(min(extract(year FROM (reported_at AT TIME ZONE "
-			   "'Asia/Tokyo') - interval '3 months')), 0)::int::text AS y FROM incident",
-			   0, NULL);
-	int y = r ? atoi(str_or(json_object_get(r, "y"), "0")) : 0;
-	json_decref(r);
-	return y;
+	return year_of(c, "SELECT coalesce(min(extract(year FROM (reported_at AT TIME ZONE "
+			  "'Asia/Tokyo') - interval '3 months')), 0)::int::text AS y FROM incident");
 }

@@ -22,15 +22,6 @@ struct change {
 	struct account_result *out;
 };
 
-/* A column of the first row by name, as a number (0 when absent or NULL). */
-static long long column_ll(const PGresult *r, const char *name)
-{
-	int col = PQfnumber(r, name);
-	if (col < 0 || PQntuples(r) < 1 || PQgetisnull(r, 0, col))
-		return 0;
-	return strtoll(PQgetvalue(r, 0, col), NULL, 10);
-}
-
 static enum db_qs change_tx(PGconn *c, void *arg, struct db_err *e)
 {
 	struct change *ch = arg;
@@ -40,10 +31,10 @@ static enum db_qs change_tx(PGconn *c, void *arg, struct db_err *e)
 	if (qs <= 0)
 		return qs; /* an error, or nothing matched */
 	json_t *detail = json_deep_copy(ch->detail);
-	ch->out->person_id = column_ll(r, "person_id");
+	ch->out->person_id = db_first_ll(r, "person_id");
 	json_object_set_new(detail, "person_id", json_integer(ch->out->person_id));
 	if (PQfnumber(r, "sessions_ended") >= 0) {
-		ch->out->sessions_ended = (long)column_ll(r, "sessions_ended");
+		ch->out->sessions_ended = (long)db_first_ll(r, "sessions_ended");
 		json_object_set_new(detail, "sessions_ended",
 				    json_integer(ch->out->sessions_ended));
 	}
