@@ -105,8 +105,10 @@ static enum db_qs token_revoke_tx(PGconn *c, void *arg, struct db_err *e)
 				"WHERE id = $1::int AND revoked_at IS NULL AND ($3::int IS NULL OR "
 				"person_id = $3::int) RETURNING name",
 				3, params, &r);
-	if (qs <= 0)
+	if (qs <= 0) {
+		PQclear(r);
 		return qs;
+	}
 	json_t *detail = json_pack("{s:i, s:s}", "token_id", t->id, "name", PQgetvalue(r, 0, 0));
 	PQclear(r);
 	qs = audit_append(c, e, t->actor_id, "api_token.revoke", t->ip, 0, detail);

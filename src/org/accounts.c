@@ -28,8 +28,10 @@ static enum db_qs change_tx(PGconn *c, void *arg, struct db_err *e)
 	memset(ch->out, 0, sizeof *ch->out);
 	PGresult *r;
 	enum db_qs qs = db_exec(c, e, ch->sql, ch->nparams, ch->params, &r);
-	if (qs <= 0)
+	if (qs <= 0) {
+		PQclear(r);
 		return qs; /* an error, or nothing matched */
+	}
 	json_t *detail = json_deep_copy(ch->detail);
 	ch->out->person_id = db_first_ll(r, "person_id");
 	json_object_set_new(detail, "person_id", json_integer(ch->out->person_id));

@@ -414,8 +414,10 @@ static enum db_qs revoke_tx(PGconn *conn, void *arg, struct db_err *e)
 				"RETURNING id, valid_from::text AS valid_from, valid_to::text AS "
 				"valid_to",
 				5, params, &r);
-	if (qs <= 0)
+	if (qs <= 0) {
+		PQclear(r);
 		return qs; /* an error, or nothing held (the caller says so) */
+	}
 	int n = PQntuples(r);
 	int cid = PQfnumber(r, "id"), cfrom = PQfnumber(r, "valid_from"),
 	    cto = PQfnumber(r, "valid_to");
