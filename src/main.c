@@ -14,6 +14,7 @@
 #include "app.h"
 #include "core/calendar_cli.h"
 #include "core/config.h"
+#include "core/file.h"
 #include "core/options.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -323,15 +324,11 @@ static int cmd_migrate(struct config *cfg, int argc, char **argv)
 
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
 	buf b = BUF_INIT;
-	char tmp[8192];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_append(&b, tmp, n);
-	fclose(f);
+	if (file_read_all(path, 0, &b) != FILE_OK) {
+		buf_release(&b);
+		return NULL;
+	}
 	return buf_detach(&b, len);
 }
 

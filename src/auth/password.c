@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "auth/session.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
@@ -83,15 +84,6 @@ int password_verify(const char *hash, const char *pw)
 		return 0;
 	}
 	return pwhash_verify(hash, pw) == 0;
-}
-
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
 }
 
 const char *password_policy(PGconn *conn, const char *pw, const char *login)

@@ -51,3 +51,11 @@ int utf8_valid(const char *s, size_t n)
 	}
 	return 1;
 }
+
+size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}

@@ -16,4 +16,9 @@ size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Whether the n bytes at s are well-formed UTF-8 (NUL bytes allowed). */
 int utf8_valid(const char *s, size_t n);
 
+/* The number of characters of the NUL-terminated UTF-8 string s (the bytes
+ * that are not continuation bytes: what a form's "at most N characters"
+ * counts). s need not be valid; invalid bytes count as one each. */
+size_t utf8_chars(const char *s);
+
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "core/buf.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "db.h"
@@ -58,17 +59,8 @@ static void free_files(struct mfile *f, size_t n)
 
 static int read_file(const char *path, char **out, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
 	buf b = BUF_INIT;
-	char tmp[8192];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_append(&b, tmp, n);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
+	if (file_read_all(path, 0, &b) != FILE_OK) {
 		buf_release(&b);
 		return -1;
 	}

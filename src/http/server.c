@@ -22,6 +22,7 @@
 #include "db/db.h"
 #include "form.h"
 #include "core/log.h"
+#include "core/file.h"
 #include "core/xalloc.h"
 #include "http.h"
 #include "metrics.h"
@@ -572,16 +573,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 static char *read_pem(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
 	buf b = BUF_INIT;
-	char tmp[4096];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_append(&b, tmp, n);
-	fclose(f);
-	if (b.len == 0) {
+	if (file_read_all(path, 0, &b) != FILE_OK || b.len == 0) {
 		buf_release(&b);
 		return NULL;
 	}

@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
@@ -47,14 +48,6 @@ static char *trimmed(const char *s)
 	return xstrndup(s, n);
 }
 
-static size_t chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
 /* Control characters other than tab and line breaks never belong in text. */
 static int has_controls(const char *s, int multiline)
 {
@@ -73,9 +66,9 @@ static void text_field(json_t *clean, json_t *errors, const json_t *raw, const c
 	char msg[256];
 	if (required && !*v) {
 		fail(errors, key, required_msg);
-	} else if (chars(v) > max) {
+	} else if (utf8_chars(v) > max) {
 		snprintf(msg, sizeof msg, "%zu文字以内で入力してください（現在%zu文字）。 "
-			 "Keep it within %zu characters (now %zu).", max, chars(v), max, chars(v));
+			 "Keep it within %zu characters (now %zu).", max, utf8_chars(v), max, utf8_chars(v));
 		fail(errors, key, msg);
 	} else if (has_controls(v, multiline)) {
 		fail(errors, key, "使えない制御文字が含まれています。 It contains control characters.");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 
 #define LINE_MAX_CHARS 78 /* RFC 5322 2.1.1: SHOULD be no more than 78 */
@@ -57,34 +58,11 @@ static void b64_body(buf *b, const unsigned char *p, size_t n)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes there
- * are not one (bad lead byte, truncated, overlong, surrogate, > U+10FFFF). */
-static size_t utf8_len(const unsigned char *s)
+/* Length of the valid UTF-8 sequence at s (1-4; end is the string's NUL),
+ * or 0 when the bytes there are not one. */
+static size_t utf8_len(const unsigned char *s, const unsigned char *end)
 {
-	unsigned c = s[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xE0 && s[1] < 0xA0)
-			return 0; /* overlong */
-		if (c == 0xED && s[1] >= 0xA0)
-			return 0; /* UTF-16 surrogate */
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xF0 && s[1] < 0x90)
-			return 0; /* overlong */
-		if (c == 0xF4 && s[1] >= 0x90)
-			return 0; /* beyond U+10FFFF */
-		return 4;
-	}
-	return 0;
+	return utf8_decode(s, (size_t)(end - s), NULL);
 }
 
 /* A header value made safe: every control character (C0 including CR, LF
@@ -95,8 +73,9 @@ static char *header_text(const char *in)
 {
 	buf b = BUF_INIT;
 	const unsigned char *s = (const unsigned char *)(in ? in : "");
+	const unsigned char *end = s + strlen((const char *)s);
 	while (*s) {
-		size_t n = utf8_len(s);
+		size_t n = utf8_len(s, end);
 		if (n == 0) {
 			buf_puts(&b, "\xEF\xBF\xBD");
 			s++;
@@ -169,6 +148,7 @@ static char *encode_words(const char *s, size_t used)
 	buf b = BUF_INIT;
 	buf_puts(&b, "");
 	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *end = p + strlen(s);
 	size_t room = used < LINE_MAX_CHARS ? LINE_MAX_CHARS - used : 0;
 	int first = 1;
 	while (*p) {
@@ -177,7 +157,7 @@ static char *encode_words(const char *s, size_t used)
 		/* As many whole characters as fit in the room left. */
 		size_t take = 0;
 		while (p[take]) {
-			size_t n = utf8_len(p + take);
+			size_t n = utf8_len(p + take, end);
 			if (n == 0)
 				n = 1; /* cannot happen after header_text() */
 			size_t bytes = take + n;

@@ -15,6 +15,7 @@
 
 #include "auth/password.h"
 #include "core/buf.h"
+#include "core/file.h"
 #include "core/options.h"
 #include "core/xalloc.h"
 #include "db/db.h"
@@ -432,18 +433,8 @@ out:
 
 static char *read_all(const char *path, size_t *len)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (!f)
-		return NULL;
 	buf b = BUF_INIT;
-	char tmp[65536];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_append(&b, tmp, n);
-	int failed = ferror(f);
-	if (f != stdin)
-		fclose(f);
-	if (failed) {
+	if (file_read_all(path, 0, &b) != FILE_OK) {
 		buf_release(&b);
 		return NULL;
 	}

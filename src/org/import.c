@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "csv.h"
 #include "db/audit.h"
@@ -306,7 +307,7 @@ static int read_header(struct import *im, const struct csv_record *rec, int *map
 /* Where the first byte that is not UTF-8 is, as a line number, or 0. */
 static int first_bad_utf8_line(const char *data, size_t len)
 {
-	if (people_utf8_valid(data, len))
+	if (utf8_valid(data, len))
 		return 0;
 	/* Check line by line to name the line. */
 	int line = 1;
@@ -314,7 +315,7 @@ static int first_bad_utf8_line(const char *data, size_t len)
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;
-		if (!people_utf8_valid(p, (size_t)(e - p)))
+		if (!utf8_valid(p, (size_t)(e - p)))
 			return line;
 		line++;
 		p = nl ? nl + 1 : end;

@@ -118,7 +118,7 @@ int people_check_name(const char *s, char *why, size_t whylen)
 		snprintf(why, whylen, "is empty; expected the person's name, e.g. 山田 太郎");
 		return -1;
 	}
-	if (!people_utf8_valid(s, n)) {
+	if (!utf8_valid(s, n)) {
 		snprintf(why, whylen, "is not valid UTF-8; expected text in UTF-8");
 		return -1;
 	}
@@ -131,7 +131,7 @@ int people_check_name(const char *s, char *why, size_t whylen)
 			return -1;
 		}
 	}
-	size_t chars = people_utf8_chars(s);
+	size_t chars = utf8_chars(s);
 	if (chars > PEOPLE_NAME_MAX_CHARS) {
 		snprintf(why, whylen, "is %zu characters long; expected at most %d", chars,
 			 PEOPLE_NAME_MAX_CHARS);
@@ -172,20 +172,6 @@ int people_parse_bool(const char *s, int *out, char *why, size_t whylen)
 	}
 	snprintf(why, whylen, "is not a yes/no value; expected true, false, 1, 0, yes or no");
 	return -1;
-}
-
-int people_utf8_valid(const char *s, size_t len)
-{
-	return utf8_valid(s, len);
-}
-
-size_t people_utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
 }
 
 static int wide(unsigned cp)

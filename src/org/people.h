@@ -25,10 +25,6 @@ int people_check_lang(const char *s, char *why, size_t whylen);
 /* Parses true/false, 1/0, yes/no (any case) into *out. */
 int people_parse_bool(const char *s, int *out, char *why, size_t whylen);
 
-/* Whether s[0..len) is well-formed UTF-8. */
-int people_utf8_valid(const char *s, size_t len);
-/* Number of code points of a UTF-8 string. */
-size_t people_utf8_chars(const char *s);
 /* Columns a UTF-8 string takes in a terminal (East Asian wide characters
  * count two), for aligning tables of Japanese names. */
 size_t people_display_width(const char *s);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "core/buf.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -209,19 +210,6 @@ static int scan_template(const struct i18n *c, json_t *used, const char *name, c
 	return 0;
 }
 
-static int slurp(const char *path, buf *out)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	char tmp[8192];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_append(out, tmp, n);
-	int bad = ferror(f);
-	fclose(f);
-	return bad ? -1 : 0;
-}
 
 /* Scans every *.mustache under root/rel (in name order). */
 static int scan_dir(const struct i18n *c, json_t *used, const char *root, const char *rel,
@@ -248,7 +236,7 @@ static int scan_dir(const struct i18n *c, json_t *used, const char *root, const 
 				rc = scan_dir(c, used, root, sub, err, errlen);
 			} else if (sl > el && strcmp(sub + sl - el, TMPL_EXT) == 0) {
 				buf src = BUF_INIT;
-				if (slurp(full, &src) < 0) {
+				if (file_read_all(full, 0, &src) != FILE_OK) {
 					snprintf(err, errlen, "unable to read template '%s': %s", full,
 						 strerror(errno));
 					rc = -1;

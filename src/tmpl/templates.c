@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/file.h"
 #include "core/xalloc.h"
 #include "mustache.h"
 
@@ -32,17 +33,8 @@ static int cmp_entry(const void *a, const void *b)
 
 static int slurp(const char *path, char **out, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
 	buf b = BUF_INIT;
-	char tmp[8192];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_append(&b, tmp, n);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
+	if (file_read_all(path, 0, &b) != FILE_OK) {
 		buf_release(&b);
 		return -1;
 	}

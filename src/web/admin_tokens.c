@@ -19,6 +19,7 @@
 
 #include "app.h"
 #include "auth/token.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "db/db.h"
 #include "org/people.h"
@@ -95,7 +96,7 @@ static int tokens(struct request *req, const struct mode *m)
 	unsigned scopes = (checked(req, "scope_file") ? TOKEN_SCOPE_FILE : 0) |
 			  (checked(req, "scope_read") ? TOKEN_SCOPE_READ : 0) |
 			  (checked(req, "scope_act") ? TOKEN_SCOPE_ACT : 0);
-	if (!name || !*name || strlen(name) > 100 || !people_utf8_valid(name, strlen(name)))
+	if (!name || !*name || strlen(name) > 100 || !utf8_valid(name, strlen(name)))
 		json_object_set_new(errors, "name", http_label(req, "token_err_name"));
 	if (!scopes)
 		json_object_set_new(errors, "scopes", http_label(req, "token_err_scopes"));

@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "auth/session.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
@@ -216,9 +217,7 @@ static int add_note(struct request *req, PGconn *c, const char *ref, long long i
 {
 	const char *body = http_form(req, "note");
 	json_t *errors = json_object();
-	size_t n = 0;
-	for (const char *s = body ? body : ""; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
+	size_t n = utf8_chars(body ? body : "");
 	if (json_object_size(req->form_invalid))
 		web_mark_not_utf8(req, errors, NULL, (const char *const[]){"note", "note_label", NULL});
 	else if (!body || !*body)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/file.h"
 #include "core/xalloc.h"
 #include "jcheck.h"
 
@@ -375,23 +376,10 @@ fail:
 
 struct drill *drill_load_file(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: unable to read the drill file: %s", path, strerror(errno));
-		return NULL;
-	}
 	buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		buf_append(&b, chunk, n);
-		if (b.len > DRILL_FILE_MAX)
-			break;
-	}
-	int rerr = ferror(f);
-	fclose(f);
-	if (rerr) {
-		snprintf(err, errlen, "%s: unable to read the drill file", path);
+	int rc = file_read_all(path, DRILL_FILE_MAX, &b);
+	if (rc == FILE_ERROR) {
+		snprintf(err, errlen, "%s: unable to read the drill file: %s", path, strerror(errno));
 		buf_release(&b);
 		return NULL;
 	}

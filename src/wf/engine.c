@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
@@ -929,9 +930,7 @@ static json_t *check_fields(const struct wf_action *a, const json_t *fields, jso
 			json_object_set_new(vals, f->name,
 					    json_boolean(strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no")));
 		} else {
-			size_t chars = 0;
-			for (const char *s = v; *s; s++)
-				chars += ((unsigned char)*s & 0xC0) != 0x80;
+			size_t chars = utf8_chars(v);
 			if ((long long)chars > f->max && f->type == WF_FIELD_TEXT) {
 				snprintf(msg, sizeof msg, "%lld文字以内で入力してください。 "
 					 "Keep it within %lld characters.", f->max, f->max);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/file.h"
 #include "core/xalloc.h"
 #include "wf/condition.h"
 #include "wf/jcheck.h"
@@ -1069,24 +1070,11 @@ fail:
 
 struct wf_def *wf_load_file(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	buf b = BUF_INIT;
+	int rc = file_read_all(path, WF_FILE_MAX, &b);
+	if (rc == FILE_ERROR) {
 		snprintf(err, errlen, "%s: unable to read the workflow file: %s", path,
 			 strerror(errno));
-		return NULL;
-	}
-	buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		buf_append(&b, chunk, n);
-		if (b.len > WF_FILE_MAX)
-			break;
-	}
-	int rerr = ferror(f);
-	fclose(f);
-	if (rerr) {
-		snprintf(err, errlen, "%s: unable to read the workflow file", path);
 		buf_release(&b);
 		return NULL;
 	}

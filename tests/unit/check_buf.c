@@ -1,10 +1,15 @@
-/* buf: growth, formatting and HTML escaping. */
+/* buf: growth, formatting and HTML escaping; reading a whole file; counting
+ * UTF-8 characters. */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
+#include "core/file.h"
 #include "core/log.h"
+#include "core/utf8.h"
 
 Suite *buf_suite(void);
 
@@ -48,6 +53,40 @@ START_TEST(test_log_quote_blocks_new_lines)
 }
 END_TEST
 
+START_TEST(test_file_read_all)
+{
+	char path[] = "/tmp/sokuho-file-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "0123456789", 10), 10);
+	close(fd);
+	buf b = BUF_INIT;
+	ck_assert_int_eq(file_read_all(path, 0, &b), FILE_OK);
+	ck_assert_str_eq(buf_cstr(&b), "0123456789");
+	buf_reset(&b);
+	ck_assert_int_eq(file_read_all(path, 10, &b), FILE_OK); /* exactly the limit */
+	buf_reset(&b);
+	ck_assert_int_eq(file_read_all(path, 9, &b), FILE_TOO_LONG);
+	unlink(path);
+	buf_reset(&b);
+	errno = 0;
+	ck_assert_int_eq(file_read_all(path, 0, &b), FILE_ERROR);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(file_read_all("/", 0, &b), FILE_ERROR); /* a folder: read fails */
+	ck_assert_int_eq(errno, EISDIR);
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_utf8_chars)
+{
+	ck_assert_uint_eq(utf8_chars(""), 0);
+	ck_assert_uint_eq(utf8_chars("abc"), 3);
+	ck_assert_uint_eq(utf8_chars("速報 é😀"), 5);
+	ck_assert_uint_eq(utf8_chars("\xff\xfe"), 2); /* not UTF-8: a byte each */
+}
+END_TEST
+
 Suite *buf_suite(void)
 {
 	Suite *s = suite_create("buf");
@@ -55,6 +94,8 @@ Suite *buf_suite(void)
 	tcase_add_test(tc, test_append_grows);
 	tcase_add_test(tc, test_html_escape);
 	tcase_add_test(tc, test_log_quote_blocks_new_lines);
+	tcase_add_test(tc, test_file_read_all);
+	tcase_add_test(tc, test_utf8_chars);
 	suite_add_tcase(s, tc);
 	return s;
 }
