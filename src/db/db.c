@@ -444,6 +444,14 @@ int db_installed_on(PGconn *c, char out[11])
 	return ok ? 0 : -1;
 }
 
+int db_ping(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT 1 AS one");
+	int ok = db_ok(r) && db_first_ll(r, "one") == 1;
+	PQclear(r);
+	return ok;
+}
+
 long long db_first_ll(const PGresult *res, const char *name)
 {
 	int col = PQfnumber(res, name);

@@ -109,4 +109,7 @@ long long db_first_ll(const PGresult *res, const char *name);
  * sql/0001), YYYY-MM-DD in Japan time, into out. Returns 0, or -1. */
 int db_installed_on(PGconn *c, char out[11]);
 
+/* Whether the database answers on c (SELECT 1, as /healthz asks). */
+int db_ping(PGconn *c);
+
 #endif

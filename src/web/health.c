@@ -8,7 +8,6 @@
  * request with that bearer token (Prometheus: authorization.credentials). */
 #include <libpq-fe.h>
 #include <sodium.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -16,6 +15,7 @@
 #include "db/db.h"
 #include "http/metrics.h"
 #include "web.h"
+#include "wf/figures.h"
 
 /* 503 names the failing part only (database, engine, mailer): the endpoint
  * is public, so no figures and no error text. The web pool's own database
@@ -25,9 +25,7 @@ int web_healthz(struct request *req)
 	int ok = 0;
 	PGconn *c = db_pool_get(req->app->db);
 	if (c) {
-		PGresult *r = PQexec(c, "SELECT 1");
-		ok = db_ok(r) && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
-		PQclear(r);
+		ok = db_ping(c);
 		db_pool_put(req->app->db, c);
 	}
 	const char *failing = ok ? liveness_failing() : "database";
@@ -41,11 +39,11 @@ static void head(buf *out, const char *name, const char *type, const char *help)
 	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* Appends `name value` from the column of a one-row result. */
-static void scalar(buf *out, const char *name, const PGresult *r, int col)
+static void scalar(buf *out, const char *name, const char *type, const char *help, double v)
 {
+	head(out, name, type, help);
 	buf_printf(out, "%s ", name);
-	metrics_value(out, strtod(PQgetvalue(r, 0, col), NULL));
+	metrics_value(out, v);
 	buf_putc(out, '\n');
 }
 
@@ -53,71 +51,42 @@ static void scalar(buf *out, const char *name, const PGresult *r, int col)
  * query fails (the caller then reports the database as down). */
 static int render_db(PGconn *c, buf *out)
 {
-	PGresult *r = PQexec(
-		c, "SELECT d.name, r.state, count(*) FROM workflow_run r "
-		   "JOIN workflow_def d ON d.id = r.def_id WHERE r.finished_at IS NULL "
-		   "GROUP BY d.name, r.state ORDER BY d.name, r.state");
-	if (!db_ok(r)) {
-		PQclear(r);
+	struct wf_figures f;
+	if (wf_figures_read(c, &f) < 0)
 		return -1;
-	}
 	head(out, "sokuho_incidents_open", "gauge",
 	     "Open workflow runs, by workflow and current state.");
-	for (int i = 0; i < PQntuples(r); i++) {
+	for (size_t i = 0; i < f.nopen; i++) {
 		buf_puts(out, "sokuho_incidents_open{workflow=\"");
-		metrics_label_escape(out, PQgetvalue(r, i, 0));
+		metrics_label_escape(out, f.open[i].workflow);
 		buf_puts(out, "\",state=\"");
-		metrics_label_escape(out, PQgetvalue(r, i, 1));
-		buf_printf(out, "\"} %s\n", PQgetvalue(r, i, 2));
+		metrics_label_escape(out, f.open[i].state);
+		buf_printf(out, "\"} %lld\n", f.open[i].count);
 	}
-	PQclear(r);
-
-	r = PQexec(c,
-		   "SELECT (SELECT count(*) FROM workflow_deadline w JOIN workflow_run r "
-		   "  ON r.id = w.run_id AND r.fence = w.fence WHERE w.met_at IS NULL "
-		   "  AND r.finished_at IS NULL AND w.due_at < sokuho_now()), "
-		   " (SELECT count(*) FROM timer WHERE fired_at IS NULL AND failed_at IS NULL "
-		   "  AND fire_at <= sokuho_now()), "
-		   " (SELECT coalesce(extract(epoch FROM sokuho_now() - min(fire_at)), 0) FROM timer "
-		   "  WHERE fired_at IS NULL AND failed_at IS NULL AND fire_at <= sokuho_now()), "
-		   " (SELECT count(*) FILTER (WHERE status = 'queued') FROM outbox), "
-		   " (SELECT count(*) FILTER (WHERE status = 'sent') FROM outbox), "
-		   " (SELECT count(*) FILTER (WHERE status = 'dead') FROM outbox), "
-		   " (SELECT coalesce(avg(extract(epoch FROM sent_at - created_at)), 0) FROM outbox "
-		   "  WHERE status = 'sent' AND sent_at > sokuho_now() - interval '1 hour'), "
-		   " (SELECT count(*) FROM outbox "
-		   "  WHERE status = 'sent' AND sent_at > sokuho_now() - interval '1 hour'), "
-		   " (SELECT count(*) FROM timer WHERE fired_at IS NULL AND failed_at IS NOT NULL)");
-	if (!db_ok(r) || PQntuples(r) != 1) {
-		PQclear(r);
-		return -1;
-	}
-	head(out, "sokuho_steps_overdue", "gauge",
-	     "Deadlines of open workflow steps that have passed unmet.");
-	scalar(out, "sokuho_steps_overdue", r, 0);
-	head(out, "sokuho_timers_due", "gauge",
-	     "Workflow timers due and not yet fired (failed ones not counted).");
-	scalar(out, "sokuho_timers_due", r, 1);
-	head(out, "sokuho_engine_lag_seconds", "gauge",
-	     "Seconds since the oldest due, unfired timer was due (0 when none; failed "
-	     "timers not counted).");
-	scalar(out, "sokuho_engine_lag_seconds", r, 2);
-	head(out, "sokuho_timers_failed", "gauge",
-	     "Workflow timers marked failed after repeated errors, waiting for a retry "
-	     "(the dashboard, or sokuho timer retry ID).");
-	scalar(out, "sokuho_timers_failed", r, 8);
+	scalar(out, "sokuho_steps_overdue", "gauge",
+	       "Deadlines of open workflow steps that have passed unmet.", (double)f.steps_overdue);
+	scalar(out, "sokuho_timers_due", "gauge",
+	       "Workflow timers due and not yet fired (failed ones not counted).",
+	       (double)f.timers_due);
+	scalar(out, "sokuho_engine_lag_seconds", "gauge",
+	       "Seconds since the oldest due, unfired timer was due (0 when none; failed "
+	       "timers not counted).",
+	       f.engine_lag_s);
+	scalar(out, "sokuho_timers_failed", "gauge",
+	       "Workflow timers marked failed after repeated errors, waiting for a retry "
+	       "(the dashboard, or sokuho timer retry ID).",
+	       (double)f.timers_failed);
 	head(out, "sokuho_outbox", "gauge", "Notification outbox rows, by status.");
-	static const char *const statuses[] = {"queued", "sent", "dead"};
-	for (int i = 0; i < 3; i++)
-		buf_printf(out, "sokuho_outbox{status=\"%s\"} %s\n", statuses[i],
-			   PQgetvalue(r, 0, 3 + i));
-	head(out, "sokuho_mail_send_latency_seconds", "gauge",
-	     "Average seconds from queueing to sending of the mail sent in the last hour "
-	     "(0 when none).");
-	scalar(out, "sokuho_mail_send_latency_seconds", r, 6);
-	head(out, "sokuho_mail_sent_last_hour", "gauge", "Mail sent in the last hour.");
-	scalar(out, "sokuho_mail_sent_last_hour", r, 7);
-	PQclear(r);
+	buf_printf(out, "sokuho_outbox{status=\"queued\"} %lld\n", f.outbox_queued);
+	buf_printf(out, "sokuho_outbox{status=\"sent\"} %lld\n", f.outbox_sent);
+	buf_printf(out, "sokuho_outbox{status=\"dead\"} %lld\n", f.outbox_dead);
+	scalar(out, "sokuho_mail_send_latency_seconds", "gauge",
+	       "Average seconds from queueing to sending of the mail sent in the last hour "
+	       "(0 when none).",
+	       f.mail_latency_s);
+	scalar(out, "sokuho_mail_sent_last_hour", "gauge", "Mail sent in the last hour.",
+	       (double)f.mail_sent_hour);
+	wf_figures_free(&f);
 	return 0;
 }
 
