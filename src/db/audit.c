@@ -61,7 +61,7 @@ static int is_true(PGresult *r, int i, int col)
 	return !PQgetisnull(r, i, col) && PQgetvalue(r, i, col)[0] == 't';
 }
 
-int audit_verify(PGconn *conn, FILE *out)
+static int verify_chain(PGconn *conn, FILE *out)
 {
 	/* Each place of the chain recomputed with the one digest, audit_digest
 	 * (sql/0013_audit_sealer.sql), that the sealer used. A place whose
@@ -133,15 +133,53 @@ int audit_verify(PGconn *conn, FILE *out)
 	PQclear(r);
 	if (rc != 0)
 		return rc;
-	r = PQexec(conn, "SELECT count(*) FROM audit_event e "
-			 "WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.seq)");
+	/* Events not in the chain: each must be queued for the sealer (the
+	 * trigger queues it in its own transaction), and each queue row must
+	 * name an event. */
+	r = PQexec(conn,
+		   "SELECT (SELECT count(*) FROM audit_queue q JOIN audit_event e "
+		   "        ON e.seq = q.event_id), "
+		   "  (SELECT min(e.seq) FROM audit_event e WHERE NOT EXISTS "
+		   "    (SELECT 1 FROM audit_chain c WHERE c.event_id = e.seq) AND NOT EXISTS "
+		   "    (SELECT 1 FROM audit_queue q WHERE q.event_id = e.seq)), "
+		   "  (SELECT min(q.event_id) FROM audit_queue q WHERE NOT EXISTS "
+		   "    (SELECT 1 FROM audit_event e WHERE e.seq = q.event_id) AND NOT EXISTS "
+		   "    (SELECT 1 FROM audit_chain c WHERE c.event_id = q.event_id))");
 	if (!db_ok(r)) {
 		fprintf(out, "audit verify: database error: %s", PQresultErrorMessage(r));
 		PQclear(r);
 		return -1;
 	}
-	fprintf(out, "audit log intact: %d events checked, %s pending (not yet sealed)\n", n,
-		PQgetvalue(r, 0, 0));
+	if (!PQgetisnull(r, 0, 1)) {
+		fprintf(out, "audit log broken at event %s (not sealed): it is neither in the chain "
+			"nor queued for the sealer (its queue row was removed)\n",
+			PQgetvalue(r, 0, 1));
+		rc = 1;
+	} else if (!PQgetisnull(r, 0, 2)) {
+		fprintf(out, "audit log broken at event %s (not sealed): it was queued for the "
+			"sealer and removed from the log before it was sealed\n",
+			PQgetvalue(r, 0, 2));
+		rc = 1;
+	} else {
+		fprintf(out, "audit log intact: %d events checked, %s pending (not yet sealed)\n",
+			n, PQgetvalue(r, 0, 0));
+	}
 	PQclear(r);
-	return 0;
+	return rc;
+}
+
+int audit_verify(PGconn *conn, FILE *out)
+{
+	/* One snapshot for every check: an event and its queue row, a queue
+	 * row and the chain place that replaces it, commit together. */
+	PGresult *r = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	if (!db_ok(r)) {
+		fprintf(out, "audit verify: database error: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	int rc = verify_chain(conn, out);
+	PQclear(PQexec(conn, "ROLLBACK"));
+	return rc;
 }

@@ -17,18 +17,12 @@ static enum db_qs seal_tx(PGconn *c, void *arg, struct db_err *e)
 	struct seal *s = arg;
 	s->sealed = 0;
 	PGresult *r;
-	enum db_qs qs = db_exec(c, e, "SELECT pg_try_advisory_xact_lock(" AUDIT_SEAL_LOCK ")", 0,
-				NULL, &r);
-	if (qs < 0)
-		return qs;
-	int leader = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
-	PQclear(r);
-	if (!leader)
-		return DB_NONE; /* another process is sealing */
+	/* audit_seal takes the sealer's lock itself (pg_try_advisory_xact_lock,
+	 * AUDIT_SEAL_LOCK) and answers 0 when another session holds it. */
 	char lim[16];
 	snprintf(lim, sizeof lim, "%d", s->batch);
 	const char *p[1] = {lim};
-	qs = db_exec(c, e, "SELECT audit_seal($1::integer)", 1, p, &r);
+	enum db_qs qs = db_exec(c, e, "SELECT audit_seal($1::integer)", 1, p, &r);
 	if (qs < 0)
 		return qs;
 	s->sealed = atoi(PQgetvalue(r, 0, 0));

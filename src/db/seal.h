@@ -1,6 +1,8 @@
-/* The audit log's sealer: chains committed audit events into audit_chain
- * (sql/0013_audit_sealer.sql). One sealer at a time across all processes
- * (a transaction-level advisory lock taken with pg_try_advisory_xact_lock);
+/* The audit log's sealer: chains committed audit events, queued by a trigger
+ * in audit_queue, into audit_chain (sql/0013_audit_sealer.sql,
+ * sql/0024_audit_queue.sql, docs/audit.md). One sealer at a time across all
+ * processes (a transaction-level advisory lock that audit_seal takes with
+ * pg_try_advisory_xact_lock);
  * the engine loop of serve and worker calls audit_seal_tick once a tick, so
  * any of them may take over when another stops. */
 #ifndef SOKUHO_DB_SEAL_H

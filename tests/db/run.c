@@ -11,6 +11,7 @@ Suite *smtp_suite(void);
 Suite *tx_suite(void);
 Suite *pool_suite(void);
 Suite *visibility_suite(void);
+Suite *seal_suite(void);
 
 int main(void)
 {
@@ -21,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, tx_suite());
 	srunner_add_suite(sr, pool_suite());
 	srunner_add_suite(sr, visibility_suite());
+	srunner_add_suite(sr, seal_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,406 @@
+/* The audit log's sealer (issue 17, sql/0024_audit_queue.sql): writers
+ * append without waiting on each other or on the sealer, and touch no lock
+ * beyond their own rows; the sealer chains every committed event once, in
+ * event id order within a batch; a sealer killed in the middle of a batch,
+ * or a batch rolled back, loses and duplicates nothing; a queue row removed
+ * or an unsealed event removed is named by verify. */
+#include <check.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/xalloc.h"
+#include "db/audit.h"
+#include "db/db.h"
+#include "db/seal.h"
+#include "db/tx.h"
+#include "support.h"
+
+Suite *seal_suite(void);
+
+static char *db;  /* the owner's conninfo */
+static char *app; /* the application role's */
+
+static PGconn *connect_to(const char *conninfo)
+{
+	char err[256];
+	PGconn *c = db_connect(conninfo, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	return c;
+}
+
+static void setup(void)
+{
+	db = ts_prepared_database(0);
+	app = ts_app_conninfo(db);
+}
+
+static void teardown(void)
+{
+	free(app);
+	free(db);
+}
+
+static void ok(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ck_assert_msg(db_ok(r), "%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+static void append(PGconn *c, int n)
+{
+	json_t *d = json_pack("{si}", "n", n);
+	struct db_err e;
+	enum db_qs qs = audit_append(c, &e, 0, "test.event", "192.0.2.1", 0, d);
+	json_decref(d);
+	ck_assert_msg(qs >= 0, "audit_append: %s", qs < 0 ? e.msg : "");
+}
+
+/* `sokuho audit verify`'s function; returns its status, output in *out
+ * (caller frees) when out is not NULL. */
+static int verify(char **out)
+{
+	PGconn *c = connect_to(db);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc = audit_verify(c, f);
+	fclose(f);
+	PQfinish(c);
+	if (out)
+		*out = buf;
+	else
+		free(buf);
+	return rc;
+}
+
+static void verify_passes(void)
+{
+	char *out;
+	int rc = verify(&out);
+	ck_assert_msg(rc == 0 && strstr(out, "audit log intact") && strstr(out, " 0 pending"),
+		      "verify %d: %s", rc, out);
+	free(out);
+}
+
+static void seal_all(PGconn *c)
+{
+	for (int i = 0; i < 1000 && audit_seal_tick(c, 500) > 0; i++)
+		;
+}
+
+/* Every event in the chain once, places 1..N without a gap, nothing queued. */
+static void chain_complete(void)
+{
+	long events = ts_scalar(db, "SELECT count(*) FROM audit_event");
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_chain"), events);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(DISTINCT event_id) FROM audit_chain"), events);
+	ck_assert_int_eq(ts_scalar(db, "SELECT max(seq) FROM audit_chain"), events);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_queue"), 0);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_event e WHERE NOT EXISTS "
+				       "(SELECT 1 FROM audit_chain c WHERE c.event_id = e.seq)"),
+			 0);
+}
+
+/* Locks held by backend pid other than on relations and its own
+ * transaction id: an advisory lock, a tuple or another transaction's id. */
+static long foreign_locks(PGconn *c)
+{
+	char q[256];
+	snprintf(q, sizeof q,
+		 "SELECT count(*) FROM pg_locks WHERE pid = %d AND locktype NOT IN "
+		 "('relation', 'virtualxid', 'transactionid')",
+		 PQbackendPID(c));
+	return ts_scalar(db, q);
+}
+
+/* Two open transactions of the application role each append (with a lock
+ * timeout that would fail a wait), while a sealer's batch is open too;
+ * neither holds an advisory lock; all commit in any order and everything
+ * is sealed once. */
+START_TEST(test_writers_do_not_wait)
+{
+	PGconn *a = connect_to(app), *b = connect_to(app), *s = connect_to(app);
+	ok(a, "SET lock_timeout = '300ms'");
+	ok(b, "SET lock_timeout = '300ms'");
+	ok(a, "BEGIN");
+	append(a, 1);
+	ok(b, "BEGIN");
+	append(b, 2);
+	append(a, 3);
+	/* The sealer holds its lock and a batch open meanwhile. */
+	ok(s, "BEGIN");
+	ok(s, "SELECT audit_seal(1000)");
+	append(b, 4);
+	append(a, 5);
+	ck_assert_int_eq(foreign_locks(a), 0);
+	ck_assert_int_eq(foreign_locks(b), 0);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM pg_locks WHERE locktype = "
+				       "'advisory' AND objid = " AUDIT_SEAL_LOCK),
+			 1);
+	/* A second sealer does not wait either: it seals nothing. */
+	ck_assert_int_eq(ts_scalar(app, "SELECT audit_seal(1000)"), 0);
+	ok(b, "COMMIT");
+	ok(s, "COMMIT");
+	/* b's events are sealed before a's, whose ids are lower: the chain's
+	 * order is that of the batches, each batch in id order. */
+	ck_assert_int_eq(audit_seal_tick(s, 1000), 2);
+	ok(a, "COMMIT");
+	ck_assert_int_eq(audit_seal_tick(s, 1000), 3);
+	ck_assert_int_eq(audit_seal_tick(s, 1000), 0);
+	chain_complete();
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_chain c JOIN audit_event e ON "
+				       "e.seq = c.event_id WHERE e.kind = 'test.event' AND c.seq > "
+				       "(SELECT c2.seq FROM audit_chain c2 JOIN audit_event e2 ON "
+				       "e2.seq = c2.event_id WHERE e2.detail = '{\"n\": 2}')"),
+			 4);
+	verify_passes();
+	PQfinish(a);
+	PQfinish(b);
+	PQfinish(s);
+}
+END_TEST
+
+/* The application role may append but not write the chain, nor remove a
+ * queue row, nor empty the queue. */
+START_TEST(test_app_role_cannot_touch_chain)
+{
+	PGconn *c = connect_to(app);
+	append(c, 1);
+	const char *refused[] = {
+		"INSERT INTO audit_chain (seq, event_id, prev_hash, hash) VALUES (99999, 1, '\\x', "
+		"'\\x')",
+		"DELETE FROM audit_queue",
+		"UPDATE audit_queue SET event_id = event_id + 1000000",
+		"TRUNCATE audit_queue",
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+		PGresult *r = PQexec(c, refused[i]);
+		ck_assert_msg(!db_ok(r), "%s was allowed", refused[i]);
+		ck_assert_msg(strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501") == 0,
+			      "%s: %s", refused[i], PQresultErrorMessage(r));
+		PQclear(r);
+	}
+	ck_assert_int_ge(audit_seal_tick(c, 1000), 1);
+	chain_complete();
+	PQfinish(c);
+}
+END_TEST
+
+/* Four writers on their own connections, 60 transactions of one to three
+ * events each, while a sealer seals small batches: each event sealed once,
+ * each batch in event id order, verify passes. */
+struct writer {
+	const char *conninfo;
+	int id;
+};
+
+static void *write_events(void *arg)
+{
+	struct writer *w = arg;
+	char err[256];
+	PGconn *c = db_connect(w->conninfo, err, sizeof err);
+	if (!c)
+		return (void *)1;
+	for (int t = 0; t < 60; t++) {
+		PQclear(PQexec(c, "BEGIN"));
+		for (int k = 0; k <= t % 3; k++) {
+			json_t *d = json_pack("{sisisi}", "w", w->id, "t", t, "k", k);
+			struct db_err e;
+			if (audit_append(c, &e, 0, "test.event", NULL, 0, d) < 0) {
+				json_decref(d);
+				PQfinish(c);
+				return (void *)1;
+			}
+			json_decref(d);
+		}
+		PQclear(PQexec(c, "COMMIT"));
+	}
+	PQfinish(c);
+	return NULL;
+}
+
+struct sealer {
+	const char *conninfo;
+	volatile int *stop;
+	int ticks;
+	int failed;
+};
+
+static void *seal_loop(void *arg)
+{
+	struct sealer *s = arg;
+	char err[256];
+	PGconn *c = db_connect(s->conninfo, err, sizeof err);
+	if (!c) {
+		s->failed = 1;
+		return NULL;
+	}
+	while (!*s->stop) {
+		if (audit_seal_tick(c, 7) < 0)
+			s->failed = 1;
+		s->ticks++;
+	}
+	PQfinish(c);
+	return NULL;
+}
+
+START_TEST(test_concurrent_writers_sealed_once)
+{
+	enum { W = 4 };
+	pthread_t t[W], st;
+	struct writer w[W];
+	volatile int stop = 0;
+	struct sealer s = {app, &stop, 0, 0};
+	pthread_create(&st, NULL, seal_loop, &s);
+	for (int i = 0; i < W; i++) {
+		w[i] = (struct writer){app, i};
+		pthread_create(&t[i], NULL, write_events, &w[i]);
+	}
+	for (int i = 0; i < W; i++) {
+		void *rv;
+		pthread_join(t[i], &rv);
+		ck_assert_msg(rv == NULL, "writer %d failed", i);
+	}
+	stop = 1;
+	pthread_join(st, NULL);
+	ck_assert(!s.failed);
+	ck_assert_int_gt(s.ticks, 1);
+	PGconn *c = connect_to(app);
+	seal_all(c);
+	PQfinish(c);
+	chain_complete();
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_event WHERE kind = 'test.event'"),
+			 W * 120);
+	/* Within one batch (one sealing transaction, one sealed_at) places
+	 * follow event ids. */
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_chain a JOIN audit_chain b ON "
+				       "b.seq = a.seq + 1 AND b.sealed_at = a.sealed_at "
+				       "WHERE b.event_id < a.event_id"),
+			 0);
+	verify_passes();
+}
+END_TEST
+
+/* A sealer whose session dies while it is held in the middle of a batch (a
+ * place it needs is taken by an uncommitted row), and then a batch rolled
+ * back: the queue and the chain are as before; the next sealer seals every
+ * event once. */
+START_TEST(test_sealer_killed_mid_batch)
+{
+	ts_sql(db, "INSERT INTO audit_event (kind, detail) SELECT 'test.bulk', "
+		   "jsonb_build_object('n', g) FROM generate_series(1, 3000) g");
+	long queued = ts_scalar(db, "SELECT count(*) FROM audit_queue");
+	long head = ts_scalar(db, "SELECT coalesce(max(seq), 0) FROM audit_chain");
+	ck_assert_int_ge(queued, 3000);
+	PGconn *hold = connect_to(db);
+	char q[256];
+	snprintf(q, sizeof q,
+		 "BEGIN; INSERT INTO audit_chain (seq, event_id, prev_hash, hash) "
+		 "VALUES (%ld, -1, '\\x', '\\x')",
+		 head + 400);
+	ok(hold, q);
+	PGconn *s = connect_to(app);
+	ck_assert_int_eq(PQsendQuery(s, "SELECT audit_seal(1000)"), 1);
+	int waiting = 0;
+	for (int i = 0; i < 200 && !waiting; i++) {
+		snprintf(q, sizeof q,
+			 "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND "
+			 "wait_event_type = 'Lock'",
+			 PQbackendPID(s));
+		waiting = ts_scalar(db, q) == 1;
+		if (!waiting)
+			usleep(20 * 1000);
+	}
+	ck_assert_msg(waiting, "the sealer never reached the held place");
+	/* 399 places of its batch written, not committed: the session ends. */
+	snprintf(q, sizeof q, "SELECT pg_terminate_backend(%d)::int", PQbackendPID(s));
+	ck_assert_int_eq(ts_scalar(db, q), 1);
+	PGresult *r;
+	while ((r = PQgetResult(s)) != NULL) {
+		ck_assert(!db_ok(r));
+		PQclear(r);
+	}
+	PQfinish(s);
+	ok(hold, "ROLLBACK");
+	PQfinish(hold);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_queue"), queued);
+	ck_assert_int_eq(ts_scalar(db, "SELECT coalesce(max(seq), 0) FROM audit_chain"), head);
+
+	/* A batch rolled back changes nothing either. */
+	s = connect_to(app);
+	ok(s, "BEGIN");
+	r = PQexec(s, "SELECT audit_seal(500)");
+	ck_assert(db_ok(r));
+	ck_assert_str_eq(PQgetvalue(r, 0, 0), "500");
+	PQclear(r);
+	ok(s, "ROLLBACK");
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_queue"), queued);
+	ck_assert_int_eq(ts_scalar(db, "SELECT coalesce(max(seq), 0) FROM audit_chain"), head);
+
+	seal_all(s);
+	PQfinish(s);
+	chain_complete();
+	verify_passes();
+}
+END_TEST
+
+/* Someone who can write the database removes a queue row (the event would
+ * never be sealed), or an event before it was sealed: verify names it. */
+START_TEST(test_unsealed_tampering_named)
+{
+	PGconn *c = connect_to(app);
+	for (int i = 0; i < 5; i++)
+		append(c, i);
+	PQfinish(c);
+	long ev = ts_scalar(db, "SELECT max(event_id) FROM audit_queue");
+	char *out;
+	ck_assert_int_eq(verify(&out), 0);
+	ck_assert_msg(strstr(out, " 5 pending"), "%s", out);
+	free(out);
+	char q[160];
+	snprintf(q, sizeof q, "DELETE FROM audit_queue WHERE event_id = %ld", ev);
+	ts_sql(db, q);
+	ck_assert_int_eq(verify(&out), 1);
+	snprintf(q, sizeof q, "broken at event %ld (not sealed): it is neither in the chain", ev);
+	ck_assert_msg(strstr(out, q), "%s", out);
+	free(out);
+	snprintf(q, sizeof q, "INSERT INTO audit_queue VALUES (%ld)", ev);
+	ts_sql(db, q);
+	ck_assert_int_eq(verify(NULL), 0);
+
+	ts_sql(db, "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update");
+	snprintf(q, sizeof q, "DELETE FROM audit_event WHERE seq = %ld", ev - 1);
+	ts_sql(db, q);
+	ts_sql(db, "ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update");
+	ck_assert_int_eq(verify(&out), 1);
+	snprintf(q, sizeof q, "broken at event %ld (not sealed): it was queued", ev - 1);
+	ck_assert_msg(strstr(out, q), "%s", out);
+	free(out);
+	/* The sealer goes on with the others and leaves that row for verify. */
+	c = connect_to(app);
+	seal_all(c);
+	PQfinish(c);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_queue"), 1);
+	ck_assert_int_eq(verify(NULL), 1);
+}
+END_TEST
+
+Suite *seal_suite(void)
+{
+	Suite *s = suite_create("seal");
+	TCase *tc = tcase_create("seal");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_writers_do_not_wait);
+	tcase_add_test(tc, test_app_role_cannot_touch_chain);
+	tcase_add_test(tc, test_concurrent_writers_sealed_once);
+	tcase_add_test(tc, test_sealer_killed_mid_batch);
+	tcase_add_test(tc, test_unsealed_tampering_named);
+	suite_add_tcase(s, tc);
+	return s;
+}
