@@ -1,6 +1,7 @@
 /* Sessions stored by hash (see session.h). */
 #include "session.h"
 
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,27 @@ int session_load_grants(PGconn *conn, int person_id, struct principal *p)
 	return 0;
 }
 
+struct session *session_from_row(const PGresult *r)
+{
+	long long pid = db_first_ll(r, "person_id"), sec = db_first_ll(r, "section_id");
+	if (pid <= 0 || pid > INT_MAX || sec < 0 || sec > INT_MAX)
+		return NULL;
+	int cl = PQfnumber(r, "login"), cn = PQfnumber(r, "display_name"),
+	    cg = PQfnumber(r, "lang"), cc = PQfnumber(r, "csrf_token");
+	if (cl < 0 || cn < 0 || cg < 0)
+		return NULL;
+	struct session *s = xcalloc(1, sizeof *s);
+	s->who.person_id = (int)pid;
+	s->who.active = 1;
+	snprintf(s->login, sizeof s->login, "%s", PQgetvalue(r, 0, cl));
+	s->display_name = xstrdup(PQgetvalue(r, 0, cn));
+	snprintf(s->lang, sizeof s->lang, "%s", PQgetvalue(r, 0, cg));
+	s->section_id = (int)sec;
+	if (cc >= 0)
+		snprintf(s->csrf, sizeof s->csrf, "%s", PQgetvalue(r, 0, cc));
+	return s;
+}
+
 struct session *session_load(PGconn *conn, const char *token, int idle_s, int max_s)
 {
 	if (!session_base64url(token, SESSION_TOKEN_LEN))
@@ -107,24 +129,18 @@ struct session *session_load(PGconn *conn, const char *token, int idle_s, int ma
 		"touch AS (UPDATE session SET last_seen_at = sokuho_now() WHERE id_hash = $1::bytea "
 		"  AND last_seen_at < sokuho_now() - interval '60 seconds' "
 		"  AND NOT EXISTS (SELECT 1 FROM dead) RETURNING 1) "
-		"SELECT p.id, p.login, p.display_name, p.lang, coalesce(p.section_id, 0), s.csrf_token, "
-		"  (SELECT count(*) FROM dead), (SELECT count(*) FROM touch) "
+		"SELECT p.id AS person_id, p.login, p.display_name, p.lang, "
+		"  coalesce(p.section_id, 0) AS section_id, s.csrf_token, "
+		"  (SELECT count(*) FROM dead) AS dead, (SELECT count(*) FROM touch) AS touched "
 		"FROM s JOIN person p ON p.id = s.person_id",
 		3, NULL, params, NULL, NULL, 0);
-	if (!db_ok(r) || PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 6), "0") != 0) {
-		PQclear(r);
-		return NULL;
-	}
-	struct session *s = xcalloc(1, sizeof *s);
-	s->who.person_id = atoi(PQgetvalue(r, 0, 0));
-	s->who.active = 1;
-	snprintf(s->login, sizeof s->login, "%s", PQgetvalue(r, 0, 1));
-	s->display_name = xstrdup(PQgetvalue(r, 0, 2));
-	snprintf(s->lang, sizeof s->lang, "%s", PQgetvalue(r, 0, 3));
-	s->section_id = atoi(PQgetvalue(r, 0, 4));
-	snprintf(s->csrf, sizeof s->csrf, "%s", PQgetvalue(r, 0, 5));
-	snprintf(s->token, sizeof s->token, "%s", token);
+	struct session *s = NULL;
+	if (db_ok(r) && PQntuples(r) == 1 && db_first_ll(r, "dead") == 0)
+		s = session_from_row(r);
 	PQclear(r);
+	if (!s)
+		return NULL;
+	snprintf(s->token, sizeof s->token, "%s", token);
 	if (session_load_grants(conn, s->who.person_id, &s->who) < 0) {
 		session_free(s);
 		return NULL;

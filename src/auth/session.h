@@ -49,4 +49,10 @@ void session_free(struct session *s);
  * (replacing any). Returns 0 or -1. */
 int session_load_grants(PGconn *conn, int person_id, struct principal *p);
 
+/* A new session (session_free) for the person of row 0 of r, read by
+ * column name: person_id, login, display_name, lang, section_id (0 for
+ * none) and, when the result has it, csrf_token; the grants are not loaded.
+ * NULL when there is no row or the person's id or section is not a number. */
+struct session *session_from_row(const PGresult *r);
+
 #endif

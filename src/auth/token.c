@@ -145,9 +145,10 @@ enum token_result api_token_authenticate(PGconn *conn, const char *token, struct
 	const char *p1[1] = {key};
 	PGresult *r = PQexecParams(
 		conn,
-		"SELECT t.id, ('file' = ANY (t.scopes))::int + 2 * ('read' = ANY (t.scopes))::int + "
-		"  4 * ('act' = ANY (t.scopes))::int, p.id, p.login, p.display_name, p.lang, "
-		"  coalesce(p.section_id, 0) "
+		"SELECT t.id AS token_id, ('file' = ANY (t.scopes))::int + "
+		"  2 * ('read' = ANY (t.scopes))::int + 4 * ('act' = ANY (t.scopes))::int AS scopes, "
+		"  p.id AS person_id, p.login, p.display_name, p.lang, "
+		"  coalesce(p.section_id, 0) AS section_id "
 		"FROM api_token t JOIN person p ON p.id = t.person_id "
 		"WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL AND p.active "
 		"  AND api_token_acts_rightly(t.person_id, t.created_by, t.scopes)",
@@ -160,17 +161,13 @@ enum token_result api_token_authenticate(PGconn *conn, const char *token, struct
 		PQclear(r);
 		return TOKEN_INVALID;
 	}
-	char tid[16];
-	snprintf(tid, sizeof tid, "%s", PQgetvalue(r, 0, 0));
-	struct session *s = xcalloc(1, sizeof *s);
-	*scopes = (unsigned)atoi(PQgetvalue(r, 0, 1));
-	s->who.person_id = atoi(PQgetvalue(r, 0, 2));
-	s->who.active = 1;
-	snprintf(s->login, sizeof s->login, "%s", PQgetvalue(r, 0, 3));
-	s->display_name = xstrdup(PQgetvalue(r, 0, 4));
-	snprintf(s->lang, sizeof s->lang, "%s", PQgetvalue(r, 0, 5));
-	s->section_id = atoi(PQgetvalue(r, 0, 6));
+	char tid[24];
+	snprintf(tid, sizeof tid, "%lld", db_first_ll(r, "token_id"));
+	*scopes = (unsigned)db_first_ll(r, "scopes");
+	struct session *s = session_from_row(r);
 	PQclear(r);
+	if (!s)
+		return TOKEN_ERROR;
 
 	/* Count this request in the token's current minute; touch last_used_at
 	 * at most once a minute and then sweep old counts. */
