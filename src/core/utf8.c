@@ -1,6 +1,10 @@
 /* UTF-8 decoding (see utf8.h). */
 #include "utf8.h"
 
+#include <string.h>
+
+#include "xalloc.h"
+
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	unsigned c = s[0];
@@ -58,4 +62,26 @@ size_t utf8_chars(const char *s)
 	for (; *s; s++)
 		n += ((unsigned char)*s & 0xc0) != 0x80;
 	return n;
+}
+
+char *utf8_mend(const char *s, size_t n, size_t *outlen)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = xmalloc(3 * n + 1); /* one byte becomes at most three */
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_decode(u + i, n - i, NULL);
+		if (l) {
+			memcpy(out + o, s + i, l);
+			o += l;
+			i += l;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
 }

@@ -21,4 +21,9 @@ int utf8_valid(const char *s, size_t n);
  * counts). s need not be valid; invalid bytes count as one each. */
 size_t utf8_chars(const char *s);
 
+/* A copy of s[0..n) in which each byte that does not start a well-formed
+ * UTF-8 character is replaced by U+FFFD, as a browser shows such text; its
+ * length goes to *outlen. The caller frees it. */
+char *utf8_mend(const char *s, size_t n, size_t *outlen);
+
 #endif

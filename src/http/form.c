@@ -42,31 +42,19 @@ long form_decode(const char *s, size_t n, char *out)
 	return (long)o;
 }
 
-int form_utf8_valid(const char *s, size_t n)
+void form_add_value(json_t *fields, const char *key, json_t *value)
 {
-	return utf8_valid(s, n);
-}
-
-char *form_utf8_mend(const char *s, size_t n, size_t *outlen)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	char *out = xmalloc(3 * n + 1); /* one byte becomes at most three */
-	size_t o = 0;
-	for (size_t i = 0; i < n;) {
-		size_t l = utf8_decode(u + i, n - i, NULL);
-		if (l) {
-			memcpy(out + o, s + i, l);
-			o += l;
-			i += l;
-		} else {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
+	json_t *old = json_object_get(fields, key);
+	if (!old) {
+		json_object_set_new(fields, key, value);
+	} else if (json_is_array(old)) {
+		json_array_append_new(old, value);
+	} else {
+		json_t *arr = json_array();
+		json_array_append(arr, old);
+		json_array_append_new(arr, value);
+		json_object_set_new(fields, key, arr);
 	}
-	out[o] = '\0';
-	*outlen = o;
-	return out;
 }
 
 static int add_field(json_t *form, json_t *invalid, const char *k, size_t kl, const char *v,
@@ -79,13 +67,13 @@ static int add_field(json_t *form, json_t *invalid, const char *k, size_t kl, co
 	if (klen <= 0 || vlen < 0)
 		goto out;
 	/* A name that is not text cannot be shown or looked up: malformed. */
-	if (!form_utf8_valid(key, (size_t)klen))
+	if (!utf8_valid(key, (size_t)klen))
 		goto out;
-	if (!form_utf8_valid(val, (size_t)vlen)) {
+	if (!utf8_valid(val, (size_t)vlen)) {
 		if (!invalid)
 			goto out;
 		size_t ml;
-		char *mended = form_utf8_mend(val, (size_t)vlen, &ml);
+		char *mended = utf8_mend(val, (size_t)vlen, &ml);
 		free(val);
 		val = mended;
 		vlen = (long)ml;
@@ -94,17 +82,7 @@ static int add_field(json_t *form, json_t *invalid, const char *k, size_t kl, co
 	js = json_stringn(val, (size_t)vlen);
 	if (!js)
 		goto out;
-	json_t *old = json_object_get(form, key);
-	if (!old) {
-		json_object_set_new(form, key, js);
-	} else if (json_is_array(old)) {
-		json_array_append_new(old, js);
-	} else {
-		json_t *arr = json_array();
-		json_array_append(arr, old);
-		json_array_append_new(arr, js);
-		json_object_set_new(form, key, arr);
-	}
+	form_add_value(form, key, js);
 	rc = 0;
 out:
 	free(key);

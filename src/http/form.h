@@ -11,19 +11,14 @@
  * of strings in order. Returns NULL for a malformed body: a bad %-escape, a
  * NUL byte, invalid UTF-8 in a name, or more than FORM_MAX_FIELDS fields.
  * A value that is not UTF-8 is malformed too when invalid is NULL; otherwise
- * it is kept mended (form_utf8_mend) and its field name is set in invalid
+ * it is kept mended (utf8_mend) and its field name is set in invalid
  * (an object: name -> true), so that the page can say which field to type
  * again while keeping the others. The caller owns the result (json_decref). */
 json_t *form_parse_urlencoded(const char *body, size_t len, json_t *invalid);
 
-/* Returns 1 when s[0..n) is well-formed UTF-8 (no overlong forms, surrogates
- * or values past U+10FFFF, as jansson and browsers), else 0. */
-int form_utf8_valid(const char *s, size_t n);
-
-/* A copy of s[0..n) in which each byte that does not start a well-formed
- * UTF-8 character is replaced by U+FFFD, as a browser shows such text; its
- * length goes to *outlen. The caller frees it. */
-char *form_utf8_mend(const char *s, size_t n, size_t *outlen);
+/* Adds value (taken) under key: a repeated key becomes an array of its
+ * values in order. For the urlencoded and the multipart parsers alike. */
+void form_add_value(json_t *fields, const char *key, json_t *value);
 
 /* Decodes %XX and '+' in place-independent fashion: writes the decoded bytes
  * of s[0..n) into out (room for n+1 bytes) and returns their length, or -1

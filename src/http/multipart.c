@@ -508,24 +508,14 @@ static bool printable_ascii(const char *s)
 	return true;
 }
 
-/* Adds key=value to fields; a repeated key becomes an array, as in form.c.
- * key and value are valid UTF-8 without NUL bytes already. */
+/* Adds key=value to fields (form_add_value). key and value are valid UTF-8
+ * without NUL bytes already. */
 static int add_field(json_t *fields, const char *key, const char *v, size_t vl)
 {
 	json_t *js = json_stringn(v, vl);
 	if (!js)
 		return -1;
-	json_t *old = json_object_get(fields, key);
-	if (!old) {
-		json_object_set_new(fields, key, js);
-	} else if (json_is_array(old)) {
-		json_array_append_new(old, js);
-	} else {
-		json_t *arr = json_array();
-		json_array_append(arr, old);
-		json_array_append_new(arr, js);
-		json_object_set_new(fields, key, arr);
-	}
+	form_add_value(fields, key, js);
 	return 0;
 }
 
@@ -609,7 +599,7 @@ static int handle_part(const struct scan *s, size_t *pos, size_t part, size_t ma
 				fail(s->err, s->errlen, "part %zu: the value %s", part, problem);
 				goto out;
 			}
-			mended = form_utf8_mend(data, len, &len);
+			mended = utf8_mend(data, len, &len);
 			data = mended;
 			json_object_set_new(s->invalid, d.name, json_true());
 		}

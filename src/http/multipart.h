@@ -57,7 +57,7 @@ int mp_parse(const char *body, size_t len, const char *boundary, size_t max_part
 	     struct mp_result *out, char *err, size_t errlen);
 
 /* mp_parse, except that a field value that is not UTF-8 (and holds no NUL
- * byte) is not malformed: it is kept mended (form_utf8_mend in form.h, each
+ * byte) is not malformed: it is kept mended (utf8_mend in core/utf8.h, each
  * bad byte becomes U+FFFD) and its field name is set in invalid (an object:
  * name -> true), so that a form can come back with that field marked and the
  * others as typed. File names and field names must still be UTF-8. */

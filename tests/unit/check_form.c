@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "http/form.h"
 
 Suite *form_suite(void);
@@ -58,16 +59,16 @@ END_TEST
 START_TEST(test_mend)
 {
 	size_t n;
-	char *m = form_utf8_mend("", 0, &n);
+	char *m = utf8_mend("", 0, &n);
 	ck_assert_uint_eq(n, 0);
 	ck_assert_str_eq(m, "");
 	free(m);
-	m = form_utf8_mend("\xff\xfe", 2, &n);
+	m = utf8_mend("\xff\xfe", 2, &n);
 	ck_assert_uint_eq(n, 6);
-	ck_assert(form_utf8_valid(m, n));
+	ck_assert(utf8_valid(m, n));
 	free(m);
-	ck_assert(form_utf8_valid("\xf4\x8f\xbf\xbf", 4));  /* U+10FFFF */
-	ck_assert(!form_utf8_valid("\xf4\x90\x80\x80", 4)); /* past it */
+	ck_assert(utf8_valid("\xf4\x8f\xbf\xbf", 4));  /* U+10FFFF */
+	ck_assert(!utf8_valid("\xf4\x90\x80\x80", 4)); /* past it */
 }
 END_TEST
 
