@@ -15,6 +15,7 @@
 #include "db/audit.h"
 #include "db/db.h"
 #include "db/tx.h"
+#include "digest.h"
 #include "mime.h"
 #include "smtp.h"
 #include "tmpl/templates.h"
@@ -159,61 +160,6 @@ static const char claim_sql[] =
 	"LEFT JOIN incident i ON i.id = o.incident_id LEFT JOIN site si ON si.id = i.site_id "
 	"LEFT JOIN org_unit s ON s.id = i.section_id LEFT JOIN category c ON c.key = i.category "
 	"LEFT JOIN person rp ON rp.id = i.reporter_id ORDER BY o.id";
-
-/* Queues the CISO's daily digest once a day from 08:00 Japan time: the
- * dedup key (day, person) makes every later call a no-op. */
-static void enqueue_digest(PGconn *c, const char *base)
-{
-	/* Most calls find today's digest queued already: a cheap look first, so
-	 * that the facts (160 ms of work with a million incidents, once per batch of
-	 * 50 mails; docs/benchmarks.md) are gathered only when one is to be queued. */
-	PGresult *q = PQexec(
-		c, "SELECT 1 FROM resolve_role('ciso', NULL, NULL) x "
-		   "WHERE x.deputy_rank = 0 AND (sokuho_now() AT TIME ZONE 'Asia/Tokyo')::time >= '08:00' "
-		   "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedup_key = 'digest:' || "
-		   "  (sokuho_now() AT TIME ZONE 'Asia/Tokyo')::date || ':p' || x.person_id) LIMIT 1");
-	int due = !db_ok(q) || PQntuples(q) > 0;
-	PQclear(q);
-	if (!due)
-		return;
-	const char *p[1] = {base};
-	PGresult *r = PQexecParams(
-		c,
-		"WITH today AS (SELECT (sokuho_now() AT TIME ZONE 'Asia/Tokyo')::date AS d), "
-		"who AS (SELECT DISTINCT p.id, p.email, p.lang, p.display_name FROM "
-		"  resolve_role('ciso', NULL, NULL) x JOIN person p ON p.id = x.person_id "
-		"  WHERE x.deputy_rank = 0), "
-		"facts AS (SELECT jsonb_build_object("
-		"  'date', (SELECT to_char(d, 'YYYY-MM-DD') FROM today), "
-		"  'open_count', (SELECT count(DISTINCT incident_id) FROM workflow_run WHERE "
-		"    finished_at IS NULL)::text, "
-		"  'overdue_count', (SELECT count(*) FROM workflow_deadline w JOIN workflow_run r ON "
-		"    r.id = w.run_id AND r.fence = w.fence WHERE w.met_at IS NULL AND w.due_at < "
-		"    sokuho_now())::text, "
-		"  'items', coalesce((SELECT jsonb_agg(jsonb_build_object('ref', i.ref, 'summary', "
-		"    i.summary, 'state_ja', r.state, 'state_en', r.state, 'url', $1 || '/incidents/' "
-		"    || i.ref) ORDER BY i.id DESC) FROM workflow_run r JOIN incident i ON i.id = "
-		"    r.incident_id JOIN workflow_def d ON d.id = r.def_id WHERE r.finished_at IS NULL "
-		"    AND d.name = 'reporting-duty' AND i.reported_at > sokuho_now() - interval "
-		"    '1 day'), '[]'::jsonb), "
-		"  'deadlines', coalesce((SELECT jsonb_agg(jsonb_build_object('ref', i.ref, "
-		"    'deadline_ja', w.title_ja, 'deadline_en', w.title_en, 'due', to_char(w.due_at AT "
-		"    TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), 'days_left', greatest(0, "
-		"    ceil(extract(epoch FROM w.due_at - sokuho_now()) / 86400))::int::text) "
-		"    ORDER BY w.due_at) FROM workflow_deadline w JOIN workflow_run r ON r.id = "
-		"    w.run_id AND r.fence = w.fence JOIN incident i ON i.id = r.incident_id WHERE "
-		"    w.met_at IS NULL AND w.due_at < sokuho_now() + interval '7 days'), '[]'::jsonb)) "
-		"  AS data) "
-		"INSERT INTO outbox (dedup_key, recipient_id, email, lang, template, data) "
-		"SELECT 'digest:' || (SELECT d FROM today) || ':p' || who.id, who.id, who.email, "
-		"  who.lang, 'daily_digest', facts.data FROM who, facts "
-		"WHERE (sokuho_now() AT TIME ZONE 'Asia/Tokyo')::time >= '08:00' "
-		"ON CONFLICT (dedup_key) DO NOTHING",
-		1, NULL, p, NULL, NULL, 0);
-	if (!db_ok(r))
-		log_event(LOG_ERROR, "digest_failed", "error=%s", log_quote(0, PQresultErrorMessage(r)));
-	PQclear(r);
-}
 
 /* Outcomes of mail already handed to the SMTP server, not yet recorded.
  * They stay here while the database cannot take them and are recorded
@@ -386,7 +332,7 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 	if (mailer_flush_outcomes(c) < 0)
 		return -1;
 	char *digest_base = base_url(cfg);
-	enqueue_digest(c, digest_base);
+	digest_enqueue(c, digest_base);
 	free(digest_base);
 	char lim[16], lease[16];
 	snprintf(lim, sizeof lim, "%d", batch);
