@@ -8,6 +8,7 @@
 #include "app.h"
 #include "auth/session.h"
 #include "db/db.h"
+#include "incident/page.h"
 #include "mail/mailer.h"
 #include "mail/outbox.h"
 #include "web.h"
@@ -34,7 +35,7 @@ static int recipient_may_ack(PGconn *c, const json_t *row)
 	who.person_id = atoi(json_string_value(json_object_get(row, "recipient_id")));
 	who.active = json_is_true(json_object_get(row, "recipient_active"));
 	int ok = session_load_grants(c, who.person_id, &who) == 0 &&
-		 web_incident_load_scope(c, json_string_value(json_object_get(row, "ref")), &scope,
+		 incident_scope_load(c, json_string_value(json_object_get(row, "ref")), &scope,
 					 &id) == 0 &&
 		 authz_action_allows(&who, ACT_ACKNOWLEDGE, &scope);
 	free(who.grants);

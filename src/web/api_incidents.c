@@ -14,6 +14,7 @@
 #include "db/db.h"
 #include "incident/fields.h"
 #include "incident/intake.h"
+#include "incident/page.h"
 #include "incident/view.h"
 #include "web.h"
 
@@ -107,7 +108,7 @@ int web_api_incident(struct request *req)
 	struct incident_scope scope;
 	long long id;
 	int rc;
-	if (web_incident_load_scope(c, ref, &scope, &id) < 0 ||
+	if (incident_scope_load(c, ref, &scope, &id) < 0 ||
 	    !authz_action_allows(&req->sess->who, ACT_API_READ, &scope)) {
 		rc = http_error(req, 404);
 		goto out;

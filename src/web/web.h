@@ -40,11 +40,6 @@ int web_api_incident(struct request *req);
 int web_healthz(struct request *req);
 int web_metrics(struct request *req);
 
-/* Looks up incident ref: its scope for authorization and its id. Returns 0,
- * or -1 when there is no such incident. */
-int web_incident_load_scope(PGconn *conn, const char *ref, struct incident_scope *scope,
-			    long long *id);
-
 /* The dashboard's cache of trends, shared by the request threads of one
  * server (thread-safe). new never fails; free accepts NULL. */
 struct dash_cache *web_dashboard_cache_new(void);
