@@ -1,12 +1,10 @@
-/* csvout: RFC 4180 fields with a formula-injection guard, and the CSV
- * download response. See csvout.h for the contract. */
+/* csvout: RFC 4180 fields with a formula-injection guard. See csvout.h for
+ * the contract. */
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/csvout.h"
-#include "http/http.h"
 
 void csv_init(struct csvout *c, buf *out)
 {
@@ -95,29 +93,4 @@ void csv_safe_filename(char *out, size_t size, const char *name)
 		out[i] = ok ? (char)ch : '_';
 	}
 	out[i] = '\0';
-}
-
-int csv_respond(struct request *req, unsigned status, const char *filename, const buf *body)
-{
-	static const char bom[] = "\xEF\xBB\xBF";
-	size_t blen = body ? body->len : 0;
-	buf all = BUF_INIT;
-	buf_grow(&all, blen + 4);
-	buf_append(&all, bom, 3);
-	if (blen)
-		buf_append(&all, body->data, blen);
-	struct MHD_Response *resp = MHD_create_response_from_buffer(
-		all.len, (void *)(uintptr_t)all.data, MHD_RESPMEM_MUST_COPY);
-	size_t total = all.len;
-	buf_release(&all);
-	if (!resp)
-		return -1;
-	char name[128];
-	csv_safe_filename(name, sizeof name, filename);
-	char disp[200];
-	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name);
-	MHD_add_response_header(resp, "Content-Type", "text/csv; charset=utf-8");
-	MHD_add_response_header(resp, "Content-Disposition", disp);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	return http_queue(req, status, resp, total);
 }

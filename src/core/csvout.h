@@ -1,5 +1,5 @@
 /* csvout: writing CSV (RFC 4180) for downloads that people open in a
- * spreadsheet, and sending it.
+ * spreadsheet (http_csv in http/http.h sends it).
  *
  * Contract:
  * - Fields are separated by ',' and rows end with CRLF. A field is quoted
@@ -10,18 +10,18 @@
  *   it. Numbers written with csv_int / csv_double are not guarded (a negative
  *   number stays a number). NULL is written as an empty field.
  * - The bytes are passed through as they are: callers give UTF-8.
- * - csv_respond sends the buffer as text/csv; charset=utf-8, prefixed with a
- *   UTF-8 BOM (so Excel reads Japanese correctly), with
+ * - http_csv (http/http.h) sends the buffer as text/csv; charset=utf-8,
+ *   prefixed with a UTF-8 BOM (so Excel reads Japanese correctly), with
  *   Content-Disposition: attachment; filename="NAME" (characters outside
- *   [A-Za-z0-9._-] in NAME are replaced by '_') and Cache-Control: no-store,
- *   plus the security headers every response carries.
+ *   [A-Za-z0-9._-] in NAME are replaced by '_', csv_safe_filename) and
+ *   Cache-Control: no-store, plus the security headers every response carries.
  *
  *	buf b = BUF_INIT;
  *	struct csvout c;
  *	csv_init(&c, &b);
  *	csv_field(&c, "reference"); csv_field(&c, "summary"); csv_end_row(&c);
  *	csv_field(&c, "INC-2026-0001"); csv_field(&c, "=1+1"); csv_end_row(&c);
- *	csv_respond(req, 200, "incidents.csv", &b);
+ *	http_csv(req, 200, "incidents.csv", &b);
  *	buf_release(&b);
  */
 #ifndef SOKUHO_CSVOUT_H
@@ -30,8 +30,6 @@
 #include <stddef.h>
 
 #include "core/buf.h"
-
-struct request;
 
 struct csvout {
 	buf *out;  /* where rows are appended; owned by the caller */
@@ -56,9 +54,5 @@ void csv_end_row(struct csvout *c);
  * outside [A-Za-z0-9._-] becomes '_'; "download.csv" when name is NULL or
  * empty; truncated to size - 1 bytes. */
 void csv_safe_filename(char *out, size_t size, const char *name);
-
-/* Queues body (len bytes of CSV) as a download named filename: see the
- * contract above. Returns 0, or -1 when MHD refused the response. */
-int csv_respond(struct request *req, unsigned status, const char *filename, const buf *body);
 
 #endif

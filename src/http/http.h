@@ -115,6 +115,11 @@ int http_respond(struct request *req, unsigned status, const char *content_type,
 int http_page(struct request *req, unsigned status, const char *name, json_t *data);
 /* Queues the error page for status (400, 403, 404, 405, 413, 500, ...). */
 int http_error(struct request *req, unsigned status);
+/* Queues body (CSV, core/csvout.h) as a download named filename: text/csv;
+ * charset=utf-8 after a UTF-8 BOM (so that Excel reads Japanese),
+ * Content-Disposition: attachment with the name made safe
+ * (csv_safe_filename), Cache-Control: no-store. 0, or -1. */
+int http_csv(struct request *req, unsigned status, const char *filename, const buf *body);
 /* Queues data as application/json (steals the reference). */
 int http_json(struct request *req, unsigned status, json_t *data);
 /* Queues {"error": message} as JSON: the API's way of http_error. */

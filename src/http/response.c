@@ -1,5 +1,6 @@
 /* Response helpers: every response leaves through http_queue, which adds the
  * security headers and records status and size for the access log. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "app.h"
 #include "auth/session.h"
 #include "db/db.h"
+#include "core/csvout.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "http.h"
@@ -331,4 +333,29 @@ json_t *http_label(struct request *req, const char *key)
 	const char *s = json_string_value(
 		json_object_get(json_object_get(i18n_t(req->app->i18n, req->lang), key), "main"));
 	return json_string(s ? s : key);
+}
+
+int http_csv(struct request *req, unsigned status, const char *filename, const buf *body)
+{
+	static const char bom[] = "\xEF\xBB\xBF";
+	size_t blen = body ? body->len : 0;
+	buf all = BUF_INIT;
+	buf_grow(&all, blen + 4);
+	buf_append(&all, bom, 3);
+	if (blen)
+		buf_append(&all, body->data, blen);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		all.len, (void *)(uintptr_t)all.data, MHD_RESPMEM_MUST_COPY);
+	size_t total = all.len;
+	buf_release(&all);
+	if (!resp)
+		return -1;
+	char name[128];
+	csv_safe_filename(name, sizeof name, filename);
+	char disp[200];
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name);
+	MHD_add_response_header(resp, "Content-Type", "text/csv; charset=utf-8");
+	MHD_add_response_header(resp, "Content-Disposition", disp);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	return http_queue(req, status, resp, total);
 }

@@ -292,7 +292,7 @@ int web_incidents_csv(struct request *req)
 		csv_end_row(&cw);
 	}
 	json_decref(rows);
-	int rc = csv_respond(req, 200, "incidents.csv", &b);
+	int rc = http_csv(req, 200, "incidents.csv", &b);
 	buf_release(&b);
 	return rc;
 }

@@ -230,7 +230,7 @@ int web_review_csv(struct request *req)
 	json_decref(d);
 	char name[32];
 	snprintf(name, sizeof name, "review-FY%d.csv", y);
-	int rc = csv_respond(req, 200, name, &b);
+	int rc = http_csv(req, 200, name, &b);
 	buf_release(&b);
 	return rc;
 }

@@ -448,3 +448,16 @@ int cond_eval(const json_t *c, const json_t *facts)
 {
 	return eval_node(c, facts, 1) == 1;
 }
+
+int cond_get(struct jc *c, const json_t *obj, const char *path, const json_t **out)
+{
+	char p[JC_PATH_LEN], cerr[1024];
+	jc_subpath(p, path, ".when");
+	const json_t *w = json_object_get(obj, "when");
+	if (cond_check(w, p, cerr, sizeof cerr) < 0) {
+		snprintf(c->err, c->errlen, "%s: %s", c->file, cerr);
+		return -1;
+	}
+	*out = w;
+	return 0;
+}

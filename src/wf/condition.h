@@ -34,6 +34,12 @@
  * string"). c is only read. Thread-safe. */
 int cond_check(const json_t *c, const char *path, char *err, size_t errlen);
 
+struct jc;
+/* For the readers of workflow and legal-rule files (wf/jcheck.h): the
+ * condition obj.when (obj at path), checked by cond_check, into *out (borrowed
+ * from obj). A fault goes to c as "FILE: " and cond_check's message. 0 or -1. */
+int cond_get(struct jc *c, const json_t *obj, const char *path, const json_t **out);
+
 /* Evaluates c against facts (an object; NULL or a non-object has no fields).
  * Returns 1 when c holds, 0 when not. c should have passed cond_check; one
  * with a malformed part does not hold (0), even under "not". Neither argument

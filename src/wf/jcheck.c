@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "wf/condition.h"
 
 int jc_fail(struct jc *c, const char *path, const char *fmt, ...)
 {
@@ -148,19 +147,6 @@ int jc_get_text(struct jc *c, const json_t *obj, const char *key, const char *pa
 	char p[JC_PATH_LEN];
 	jc_subpath(p, path, ".%s", key);
 	return jc_text(c, json_object_get(obj, key), p, ja, en);
-}
-
-int jc_get_cond(struct jc *c, const json_t *obj, const char *path, const json_t **out)
-{
-	char p[JC_PATH_LEN], cerr[1024];
-	jc_subpath(p, path, ".when");
-	const json_t *w = json_object_get(obj, "when");
-	if (cond_check(w, p, cerr, sizeof cerr) < 0) {
-		snprintf(c->err, c->errlen, "%s: %s", c->file, cerr);
-		return -1;
-	}
-	*out = w;
-	return 0;
 }
 
 int jc_get_duration(struct jc *c, const json_t *obj, const char *key, const char *path,

@@ -71,10 +71,6 @@ int jc_text(struct jc *c, const json_t *v, const char *path, const char **ja, co
 int jc_get_text(struct jc *c, const json_t *obj, const char *key, const char *path,
 		const char **ja, const char **en);
 
-/* The condition obj.when (obj at path), checked by cond_check, into *out.
- * A fault is "FILE: " and cond_check's message. 0 or -1. */
-int jc_get_cond(struct jc *c, const json_t *obj, const char *path, const json_t **out);
-
 /* The duration string obj.key (obj at path): its text into *text (borrowed
  * from obj) and its value into *d. 0 or -1. */
 int jc_get_duration(struct jc *c, const json_t *obj, const char *key, const char *path,

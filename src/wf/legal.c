@@ -129,7 +129,7 @@ static int load_deadline(struct jc *ld, const json_t *o, const char *path,
 		struct legal_case *lc = &dl->cases[i];
 		jc_subpath(p, path, ".cases[%zu]", i);
 		if (jc_check_object(ld, c, p, "a case", case_keys, case_keys) < 0 ||
-		    jc_get_cond(ld, c, p, &lc->when) < 0 ||
+		    cond_get(ld, c, p, &lc->when) < 0 ||
 		    get_duration(ld, c, p, &lc->after, lc->interval) < 0)
 			return -1;
 	}
@@ -151,7 +151,7 @@ static int load_clock(struct jc *ld, const json_t *o, const char *path, struct l
 	    get_id(ld, o, path, &ck->key) < 0)
 		return -1;
 	if (jc_get_text(ld, o, "title", path, &ck->title.ja, &ck->title.en) < 0 ||
-	    jc_get_cond(ld, o, path, &ck->when) < 0)
+	    cond_get(ld, o, path, &ck->when) < 0)
 		return -1;
 
 	const json_t *a = jc_get_array(ld, o, "reasons", path,
@@ -164,7 +164,7 @@ static int load_clock(struct jc *ld, const json_t *o, const char *path, struct l
 		const json_t *r = json_array_get(a, i);
 		jc_subpath(p, path, ".reasons[%zu]", i);
 		if (jc_check_object(ld, r, p, "a reason", reason_keys, reason_keys) < 0 ||
-		    jc_get_cond(ld, r, p, &ck->reasons[i].when) < 0 ||
+		    cond_get(ld, r, p, &ck->reasons[i].when) < 0 ||
 		    jc_text_fields(ld, r, p, &ck->reasons[i].text.ja, &ck->reasons[i].text.en) < 0)
 			return -1;
 	}

@@ -341,7 +341,7 @@ static int load_on_enter(struct loader *ld, const json_t *st, const char *path,
 		if (jc_check_object(&ld->jc, o, p, "a notification", keys, required) < 0 ||
 		    load_notify(ld, o, p, &ns[i]) < 0)
 			return -1;
-		if (json_object_get(o, "when") && jc_get_cond(&ld->jc, o, p, &ns[i].when) < 0)
+		if (json_object_get(o, "when") && cond_get(&ld->jc, o, p, &ns[i].when) < 0)
 			return -1;
 	}
 	return 0;
@@ -394,7 +394,7 @@ static int load_deadline(struct loader *ld, const json_t *o, const char *path,
 		const json_t *c = json_array_get(a, i);
 		jc_subpath(p, path, ".cases[%zu]", i);
 		if (jc_check_object(&ld->jc, c, p, "a case", case_keys, case_keys) < 0 ||
-		    jc_get_cond(&ld->jc, c, p, &cs[i].when) < 0 ||
+		    cond_get(&ld->jc, c, p, &cs[i].when) < 0 ||
 		    jc_get_duration(&ld->jc, c, "after", p, &cs[i].after, &cs[i].after_text) < 0)
 			return -1;
 		if (duration_approx_seconds(&cs[i].after) < shortest) {
@@ -942,7 +942,7 @@ static int load_def(struct loader *ld, struct wf_def *def, const json_t *root)
 		static const char *const start_keys[] = {"when", NULL};
 		if (jc_check_object(&ld->jc, start, "$.start", "a start rule {\"when\": CONDITION}",
 				    start_keys, start_keys) < 0 ||
-		    jc_get_cond(&ld->jc, start, "$.start", &def->start_when) < 0)
+		    cond_get(&ld->jc, start, "$.start", &def->start_when) < 0)
 			return -1;
 		def->start = WF_START_WHEN;
 	} else {
