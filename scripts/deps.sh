@@ -20,7 +20,7 @@ build_pkgs=(
 
 # running the server against the embedded cluster (scripts/pgctl.sh)
 run_pkgs=(
-	postgresql           # server binaries (initdb, pg_ctl, postgres) for var/pgdata
+	postgresql           # server binaries (initdb, pg_ctl, postgres; pg_basebackup for the failover suite) for var/pgdata
 	postgresql-common    # the postgres system user, psql, pg_virtualenv (make check)
 	acl                  # setfacl, to let postgres traverse a repo under a 0700 dir
 )

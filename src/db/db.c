@@ -83,6 +83,10 @@ static const char *const curable[] = {
 	"is not currently accepting connections",
 	"sorry, too many clients already",
 	"remaining connection slots are reserved",
+	/* a multi-host URL during a failover: the one server up is a standby
+	 * not promoted yet (target_session_attrs=read-write, =primary) */
+	"session is read-only",
+	"server is in hot standby mode",
 };
 
 static int worth_waiting(const char *err)

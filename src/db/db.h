@@ -23,7 +23,8 @@ PGconn *db_connect_as(const char *url, const char *name, char *err, size_t errle
  * waiting for a database that is not up yet: while the attempt fails for a
  * reason waiting may cure (nothing listening, the server starting up or
  * shutting down, not accepting connections, too many clients, its host
- * unreachable or not resolvable), retries with capped backoff (0.5 s
+ * unreachable or not resolvable, only a standby where target_session_attrs
+ * asks for the primary: a failover under way), retries with capped backoff (0.5 s
  * doubling to 5 s, +-25 %) for up to wait_s seconds (-1: without end, 0: no
  * retry), logging db_start_wait once with the cause and db_start_ok when the
  * database answers. Anything else (authentication failed, no such database or

@@ -6,8 +6,8 @@
  * cluster is restarted with `pg_ctl restart -m fast` and then `-m
  * immediate`. Afterwards: every report acknowledged to a client (201/303) is
  * stored once, no client saw a 500 (503 while the database was away), and the
- * SMTP server received no Message-ID twice. The cost of the faults (requests
- * answered 503) is printed.
+ * SMTP server received no Message-ID twice. The cost of each fault (seconds
+ * from the first 503 to the first success, requests answered 503) is printed.
  *
  * health: /healthz turns 503 within 10 s of the engine losing its database
  * (the web side still reaching it) and of the cluster stopping, and 200
@@ -16,7 +16,6 @@
 #include <check.h>
 #include <dirent.h>
 #include <glob.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include <libpq-fe.h>
 
 #include "client.h"
+#include "load.h"
 #include "core/xalloc.h"
 #include "support.h"
 
@@ -222,63 +222,6 @@ static void teardown(void)
 	smtpd_down();
 }
 
-#define CLIENTS 8
-#define MAX_ACKED 4096
-
-struct client {
-	int k, form;
-	char *cookie, *csrf;
-	volatile int *stop;
-	int n503, n500, nother, nrefused;
-	long other_status;
-	int nacked;
-	char *acked[MAX_ACKED];
-};
-
-static void *client_run(void *arg)
-{
-	struct client *cl = arg;
-	for (int n = 0; !*cl->stop; n++) {
-		char summary[64];
-		snprintf(summary, sizeof summary, "fault-%d-%d", cl->k, n);
-		struct resp r;
-		if (cl->form) {
-			const char *fields[] = {"csrf", cl->csrf, "summary", summary, "description",
-						"復旧試験", "discovered_at", "2026-11-20T09:30",
-						"category", "loss_theft", "site", "honchosha",
-						"section", "zeimu", "segments", "lgwan",
-						"pd_involved", "no", NULL};
-			client_multipart(port, "/report", cl->cookie, fields, NULL, NULL, 0, &r);
-		} else {
-			char hdr[128], body[512];
-			snprintf(hdr, sizeof hdr, "X-CSRF-Token: %s", cl->csrf);
-			snprintf(body, sizeof body,
-				 "{\"summary\": \"%s\", \"discovered_at\": "
-				 "\"2026-11-24T10:00:00+09:00\", \"category\": \"loss_theft\", "
-				 "\"site\": \"honchosha\", \"section\": \"zeimu\", "
-				 "\"personal_data\": {\"involved\": \"no\"}}",
-				 summary);
-			client_json(port, "POST", "/api/v1/incidents", cl->cookie, hdr, body, &r);
-		}
-		long st = r.status;
-		resp_release(&r);
-		if ((st == 201 || st == 303) && cl->nacked < MAX_ACKED)
-			cl->acked[cl->nacked++] = xstrdup(summary);
-		else if (st == 503)
-			cl->n503++;
-		else if (st == 500)
-			cl->n500++;
-		else if (st == 0)
-			cl->nrefused++;
-		else if (st != 201 && st != 303) {
-			cl->nother++;
-			cl->other_status = st;
-		}
-		usleep(20 * 1000);
-	}
-	return NULL;
-}
-
 static void restart(const char *mode)
 {
 	const char *argv[] = {"pg_ctl", "restart", "-w", "-m", mode, "-D", pgdata, NULL};
@@ -287,56 +230,38 @@ static void restart(const char *mode)
 
 START_TEST(test_restarts_under_load)
 {
-	volatile int stop = 0;
-	struct client cl[CLIENTS];
-	pthread_t th[CLIENTS];
-	memset(cl, 0, sizeof cl);
-	for (int i = 0; i < CLIENTS; i++) {
-		cl[i].k = i;
-		cl[i].form = i >= 6;
-		cl[i].stop = &stop;
-		cl[i].cookie = client_sign_in_demo(port, "sakai.haruto");
-		cl[i].csrf = client_page_csrf(port, cl[i].form ? "/report" : "/my/reports", cl[i].cookie);
-	}
-	for (int i = 0; i < CLIENTS; i++)
-		ck_assert(pthread_create(&th[i], NULL, client_run, &cl[i]) == 0);
+	struct load *l = xcalloc(1, sizeof *l);
+	load_start(l, port, "fault");
 	sleep(2);
+	load_mark(l, "restart -m fast");
 	restart("fast");
 	sleep(3);
+	load_mark(l, "restart -m immediate");
 	restart("immediate");
 	sleep(4);
-	stop = 1;
-	for (int i = 0; i < CLIENTS; i++)
-		pthread_join(th[i], NULL);
+	load_stop(l);
 
-	int acked = 0, n503 = 0, n500 = 0, nother = 0, nrefused = 0;
-	long other = 0;
-	for (int i = 0; i < CLIENTS; i++) {
-		for (int j = 0; j < cl[i].nacked; j++) {
+	for (int i = 0; i < LOAD_CLIENTS; i++)
+		for (int j = 0; j < l->cl[i].nacked; j++) {
 			char *q = xasprintf("SELECT count(*) FROM incident WHERE summary = '%s'",
-					    cl[i].acked[j]);
-			ck_assert_msg(ts_scalar(db, q) == 1, "acknowledged %s stored %ld times",
-				      cl[i].acked[j], ts_scalar(db, q));
+					    l->cl[i].acked[j]);
+			long n = ts_scalar(db, q);
+			ck_assert_msg(n == 1, "acknowledged %s stored %ld times", l->cl[i].acked[j], n);
 			free(q);
-			free(cl[i].acked[j]);
 		}
-		acked += cl[i].nacked;
-		n503 += cl[i].n503;
-		n500 += cl[i].n500;
-		nother += cl[i].nother;
-		nrefused += cl[i].nrefused;
-		if (cl[i].nother)
-			other = cl[i].other_status;
-		free(cl[i].cookie);
-		free(cl[i].csrf);
-	}
+	struct load_totals t;
+	load_totals(l, &t);
 	fprintf(stderr, "fault: %d reports acknowledged, %d answered 503, %d 500, %d other (%ld), "
 			"%d without answer\n",
-		acked, n503, n500, nother, other, nrefused);
-	ck_assert_int_gt(acked, 0);
-	ck_assert_int_eq(n500, 0);
-	ck_assert_msg(nother == 0, "%d answers neither 201/303 nor 503 (last %ld)", nother, other);
-	ck_assert_int_eq(nrefused, 0);
+		t.acked, t.n503, t.n500, t.nother, t.other, t.nrefused);
+	load_print(l, "fault");
+	load_release(l);
+	free(l);
+	ck_assert_int_gt(t.acked, 0);
+	ck_assert_int_eq(t.n500, 0);
+	ck_assert_msg(t.nother == 0, "%d answers neither 201/303 nor 503 (last %ld)", t.nother,
+		      t.other);
+	ck_assert_int_eq(t.nrefused, 0);
 
 	/* The engine came back and LISTENs again: a timer made due now (and a
 	 * wake-up on sokuho_wake) fires within 5 s. It is put ahead of the
