@@ -169,6 +169,13 @@ static int serve_with_engine(struct app *app, const struct config *cfg)
 		return 1;
 	}
 	app->engine = engine_new();
+	if (engine_set_calendar(app->engine, cfg->office_hours, cfg->calendar_file, err,
+				sizeof err) < 0) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		engine_free(app->engine);
+		app->engine = NULL;
+		return 1;
+	}
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -451,6 +458,12 @@ static int cmd_worker(struct config *cfg, int argc, char **argv)
 		return 1;
 	}
 	struct engine *e = engine_new();
+	if (engine_set_calendar(e, cfg->office_hours, cfg->calendar_file, err, sizeof err) < 0) {
+		fprintf(stderr, "sokuho: %s\n", err);
+		engine_free(e);
+		tmpl_set_free(tmpl);
+		return 1;
+	}
 	engine_service_run(e, cfg, tmpl);
 	engine_free(e);
 	tmpl_set_free(tmpl);

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/log.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
@@ -32,6 +33,7 @@ struct engine {
 	pthread_mutex_t mu;
 	struct cached *defs;
 	size_t n, cap;
+	struct calendar cal; /* for "clock": "office"; read-only once set up */
 };
 
 /* What the engine needs to know of an incident. */
@@ -50,7 +52,15 @@ struct engine *engine_new(void)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
 	pthread_mutex_init(&e->mu, NULL);
+	cal_init(&e->cal);
 	return e;
+}
+
+int engine_set_calendar(struct engine *e, const char *office_hours, const char *file, char *err,
+			size_t errlen)
+{
+	cal_release(&e->cal);
+	return cal_setup(&e->cal, office_hours, file, err, errlen);
 }
 
 void engine_free(struct engine *e)
@@ -60,6 +70,7 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->n; i++)
 		wf_free(e->defs[i].def);
 	free(e->defs);
+	cal_release(&e->cal);
 	pthread_mutex_destroy(&e->mu);
 	free(e);
 }
@@ -366,16 +377,61 @@ static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 	return rc;
 }
 
-static int add_timer(PGconn *c, long long run_id, int fence, const char *kind, int step, int rep,
-		     const char *at_sql_base, const char *interval, int minus)
+/* Seconds of office time in d: a day is one office day's hours (8 h 45 min
+ * for 08:30-17:15); months are refused by the loader. */
+static long office_seconds(const struct calendar *cal, const struct duration *d)
 {
-	char run[24], fen[16], st[16], rp[16];
+	long long day = (long long)(cal->close_min - cal->open_min) * 60;
+	return (long)(d->days * day + d->seconds);
+}
+
+/* A Unix time as a timestamptz literal, "2026-12-07 23:45:00+00". */
+static void utc_text(time_t t, char *out, size_t n)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M:%S+00", &tm);
+}
+
+/* base + d (minus: base - d) on clock, as a timestamptz text at and an
+ * interval text iv to add to it (or subtract) in SQL. Office time is
+ * computed here from base_epoch (whole seconds) on the engine's calendar
+ * (at is the result, iv zero); a moment it cannot count (outside
+ * 2000-2099) falls back to wall-clock time. at is base or atbuf. */
+static const char *clock_add(const struct engine *e, enum wf_clock clock, const char *base,
+			     long long base_epoch, const struct duration *d, int minus,
+			     char *atbuf, size_t atlen, char *iv, size_t ivlen)
+{
+	if (clock == WF_CLOCK_OFFICE) {
+		long secs = office_seconds(&e->cal, d);
+		time_t t = minus ? cal_office_sub(&e->cal, (time_t)base_epoch, secs)
+				 : cal_office_add(&e->cal, (time_t)base_epoch, secs);
+		if (t != (time_t)-1) {
+			utc_text(t, atbuf, atlen);
+			snprintf(iv, ivlen, "0 seconds");
+			return atbuf;
+		}
+		log_event(LOG_WARN, "engine_office_time_unknown", "base=%lld", base_epoch);
+	}
+	duration_to_pg_interval(d, iv, ivlen);
+	return base;
+}
+
+/* A timer at base (timestamptz text; base_epoch the same in whole Unix
+ * seconds) + d on clock, or - d when minus (a reminder before a due time:
+ * one whose time has passed goes out now rather than never). */
+static int add_timer(const struct engine *e, PGconn *c, long long run_id, int fence,
+		     const char *kind, int step, int rep, const char *base, long long base_epoch,
+		     const struct duration *d, enum wf_clock clock, int minus)
+{
+	char run[24], fen[16], st[16], rp[16], atbuf[40], iv[DURATION_PG_INTERVAL_MAX];
 	snprintf(run, sizeof run, "%lld", run_id);
 	snprintf(fen, sizeof fen, "%d", fence);
 	snprintf(st, sizeof st, "%d", step);
 	snprintf(rp, sizeof rp, "%d", rep);
-	const char *p[7] = {run, fen, kind, st, rp, at_sql_base, interval};
-	/* A reminder whose time has passed goes out now rather than never. */
+	const char *at =
+		clock_add(e, clock, base, base_epoch, d, minus, atbuf, sizeof atbuf, iv, sizeof iv);
+	const char *p[7] = {run, fen, kind, st, rp, at, iv};
 	return exec_params(c,
 			   minus ? "INSERT INTO timer (run_id, fence, kind, step, repeat, fire_at) "
 				   "VALUES ($1::bigint, $2::int, $3, $4::int, $5::int, "
@@ -404,9 +460,9 @@ static const char *anchor_sql(enum wf_anchor a)
 /* Moves run into state st: bumps the fence (cancelling the old state's
  * timers), meets the old deadlines, records the transition, and starts the
  * new state's notifications, deadlines, reminders and escalation. */
-static int enter_state(PGconn *c, const struct ctx *x, long long run_id, const struct wf_def *d,
-		       const struct wf_state *st, const char *from, const char *action, int actor,
-		       const json_t *fields)
+static int enter_state(const struct engine *e, PGconn *c, const struct ctx *x, long long run_id,
+		       const struct wf_def *d, const struct wf_state *st, const char *from,
+		       const char *action, int actor, const json_t *fields)
 {
 	char run[24], act[16];
 	snprintf(run, sizeof run, "%lld", run_id);
@@ -416,7 +472,8 @@ static int enter_state(PGconn *c, const struct ctx *x, long long run_id, const s
 		c,
 		"UPDATE workflow_run SET state = $2, entered_at = sokuho_now(), escalation_level = 0, "
 		"fence = fence + 1, finished_at = CASE WHEN $3::boolean THEN sokuho_now() END "
-		"WHERE id = $1::bigint RETURNING fence, entered_at::text",
+		"WHERE id = $1::bigint RETURNING fence, entered_at::text, "
+		"floor(extract(epoch FROM entered_at))::bigint",
 		3, NULL, p1, NULL, NULL, 0);
 	if (!db_ok(r) || PQntuples(r) != 1) {
 		PQclear(r);
@@ -424,6 +481,7 @@ static int enter_state(PGconn *c, const struct ctx *x, long long run_id, const s
 	}
 	int fence = atoi(PQgetvalue(r, 0, 0));
 	char *entered = xstrdup(PQgetvalue(r, 0, 1));
+	long long entered_epoch = atoll(PQgetvalue(r, 0, 2));
 	PQclear(r);
 	char fen[16];
 	snprintf(fen, sizeof fen, "%d", fence);
@@ -452,24 +510,52 @@ static int enter_state(PGconn *c, const struct ctx *x, long long run_id, const s
 		if (wf_notify_applies(&st->on_enter[i], x->facts))
 			rc = notify(c, x, run_id, fence, d, st, &st->on_enter[i], key, notified, NULL);
 	}
-	char iv[DURATION_PG_INTERVAL_MAX];
 	if (rc == 0 && st->nescalation > 0) {
-		duration_to_pg_interval(&st->escalation[0].after, iv, sizeof iv);
-		rc = add_timer(c, run_id, fence, "escalation", 0, 0, entered, iv, 0);
+		const struct duration *after;
+		enum wf_clock clock;
+		wf_step_timing(&st->escalation[0], x->facts, &after, &clock);
+		rc = add_timer(e, c, run_id, fence, "escalation", 0, 0, entered, entered_epoch, after,
+			       clock, 0);
 	}
 	for (size_t i = 0; rc == 0 && i < st->ndeadlines; i++) {
 		const struct wf_deadline *dl = &st->deadlines[i];
-		duration_to_pg_interval(wf_deadline_after(dl, x->facts), iv, sizeof iv);
+		/* The moment it counts from, then the due time on its clock. */
 		const char *anchor = anchor_sql(dl->from);
-		char *sql = xasprintf(
-			"INSERT INTO workflow_deadline (run_id, fence, key, state, title_ja, title_en, "
-			"due_at) SELECT $1::bigint, $2::int, $3, $4, $5, $6, %s + $7::interval "
-			"FROM incident WHERE id = $8::bigint RETURNING due_at::text",
-			anchor ? anchor : "$9::timestamptz");
-		const char *p4[9] = {run, fen, dl->key, st->name, dl->title.ja, dl->title.en, iv, x->id,
-				     entered};
-		r = PQexecParams(c, sql, anchor ? 8 : 9, NULL, p4, NULL, NULL, 0);
-		free(sql);
+		char *base = NULL;
+		long long base_epoch = entered_epoch;
+		if (anchor) {
+			char *q = xasprintf("SELECT %s::text, floor(extract(epoch FROM %s))::bigint "
+					    "FROM incident WHERE id = $1::bigint",
+					    anchor, anchor);
+			const char *pa[1] = {x->id};
+			r = PQexecParams(c, q, 1, NULL, pa, NULL, NULL, 0);
+			free(q);
+			if (!db_ok(r) || PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+				log_event(LOG_ERROR, "engine_sql_failed", "error=%s",
+					  log_quote(0, db_ok(r) ? "no time to count a deadline from"
+								: PQresultErrorMessage(r)));
+				note_err(db_ok(r) ? "no time to count a deadline from"
+						  : PQresultErrorMessage(r));
+				PQclear(r);
+				rc = -1;
+				break;
+			}
+			base = xstrdup(PQgetvalue(r, 0, 0));
+			base_epoch = atoll(PQgetvalue(r, 0, 1));
+			PQclear(r);
+		}
+		char atbuf[40], iv[DURATION_PG_INTERVAL_MAX];
+		const char *at = clock_add(e, wf_deadline_clock(dl, x->facts), base ? base : entered,
+					   base_epoch, wf_deadline_after(dl, x->facts), 0, atbuf,
+					   sizeof atbuf, iv, sizeof iv);
+		const char *p4[8] = {run, fen, dl->key, st->name, dl->title.ja, dl->title.en, at, iv};
+		r = PQexecParams(c,
+				 "INSERT INTO workflow_deadline (run_id, fence, key, state, title_ja, "
+				 "title_en, due_at) VALUES ($1::bigint, $2::int, $3, $4, $5, $6, "
+				 "$7::timestamptz + $8::interval) RETURNING due_at::text, "
+				 "floor(extract(epoch FROM due_at))::bigint",
+				 8, NULL, p4, NULL, NULL, 0);
+		free(base);
 		if (!db_ok(r) || PQntuples(r) != 1) {
 			log_event(LOG_ERROR, "engine_sql_failed", "error=%s",
 				  log_quote(0, PQresultErrorMessage(r)));
@@ -479,12 +565,14 @@ static int enter_state(PGconn *c, const struct ctx *x, long long run_id, const s
 			break;
 		}
 		char *due = xstrdup(PQgetvalue(r, 0, 0));
+		long long due_epoch = atoll(PQgetvalue(r, 0, 1));
 		PQclear(r);
-		rc = add_timer(c, run_id, fence, "deadline", (int)i, 0, due, "0 seconds", 0);
-		for (size_t k = 0; rc == 0 && k < dl->nremind; k++) {
-			duration_to_pg_interval(&dl->remind[k].before, iv, sizeof iv);
-			rc = add_timer(c, run_id, fence, "remind", (int)(i * 100 + k), 0, due, iv, 1);
-		}
+		static const struct duration zero = {0, 0, 0};
+		rc = add_timer(e, c, run_id, fence, "deadline", (int)i, 0, due, due_epoch, &zero,
+			       WF_CLOCK_CALENDAR, 0);
+		for (size_t k = 0; rc == 0 && k < dl->nremind; k++)
+			rc = add_timer(e, c, run_id, fence, "remind", (int)(i * 100 + k), 0, due,
+				       due_epoch, &dl->remind[k].before, dl->remind[k].clock, 1);
 		free(due);
 	}
 	if (rc == 0) {
@@ -541,7 +629,7 @@ int engine_start_incident(struct engine *e, PGconn *c, long long incident_id)
 					     3, NULL, p, NULL, NULL, 0);
 		long long run_id = db_ok(ins) && PQntuples(ins) == 1 ? atoll(PQgetvalue(ins, 0, 0)) : -1;
 		PQclear(ins);
-		if (run_id < 0 || enter_state(c, &x, run_id, d, d->initial_state, NULL, NULL, 0, NULL) < 0)
+		if (run_id < 0 || enter_state(e, c, &x, run_id, d, d->initial_state, NULL, NULL, 0, NULL) < 0)
 			started = -1;
 		else
 			started++;
@@ -587,6 +675,8 @@ static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const 
 	const char *state = PQgetvalue(t, row, 9);
 	long long incident_id = atoll(PQgetvalue(t, row, 10));
 	const char *entered = PQgetvalue(t, row, 11);
+	long long fire_epoch = atoll(PQgetvalue(t, row, 12));
+	long long entered_epoch = atoll(PQgetvalue(t, row, 13));
 	(void)timer_id;
 	const struct wf_def *d = get_def(e, c, def_id);
 	const struct wf_state *st = d ? wf_find_state(d, state) : NULL;
@@ -605,7 +695,7 @@ static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const 
 		return -1;
 	}
 	json_t *notified = json_array();
-	char key[48], iv[DURATION_PG_INTERVAL_MAX];
+	char key[48];
 	int rc = 0;
 	const char *event = NULL;
 	json_t *detail = NULL;
@@ -625,13 +715,19 @@ static int apply_timer(struct engine *e, PGconn *c, PGresult *t, int row, const 
 				      "UPDATE workflow_run SET escalation_level = greatest(escalation_level, "
 				      "$2::int) WHERE id = $1::bigint",
 				      2, p);
+		/* Each on its clock as the facts stand now (a severity assessed
+		 * meanwhile changes the steps still to come). */
+		const struct duration *after;
+		enum wf_clock clock;
 		if (rc == 0 && es->has_repeat && rep + 1 < es->max) {
-			duration_to_pg_interval(&es->repeat, iv, sizeof iv);
-			rc = add_timer(c, run_id, fence, "escalation", step, rep + 1, fire_at, iv, 0);
+			wf_step_timing(es, x.facts, &after, &clock);
+			rc = add_timer(e, c, run_id, fence, "escalation", step, rep + 1, fire_at,
+				       fire_epoch, &es->repeat, clock, 0);
 		}
 		if (rc == 0 && rep == 0 && (size_t)step + 1 < st->nescalation) {
-			duration_to_pg_interval(&st->escalation[step + 1].after, iv, sizeof iv);
-			rc = add_timer(c, run_id, fence, "escalation", step + 1, 0, entered, iv, 0);
+			wf_step_timing(&st->escalation[step + 1], x.facts, &after, &clock);
+			rc = add_timer(e, c, run_id, fence, "escalation", step + 1, 0, entered,
+				       entered_epoch, after, clock, 0);
 		}
 		event = "workflow.escalated";
 		detail = json_pack("{s:s, s:s, s:i, s:i, s:O}", "workflow", d->name, "state", st->name,
@@ -735,7 +831,9 @@ static enum db_qs tick_tx(PGconn *c, void *arg, struct db_err *err)
 	enum db_qs qs = db_exec(
 		c, err,
 		"SELECT t.id, t.run_id, t.kind, t.step, t.repeat, t.fence, t.fire_at::text, r.fence, "
-		"  r.def_id, r.state, r.incident_id, r.entered_at::text "
+		"  r.def_id, r.state, r.incident_id, r.entered_at::text, "
+		"  floor(extract(epoch FROM t.fire_at))::bigint, "
+		"  floor(extract(epoch FROM r.entered_at))::bigint "
 		"FROM timer t JOIN workflow_run r ON r.id = t.run_id "
 		"WHERE t.fired_at IS NULL AND t.failed_at IS NULL AND t.fire_at <= sokuho_now() "
 		"  AND (t.retry_at IS NULL OR t.retry_at <= sokuho_now()) "
@@ -1170,7 +1268,7 @@ static enum db_qs act_tx(PGconn *c, void *arg, struct db_err *dbe)
 			goto out;
 		json_object_set(x.facts, f->fact, v);
 	}
-	if (enter_state(c, &x, run_id, d, a->to_state, st->name, a->name, actor_id, vals) < 0 ||
+	if (enter_state(e, c, &x, run_id, d, a->to_state, st->name, a->name, actor_id, vals) < 0 ||
 	    (closing && stop_runs(c, &x, &cl, actor_id, waiver) < 0) ||
 	    (!closing && engine_start_incident(e, c, x.incident_id) < 0))
 		goto out;

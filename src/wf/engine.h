@@ -20,6 +20,14 @@ struct engine;
 struct engine *engine_new(void);
 void engine_free(struct engine *e);
 
+/* The city calendar the engine counts "clock": "office" durations on
+ * (core/calendar.h): cal_setup of the configuration's office_hours and
+ * calendar_file. Until it is called the engine uses the defaults (08:30-17:15,
+ * the year-end closure, no extra days). Call before the engine threads
+ * start. Returns 0, or -1 with a message in err (the defaults kept). */
+int engine_set_calendar(struct engine *e, const char *office_hours, const char *file, char *err,
+			size_t errlen);
+
 struct wf_def;
 /* The parsed definition of workflow_def id (cached; owned by the engine), or
  * NULL when there is none. Thread-safe. */

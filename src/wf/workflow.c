@@ -349,14 +349,61 @@ static int load_on_enter(struct loader *ld, const json_t *st, const char *path,
 
 /* ---- deadlines and escalation ---- */
 
+const char *wf_clock_name(enum wf_clock c)
+{
+	return c == WF_CLOCK_OFFICE ? "office" : "calendar";
+}
+
+/* The optional obj.clock (obj at path) into *out, dflt when absent. */
+static int get_clock(struct loader *ld, const json_t *obj, const char *path, enum wf_clock dflt,
+		     enum wf_clock *out)
+{
+	char p[JC_PATH_LEN];
+	const json_t *v = json_object_get(obj, "clock");
+	*out = dflt;
+	if (!v)
+		return 0;
+	jc_subpath(p, path, ".clock");
+	if (!json_is_string(v))
+		return jc_fail(&ld->jc, p, "%s is not a clock; expected \"calendar\" or \"office\"",
+			       jc_type_name(v, 1));
+	const char *s = json_string_value(v);
+	if (strcmp(s, "calendar") == 0)
+		*out = WF_CLOCK_CALENDAR;
+	else if (strcmp(s, "office") == 0)
+		*out = WF_CLOCK_OFFICE;
+	else
+		return jc_fail(&ld->jc, p,
+			       "'%s' is not a clock; expected calendar (wall-clock time, the "
+			       "default) or office (the city's office hours of office days)",
+			       s);
+	return 0;
+}
+
+/* A duration (obj.key, obj at path) counted on clock: office time has no
+ * months (an office month means nothing; write office days, P20D). */
+static int office_fits(struct loader *ld, const char *path, const char *key,
+		       const struct duration *d, const char *text, enum wf_clock clock)
+{
+	char p[JC_PATH_LEN];
+	if (clock != WF_CLOCK_OFFICE || d->months == 0)
+		return 0;
+	return jc_fail(&ld->jc, jc_subpath(p, path, ".%s", key),
+		       "'%s' counts months, which office time cannot; expected days (each one "
+		       "office day's hours), hours, minutes or seconds with \"clock\": \"office\"",
+		       text);
+}
+
 static int load_deadline(struct loader *ld, const json_t *o, const char *path,
 			 struct wf_deadline *dl)
 {
-	static const char *const keys[] = {"key",	"title",  "from",    "after",
-					   "cases", "remind", "overdue", NULL};
+	static const char *const keys[] = {"key",    "title",	"from",	  "after", "clock",
+					   "cases",  "remind", "overdue", NULL};
 	static const char *const required[] = {"key", "title", "from", "after", NULL};
-	static const char *const case_keys[] = {"when", "after", NULL};
-	static const char *const remind_keys[] = {"before", "notify", "template", NULL};
+	static const char *const case_keys[] = {"when", "after", "clock", NULL};
+	static const char *const case_required[] = {"when", "after", NULL};
+	static const char *const remind_keys[] = {"before", "notify", "template", "clock", NULL};
+	static const char *const remind_required[] = {"before", "notify", "template", NULL};
 	static const char *const overdue_keys[] = {"notify", "template", NULL};
 	char p[JC_PATH_LEN];
 	int bad = 0;
@@ -379,7 +426,9 @@ static int load_deadline(struct loader *ld, const json_t *o, const char *path,
 			       dl->from_name);
 	dl->from = anchor_values[i];
 	dl->from_name = anchors[i];
-	if (jc_get_duration(&ld->jc, o, "after", path, &dl->after, &dl->after_text) < 0)
+	if (jc_get_duration(&ld->jc, o, "after", path, &dl->after, &dl->after_text) < 0 ||
+	    get_clock(ld, o, path, WF_CLOCK_CALENDAR, &dl->clock) < 0 ||
+	    office_fits(ld, path, "after", &dl->after, dl->after_text, dl->clock) < 0)
 		return -1;
 	long long shortest = duration_approx_seconds(&dl->after);
 	const char *shortest_text = dl->after_text;
@@ -393,9 +442,11 @@ static int load_deadline(struct loader *ld, const json_t *o, const char *path,
 	for (i = 0; i < dl->ncases; i++) {
 		const json_t *c = json_array_get(a, i);
 		jc_subpath(p, path, ".cases[%zu]", i);
-		if (jc_check_object(&ld->jc, c, p, "a case", case_keys, case_keys) < 0 ||
+		if (jc_check_object(&ld->jc, c, p, "a case", case_keys, case_required) < 0 ||
 		    cond_get(&ld->jc, c, p, &cs[i].when) < 0 ||
-		    jc_get_duration(&ld->jc, c, "after", p, &cs[i].after, &cs[i].after_text) < 0)
+		    jc_get_duration(&ld->jc, c, "after", p, &cs[i].after, &cs[i].after_text) < 0 ||
+		    get_clock(ld, c, p, dl->clock, &cs[i].clock) < 0 ||
+		    office_fits(ld, p, "after", &cs[i].after, cs[i].after_text, cs[i].clock) < 0)
 			return -1;
 		if (duration_approx_seconds(&cs[i].after) < shortest) {
 			shortest = duration_approx_seconds(&cs[i].after);
@@ -413,8 +464,10 @@ static int load_deadline(struct loader *ld, const json_t *o, const char *path,
 	for (i = 0; i < dl->nremind; i++) {
 		const json_t *r = json_array_get(a, i);
 		jc_subpath(p, path, ".remind[%zu]", i);
-		if (jc_check_object(&ld->jc, r, p, "a reminder", remind_keys, remind_keys) < 0 ||
-		    jc_get_duration(&ld->jc, r, "before", p, &rs[i].before, &rs[i].before_text) < 0)
+		if (jc_check_object(&ld->jc, r, p, "a reminder", remind_keys, remind_required) < 0 ||
+		    jc_get_duration(&ld->jc, r, "before", p, &rs[i].before, &rs[i].before_text) < 0 ||
+		    get_clock(ld, r, p, dl->clock, &rs[i].clock) < 0 ||
+		    office_fits(ld, p, "before", &rs[i].before, rs[i].before_text, rs[i].clock) < 0)
 			return -1;
 		char q[JC_PATH_LEN];
 		long long before = duration_approx_seconds(&rs[i].before);
@@ -479,8 +532,11 @@ static int load_deadlines(struct loader *ld, const json_t *st, const char *path,
 static int load_escalation(struct loader *ld, const json_t *st, const char *path,
 			   struct wf_state *s)
 {
-	static const char *const keys[] = {"after", "notify", "template", "repeat", "max", NULL};
+	static const char *const keys[] = {"after", "notify", "template", "repeat",
+					   "max",   "clock",  "cases",	  NULL};
 	static const char *const required[] = {"after", "notify", "template", NULL};
+	static const char *const case_keys[] = {"when", "after", "clock", NULL};
+	static const char *const case_required[] = {"when", NULL};
 	int bad = 0;
 	const json_t *a = get_array(ld, st, "escalation", path,
 				    "steps {\"after\": ..., \"notify\": ..., \"template\": ...}",
@@ -495,7 +551,9 @@ static int load_escalation(struct loader *ld, const json_t *st, const char *path
 		struct wf_escalation *e = &es[i];
 		jc_subpath(p, path, ".escalation[%zu]", i);
 		if (jc_check_object(&ld->jc, o, p, "an escalation step", keys, required) < 0 ||
-		    jc_get_duration(&ld->jc, o, "after", p, &e->after, &e->after_text) < 0)
+		    jc_get_duration(&ld->jc, o, "after", p, &e->after, &e->after_text) < 0 ||
+		    get_clock(ld, o, p, WF_CLOCK_CALENDAR, &e->clock) < 0 ||
+		    office_fits(ld, p, "after", &e->after, e->after_text, e->clock) < 0)
 			return -1;
 		if (i > 0 && duration_approx_seconds(&e->after) <=
 				     duration_approx_seconds(&es[i - 1].after))
@@ -532,6 +590,42 @@ static int load_escalation(struct loader *ld, const json_t *st, const char *path
 			if (int_at(ld, max, jc_subpath(q, p, ".max"), 1, 1000, &m) < 0)
 				return -1;
 			e->max = (int)m;
+		}
+		if (rep && office_fits(ld, p, "repeat", &e->repeat, e->repeat_text, e->clock) < 0)
+			return -1;
+		const json_t *ca = get_array(ld, o, "cases", p,
+					     "cases {\"when\": ..., \"clock\": ..., \"after\": ...}",
+					     &e->ncases, &bad);
+		if (bad)
+			return -1;
+		struct wf_step_case *cs = alloc(ld->im, e->ncases, sizeof *cs);
+		e->cases = cs;
+		for (size_t k = 0; k < e->ncases; k++) {
+			const json_t *c = json_array_get(ca, k);
+			char cp[JC_PATH_LEN];
+			jc_subpath(cp, p, ".cases[%zu]", k);
+			if (jc_check_object(&ld->jc, c, cp, "a case", case_keys, case_required) < 0 ||
+			    cond_get(&ld->jc, c, cp, &cs[k].when) < 0 ||
+			    get_clock(ld, c, cp, e->clock, &cs[k].clock) < 0)
+				return -1;
+			if (!json_object_get(c, "after") && !json_object_get(c, "clock"))
+				return jc_fail(&ld->jc, cp,
+					       "a case that changes nothing; expected \"clock\", "
+					       "\"after\" or both");
+			if (json_object_get(c, "after")) {
+				if (jc_get_duration(&ld->jc, c, "after", cp, &cs[k].after,
+						    &cs[k].after_text) < 0)
+					return -1;
+				cs[k].has_after = 1;
+			} else {
+				cs[k].after = e->after;
+				cs[k].after_text = e->after_text;
+			}
+			if (office_fits(ld, cp, "after", &cs[k].after, cs[k].after_text,
+					cs[k].clock) < 0 ||
+			    (rep && office_fits(ld, p, "repeat", &e->repeat, e->repeat_text,
+						cs[k].clock) < 0))
+				return -1;
 		}
 		if (load_notify(ld, o, p, &e->notify) < 0)
 			return -1;
@@ -1125,6 +1219,27 @@ int wf_should_start(const struct wf_def *def, const json_t *facts)
 int wf_notify_applies(const struct wf_notify *n, const json_t *facts)
 {
 	return n && (!n->when || cond_eval(n->when, facts));
+}
+
+void wf_step_timing(const struct wf_escalation *es, const json_t *facts,
+		    const struct duration **after, enum wf_clock *clock)
+{
+	for (size_t i = 0; i < es->ncases; i++)
+		if (cond_eval(es->cases[i].when, facts)) {
+			*after = &es->cases[i].after;
+			*clock = es->cases[i].clock;
+			return;
+		}
+	*after = &es->after;
+	*clock = es->clock;
+}
+
+enum wf_clock wf_deadline_clock(const struct wf_deadline *dl, const json_t *facts)
+{
+	for (size_t i = 0; i < dl->ncases; i++)
+		if (cond_eval(dl->cases[i].when, facts))
+			return dl->cases[i].clock;
+	return dl->clock;
 }
 
 const struct duration *wf_deadline_after(const struct wf_deadline *dl, const json_t *facts)

@@ -13,13 +13,16 @@
  *                       "deadlines"?: [{"key": ID, "title": TEXT,
  *                                       "from": "entered" | "discovered_at" |
  *                                               "occurred_at" | "reported_at",
- *                                       "after": DURATION,
- *                                       "cases"?: [{"when": CONDITION, "after": DURATION}],
+ *                                       "after": DURATION, "clock"?: CLOCK,
+ *                                       "cases"?: [{"when": CONDITION, "after": DURATION,
+ *                                                   "clock"?: CLOCK}],
  *                                       "remind"?: [{"before": DURATION, "notify": TARGETS,
- *                                                    "template": T}],
+ *                                                    "template": T, "clock"?: CLOCK}],
  *                                       "overdue"?: {"notify": TARGETS, "template": T}}],
  *                       "escalation"?: [{"after": DURATION, "notify": TARGETS, "template": T,
- *                                        "repeat"?: DURATION, "max"?: N}],
+ *                                        "repeat"?: DURATION, "max"?: N, "clock"?: CLOCK,
+ *                                        "cases"?: [{"when": CONDITION, "after"?: DURATION,
+ *                                                    "clock"?: CLOCK}]}],
  *                       "actions"?: {ACTION: {"title": TEXT, "to": STATE, "by": [BY, ...],
  *                                             "fields"?: [FIELD, ...]}}}}}
  *
@@ -33,6 +36,8 @@
  *            system_manager, csirt, auditor, admin
  *   NAME     [a-z][a-z0-9_-]*  (workflow names, "reporting-duty"); ID and T: [a-z][a-z0-9_]*
  *   DURATION ISO 8601, see core/duration.h;  CONDITION see wf/condition.h
+ *   CLOCK    "calendar" (the default: wall-clock time) | "office" (office time of the
+ *            city calendar, core/calendar.h; no months in its durations)
  *
  * Everything below is read-only after wf_parse: several threads may share
  * one definition. Strings and json_t pointers are borrowed from the
@@ -107,10 +112,21 @@ enum wf_anchor {
 	WF_FROM_REPORTED_AT    /* reported_at */
 };
 
+/* Which time a duration counts. WF_CLOCK_CALENDAR is wall-clock time (a
+ * PostgreSQL interval added on the database clock); WF_CLOCK_OFFICE counts
+ * the city's office time (cal_office_add / cal_office_sub), a day of the
+ * duration being one office day's hours (8 h 45 min for 08:30-17:15). A
+ * duration with months is refused on the office clock. */
+enum wf_clock { WF_CLOCK_CALENDAR = 0, WF_CLOCK_OFFICE };
+
+/* The name in files, "calendar" or "office". */
+const char *wf_clock_name(enum wf_clock c);
+
 struct wf_case {
 	const json_t *when;     /* a checked condition */
 	struct duration after;
 	const char *after_text; /* as written, "P60D" */
+	enum wf_clock clock;    /* the deadline's unless the case says */
 };
 
 /* A reminder `before` the due time (before > 0, and shorter than every
@@ -119,6 +135,7 @@ struct wf_case {
 struct wf_remind {
 	struct duration before;
 	const char *before_text;
+	enum wf_clock clock; /* how before is counted back; the deadline's unless given */
 	struct wf_notify notify;
 };
 
@@ -130,6 +147,7 @@ struct wf_deadline {
 	const char *from_name; /* "entered", "discovered_at", ... */
 	struct duration after;  /* when no case holds */
 	const char *after_text;
+	enum wf_clock clock;    /* of after */
 	size_t ncases;
 	const struct wf_case *cases; /* the first that holds wins; see wf_deadline_after */
 	size_t nremind;
@@ -138,12 +156,28 @@ struct wf_deadline {
 	struct wf_notify overdue; /* valid when has_overdue */
 };
 
+/* A case of an escalation step: when the condition holds (the first that
+ * does wins), the step counts after (and repeat) on this clock, and waits
+ * this after instead when has_after. */
+struct wf_step_case {
+	const json_t *when;
+	int has_after;
+	struct duration after;
+	const char *after_text;
+	enum wf_clock clock; /* the step's unless the case says */
+};
+
 /* One rung of an escalation ladder: `after` since entering the state, notify;
- * with repeat, again every `repeat`, `max` times in all (counting the first).
- * Steps are in strictly increasing order of after. */
+ * with repeat, again every `repeat`, `max` times in all (counting the first),
+ * each counted on the step's clock. Steps are in strictly increasing order
+ * of after (as written: the engine schedules a step when the one before it
+ * fires, so no step fires before the previous one, whatever their clocks). */
 struct wf_escalation {
 	struct duration after;
 	const char *after_text;
+	enum wf_clock clock;
+	size_t ncases;
+	const struct wf_step_case *cases;
 	int has_repeat;
 	struct duration repeat; /* > 0; valid when has_repeat */
 	const char *repeat_text;
@@ -271,6 +305,13 @@ int wf_notify_applies(const struct wf_notify *n, const json_t *facts);
 /* The duration of dl that applies to facts: the first case that holds, else
  * dl->after. Points into dl. */
 const struct duration *wf_deadline_after(const struct wf_deadline *dl, const json_t *facts);
+
+/* The after and clock of escalation step es for facts: the first case that
+ * holds, else the step's own. *after points into es. */
+void wf_step_timing(const struct wf_escalation *es, const json_t *facts,
+		    const struct duration **after, enum wf_clock *clock);
+/* The clock of dl's after for facts (the case wf_deadline_after takes). */
+enum wf_clock wf_deadline_clock(const struct wf_deadline *dl, const json_t *facts);
 
 /* 1 when role is one of the roles a workflow may name (the role table's). */
 int wf_role_known(const char *role);

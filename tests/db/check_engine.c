@@ -73,6 +73,14 @@ static void shift(const char *interval)
 	free(q);
 }
 
+/* Sets the database clock to a moment of Japan time, "2027-02-05 17:00". */
+static void set_clock(const char *jst)
+{
+	char *q = xasprintf("UPDATE clock_offset SET offset_by = timestamptz '%s:00+09' - now()", jst);
+	sql(q);
+	free(q);
+}
+
 /* A report from sakai.haruto (税務課) with these personal-data facts. */
 static long long new_incident(const char *pd_json, const char *discovered)
 {
@@ -190,6 +198,9 @@ END_TEST
 
 START_TEST(test_acknowledge_stops_escalation)
 {
+	/* A Wednesday morning: the acknowledged state's ladder counts office
+	 * time, all of it inside office hours here. */
+	set_clock("2027-02-03 10:00");
 	long long inc = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
 	long long run = run_of(inc, "reporting-duty");
 	json_t *errors = json_object();
@@ -197,7 +208,7 @@ START_TEST(test_acknowledge_stops_escalation)
 	ck_assert_int_eq(engine_act(eng, conn, run, -1, "acknowledge", NULL,
 				    (int)person("ito.naoki"), NULL, errors),
 			 ENGINE_ACT_FORBIDDEN);
-	shift("20 minutes");
+	set_clock("2027-02-03 10:20");
 	ck_assert_int_eq(engine_act(eng, conn, run, -1, "acknowledge", NULL,
 				    (int)person("yamazaki.tsutomu"), NULL, errors),
 			 ENGINE_ACT_OK);
@@ -214,7 +225,7 @@ START_TEST(test_acknowledge_stops_escalation)
 			     inc);
 	ck_assert_int_eq(scalar(mq), 20);
 	free(mq);
-	shift("5 hours");
+	set_clock("2027-02-03 15:20");
 	tick_all();
 	ck_assert_int_eq(mails(inc, "reminder", "mori.akiko"), 0);
 	ck_assert_int_eq(mails(inc, "escalated", "sato.kenichi"), 0);
@@ -909,6 +920,157 @@ START_TEST(test_severe_notice_once)
 }
 END_TEST
 
+/* When a run's timer of this kind and step, not fired yet, is due: Japan
+ * time "YYYY-MM-DD HH24:MI" (the caller frees), or NULL when there is none. */
+static char *timer_due(long long run, const char *kind, int step)
+{
+	char *q = xasprintf("SELECT to_char(fire_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') "
+			    "FROM timer WHERE run_id = %lld AND kind = '%s' AND step = %d AND "
+			    "fired_at IS NULL",
+			    run, kind, step);
+	PGresult *r = PQexec(conn, q);
+	ck_assert_msg(db_ok(r), "%s: %s", q, PQresultErrorMessage(r));
+	char *v = PQntuples(r) == 1 ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+	PQclear(r);
+	free(q);
+	return v;
+}
+
+static void assert_due(long long run, const char *kind, int step, const char *want)
+{
+	char *got = timer_due(run, kind, step);
+	ck_assert_msg(got && strcmp(got, want) == 0, "%s step %d due %s, expected %s", kind, step,
+		      got ? got : "(none)", want);
+	free(got);
+}
+
+/* Mails of a workflow's run for an incident, to login, with template. */
+static long run_mails(long long incident, const char *workflow, const char *tmpl,
+		      const char *login)
+{
+	char *q = xasprintf("SELECT count(*) FROM outbox o JOIN person p ON p.id = o.recipient_id "
+			    "JOIN workflow_run r ON r.id = o.run_id JOIN workflow_def d ON d.id = "
+			    "r.def_id WHERE o.incident_id = %lld AND d.name = '%s' AND o.template = "
+			    "'%s' AND p.login = '%s'",
+			    incident, workflow, tmpl, login);
+	long v = scalar(q);
+	free(q);
+	return v;
+}
+
+static void load_office_ladder(void)
+{
+	char err[512];
+	ck_assert_msg(engine_load_defs(conn, "tests/db/workflows", NULL, err, sizeof err) == 1, "%s",
+		      err);
+}
+
+/* Issue 19, done-when 3: a ladder with "clock": "office". A report at
+ * Friday 17:00 reaches the manager's deputy 30 office minutes later: the
+ * 15 minutes to 17:15, then Monday 08:30 + 15 = 08:45, not Saturday. */
+START_TEST(test_office_ladder_friday_evening)
+{
+	load_office_ladder();
+	set_clock("2027-02-05 17:00"); /* a Friday */
+	long long inc = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	long long run = run_of(inc, "office-ladder");
+	assert_due(run, "escalation", 0, "2027-02-08 08:45");
+	/* The wall-clock ladder of the first report goes on as before. */
+	assert_due(run_of(inc, "reporting-duty"), "escalation", 0, "2027-02-05 17:30");
+	set_clock("2027-02-06 09:00"); /* Saturday */
+	tick_all();
+	ck_assert_int_eq(run_mails(inc, "office-ladder", "reminder", "mori.akiko"), 0);
+	set_clock("2027-02-08 08:44"); /* Monday */
+	tick_all();
+	ck_assert_int_eq(run_mails(inc, "office-ladder", "reminder", "mori.akiko"), 0);
+	set_clock("2027-02-08 08:46");
+	tick_all();
+	ck_assert_int_eq(run_mails(inc, "office-ladder", "reminder", "mori.akiko"), 1);
+	/* The next step counts an office hour from the report: Monday 09:15. */
+	assert_due(run, "escalation", 1, "2027-02-08 09:15");
+	ck_assert_int_eq(run_mails(inc, "office-ladder", "escalated", "watanabe.daisuke"), 0);
+	set_clock("2027-02-08 09:16");
+	tick_all();
+	ck_assert_int_eq(run_mails(inc, "office-ladder", "escalated", "watanabe.daisuke"), 1);
+	shift("0");
+}
+END_TEST
+
+/* A severity-3 report at Saturday 03:00 reaches the CISO at once (the
+ * reporting duty's on-enter notice), and the office ladder's case for
+ * severity 3 tells the deputy at once too, on the calendar clock. */
+START_TEST(test_office_ladder_severe_saturday)
+{
+	load_office_ladder();
+	set_clock("2027-02-06 03:00"); /* a Saturday */
+	sql("BEGIN");
+	long long inc = scalar("INSERT INTO incident (ref, channel, reporter_id, section_id, category, "
+			       "summary, discovered_at, severity, facts) SELECT 'INC-2027-8201', 'staff', "
+			       "(SELECT id FROM person WHERE login = 'sakai.haruto'), (SELECT id FROM "
+			       "org_unit WHERE code = 'zeimu'), 'malware', 'ランサムウェア', sokuho_now(), "
+			       "3, '{\"personal_data\": {\"involved\": \"no\"}}' RETURNING id");
+	ck_assert_int_ge(engine_start_incident(eng, conn, inc), 3);
+	sql("COMMIT");
+	ck_assert_int_eq(mails(inc, "severe_incident", "sato.kenichi"), 1);
+	long long run = run_of(inc, "office-ladder");
+	assert_due(run, "escalation", 0, "2027-02-06 03:00");
+	tick_all();
+	ck_assert_int_eq(run_mails(inc, "office-ladder", "reminder", "mori.akiko"), 1);
+	/* The step without a case waits for office time: Monday 09:30. */
+	assert_due(run, "escalation", 1, "2027-02-08 09:30");
+	shift("0");
+}
+END_TEST
+
+/* The shipped reporting duty: once the manager has acknowledged, the
+ * routine reminders count office time (acknowledged at Friday 17:00: the
+ * manager's reminder 2 office hours on is Monday 10:15, the deputy's 4
+ * hours on Monday 12:15); severity 3 keeps them on the wall clock. */
+START_TEST(test_reporting_duty_office_reminders)
+{
+	set_clock("2027-02-05 16:50");
+	long long inc = new_incident("{\"involved\": \"no\"}", "sokuho_now()");
+	long long run = run_of(inc, "reporting-duty");
+	set_clock("2027-02-05 17:00");
+	json_t *errors = json_object();
+	ck_assert_int_eq(engine_act(eng, conn, run, -1, "acknowledge", NULL,
+				    (int)person("yamazaki.tsutomu"), NULL, errors),
+			 ENGINE_ACT_OK);
+	assert_due(run, "escalation", 0, "2027-02-08 10:15");
+	set_clock("2027-02-06 12:00");
+	tick_all();
+	ck_assert_int_eq(mails(inc, "reminder", "yamazaki.tsutomu"), 0);
+	set_clock("2027-02-08 10:16");
+	tick_all();
+	ck_assert_int_eq(mails(inc, "reminder", "yamazaki.tsutomu"), 1);
+	assert_due(run, "escalation", 1, "2027-02-08 12:15");
+	ck_assert_int_eq(mails(inc, "escalated", "mori.akiko"), 0);
+	set_clock("2027-02-08 12:16");
+	tick_all();
+	ck_assert_int_eq(mails(inc, "escalated", "mori.akiko"), 1);
+
+	/* Severity 3, acknowledged on a Saturday night: 2 hours are 2 hours. */
+	set_clock("2027-02-06 02:50");
+	sql("BEGIN");
+	long long sev = scalar("INSERT INTO incident (ref, channel, reporter_id, section_id, category, "
+			       "summary, discovered_at, severity, facts) SELECT 'INC-2027-8202', 'staff', "
+			       "(SELECT id FROM person WHERE login = 'sakai.haruto'), (SELECT id FROM "
+			       "org_unit WHERE code = 'zeimu'), 'malware', 'ランサムウェア', sokuho_now(), "
+			       "3, '{\"personal_data\": {\"involved\": \"no\"}}' RETURNING id");
+	ck_assert_int_ge(engine_start_incident(eng, conn, sev), 2);
+	sql("COMMIT");
+	ck_assert_int_eq(mails(sev, "severe_incident", "sato.kenichi"), 1);
+	long long srun = run_of(sev, "reporting-duty");
+	set_clock("2027-02-06 03:00");
+	ck_assert_int_eq(engine_act(eng, conn, srun, -1, "acknowledge", NULL,
+				    (int)person("yamazaki.tsutomu"), NULL, errors),
+			 ENGINE_ACT_OK);
+	assert_due(srun, "escalation", 0, "2027-02-06 05:00");
+	json_decref(errors);
+	shift("0");
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -928,6 +1090,9 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, test_timer_error_says_why);
 	tcase_add_test(tc, test_closing_rules);
 	tcase_add_test(tc, test_severe_notice_once);
+	tcase_add_test(tc, test_office_ladder_friday_evening);
+	tcase_add_test(tc, test_office_ladder_severe_saturday);
+	tcase_add_test(tc, test_reporting_duty_office_reminders);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -167,6 +167,31 @@ static const struct {
 	{"unreachable-state",
 	 ": $.states.triage: unreachable: no action leads here from the initial state "
 	 "'reported'"},
+	{"clock-unknown",
+	 ": $.states.reported.escalation[0].clock: 'business' is not a clock; expected calendar "
+	 "(wall-clock time, the default) or office (the city's office hours of office days)"},
+	{"clock-not-string",
+	 ": $.states.reported.escalation[1].clock: a boolean is not a clock; expected "
+	 "\"calendar\" or \"office\""},
+	{"clock-case-unknown",
+	 ": $.states.triage.deadlines[0].cases[0].clock: 'wall' is not a clock; expected "
+	 "calendar (wall-clock time, the default) or office (the city's office hours of office "
+	 "days)"},
+	{"clock-remind-unknown",
+	 ": $.states.triage.deadlines[0].remind[0].clock: 'weekdays' is not a clock; expected "
+	 "calendar (wall-clock time, the default) or office (the city's office hours of office "
+	 "days)"},
+	{"clock-case-nothing",
+	 ": $.states.reported.escalation[2].cases[0]: a case that changes nothing; expected "
+	 "\"clock\", \"after\" or both"},
+	{"clock-office-months",
+	 ": $.states.triage.deadlines[0].after: 'P1M' counts months, which office time cannot; "
+	 "expected days (each one office day's hours), hours, minutes or seconds with "
+	 "\"clock\": \"office\""},
+	{"clock-office-repeat-months",
+	 ": $.states.reported.escalation[2].repeat: 'P1M' counts months, which office time "
+	 "cannot; expected days (each one office day's hours), hours, minutes or seconds with "
+	 "\"clock\": \"office\""},
 	{"version-string",
 	 ": $.version: expected a whole number from 1 to 2147483647, found a string"},
 	{"version-zero",
@@ -245,6 +270,95 @@ START_TEST(test_too_big)
 	ck_assert_ptr_null(wf_parse("big.json", text, n, err, sizeof err));
 	ck_assert_str_eq(err, "big.json: the file has 1048577 bytes; expected at most 1048576");
 	free(text);
+}
+END_TEST
+
+/* "clock": a step, its cases, a deadline, its cases and reminders; calendar
+ * unless said, a case or reminder taking its step's or deadline's clock. */
+static char *read_text(const char *path, size_t *len);
+
+static char *replace_once(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	ck_assert_msg(at != NULL, "no '%s' in the fixture", from);
+	size_t n = strlen(text) - strlen(from) + strlen(to) + 1;
+	char *out = malloc(n);
+	ck_assert_ptr_nonnull(out);
+	snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	return out;
+}
+
+START_TEST(test_clock_values)
+{
+	size_t len;
+	char *a = strdup(read_text(FIXTURES "valid.json", &len));
+	char *b = replace_once(a, "\"template\": \"reminder\"}",
+			       "\"template\": \"reminder\", \"clock\": \"office\", \"cases\": "
+			       "[{\"when\": {\"field\": \"severity\", \"eq\": 3}, \"clock\": "
+			       "\"calendar\"}, {\"when\": {\"field\": \"bcp\", \"eq\": true}, "
+			       "\"after\": \"PT0S\"}]}");
+	char *c = replace_once(b, "\"after\": \"P3D\",", "\"after\": \"P3D\", \"clock\": \"office\",");
+	char *d = replace_once(c, "\"after\": \"P5D\"}", "\"after\": \"P5D\", \"clock\": \"calendar\"}");
+	char err[1024] = "";
+	struct wf_def *def = wf_parse("mem.json", d, strlen(d), err, sizeof err);
+	ck_assert_msg(def != NULL, "%s", err);
+	const struct wf_state *s = wf_find_state(def, "reported");
+	ck_assert_int_eq(s->escalation[0].clock, WF_CLOCK_OFFICE);
+	ck_assert_int_eq(s->escalation[0].ncases, 2);
+	ck_assert_int_eq(s->escalation[0].cases[0].clock, WF_CLOCK_CALENDAR);
+	ck_assert_int_eq(s->escalation[0].cases[0].has_after, 0);
+	ck_assert_str_eq(s->escalation[0].cases[0].after_text, "PT30M");
+	ck_assert_int_eq(s->escalation[0].cases[1].clock, WF_CLOCK_OFFICE); /* the step's */
+	ck_assert_int_eq(s->escalation[0].cases[1].has_after, 1);
+	ck_assert_int_eq(s->escalation[1].clock, WF_CLOCK_CALENDAR); /* the default */
+	ck_assert_int_eq(s->escalation[1].ncases, 0);
+	const struct duration *after;
+	enum wf_clock clock;
+	json_t *none = parse("{\"severity\": 1, \"bcp\": false}"), *sev3 = parse("{\"severity\": 3}"),
+	       *bcp = parse("{\"bcp\": true}");
+	wf_step_timing(&s->escalation[0], none, &after, &clock);
+	ck_assert_int_eq(clock, WF_CLOCK_OFFICE);
+	ck_assert_int_eq(after->seconds, 1800);
+	wf_step_timing(&s->escalation[0], sev3, &after, &clock);
+	ck_assert_int_eq(clock, WF_CLOCK_CALENDAR);
+	ck_assert_int_eq(after->seconds, 1800);
+	wf_step_timing(&s->escalation[0], bcp, &after, &clock);
+	ck_assert_int_eq(clock, WF_CLOCK_OFFICE);
+	ck_assert_int_eq(after->seconds, 0);
+	wf_step_timing(&s->escalation[1], sev3, &after, &clock);
+	ck_assert_int_eq(clock, WF_CLOCK_CALENDAR);
+	ck_assert_int_eq(after->seconds, 3600);
+
+	const struct wf_deadline *dl = &wf_find_state(def, "triage")->deadlines[0];
+	ck_assert_int_eq(dl->clock, WF_CLOCK_OFFICE);
+	ck_assert_int_eq(dl->cases[0].clock, WF_CLOCK_CALENDAR);
+	ck_assert_int_eq(dl->remind[0].clock, WF_CLOCK_OFFICE); /* the deadline's */
+	json_t *mal = parse("{\"personal_data\": {\"malicious\": true}}");
+	ck_assert_int_eq(wf_deadline_clock(dl, none), WF_CLOCK_OFFICE);
+	ck_assert_int_eq(wf_deadline_clock(dl, mal), WF_CLOCK_CALENDAR);
+	ck_assert_str_eq(wf_clock_name(WF_CLOCK_OFFICE), "office");
+	ck_assert_str_eq(wf_clock_name(WF_CLOCK_CALENDAR), "calendar");
+	wf_free(def);
+
+	/* Without "clock" everything is on the calendar. */
+	def = wf_parse("mem.json", a, strlen(a), err, sizeof err);
+	ck_assert_msg(def != NULL, "%s", err);
+	s = wf_find_state(def, "reported");
+	for (size_t i = 0; i < s->nescalation; i++)
+		ck_assert_int_eq(s->escalation[i].clock, WF_CLOCK_CALENDAR);
+	dl = &wf_find_state(def, "triage")->deadlines[0];
+	ck_assert_int_eq(dl->clock, WF_CLOCK_CALENDAR);
+	ck_assert_int_eq(dl->cases[0].clock, WF_CLOCK_CALENDAR);
+	ck_assert_int_eq(dl->remind[0].clock, WF_CLOCK_CALENDAR);
+	wf_free(def);
+	json_decref(none);
+	json_decref(sev3);
+	json_decref(bcp);
+	json_decref(mal);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
 }
 END_TEST
 
@@ -615,7 +729,7 @@ START_TEST(test_check_files)
 			       FIXTURES "valid.json", FIXTURES "valid.json"};
 	/* One broken file and one duplicate name. */
 	ck_assert_int_eq(wf_check_files(paths, 4, out, errs), 2);
-	ck_assert_str_eq(slurp(out), "workflows/reporting-duty.json: ok (reporting-duty version 3, "
+	ck_assert_str_eq(slurp(out), "workflows/reporting-duty.json: ok (reporting-duty version 4, "
 				     "5 states)\n" FIXTURES "valid.json: ok (test-flow version 1, "
 				     "3 states)\n" FIXTURES "valid.json: ok (test-flow version 1, "
 				     "3 states)\n");
@@ -768,6 +882,29 @@ START_TEST(test_reporting_duty)
 	ck_assert_int_eq(s->escalation[2].has_repeat, 1);
 	ck_assert_str_eq(s->escalation[2].repeat_text, "PT1H");
 	ck_assert_int_eq(s->escalation[2].max, 6);
+	/* The first report's ladder counts wall-clock time; the steps after the
+	 * manager has it count office time, unless severity 3 or BCP. */
+	for (size_t i = 0; i < s->nescalation; i++)
+		ck_assert_int_eq(s->escalation[i].clock, WF_CLOCK_CALENDAR);
+	json_t *routine = parse("{\"severity\": 1, \"bcp\": false}");
+	json_t *sev3 = parse("{\"severity\": 3, \"bcp\": false}");
+	json_t *bcp = parse("{\"bcp\": true}");
+	static const char *const office[] = {"acknowledged", "with_chief"};
+	for (size_t k = 0; k < 2; k++) {
+		s = wf_find_state(def, office[k]);
+		const struct duration *after;
+		enum wf_clock clock;
+		wf_step_timing(&s->escalation[0], routine, &after, &clock);
+		ck_assert_int_eq(clock, WF_CLOCK_OFFICE);
+		wf_step_timing(&s->escalation[0], sev3, &after, &clock);
+		ck_assert_int_eq(clock, WF_CLOCK_CALENDAR);
+		wf_step_timing(&s->escalation[0], bcp, &after, &clock);
+		ck_assert_int_eq(clock, WF_CLOCK_CALENDAR);
+	}
+	ck_assert_int_eq(wf_find_state(def, "with_ciso")->escalation[0].clock, WF_CLOCK_CALENDAR);
+	json_decref(routine);
+	json_decref(sev3);
+	json_decref(bcp);
 }
 END_TEST
 
@@ -969,6 +1106,7 @@ Suite *workflow_suite(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_parse_from_memory);
 	tcase_add_test(tc, test_too_big);
+	tcase_add_test(tc, test_clock_values);
 	tcase_add_test(tc, test_missing_template);
 	suite_add_tcase(s, tc);
 
