@@ -1,6 +1,8 @@
 /* Filing a report: the guided form for staff (/report), the public form for
  * residents and other outsiders (/report/public), and the confirmation that
- * says the reference, who is being told and which legal clocks started. */
+ * says the reference, who is being told and which legal clocks started. The
+ * forms read through src/incident/form.h, file through intake_store and the
+ * confirmation reads through src/incident/page.h. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +14,12 @@
 #include "db/db.h"
 #include "http/multipart.h"
 #include "incident/fields.h"
+#include "incident/form.h"
 #include "incident/intake.h"
 #include "incident/notify.h"
+#include "incident/page.h"
 #include "tmpl/i18n.h"
 #include "web.h"
-
-/* Reports from one address per hour on the public form. */
-#define PUBLIC_REPORTS_PER_HOUR 5
 
 static void mark_selected(json_t *rows, const char *key, const char *value)
 {
@@ -48,47 +49,21 @@ static json_t *form_data(PGconn *c, struct request *req, const json_t *raw, json
 		const char *s = raw ? raw_str(raw, f->name) : NULL;
 		json_object_set_new(v, f->name, json_string(s ? s : ""));
 	}
-	if (!raw) {
-		/* Defaults: discovered now; the reporter's section and its site. */
-		json_t *now = db_row(c,
-				     "SELECT to_char(sokuho_now() AT TIME ZONE 'Asia/Tokyo', "
-				     "'YYYY-MM-DD\"T\"HH24:MI') AS now",
-				     0, NULL);
-		json_object_set(v, "discovered_at", json_object_get(now, "now"));
-		json_decref(now);
-		if (req->sess && req->sess->section_id) {
-			char sid[16];
-			snprintf(sid, sizeof sid, "%d", req->sess->section_id);
-			const char *p[1] = {sid};
-			json_t *s = db_row(c,
-					   "SELECT u.code, coalesce(si.code, '') AS site FROM org_unit u "
-					   "LEFT JOIN site si ON si.id = u.site_id WHERE u.id = $1",
-					   1, p);
-			json_object_set(v, "section", json_object_get(s, "code"));
-			json_object_set(v, "site", json_object_get(s, "site"));
-			json_decref(s);
-		}
+	if (!raw) /* defaults: discovered now; the reporter's section and its site */
+		report_form_defaults(c, req->sess ? req->sess->section_id : 0, v);
+	json_t *choices = report_form_choices(c);
+	static const struct {
+		const char *list, *key, *value;
+	} marks[] = {{"sites", "code", "site"},
+		     {"sections", "code", "section"},
+		     {"categories", "key", "category"},
+		     {"systems", "code", "system"}};
+	for (size_t k = 0; k < sizeof marks / sizeof marks[0]; k++) {
+		json_t *list = json_object_get(choices, marks[k].list);
+		mark_selected(list, marks[k].key, json_string_value(json_object_get(v, marks[k].value)));
+		json_object_set(d, marks[k].list, list);
 	}
-	json_t *sites = db_rows(c, "SELECT code, name_ja, name_en, note_ja FROM site ORDER BY sort",
-				0, NULL);
-	mark_selected(sites, "code", json_string_value(json_object_get(v, "site")));
-	json_t *sections = db_rows(c,
-				   "SELECT s.code, s.name_ja, d.name_ja AS department FROM org_unit s "
-				   "JOIN org_unit d ON d.id = s.parent_id WHERE s.kind = 'section' "
-				   "AND s.active ORDER BY d.code, s.code",
-				   0, NULL);
-	mark_selected(sections, "code", json_string_value(json_object_get(v, "section")));
-	json_t *cats = db_rows(c, "SELECT key, title_ja, title_en, hint_ja, hint_en FROM category "
-				  "ORDER BY sort",
-			       0, NULL);
-	mark_selected(cats, "key", json_string_value(json_object_get(v, "category")));
-	json_t *systems = db_rows(c, "SELECT code, name_ja, name_en FROM info_system ORDER BY code",
-				  0, NULL);
-	mark_selected(systems, "code", json_string_value(json_object_get(v, "system")));
-	json_object_set_new(d, "sites", sites ? sites : json_array());
-	json_object_set_new(d, "sections", sections ? sections : json_array());
-	json_object_set_new(d, "categories", cats ? cats : json_array());
-	json_object_set_new(d, "systems", systems ? systems : json_array());
+	json_decref(choices);
 
 	/* Checked boxes and radio buttons. */
 	json_t *checked = json_object();
@@ -132,20 +107,6 @@ static json_t *form_data(PGconn *c, struct request *req, const json_t *raw, json
 	return d;
 }
 
-static int rate_limited(PGconn *c, const char *ip)
-{
-	if (!ip || !*ip)
-		return 0;
-	const char *p[1] = {ip};
-	json_t *row = db_row(c,
-			     "SELECT count(*) AS n FROM public_report_rate WHERE ip = $1::inet "
-			     "AND at > sokuho_now() - interval '1 hour'",
-			     1, p);
-	int n = row ? atoi(json_string_value(json_object_get(row, "n"))) : 0;
-	json_decref(row);
-	return n >= PUBLIC_REPORTS_PER_HOUR;
-}
-
 static int file_report(struct request *req, enum intake_channel channel)
 {
 	PGconn *c = db_pool_get(req->app->db);
@@ -159,7 +120,7 @@ static int file_report(struct request *req, enum intake_channel channel)
 	char *names[INTAKE_MAX_FILES] = {NULL};
 	size_t nfiles = 0;
 
-	if (channel == INTAKE_EXTERNAL && rate_limited(c, req->ip)) {
+	if (channel == INTAKE_EXTERNAL && intake_public_rate_exceeded(c, req->ip)) {
 		json_t *d = form_data(c, req, req->form, NULL, channel);
 		json_object_set_new(d, "rate_limited", json_true());
 		rc = http_page(req, 429, "pages/report", d);
@@ -272,27 +233,14 @@ int web_report_public(struct request *req)
 
 int web_report_confirmation(struct request *req, PGconn *c, const char *ref, unsigned status)
 {
-	const char *p[1] = {ref};
-	json_t *inc = db_row(c,
-			     "SELECT i.id, i.ref, i.summary, i.channel, i.facts::text AS facts, "
-			     "  coalesce(i.section_id, 0) AS section_id, coalesce(i.system_id, 0) "
-			     "  AS system_id, coalesce(i.reporter_id, 0) AS reporter_id, "
-			     "  to_char(i.reported_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') "
-			     "  AS reported_at FROM incident i WHERE i.ref = $1",
-			     1, p);
+	json_t *inc = incident_filed_row(c, ref);
 	if (!inc)
 		return http_error(req, 404);
 	json_t *d = json_object();
 	json_object_set_new(d, "told", notify_recipients_json(c, json_string_value(json_object_get(inc, "section_id")),
 								json_string_value(json_object_get(inc, "system_id"))));
-	json_object_set_new(
-		d, "deadlines",
-		db_rows(c,
-			"SELECT title_ja, title_en, clock, "
-			"  to_char(due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS due, "
-			"  greatest(0, extract(day FROM due_at - sokuho_now()))::int AS days_left "
-			"FROM legal_deadline WHERE incident_id = $1::bigint ORDER BY due_at",
-			1, (const char *const[]){json_string_value(json_object_get(inc, "id"))}));
+	json_object_set_new(d, "deadlines",
+			    incident_filed_deadlines(c, json_string_value(json_object_get(inc, "id"))));
 	json_error_t jerr;
 	json_t *facts = json_loads(json_string_value(json_object_get(inc, "facts")), 0, &jerr);
 	json_t *clocks = web_legal_clocks(req->app, facts);
@@ -311,14 +259,9 @@ int web_report_filed(struct request *req)
 	PGconn *c = db_pool_get(req->app->db);
 	if (!c)
 		return http_error(req, 503);
-	const char *p[2] = {ref, NULL};
-	char pid[16];
-	snprintf(pid, sizeof pid, "%d", req->sess->who.person_id);
-	p[1] = pid;
-	json_t *mine = db_row(c, "SELECT 1 AS x FROM incident WHERE ref = $1 AND reporter_id = $2::int",
-			      2, p);
-	int rc = mine ? web_report_confirmation(req, c, ref, 200) : http_error(req, 404);
-	json_decref(mine);
+	int rc = incident_filed_by(c, ref, req->sess->who.person_id)
+			 ? web_report_confirmation(req, c, ref, 200)
+			 : http_error(req, 404);
 	db_pool_put(req->app->db, c);
 	return rc;
 }
