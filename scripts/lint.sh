@@ -6,6 +6,11 @@
 #     (savepoints inside a runner's transaction are fine).
 #  2. No SQL in src/web/: handlers parse, call a domain operation, render
 #     (no libpq query call, no db_rows/db_row/db_exec, no statement text).
+#  3. Arrows point down: a folder of src/ includes only headers of the
+#     folders below it (the README's "Where code goes"; DESIGN.md's layers,
+#     with auth below http: the server authenticates and authorizes a request
+#     from its headers, before any body is read), never src/app.h (the
+#     process: for web/, cli/ and main.c only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 failed=0
@@ -26,8 +31,30 @@ if [ -n "$web" ]; then
 	echo "$web"
 	failed=1
 fi
+layers=(core db tmpl auth http mail org wf incident web cli)
+below=""
+for l in "${layers[@]}"; do
+	[ -d "src/$l" ] || { below="$below $l"; continue; }
+	for inc in $(grep -ohE '^#include "[a-z_]+/' src/"$l"/*.[ch] | sed 's/#include "//; s#/##' | sort -u); do
+		case " $below $l " in
+		*" $inc "*) ;;
+		*)
+			echo "lint: src/$l/ includes $inc/, which is not below it (layers, bottom first: ${layers[*]}):"
+			grep -nE "^#include \"$inc/" src/"$l"/*.[ch]
+			failed=1
+			;;
+		esac
+	done
+	if [ "$l" != web ] && [ "$l" != cli ] && grep -qE '^#include "app\.h"' src/"$l"/*.[ch]; then
+		echo "lint: src/$l/ includes app.h (only web/, cli/ and main.c may):"
+		grep -nE '^#include "app\.h"' src/"$l"/*.[ch]
+		failed=1
+	fi
+	below="$below $l"
+done
+
 if [ "$failed" -ne 0 ]; then
 	echo "lint: FAILED"
 	exit 1
 fi
-echo "lint: no transaction outside src/db/; no SQL in src/web/"
+echo "lint: no transaction outside src/db/; no SQL in src/web/; includes point down the layers"

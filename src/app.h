@@ -3,7 +3,6 @@
 #ifndef SOKUHO_APP_H
 #define SOKUHO_APP_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 
 #include "core/config.h"
@@ -24,11 +23,6 @@ struct app {
 	struct engine *engine;     /* the workflow engine (definitions cache) */
 	struct i18n *i18n;         /* templates/i18n/labels.json: the pages' labels */
 	struct dash_cache *dash;   /* the dashboard's trends (web/dashboard.c), or NULL */
-	const struct route *routes;
-	size_t nroutes;
-	atomic_int in_flight; /* requests started and not yet completed */
-	atomic_size_t body_bytes; /* request bodies admitted and held (cfg body_memory) */
-	atomic_size_t spool_bytes; /* upload bodies admitted to disk (cfg body_disk) */
 };
 
 /* The route table (web/routes.c). */

@@ -187,7 +187,14 @@ static int serve_with_engine(struct app *app, const struct config *cfg)
 	log_event(LOG_INFO, "starting", "version=%s templates=%zu workflows_added=%d",
 		  SOKUHO_VERSION, tmpl_set_count(app->tmpl), added);
 	app->dash = web_dashboard_cache_new();
-	int rc = server_run(app) == 0 ? 0 : 1;
+	struct http_server srv = {.cfg = cfg,
+				  .tmpl = app->tmpl,
+				  .i18n = app->i18n,
+				  .db = app->db,
+				  .routes = web_routes,
+				  .nroutes = web_nroutes,
+				  .app = app};
+	int rc = server_run(&srv) == 0 ? 0 : 1;
 	engine_service_stop(es);
 	engine_free(app->engine);
 	web_dashboard_cache_free(app->dash);
@@ -216,8 +223,6 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 	char err[1024];
 	struct app app = {0};
 	app.cfg = cfg;
-	app.routes = web_routes;
-	app.nroutes = web_nroutes;
 	app.tmpl = tmpl_set_load(cfg->templates_dir, err, sizeof err);
 	if (!app.tmpl) {
 		fprintf(stderr, "sokuho: %s\n", err);

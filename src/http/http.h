@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -15,7 +16,29 @@
 #include "spool.h"
 
 struct app;
+struct config;
+struct db_pool;
+struct i18n;
+struct route;
 struct session;
+struct tmpl_set;
+
+/* What the HTTP layer itself uses of the process; the handlers reach the
+ * rest (the engine, the legal rules, the dashboard's cache) through
+ * req->app, which src/http/ hands on and never opens. Filled by `sokuho
+ * serve`; read-only while serving but for the counters. */
+struct http_server {
+	const struct config *cfg;
+	struct tmpl_set *tmpl; /* the pages (http_page, http_error) */
+	struct i18n *i18n;     /* their labels */
+	struct db_pool *db;    /* the session and CSRF lookups */
+	const struct route *routes;
+	size_t nroutes;
+	struct app *app;            /* for the handlers: req->app */
+	atomic_int in_flight;       /* requests started and not yet completed */
+	atomic_size_t body_bytes;   /* request bodies admitted and held (cfg body_memory) */
+	atomic_size_t spool_bytes;  /* upload bodies admitted to disk (cfg body_disk) */
+};
 
 enum http_method {
 	HTTP_GET = 1,
@@ -73,7 +96,8 @@ struct route {
 
 struct request {
 	struct MHD_Connection *conn;
-	struct app *app;
+	struct http_server *srv;
+	struct app *app;        /* srv->app, for the handlers */
 	char rid[17];           /* request id: 16 hex characters */
 	struct timespec start;
 	enum http_method method;
@@ -84,7 +108,7 @@ struct request {
 	struct spool spool;     /* the body of an upload route (BODY_PUBLIC, BODY_UPLOAD),
 				 * on disk; handlers see it through form and mp */
 	size_t body_limit;      /* the most body its route takes (see enum route_body) */
-	size_t body_reserved;   /* its share of app->body_bytes, given back on completion */
+	size_t body_reserved;   /* its share of srv->body_bytes, given back on completion */
 	int started;
 	int too_large;
 	int responded;

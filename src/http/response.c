@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "auth/session.h"
 #include "db/db.h"
+#include "core/config.h"
 #include "core/csvout.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -93,7 +93,7 @@ int http_page(struct request *req, unsigned status, const char *name, json_t *da
 	json_t *base = http_page_data(req);
 	json_object_update_missing(data, base);
 	json_decref(base);
-	int rc = tmpl_set_render(req->app->tmpl, name, data, &out);
+	int rc = tmpl_set_render(req->srv->tmpl, name, data, &out);
 	json_decref(data);
 	if (rc < 0) {
 		log_event(LOG_ERROR, "render_failed", "rid=%s template=%s", req->rid,
@@ -184,8 +184,8 @@ void http_set_cookie(struct request *req, const char *name, const char *value, i
 	}
 	if (req->nset_cookie >= (int)(sizeof req->set_cookie / sizeof req->set_cookie[0]))
 		return;
-	int secure = strncmp(req->app->cfg->base_url, "https://", 8) == 0 ||
-		     req->app->cfg->tls_cert[0];
+	int secure = strncmp(req->srv->cfg->base_url, "https://", 8) == 0 ||
+		     req->srv->cfg->tls_cert[0];
 	char age[48] = "";
 	if (max_age >= 0)
 		snprintf(age, sizeof age, "; Max-Age=%d", max_age);
@@ -275,7 +275,7 @@ json_t *http_page_data(struct request *req)
 	int en = strcmp(req->lang, "en") == 0;
 	json_object_set_new(d, "lang", json_string(req->lang));
 	json_object_set_new(d, "lang_is_en", json_boolean(en));
-	json_t *t = i18n_t(req->app->i18n, req->lang);
+	json_t *t = i18n_t(req->srv->i18n, req->lang);
 	if (t)
 		json_object_set(d, "t", t); /* shared and immutable: a reference */
 	char *href = lang_switch_href(req, en ? "ja" : "en");
@@ -331,7 +331,7 @@ json_t *http_label(struct request *req, const char *key)
 	if (!req->lang[0])
 		http_resolve_lang(req);
 	const char *s = json_string_value(
-		json_object_get(json_object_get(i18n_t(req->app->i18n, req->lang), key), "main"));
+		json_object_get(json_object_get(i18n_t(req->srv->i18n, req->lang), key), "main"));
 	return json_string(s ? s : key);
 }
 

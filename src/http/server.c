@@ -16,14 +16,14 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "app.h"
 #include "auth/session.h"
 #include "auth/token.h"
+#include "core/config.h"
+#include "core/file.h"
+#include "core/log.h"
+#include "core/xalloc.h"
 #include "db/db.h"
 #include "form.h"
-#include "core/log.h"
-#include "core/file.h"
-#include "core/xalloc.h"
 #include "http.h"
 #include "metrics.h"
 
@@ -45,13 +45,13 @@ static int route_matches(const struct route *r, const char *path)
 	return strcmp(path, r->pattern) == 0;
 }
 
-const struct route *server_route(const struct app *app, unsigned method, const char *path,
+const struct route *server_route(const struct http_server *srv, unsigned method, const char *path,
 				 unsigned *allow)
 {
 	unsigned want = method == HTTP_HEAD ? HTTP_GET : method;
 	*allow = 0;
-	for (size_t i = 0; i < app->nroutes; i++) {
-		const struct route *r = &app->routes[i];
+	for (size_t i = 0; i < srv->nroutes; i++) {
+		const struct route *r = &srv->routes[i];
 		if (!route_matches(r, path))
 			continue;
 		if (r->methods & want)
@@ -64,17 +64,18 @@ const struct route *server_route(const struct app *app, unsigned method, const c
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	(void)uri; /* the raw URI carries the query string: never logged */
-	struct app *app = cls;
+	struct http_server *srv = cls;
 	struct request *req = xcalloc(1, sizeof *req);
 	req->conn = conn;
-	req->app = app;
+	req->srv = srv;
+	req->app = srv->app;
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
 	unsigned char id[8];
 	randombytes_buf(id, sizeof id);
 	sodium_bin2hex(req->rid, sizeof req->rid, id, sizeof id);
 	buf_init(&req->body);
 	spool_init(&req->spool);
-	atomic_fetch_add(&app->in_flight, 1);
+	atomic_fetch_add(&srv->in_flight, 1);
 	return req;
 }
 
@@ -94,7 +95,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	(void)conn;
-	struct app *app = cls;
+	struct http_server *srv = cls;
 	struct request *req = *req_cls;
 	if (!req)
 		return;
@@ -110,7 +111,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true");
 	metrics_observe(req->route ? req->route->name : "-", req->status, ms / 1e3);
 	buf_release(&req->body);
-	atomic_fetch_sub(req->spool.fd >= 0 ? &app->spool_bytes : &app->body_bytes,
+	atomic_fetch_sub(req->spool.fd >= 0 ? &srv->spool_bytes : &srv->body_bytes,
 			 req->body_reserved);
 	spool_release(&req->spool);
 	json_decref(req->form);
@@ -122,7 +123,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	free(req->path);
 	free(req);
 	*req_cls = NULL;
-	atomic_fetch_sub(&app->in_flight, 1);
+	atomic_fetch_sub(&srv->in_flight, 1);
 }
 
 static int content_length_too_large(struct request *req)
@@ -133,7 +134,7 @@ static int content_length_too_large(struct request *req)
 	char *end;
 	errno = 0;
 	unsigned long long n = strtoull(cl, &end, 10);
-	return errno == ERANGE || (end != cl && n > req->app->cfg->max_body);
+	return errno == ERANGE || (end != cl && n > req->srv->cfg->max_body);
 }
 
 /* Behind a trusted reverse proxy the client is the last address the proxy
@@ -142,7 +143,7 @@ static int content_length_too_large(struct request *req)
 static int forwarded_ip(struct request *req)
 {
 	const char *xff = http_header(req, "X-Forwarded-For");
-	if (!req->app->cfg->trust_proxy || !xff)
+	if (!req->srv->cfg->trust_proxy || !xff)
 		return 0;
 	const char *last = strrchr(xff, ',');
 	last = last ? last + 1 : xff;
@@ -183,11 +184,11 @@ static int load_session(struct request *req)
 	const char *tok = http_cookie(req, SESSION_COOKIE);
 	if (!tok)
 		return 0;
-	PGconn *c = db_pool_get(req->app->db);
+	PGconn *c = db_pool_get(req->srv->db);
 	if (!c)
 		return -1;
-	req->sess = session_load(c, tok, req->app->cfg->session_idle, req->app->cfg->session_max);
-	db_pool_put(req->app->db, c);
+	req->sess = session_load(c, tok, req->srv->cfg->session_idle, req->srv->cfg->session_max);
+	db_pool_put(req->srv->db, c);
 	if (!req->sess && db_pool_request_lost())
 		return -1; /* the database went away: 503, and the session is kept */
 	if (!req->sess)
@@ -231,13 +232,13 @@ static int load_token(struct request *req)
 	const char *tok = h + 7;
 	while (*tok == ' ')
 		tok++;
-	PGconn *c = db_pool_get(req->app->db);
+	PGconn *c = db_pool_get(req->srv->db);
 	if (!c)
 		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE) < 0 ? -1 : 1;
 	int retry = 60;
 	enum token_result tr =
 		api_token_authenticate(c, tok, &req->sess, &req->token_scopes, &retry);
-	db_pool_put(req->app->db, c);
+	db_pool_put(req->srv->db, c);
 	int rc;
 	switch (tr) {
 	case TOKEN_OK:
@@ -319,7 +320,7 @@ static int parse_form(struct request *req)
  * above max_body), nothing for any other method. */
 static size_t route_body_limit(const struct request *req)
 {
-	const struct config *cfg = req->app->cfg;
+	const struct config *cfg = req->srv->cfg;
 	if (req->method != HTTP_POST)
 		return 0;
 	size_t n = 0;
@@ -364,8 +365,8 @@ static int content_length(struct request *req, unsigned long long *n)
 static int body_reserve(struct request *req, size_t n)
 {
 	int disk = req->spool.fd >= 0; /* an upload: on disk, within body_disk */
-	size_t budget = disk ? req->app->cfg->body_disk : req->app->cfg->body_memory;
-	atomic_size_t *used = disk ? &req->app->spool_bytes : &req->app->body_bytes;
+	size_t budget = disk ? req->srv->cfg->body_disk : req->srv->cfg->body_memory;
+	atomic_size_t *used = disk ? &req->srv->spool_bytes : &req->srv->body_bytes;
 	size_t cur = atomic_load(used);
 	do {
 		if (n > budget || cur > budget - n) {
@@ -399,7 +400,7 @@ static int admit(struct request *req)
 	if (req->path[0] != '/')
 		return http_error(req, MHD_HTTP_BAD_REQUEST);
 	unsigned allow;
-	req->route = server_route(req->app, req->method, req->path, &allow);
+	req->route = server_route(req->srv, req->method, req->path, &allow);
 	if (!req->route) {
 		if (!allow)
 			return http_error(req, MHD_HTTP_NOT_FOUND);
@@ -441,9 +442,9 @@ static int admit(struct request *req)
 		return http_error(req, MHD_HTTP_FORBIDDEN);
 	}
 	/* An upload goes to disk as it arrives (spool.h). */
-	if (req->body_limit > ROUTE_BODY_FORM && spool_open(&req->spool, req->app->cfg->body_dir) < 0) {
+	if (req->body_limit > ROUTE_BODY_FORM && spool_open(&req->spool, req->srv->cfg->body_dir) < 0) {
 		log_event(LOG_ERROR, "body_spool_failed", "rid=%s dir=%s error=%s", req->rid,
-			  log_quote(0, req->app->cfg->body_dir), log_quote(1, strerror(errno)));
+			  log_quote(0, req->srv->cfg->body_dir), log_quote(1, strerror(errno)));
 		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
 	}
 	/* An announced body takes its share of the budget now, before it is
@@ -463,7 +464,7 @@ static int dispatch(struct request *req)
 		return http_error(req, MHD_HTTP_CONTENT_TOO_LARGE);
 	if (req->spool.fd >= 0 && spool_map(&req->spool) < 0) {
 		log_event(LOG_ERROR, "body_spool_failed", "rid=%s dir=%s error=%s", req->rid,
-			  log_quote(0, req->app->cfg->body_dir), log_quote(1, strerror(errno)));
+			  log_quote(0, req->srv->cfg->body_dir), log_quote(1, strerror(errno)));
 		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE);
 	}
 	if (req->method == HTTP_POST) {
@@ -543,7 +544,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		if (spool_write(&req->spool, upload_data, n) < 0) {
 			log_event(LOG_ERROR, "body_spool_failed", "rid=%s dir=%s error=%s", req->rid,
-				  log_quote(0, req->app->cfg->body_dir), log_quote(1, strerror(errno)));
+				  log_quote(0, req->srv->cfg->body_dir), log_quote(1, strerror(errno)));
 			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 			return MHD_NO;
 		}
@@ -581,9 +582,9 @@ static char *read_pem(const char *path, size_t *len)
 	return buf_detach(&b, len);
 }
 
-int server_run(struct app *app)
+int server_run(struct http_server *srv)
 {
-	const struct config *cfg = app->cfg;
+	const struct config *cfg = srv->cfg;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -629,7 +630,7 @@ int server_run(struct app *app)
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	struct MHD_Daemon *d = MHD_start_daemon(
-		flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, app,
+		flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
@@ -638,8 +639,8 @@ int server_run(struct app *app)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_connection_limit,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->request_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, app,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_ARRAY, tls_opts,
 		MHD_OPTION_END);
 	freeaddrinfo(ai);
@@ -658,15 +659,15 @@ int server_run(struct app *app)
 	while (sigwait(&set, &sig) != 0)
 		;
 	log_event(LOG_INFO, "shutting_down", "signal=%s in_flight=%d",
-		  sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&app->in_flight));
+		  sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&srv->in_flight));
 	MHD_quiesce_daemon(d);
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (atomic_load(&app->in_flight) > 0) {
+	while (atomic_load(&srv->in_flight) > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec >= cfg->shutdown_grace) {
 			log_event(LOG_WARN, "shutdown_grace_expired", "in_flight=%d",
-				  atomic_load(&app->in_flight));
+				  atomic_load(&srv->in_flight));
 			break;
 		}
 		usleep(20 * 1000);

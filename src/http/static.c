@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "core/config.h"
 #include "core/xalloc.h"
 #include "http.h"
 
@@ -62,7 +62,7 @@ int static_serve(struct request *req)
 	const char *type = type_for(name);
 	if (!safe_name(name) || !type)
 		return http_error(req, 404);
-	char *path = xasprintf("%s/%s", req->app->cfg->static_dir, name);
+	char *path = xasprintf("%s/%s", req->srv->cfg->static_dir, name);
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	free(path);
 	struct stat st;

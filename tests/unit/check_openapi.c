@@ -97,10 +97,10 @@ START_TEST(test_every_documented_api_path_exists)
 {
 	json_t *doc;
 	json_t *paths = load_paths(&doc);
-	struct app app;
-	memset(&app, 0, sizeof app);
-	app.routes = web_routes;
-	app.nroutes = web_nroutes;
+	struct http_server srv;
+	memset(&srv, 0, sizeof srv);
+	srv.routes = web_routes;
+	srv.nroutes = web_nroutes;
 	const char *path;
 	json_t *item;
 	int checked = 0;
@@ -128,7 +128,7 @@ START_TEST(test_every_documented_api_path_exists)
 				continue;
 			}
 			unsigned allow;
-			const struct route *r = server_route(&app, flag, sample, &allow);
+			const struct route *r = server_route(&srv, flag, sample, &allow);
 			ck_assert_msg(r != NULL && strncmp(r->pattern, "/api/", 5) == 0,
 				      "%s %s is documented but no API route answers it (tried %s)", op,
 				      path, sample);
