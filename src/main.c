@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "app.h"
-#include "core/calendar_cli.h"
+#include "cli/calendar.h"
+#include "cli/timer.h"
+#include "cli/user.h"
 #include "core/config.h"
 #include "core/file.h"
 #include "core/options.h"
@@ -22,7 +24,6 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/server.h"
-#include "org/cli.h"
 #include "tmpl/i18n.h"
 #include "tmpl/mustache.h"
 #include "tmpl/templates.h"
@@ -32,7 +33,6 @@
 #include "wf/service.h"
 #include "wf/workflow.h"
 #include "wf/drill.h"
-#include "wf/timer_cli.h"
 
 #define SOKUHO_VERSION "0.1.0"
 

@@ -1,7 +1,7 @@
 /* The people commands: `sokuho user ...` (accounts, roles, CSV import,
  * passwords) and `sokuho demo` (a believable demo city). */
-#ifndef SOKUHO_ORG_CLI_H
-#define SOKUHO_ORG_CLI_H
+#ifndef SOKUHO_CLI_USER_H
+#define SOKUHO_CLI_USER_H
 
 #include "core/config.h"
 

@@ -1,7 +1,7 @@
 /* `sokuho timer list|retry`: the failed workflow timers (see engine_tick)
  * and making one due again once its cause is fixed. */
-#ifndef SOKUHO_TIMER_CLI_H
-#define SOKUHO_TIMER_CLI_H
+#ifndef SOKUHO_CLI_TIMER_H
+#define SOKUHO_CLI_TIMER_H
 
 #include "core/config.h"
 

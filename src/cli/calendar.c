@@ -2,16 +2,16 @@
  * the years FIRST to LAST, one "YYYY-MM-DD<TAB>name" line each; `days`
  * prints the city's office and closed days of a date range; `check` reads
  * a city calendar file and says what it holds. */
-#include "calendar_cli.h"
+#include "calendar.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "calendar.h"
-#include "options.h"
-#include "xalloc.h"
+#include "core/calendar.h"
+#include "core/options.h"
+#include "core/xalloc.h"
 
 #define USAGE                                                                                     \
 	"usage: sokuho calendar holidays FIRST_YEAR [LAST_YEAR]\n"                                \

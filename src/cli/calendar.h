@@ -1,8 +1,8 @@
 /* `sokuho calendar`: the national holidays this build computes, and (with a
  * city calendar file) the office days, printed for people and for the test
  * that compares them with an independent list (tests/browser/calendar.test.mjs). */
-#ifndef SOKUHO_CALENDAR_CLI_H
-#define SOKUHO_CALENDAR_CLI_H
+#ifndef SOKUHO_CLI_CALENDAR_H
+#define SOKUHO_CLI_CALENDAR_H
 
 #include "core/config.h"
 

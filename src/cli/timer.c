@@ -1,7 +1,7 @@
 /* `sokuho timer list` prints the failed timers; `sokuho timer retry ID`
  * makes one due again (engine_timer_retry, audited as done from the command
  * line). */
-#include "timer_cli.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -13,7 +13,7 @@
 #include "core/options.h"
 #include "core/xalloc.h"
 #include "db/db.h"
-#include "engine.h"
+#include "wf/engine.h"
 
 #define USAGE "usage: sokuho timer list | sokuho timer retry ID\n"
 

@@ -2,7 +2,7 @@
  * commands. Argument checks that need no database end in exit status 2 (bad
  * usage); anything the database refuses, or a password that fails the
  * policy, in 1. Every change is one transaction with its audit event. */
-#include "cli.h"
+#include "user.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -19,11 +19,11 @@
 #include "core/options.h"
 #include "core/xalloc.h"
 #include "db/db.h"
-#include "accounts.h"
-#include "demo.h"
-#include "import.h"
-#include "people.h"
-#include "roles.h"
+#include "org/accounts.h"
+#include "org/demo.h"
+#include "org/import.h"
+#include "org/people.h"
+#include "org/roles.h"
 
 struct subcmd {
 	const char *name;
