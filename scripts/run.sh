@@ -20,5 +20,13 @@ fi
 # closed incidents for the dashboard; an existing one is left as it is.
 build/sokuho demo
 build/sokuho demo history
+# The key the sealer signs audit checkpoints with (docs/audit.md): made once
+# under var/, mode 0600; an installation makes its own with sokuho audit keygen.
+if [ -z "${SOKUHO_AUDIT_KEY_FILE:-}" ]; then
+	mkdir -p var
+	[ -e var/audit.key ] || build/sokuho audit keygen var/audit.key
+	SOKUHO_AUDIT_KEY_FILE=var/audit.key
+	export SOKUHO_AUDIT_KEY_FILE
+fi
 echo "sokuho: open http://${SOKUHO_LISTEN:-127.0.0.1:8080}/ — stop with Ctrl-C; 'make stop' stops the database"
 exec build/sokuho serve

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cli/audit.h"
 #include "cli/calendar.h"
 #include "cli/timer.h"
 #include "cli/user.h"
@@ -48,7 +49,6 @@ static int cmd_serve(struct config *cfg, int argc, char **argv);
 static int cmd_migrate(struct config *cfg, int argc, char **argv);
 static int cmd_render(struct config *cfg, int argc, char **argv);
 static int cmd_version(struct config *cfg, int argc, char **argv);
-static int cmd_audit(struct config *cfg, int argc, char **argv);
 static int cmd_worker(struct config *cfg, int argc, char **argv);
 static int cmd_workflow(struct config *cfg, int argc, char **argv);
 static int cmd_drill(struct config *cfg, int argc, char **argv);
@@ -106,9 +106,9 @@ static const struct cmd commands[] = {
 	 "check: validates each scenario file (default: every *.json of drills_dir),\n"
 	 "naming the file and the JSON path of the first fault; exit status 0 when all\n"
 	 "are good, 1 otherwise. The format: docs/drills.md."},
-	{"audit", cmd_audit, "sokuho audit verify", "check the audit log's hash chain",
-	 "Recomputes the SHA-256 chain of every audit event and names the first event\n"
-	 "that was changed, removed or inserted. Exit status 0 intact, 1 broken."},
+	{"audit", cmd_audit, AUDIT_CLI_USAGE,
+	 "check the audit log's hash chain and signed checkpoints, make the signing key",
+	 audit_cli_help},
 	{"timer", cmd_timer, "sokuho timer list | sokuho timer retry ID",
 	 "list failed workflow timers, or retry one",
 	 "list: the timers the engine marked failed after five failed attempts, with\n"
@@ -168,6 +168,9 @@ static int serve_with_engine(struct app *app, const struct config *cfg)
 		fprintf(stderr, "sokuho: %s\n", c ? err : "unable to reach the database");
 		return 1;
 	}
+	static struct audit_key key;
+	if (audit_cli_start_sealer(cfg, &key) < 0)
+		return 1;
 	app->engine = engine_new();
 	if (engine_set_calendar(app->engine, cfg->office_hours, cfg->calendar_file, err,
 				sizeof err) < 0) {
@@ -196,6 +199,7 @@ static int serve_with_engine(struct app *app, const struct config *cfg)
 				  .app = app};
 	int rc = server_run(&srv) == 0 ? 0 : 1;
 	engine_service_stop(es);
+	audit_key_wipe(&key);
 	engine_free(app->engine);
 	web_dashboard_cache_free(app->dash);
 	app->dash = NULL;
@@ -462,6 +466,11 @@ static int cmd_worker(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "sokuho: %s\n", err);
 		return 1;
 	}
+	static struct audit_key key;
+	if (audit_cli_start_sealer(cfg, &key) < 0) {
+		tmpl_set_free(tmpl);
+		return 1;
+	}
 	struct engine *e = engine_new();
 	if (engine_set_calendar(e, cfg->office_hours, cfg->calendar_file, err, sizeof err) < 0) {
 		fprintf(stderr, "sokuho: %s\n", err);
@@ -470,6 +479,7 @@ static int cmd_worker(struct config *cfg, int argc, char **argv)
 		return 1;
 	}
 	engine_service_run(e, cfg, tmpl);
+	audit_key_wipe(&key);
 	engine_free(e);
 	tmpl_set_free(tmpl);
 	return 0;
@@ -587,32 +597,6 @@ static int cmd_drill(struct config *cfg, int argc, char **argv)
 	}
 	free(pos);
 	return status;
-}
-
-static int cmd_audit(struct config *cfg, int argc, char **argv)
-{
-	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
-	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
-	int verify = npos == 1 && strcmp(pos[0], "verify") == 0;
-	free(pos);
-	if (rc == 1) {
-		printf("usage: sokuho audit verify\n\nRecomputes the audit log's hash chain and names "
-		       "the first broken event.\n");
-		return 0;
-	}
-	if (rc != 0 || !verify) {
-		fprintf(stderr, "usage: sokuho audit verify\n");
-		return 2;
-	}
-	char err[1024];
-	PGconn *c = db_connect(cfg->database_url, err, sizeof err);
-	if (!c) {
-		fprintf(stderr, "sokuho: %s\n", err);
-		return 1;
-	}
-	rc = audit_verify(c, stdout);
-	PQfinish(c);
-	return rc == 0 ? 0 : 1;
 }
 
 static int cmd_version(struct config *cfg, int argc, char **argv)

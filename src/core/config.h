@@ -35,6 +35,9 @@ struct config {
 	char *workflows_dir;
 	char *drills_dir;
 	char *calendar_file;    /* the city's extra closed and open days; "" none */
+	char *audit_key_file;   /* the sealer's Ed25519 signing key; "" no checkpoints */
+	char *audit_public_key; /* hex; verify's trusted key, "" derive from audit_key_file */
+	int audit_checkpoint_seconds; /* between checkpoints while events are sealed */
 	char *office_hours;     /* "HH:MM-HH:MM", checked by cal_parse_office_hours */
 	char *base_url;         /* used in links in mail; "" derives it from listen */
 	char *log_level;

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 #include "db.h"
@@ -61,7 +62,7 @@ static int is_true(PGresult *r, int i, int col)
 	return !PQgetisnull(r, i, col) && PQgetvalue(r, i, col)[0] == 't';
 }
 
-static int verify_chain(PGconn *conn, FILE *out)
+static int verify_chain(PGconn *conn, FILE *out, int *checked, long long *pending)
 {
 	/* Each place of the chain recomputed with the one digest, audit_digest
 	 * (sql/0013_audit_sealer.sql), that the sealer used. A place whose
@@ -160,15 +161,160 @@ static int verify_chain(PGconn *conn, FILE *out)
 			"sealer and removed from the log before it was sealed\n",
 			PQgetvalue(r, 0, 2));
 		rc = 1;
-	} else {
-		fprintf(out, "audit log intact: %d events checked, %s pending (not yet sealed)\n",
-			n, PQgetvalue(r, 0, 0));
 	}
+	*checked = n;
+	*pending = atoll(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return rc;
 }
 
-int audit_verify(PGconn *conn, FILE *out)
+/* One checkpoint to check: stored in audit_checkpoint or given. */
+struct cpcheck {
+	struct audit_checkpoint cp;
+	char chain_hash[65]; /* the chain's hash at cp.seq; "" when there is no such place */
+	long long event;     /* the event at that place */
+	int given;
+	int order;
+};
+
+static int cpcheck_cmp(const void *a, const void *b)
+{
+	const struct cpcheck *x = a, *y = b;
+	if (x->cp.seq != y->cp.seq)
+		return x->cp.seq < y->cp.seq ? -1 : 1;
+	return x->order - y->order;
+}
+
+static void cp_name(FILE *out, const struct cpcheck *k, int with_place)
+{
+	fprintf(out, "the %s checkpoint of %s (", k->given ? "given" : "stored", k->cp.at);
+	if (with_place)
+		fprintf(out, "place %lld, ", k->cp.seq);
+	fprintf(out, "key %s)", k->cp.key_id);
+}
+
+/* Checks every stored and given checkpoint against the trusted key (when
+ * there is one) and the chain. 0 when all agree, 1 naming the first that
+ * does not (by place), -1 on a database error. */
+static int verify_checkpoints(PGconn *conn, FILE *out, const struct audit_key *trusted,
+			      const struct audit_checkpoint *given, int ngiven, int *nchecked,
+			      char *newest, size_t newestlen)
+{
+	PGresult *r = PQexec(conn,
+			     "SELECT k.seq, encode(k.hash, 'hex'), "
+			     "  to_char(k.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+			     "  k.key_id, encode(k.signature, 'hex'), coalesce(encode(c.hash, 'hex'), ''), "
+			     "  coalesce(c.event_id, 0) "
+			     "FROM audit_checkpoint k LEFT JOIN audit_chain c ON c.seq = k.seq "
+			     "ORDER BY k.seq, k.at");
+	PGresult *h = PQexec(conn, "SELECT coalesce(max(seq), 0), coalesce((SELECT event_id FROM "
+				   "audit_chain ORDER BY seq DESC LIMIT 1), 0) FROM audit_chain");
+	if (!db_ok(r) || !db_ok(h)) {
+		fprintf(out, "audit verify: database error: %s",
+			PQresultErrorMessage(db_ok(r) ? h : r));
+		PQclear(r);
+		PQclear(h);
+		return -1;
+	}
+	long long head = atoll(PQgetvalue(h, 0, 0)), head_event = atoll(PQgetvalue(h, 0, 1));
+	PQclear(h);
+	int ns = PQntuples(r), n = ns + ngiven;
+	struct cpcheck *ks = calloc((size_t)(n > 0 ? n : 1), sizeof *ks);
+	if (!ks)
+		abort();
+	for (int i = 0; i < ns; i++) {
+		struct cpcheck *k = &ks[i];
+		k->cp.seq = atoll(PQgetvalue(r, i, 0));
+		snprintf(k->cp.hash, sizeof k->cp.hash, "%s", PQgetvalue(r, i, 1));
+		snprintf(k->cp.at, sizeof k->cp.at, "%s", PQgetvalue(r, i, 2));
+		snprintf(k->cp.key_id, sizeof k->cp.key_id, "%s", PQgetvalue(r, i, 3));
+		const char *sig = PQgetvalue(r, i, 4);
+		size_t got = 0;
+		if (sodium_hex2bin(k->cp.sig, sizeof k->cp.sig, sig, strlen(sig), NULL, &got, NULL) !=
+			    0 ||
+		    got != sizeof k->cp.sig)
+			memset(k->cp.sig, 0, sizeof k->cp.sig);
+		snprintf(k->chain_hash, sizeof k->chain_hash, "%s", PQgetvalue(r, i, 5));
+		k->event = atoll(PQgetvalue(r, i, 6));
+		k->order = i;
+	}
+	PQclear(r);
+	int rc = 0;
+	for (int j = 0; j < ngiven && rc == 0; j++) {
+		struct cpcheck *k = &ks[ns + j];
+		k->cp = given[j];
+		k->given = 1;
+		k->order = ns + j;
+		char seq[24];
+		snprintf(seq, sizeof seq, "%lld", k->cp.seq);
+		const char *p[1] = {seq};
+		r = PQexecParams(conn, "SELECT encode(hash, 'hex'), event_id FROM audit_chain "
+				       "WHERE seq = $1::bigint",
+				 1, NULL, p, NULL, NULL, 0);
+		if (!db_ok(r)) {
+			fprintf(out, "audit verify: database error: %s", PQresultErrorMessage(r));
+			rc = -1;
+		} else if (PQntuples(r) == 1) {
+			snprintf(k->chain_hash, sizeof k->chain_hash, "%s", PQgetvalue(r, 0, 0));
+			k->event = atoll(PQgetvalue(r, 0, 1));
+		}
+		PQclear(r);
+	}
+	if (rc != 0) {
+		free(ks);
+		return rc;
+	}
+	qsort(ks, (size_t)n, sizeof *ks, cpcheck_cmp);
+	long long good = 0; /* the newest place a checkpoint matched */
+	for (int i = 0; i < n && rc == 0; i++) {
+		const struct cpcheck *k = &ks[i];
+		rc = 1;
+		if (trusted && strcmp(k->cp.key_id, trusted->id) != 0) {
+			fputs("audit log broken: ", out);
+			cp_name(out, k, 1);
+			fprintf(out, " was not signed by this installation's key %s: another key made "
+				"it\n",
+				trusted->id);
+		} else if (trusted && !audit_checkpoint_sig_ok(trusted, &k->cp)) {
+			fputs("audit log broken: ", out);
+			cp_name(out, k, 1);
+			fputs(" has a bad signature: it was forged or changed\n", out);
+		} else if (!k->chain_hash[0]) {
+			if (head > 0)
+				fprintf(out, "audit log broken after event %lld (place %lld): the chain "
+					"ends there, but ",
+					head_event, head);
+			else
+				fputs("audit log broken at place 1: the chain is empty, but ", out);
+			cp_name(out, k, 0);
+			fprintf(out, " signed place %lld: the newest %lld sealed events were removed\n",
+				k->cp.seq, k->cp.seq - head);
+		} else if (strcmp(k->chain_hash, k->cp.hash) != 0) {
+			fprintf(out, "audit log broken at or before event %lld (place %lld): its hash "
+				"is not the one ",
+				k->event, k->cp.seq);
+			cp_name(out, k, 0);
+			if (good > 0)
+				fprintf(out, " signed; the chain was rewritten after place %lld, where an "
+					"earlier checkpoint still matches\n",
+					good);
+			else
+				fputs(" signed; the chain was rewritten from a place before it\n", out);
+		} else {
+			good = k->cp.seq;
+			rc = 0;
+		}
+	}
+	*nchecked = n;
+	newest[0] = '\0';
+	if (rc == 0 && n > 0)
+		snprintf(newest, newestlen, "place %lld of %s", ks[n - 1].cp.seq, ks[n - 1].cp.at);
+	free(ks);
+	return rc;
+}
+
+int audit_verify_with(PGconn *conn, FILE *out, const struct audit_key *trusted,
+		      const struct audit_checkpoint *given, int ngiven)
 {
 	/* One snapshot for every check: an event and its queue row, a queue
 	 * row and the chain place that replaces it, commit together. */
@@ -179,7 +325,32 @@ int audit_verify(PGconn *conn, FILE *out)
 		return -1;
 	}
 	PQclear(r);
-	int rc = verify_chain(conn, out);
+	int checked = 0, ncp = 0;
+	long long pending = 0;
+	char newest[96] = "";
+	int rc = verify_chain(conn, out, &checked, &pending);
+	if (rc == 0)
+		rc = verify_checkpoints(conn, out, trusted, given, ngiven, &ncp, newest,
+					sizeof newest);
 	PQclear(PQexec(conn, "ROLLBACK"));
-	return rc;
+	if (rc != 0)
+		return rc;
+	fprintf(out, "audit log intact: %d events checked, %lld pending (not yet sealed); ",
+		checked, pending);
+	if (ncp == 0)
+		fputs("no checkpoint", out);
+	else
+		fprintf(out, "%d checkpoint%s agree, the newest at %s", ncp, ncp == 1 ? "" : "s",
+			newest);
+	if (ncp > 0 && !trusted)
+		fputs(" (signatures not checked: no audit_public_key nor audit_key_file)", out);
+	else if (trusted)
+		fprintf(out, " (key %s)", trusted->id);
+	fputc('\n', out);
+	return 0;
+}
+
+int audit_verify(PGconn *conn, FILE *out)
+{
+	return audit_verify_with(conn, out, NULL, NULL, 0);
 }

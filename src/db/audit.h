@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 #include <stdio.h>
 
+#include "audit_key.h"
 #include "tx.h"
 
 /* Appends one event inside the caller's transaction (or on its own when none
@@ -31,5 +32,13 @@ enum db_qs audit_append(PGconn *conn, struct db_err *e, int actor_id, const char
  * such event is named on out, with what is wrong), or -1 on a database error
  * (message on out). */
 int audit_verify(PGconn *conn, FILE *out);
+/* The same, then every stored checkpoint and the given ones (ngiven, may be
+ * 0): signed by trusted (when not NULL) with a good signature, and naming a
+ * place of the chain whose hash is the one signed. A checkpoint signed by
+ * another key, a bad signature, a place past the chain's end (its newest
+ * events cut off) or a hash that differs (the chain rewritten) fails verify
+ * (1) naming the checkpoint and the place. */
+int audit_verify_with(PGconn *conn, FILE *out, const struct audit_key *trusted,
+		      const struct audit_checkpoint *given, int ngiven);
 
 #endif

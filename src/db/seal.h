@@ -9,13 +9,31 @@
 #define SOKUHO_DB_SEAL_H
 
 #include <libpq-fe.h>
+#include <stddef.h>
+
+#include "audit_key.h"
 
 /* The advisory lock key of the sealer: "seal" in ASCII, 0x7365616c. */
 #define AUDIT_SEAL_LOCK "1936024940"
 
-/* Chains up to batch unsealed events in one transaction (db_run_tx). Returns
- * how many were chained (0 also when another process is sealing right now)
- * or -1 on a database error (logged as audit_seal_failed). */
+/* The key the sealers of this process sign checkpoints with (NULL or a key
+ * without its secret: none), and the seconds between checkpoints while
+ * events are sealed (0: after every batch). Called once before the engine
+ * threads start; k must outlive them. */
+void audit_seal_set_key(const struct audit_key *k, int checkpoint_seconds);
+
+/* Chains up to batch unsealed events in one transaction (db_run_tx) and,
+ * with a key set, signs a checkpoint of the head when one is due (stored in
+ * audit_checkpoint). Returns how many were chained (0 also when another
+ * process is sealing right now) or -1 on a database error (logged as
+ * audit_seal_failed). */
 int audit_seal_tick(PGconn *c, int batch);
+
+/* `sokuho audit checkpoint`: waits for the sealer's lock, seals everything
+ * pending and, with k (may be NULL), signs a checkpoint of the head unless
+ * k's newest one already covers it; then the newest stored checkpoint (by
+ * time) into cp. Returns 1, 0 when there is none, or -1 with err. */
+int audit_checkpoint_now(PGconn *c, const struct audit_key *k, struct audit_checkpoint *cp,
+			 char *err, size_t errlen);
 
 #endif

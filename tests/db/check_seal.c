@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/xalloc.h"
 #include "db/audit.h"
+#include "db/audit_key.h"
 #include "db/db.h"
 #include "db/seal.h"
 #include "db/tx.h"
@@ -390,6 +392,182 @@ START_TEST(test_unsealed_tampering_named)
 }
 END_TEST
 
+/* A key in a fresh folder; the path in *path (caller frees). */
+static void new_key(struct audit_key *k, char **path)
+{
+	char *dir = ts_tmpdir();
+	*path = xasprintf("%s/audit.key", dir);
+	free(dir);
+	char err[256];
+	ck_assert_msg(audit_key_generate(*path, k, err, sizeof err) == 0, "%s", err);
+}
+
+static int verify_key(const struct audit_key *k, const struct audit_checkpoint *given, int n,
+		      char **out)
+{
+	PGconn *c = connect_to(db);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc = audit_verify_with(c, f, k, given, n);
+	fclose(f);
+	PQfinish(c);
+	*out = buf;
+	return rc;
+}
+
+/* The key file: mode 0600, never overwritten, refused when others may read
+ * it, read back as the same key; its secret never in what keygen leaves
+ * but the file. A checkpoint line parses back and its signature holds only
+ * for its own fields and key. */
+START_TEST(test_key_and_checkpoint_text)
+{
+	struct audit_key k, back, other;
+	char *path, *path2, err[256];
+	new_key(&k, &path);
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(audit_key_generate(path, &back, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "never overwritten"), "%s", err);
+	ck_assert_int_eq(audit_key_load(path, &back, err, sizeof err), 0);
+	ck_assert_str_eq(back.id, k.id);
+	ck_assert(memcmp(back.sk, k.sk, sizeof k.sk) == 0);
+	chmod(path, 0640);
+	ck_assert_int_eq(audit_key_load(path, &back, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "chmod 600"), "%s", err);
+	chmod(path, 0600);
+	ts_write_file(path, "secret 1234\n");
+	chmod(path, 0600);
+	ck_assert_int_eq(audit_key_load(path, &back, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "no key in it") && !strstr(err, "1234"), "%s", err);
+
+	struct audit_checkpoint cp = {.seq = 42, .at = "2026-12-08T00:00:00Z"};
+	memset(cp.hash, 'a', 64);
+	audit_checkpoint_sign(&k, &cp);
+	ck_assert_str_eq(cp.key_id, k.id);
+	char line[320];
+	audit_checkpoint_format(&cp, line, sizeof line);
+	struct audit_checkpoint p;
+	ck_assert_int_eq(audit_checkpoint_parse(line, &p), 0);
+	ck_assert_int_eq(p.seq, 42);
+	ck_assert(audit_checkpoint_sig_ok(&k, &p));
+	struct audit_key pub;
+	ck_assert_int_eq(audit_key_public(k.pk_hex, &pub, err, sizeof err), 0);
+	ck_assert(!pub.has_secret);
+	ck_assert(audit_checkpoint_sig_ok(&pub, &p));
+	p.seq = 43;
+	ck_assert(!audit_checkpoint_sig_ok(&k, &p));
+	new_key(&other, &path2);
+	ck_assert(!audit_checkpoint_sig_ok(&other, &cp));
+	ck_assert_int_eq(audit_checkpoint_parse("sokuho-checkpoint v1 place=1 hash=ab", &p), -1);
+	ck_assert_int_eq(audit_key_public("abcd", &pub, err, sizeof err), -1);
+	free(path);
+	free(path2);
+}
+END_TEST
+
+/* The sealer signs the head when events were sealed and the last
+ * checkpoint is old enough: at once the first time, then not again within
+ * the interval, then again once the clock is past it; not when nothing new
+ * was sealed. Verify checks them with the key. */
+START_TEST(test_sealer_signs_checkpoints)
+{
+	struct audit_key k;
+	char *path;
+	new_key(&k, &path);
+	audit_seal_set_key(&k, 60);
+	PGconn *c = connect_to(app);
+	append(c, 1);
+	audit_seal_tick(c, 1000);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_checkpoint"), 1);
+	ck_assert_int_eq(ts_scalar(db, "SELECT seq FROM audit_checkpoint"),
+			 ts_scalar(db, "SELECT max(seq) FROM audit_chain"));
+	append(c, 2);
+	ck_assert_int_eq(audit_seal_tick(c, 1000), 1);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_checkpoint"), 1);
+	ts_sql(db, "UPDATE clock_offset SET offset_by = interval '61 seconds'");
+	ck_assert_int_eq(audit_seal_tick(c, 1000), 0);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_checkpoint"), 2);
+	ck_assert_int_eq(ts_scalar(db, "SELECT max(seq) FROM audit_checkpoint"),
+			 ts_scalar(db, "SELECT max(seq) FROM audit_chain"));
+	ts_sql(db, "UPDATE clock_offset SET offset_by = interval '200 seconds'");
+	audit_seal_tick(c, 1000);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_checkpoint"), 2);
+	PQfinish(c);
+	char *out;
+	int rc = verify_key(&k, NULL, 0, &out);
+	ck_assert_msg(rc == 0 && strstr(out, "2 checkpoints agree"), "%d: %s", rc, out);
+	free(out);
+	/* The application role cannot change or remove a checkpoint. */
+	ck_assert_int_eq(ts_scalar(app, "SELECT count(*) FROM audit_checkpoint"), 2);
+	PGconn *a = connect_to(app);
+	PGresult *r = PQexec(a, "DELETE FROM audit_checkpoint");
+	ck_assert(!db_ok(r));
+	ck_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501");
+	PQclear(r);
+	PQfinish(a);
+	audit_seal_set_key(NULL, 60);
+	free(path);
+}
+END_TEST
+
+/* The newest events and their places cut off by someone who can write the
+ * database: the stored checkpoint, or one kept outside when those are gone
+ * too, names where the chain now ends. */
+START_TEST(test_checkpoint_catches_cut_tail)
+{
+	struct audit_key k;
+	char *path;
+	new_key(&k, &path);
+	PGconn *c = connect_to(app);
+	for (int i = 0; i < 10; i++)
+		append(c, i);
+	struct audit_checkpoint kept;
+	char err[256];
+	ck_assert_int_eq(audit_checkpoint_now(c, &k, &kept, err, sizeof err), 1);
+	PQfinish(c);
+	long head = ts_scalar(db, "SELECT max(seq) FROM audit_chain");
+	ck_assert_int_eq(kept.seq, head);
+	ts_sql(db, "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update");
+	ts_sql(db, "ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_no_update");
+	char q[200];
+	snprintf(q, sizeof q,
+		 "DELETE FROM audit_event WHERE seq IN (SELECT event_id FROM audit_chain "
+		 "WHERE seq > %ld)",
+		 head - 3);
+	ts_sql(db, q);
+	snprintf(q, sizeof q, "DELETE FROM audit_chain WHERE seq > %ld", head - 3);
+	ts_sql(db, q);
+	ts_sql(db, "ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update");
+	ts_sql(db, "ALTER TABLE audit_chain ENABLE TRIGGER audit_chain_no_update");
+	/* The chain alone is intact; its end is not where a checkpoint says,
+	 * even when no key checks the checkpoint's signature. */
+	char *out, want[160];
+	ck_assert_int_eq(verify(&out), 1);
+	ck_assert_msg(strstr(out, "were removed"), "%s", out);
+	free(out);
+	ck_assert_int_eq(verify_key(&k, NULL, 0, &out), 1);
+	snprintf(want, sizeof want, "(place %ld): the chain ends there, but the stored checkpoint",
+		 head - 3);
+	ck_assert_msg(strstr(out, want) && strstr(out, "the newest 3 sealed events were removed"),
+		      "%s", out);
+	free(out);
+	ts_sql(db, "ALTER TABLE audit_checkpoint DISABLE TRIGGER audit_checkpoint_no_update");
+	ts_sql(db, "DELETE FROM audit_checkpoint");
+	ts_sql(db, "ALTER TABLE audit_checkpoint ENABLE TRIGGER audit_checkpoint_no_update");
+	ck_assert_int_eq(verify_key(&k, NULL, 0, &out), 0);
+	ck_assert_msg(strstr(out, "no checkpoint"), "%s", out);
+	free(out);
+	ck_assert_int_eq(verify_key(&k, &kept, 1, &out), 1);
+	ck_assert_msg(strstr(out, "the given checkpoint") && strstr(out, "3 sealed events were "
+									 "removed"),
+		      "%s", out);
+	free(out);
+	free(path);
+}
+END_TEST
+
 Suite *seal_suite(void)
 {
 	Suite *s = suite_create("seal");
@@ -401,6 +579,9 @@ Suite *seal_suite(void)
 	tcase_add_test(tc, test_concurrent_writers_sealed_once);
 	tcase_add_test(tc, test_sealer_killed_mid_batch);
 	tcase_add_test(tc, test_unsealed_tampering_named);
+	tcase_add_test(tc, test_key_and_checkpoint_text);
+	tcase_add_test(tc, test_sealer_signs_checkpoints);
+	tcase_add_test(tc, test_checkpoint_catches_cut_tail);
 	suite_add_tcase(s, tc);
 	return s;
 }

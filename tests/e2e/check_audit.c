@@ -215,6 +215,245 @@ START_TEST(test_tamper_rewrite)
 }
 END_TEST
 
+/* Runs `sokuho audit ARGS...` (NULL-terminated) on db; its exit status,
+ * stdout and stderr together in *out (caller frees). */
+static int audit(const char *db, const char *const *args, char **out)
+{
+	char *e = xasprintf("DATABASE_URL=%s", db);
+	const char *env[] = {e, NULL};
+	const char *argv[16] = {ts_bin(), "audit"};
+	int k = 2;
+	for (; args && *args && k < 15; args++)
+		argv[k++] = *args;
+	argv[k] = NULL;
+	char *err;
+	int st = ts_run(argv, env, out, &err);
+	char *both = xasprintf("%s%s", *out, err);
+	free(*out);
+	free(err);
+	free(e);
+	*out = both;
+	return st;
+}
+
+/* A new key made by `sokuho audit keygen`; its path (caller frees). */
+static char *keygen(void)
+{
+	char *dir = ts_tmpdir();
+	char *path = xasprintf("%s/audit.key", dir);
+	free(dir);
+	const char *args[] = {"keygen", path, NULL};
+	char *out;
+	int st = audit(NULL, args, &out);
+	ck_assert_msg(st == 0 && strstr(out, "public key "), "keygen %d: %s", st, out);
+	free(out);
+	return path;
+}
+
+/* `sokuho audit checkpoint` signing with key: the line it prints. */
+static char *checkpoint(const char *db, const char *key)
+{
+	const char *args[] = {"checkpoint", "--audit_key_file", key, NULL};
+	char *out;
+	int st = audit(db, args, &out);
+	ck_assert_msg(st == 0 && strncmp(out, "sokuho-checkpoint v1 ", 21) == 0, "%d: %s", st, out);
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}
+
+static char *key_id(const char *key)
+{
+	const char *args[] = {"public-key", "--audit_key_file", key, NULL};
+	char *out;
+	ck_assert_int_eq(audit(NULL, args, &out), 0);
+	const char *p = strstr(out, "key id ");
+	ck_assert(p != NULL);
+	char *id = xstrndup(p + 7, 16);
+	free(out);
+	return id;
+}
+
+/* Whoever can write the database rewrites an event and recomputes every
+ * hash after it, as anyone can (the digest is public): the chain alone is
+ * intact again, the signed checkpoints are not; the first that disagrees
+ * is named, and the newest place where an earlier one still matches. */
+START_TEST(test_tamper_rewrite_whole_tail)
+{
+	char *db = sealed_database(10);
+	char *key = keygen();
+	char *first = checkpoint(db, key);
+	long mid = ts_scalar(db, "SELECT max(seq) FROM audit_chain");
+	ts_sql(db, "INSERT INTO audit_event (kind, detail) SELECT 'test.event', "
+		   "jsonb_build_object('n', 100 + g) FROM generate_series(1, 10) g");
+	char *second = checkpoint(db, key);
+	long head = ts_scalar(db, "SELECT max(seq) FROM audit_chain");
+	const char *with_key[] = {"--audit_key_file", key, NULL};
+	char *out;
+	ck_assert_int_eq(verify(db, with_key, &out), 0);
+	ck_assert_msg(strstr(out, "2 checkpoints agree"), "%s", out);
+	free(out);
+	char *q = xasprintf("UPDATE audit_event SET detail = '{\"n\": 999}' WHERE seq = "
+			    "(SELECT event_id FROM audit_chain WHERE seq = %ld)",
+			    mid + 3);
+	ts_sql(db, "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update");
+	ts_sql(db, q);
+	free(q);
+	ts_sql(db, "ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update");
+	ts_sql(db, "ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_no_update");
+	q = xasprintf("DO $$DECLARE r record; h bytea; BEGIN "
+		      "SELECT hash INTO h FROM audit_chain WHERE seq = %ld; "
+		      "FOR r IN SELECT c.seq, e AS ev FROM audit_chain c JOIN audit_event e "
+		      "  ON e.seq = c.event_id WHERE c.seq >= %ld ORDER BY c.seq LOOP "
+		      "  UPDATE audit_chain SET prev_hash = h, hash = audit_digest(r.seq, h, r.ev) "
+		      "    WHERE seq = r.seq RETURNING hash INTO h; "
+		      "END LOOP; END$$",
+		      mid + 2, mid + 3);
+	ts_sql(db, q);
+	free(q);
+	ts_sql(db, "ALTER TABLE audit_chain ENABLE TRIGGER audit_chain_no_update");
+	char want[96], place[64];
+	snprintf(want, sizeof want, "broken at or before event %ld (place %ld)",
+		 event_at(db, (int)head), head);
+	snprintf(place, sizeof place, "rewritten after place %ld", mid);
+	verify_fails(db, with_key, want, "the stored checkpoint of", place, NULL);
+	/* Given the newest line kept outside, the same. */
+	const char *given[] = {"--audit_key_file", key, "--checkpoint", second, NULL};
+	verify_fails(db, given, want, NULL);
+	(void)first;
+	free(first);
+	free(second);
+	free(key);
+	free(db);
+}
+END_TEST
+
+/* A checkpoint row forged with this installation's key id (its signature
+ * made up), a kept line whose place was edited, and a checkpoint signed by
+ * another installation's key: each is named. */
+START_TEST(test_tamper_forged_checkpoints)
+{
+	char *db = sealed_database(20);
+	char *key = keygen(), *other = keygen();
+	char *id = key_id(key), *other_id = key_id(other);
+	char *line = checkpoint(db, key);
+	const char *with_key[] = {"--audit_key_file", key, NULL};
+	verify_passes(db, NULL);
+
+	/* A kept line with another place (the one before): bad signature. */
+	long head = ts_scalar(db, "SELECT max(seq) FROM audit_chain");
+	char *edited = xstrdup(line);
+	char *pl = strstr(edited, " place=");
+	ck_assert(pl != NULL);
+	char oldp[48];
+	snprintf(oldp, sizeof oldp, " place=%ld ", head);
+	ck_assert(strncmp(pl, oldp, strlen(oldp)) == 0);
+	/* Same length: head - 1 has as many digits (head is past 11). */
+	char newp[48];
+	snprintf(newp, sizeof newp, " place=%ld ", head - 1);
+	ck_assert_int_eq(strlen(newp), strlen(oldp));
+	memcpy(pl, newp, strlen(newp));
+	const char *given[] = {"--audit_key_file", key, "--checkpoint", edited, NULL};
+	verify_fails(db, given, "the given checkpoint", "has a bad signature", NULL);
+
+	/* A stored row with our key id and a made-up signature. */
+	char *q = xasprintf("INSERT INTO audit_checkpoint (seq, hash, at, key_id, signature) "
+			    "SELECT seq, hash, sokuho_now() + interval '1 hour', '%s', "
+			    "decode(repeat('ab', 64), 'hex') FROM audit_chain WHERE seq = %ld",
+			    id, head);
+	ts_sql(db, q);
+	free(q);
+	char want[96];
+	snprintf(want, sizeof want, "(place %ld, key %s) has a bad signature", head, id);
+	verify_fails(db, with_key, "the stored checkpoint of", want, NULL);
+	free(db);
+
+	/* Another installation's key signed a checkpoint of this log. */
+	db = sealed_database(10);
+	char *ours = checkpoint(db, key);
+	/* Not in the same second: (place, time) is a checkpoint's key. */
+	usleep(1100 * 1000);
+	char *theirs = checkpoint(db, other);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_checkpoint"), 2);
+	snprintf(want, sizeof want, "key %s) was not signed by this installation's key %s",
+		 other_id, id);
+	verify_fails(db, with_key, want, NULL);
+	/* Also when only the public key is at hand, as an auditor has it. */
+	const char *args[] = {"public-key", "--audit_key_file", key, NULL};
+	char *out;
+	ck_assert_int_eq(audit(NULL, args, &out), 0);
+	char *pk = xstrndup(strstr(out, "public key ") + 11, 64);
+	free(out);
+	const char *with_pub[] = {"--audit_public_key", pk, NULL};
+	verify_fails(db, with_pub, want, NULL);
+	/* Our own checkpoint given alone still agrees when the other's row is
+	 * not there: remove it. */
+	ts_sql(db, "ALTER TABLE audit_checkpoint DISABLE TRIGGER audit_checkpoint_no_update");
+	q = xasprintf("DELETE FROM audit_checkpoint WHERE key_id = '%s'", other_id);
+	ts_sql(db, q);
+	free(q);
+	ts_sql(db, "ALTER TABLE audit_checkpoint ENABLE TRIGGER audit_checkpoint_no_update");
+	const char *given_ours[] = {"--audit_public_key", pk, "--checkpoint", ours, NULL};
+	ck_assert_int_eq(verify(db, given_ours, &out), 0);
+	ck_assert_msg(strstr(out, "2 checkpoints agree"), "%s", out);
+	free(out);
+	free(pk);
+	free(theirs);
+	free(ours);
+	free(line);
+	free(edited);
+	free(id);
+	free(other_id);
+	free(key);
+	free(other);
+	free(db);
+}
+END_TEST
+
+/* The newest events cut off with their places: the stored checkpoint names
+ * where the chain now ends; with the checkpoints removed too, a kept line
+ * (from a file, among other lines) still does. */
+START_TEST(test_tamper_cut_tail)
+{
+	char *db = sealed_database(20);
+	char *key = keygen();
+	char *line = checkpoint(db, key);
+	long head = ts_scalar(db, "SELECT max(seq) FROM audit_chain");
+	ts_sql(db, "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update");
+	ts_sql(db, "ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_no_update");
+	char *q = xasprintf("DELETE FROM audit_event WHERE seq IN (SELECT event_id FROM audit_chain "
+			    "WHERE seq > %ld)",
+			    head - 4);
+	ts_sql(db, q);
+	free(q);
+	q = xasprintf("DELETE FROM audit_chain WHERE seq > %ld", head - 4);
+	ts_sql(db, q);
+	free(q);
+	ts_sql(db, "ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update");
+	ts_sql(db, "ALTER TABLE audit_chain ENABLE TRIGGER audit_chain_no_update");
+	const char *with_key[] = {"--audit_key_file", key, NULL};
+	char want[128];
+	snprintf(want, sizeof want, "broken after event %ld (place %ld): the chain ends there",
+		 event_at(db, (int)(head - 4)), head - 4);
+	verify_fails(db, with_key, want, "the newest 4 sealed events were removed", NULL);
+	ts_sql(db, "ALTER TABLE audit_checkpoint DISABLE TRIGGER audit_checkpoint_no_update");
+	ts_sql(db, "DELETE FROM audit_checkpoint");
+	ts_sql(db, "ALTER TABLE audit_checkpoint ENABLE TRIGGER audit_checkpoint_no_update");
+	verify_passes(db, "no checkpoint");
+	char *dir = ts_tmpdir();
+	char *file = xasprintf("%s/kept.txt", dir);
+	char *text = xasprintf("# printed on the annual review\n%s\n", line);
+	ts_write_file(file, text);
+	const char *given[] = {"--audit_key_file", key, "--checkpoint", file, NULL};
+	verify_fails(db, given, want, "the given checkpoint", NULL);
+	free(text);
+	free(file);
+	free(dir);
+	free(line);
+	free(key);
+	free(db);
+}
+END_TEST
+
 /* Filing through the API from several clients while verify runs over and
  * over against the server's sealer: every verify passes. */
 struct filer {
@@ -249,7 +488,10 @@ static void *file_reports(void *arg)
 START_TEST(test_verify_while_filing)
 {
 	struct ts_server srv;
-	ts_demo_server_start(&srv, "audit", NULL);
+	char *key = keygen();
+	const char *extra[] = {"--audit_key_file", key, "--audit_checkpoint_seconds", "0", NULL};
+	const char *with_key[] = {"--audit_key_file", key, NULL};
+	ts_demo_server_start(&srv, "audit", extra);
 	char *cookie = client_sign_in_demo(srv.port, "sakai.haruto");
 	char *csrf = client_page_csrf(srv.port, "/my/reports", cookie);
 	char *hdr = xasprintf("X-CSRF-Token: %s", csrf);
@@ -265,7 +507,7 @@ START_TEST(test_verify_while_filing)
 	long pending_seen = 0;
 	for (; runs < 8; runs++) {
 		char *out;
-		int st = verify(srv.db, NULL, &out);
+		int st = verify(srv.db, with_key, &out);
 		ck_assert_msg(st == 0 && strstr(out, "audit log intact"), "run %d: status %d: %s",
 			      runs, st, out);
 		const char *p = strstr(out, "checked, ");
@@ -287,9 +529,30 @@ START_TEST(test_verify_while_filing)
 						     "c.event_id = e.seq)") > 0;
 	     i++)
 		usleep(100 * 1000);
-	verify_passes(srv.db, " 0 pending");
-	fprintf(stderr, "audit: %d reports filed during %d verify runs (%ld events seen pending)\n",
-		filed, runs, pending_seen);
+	char *out;
+	int st = verify(srv.db, with_key, &out);
+	ck_assert_msg(st == 0 && strstr(out, " 0 pending") && strstr(out, "checkpoints agree"),
+		      "status %d: %s", st, out);
+	free(out);
+	long cps = ts_scalar(srv.db, "SELECT count(*) FROM audit_checkpoint");
+	ck_assert_int_ge(cps, 1);
+	/* The private key is in no line the server logged. */
+	char *kf = ts_read_file(key), *log = ts_read_file(srv.logfile);
+	ck_assert(kf && log);
+	char *secret = strstr(kf, "secret ");
+	ck_assert(secret != NULL);
+	secret += 7;
+	secret[strcspn(secret, "\n")] = '\0';
+	ck_assert_int_eq(strlen(secret), 64);
+	ck_assert_msg(!strstr(log, secret) && !strstr(log, secret + 32), "the key is in the log");
+	ck_assert_msg(strstr(log, "audit_checkpoints_on"), "%s", log);
+	free(kf);
+	free(log);
+	fprintf(stderr,
+		"audit: %d reports filed during %d verify runs (%ld events seen pending, %ld "
+		"checkpoints)\n",
+		filed, runs, pending_seen, cps);
+	free(key);
 	free(hdr);
 	free(csrf);
 	free(cookie);
@@ -382,6 +645,9 @@ Suite *audit_suite(void)
 	tcase_add_test(tc, test_tamper_reorder);
 	tcase_add_test(tc, test_tamper_truncate);
 	tcase_add_test(tc, test_tamper_rewrite);
+	tcase_add_test(tc, test_tamper_rewrite_whole_tail);
+	tcase_add_test(tc, test_tamper_forged_checkpoints);
+	tcase_add_test(tc, test_tamper_cut_tail);
 	tcase_add_test(tc, test_verify_while_filing);
 	tcase_add_test(tc, test_seal_sigkill);
 	suite_add_tcase(s, tc);
