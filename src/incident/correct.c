@@ -118,7 +118,7 @@ static enum db_qs correct_tx(PGconn *c, void *arg, struct db_err *e)
 	 * its deadlines are written as filing writes them. */
 	clocks = k->legal ? legal_evaluate(k->legal, facts, "ja") : json_array();
 	added = json_array();
-	qs = intake_store_deadlines(c, k->id, clocks, added, e);
+	qs = intake_store_deadlines(c, k->id, clocks, k->engine ? engine_calendar(k->engine) : NULL, added, e);
 	if (qs < 0)
 		goto out;
 	json_t *detail = json_pack("{s:O}", "changes", changes);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/log.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
@@ -18,6 +19,7 @@
 #include "db/tx.h"
 #include "fields.h"
 #include "wf/engine.h"
+#include "wf/legal_period.h"
 
 static const char *str(const json_t *raw, const char *key)
 {
@@ -358,11 +360,54 @@ json_t *intake_check_correction(PGconn *c, const json_t *raw, json_t *errors)
 	return clean;
 }
 
-enum db_qs intake_store_deadlines(PGconn *c, long long id, const json_t *clocks, json_t *added,
-				  struct db_err *e)
+/* "YYYY-MM-DD" of a day number into out (11 bytes). */
+static const char *day_text(long day, char *out, size_t n)
+{
+	int y, m, d;
+	cal_civil_from_days(day, &y, &m, &d);
+	snprintf(out, n, "%04d-%02d-%02d", y, m, d);
+	return out;
+}
+
+/* The dates of a deadline counted as the law counts them (wf/legal_period.h)
+ * from the moment it counts from (aware, Unix seconds): last, target and
+ * guide ("" when none) as "YYYY-MM-DD". */
+static void legal_dates(const json_t *dl, const struct calendar *cal, time_t aware, char *last,
+			char *target, char *guide, size_t n)
+{
+	const char *count = json_string_value(json_object_get(dl, "count"));
+	long l, t, g;
+	last[0] = target[0] = guide[0] = '\0';
+	if (count && strcmp(count, "final") == 0) {
+		long aware_day = legal_day_of(aware);
+		int days = (int)json_integer_value(json_object_get(dl, "days"));
+		int margin = (int)json_integer_value(json_object_get(dl, "target_before"));
+		if (legal_last_day(aware_day, days, &l) < 0)
+			return;
+		day_text(l, last, n);
+		if (legal_internal_target(cal, aware_day, l, margin, &t) == 0)
+			day_text(t, target, n);
+	} else if (count && strcmp(count, "preliminary") == 0) {
+		if (legal_preliminary_report_days(aware, &t, &g) < 0)
+			return;
+		day_text(t, target, n);
+		day_text(g, guide, n);
+	}
+}
+
+#define FROM_SQL                                                                  \
+	"CASE $2 WHEN 'reported_at' THEN reported_at "                              \
+	"WHEN 'occurred_at' THEN coalesce(occurred_at, discovered_at) ELSE discovered_at END"
+
+enum db_qs intake_store_deadlines(PGconn *c, long long id, const json_t *clocks,
+				  const struct calendar *cal, json_t *added, struct db_err *e)
 {
 	char idbuf[24];
 	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	struct calendar defaults;
+	cal_init(&defaults);
+	if (!cal)
+		cal = &defaults;
 	enum db_qs result = DB_NONE;
 	size_t i;
 	json_t *clock;
@@ -370,25 +415,44 @@ enum db_qs intake_store_deadlines(PGconn *c, long long id, const json_t *clocks,
 		size_t k;
 		json_t *dl;
 		json_array_foreach(json_object_get(clock, "deadlines"), k, dl) {
-			const char *p[7] = {idbuf,
-					    json_string_value(json_object_get(clock, "key")),
-					    json_string_value(json_object_get(dl, "key")),
-					    json_string_value(json_object_get(dl, "title_ja")),
-					    json_string_value(json_object_get(dl, "title_en")),
-					    json_string_value(json_object_get(dl, "interval")),
-					    json_string_value(json_object_get(dl, "from"))};
-			/* A deadline already running keeps its due time: a later
-			 * correction does not move a legal clock. */
+			const char *from = json_string_value(json_object_get(dl, "from"));
+			char last[16] = "", target[16] = "", guide[16] = "";
+			if (json_object_get(dl, "count")) {
+				PGresult *r;
+				const char *pf[2] = {idbuf, from};
+				enum db_qs qs = db_exec(c, e,
+							"SELECT floor(extract(epoch FROM " FROM_SQL
+							"))::bigint FROM incident WHERE id = $1::bigint",
+							2, pf, &r);
+				if (qs < 0)
+					return qs;
+				if (qs == DB_OK && !PQgetisnull(r, 0, 0))
+					legal_dates(dl, cal, (time_t)atoll(PQgetvalue(r, 0, 0)), last,
+						    target, guide, sizeof last);
+				PQclear(r);
+			}
+			const char *p[10] = {idbuf,
+					     json_string_value(json_object_get(clock, "key")),
+					     json_string_value(json_object_get(dl, "key")),
+					     json_string_value(json_object_get(dl, "title_ja")),
+					     json_string_value(json_object_get(dl, "title_en")),
+					     json_string_value(json_object_get(dl, "interval")),
+					     from,
+					     last[0] ? last : NULL,
+					     target[0] ? target : NULL,
+					     guide[0] ? guide : NULL};
+			/* A deadline already running keeps its due time and dates:
+			 * a later correction does not move a legal clock. */
 			enum db_qs qs = db_exec(
 				c, e,
 				"INSERT INTO legal_deadline (incident_id, clock, key, title_ja, title_en, "
-				"due_at) SELECT $1, $2, $3, $4, $5, "
+				"due_at, last_day, target_day, guide_until) SELECT $1, $2, $3, $4, $5, "
 				"CASE $7 WHEN 'reported_at' THEN reported_at "
 				"WHEN 'occurred_at' THEN coalesce(occurred_at, discovered_at) "
 				"ELSE discovered_at END "
-				"+ $6::interval FROM incident WHERE id = $1 "
+				"+ $6::interval, $8::date, $9::date, $10::date FROM incident WHERE id = $1 "
 				"ON CONFLICT (incident_id, key) DO NOTHING",
-				7, p, NULL);
+				10, p, NULL);
 			if (qs < 0)
 				return qs;
 			if (qs == DB_OK) {
@@ -450,7 +514,7 @@ static enum db_qs filing_tx(PGconn *c, void *arg, struct db_err *e)
 	PQclear(r);
 	char idbuf[24];
 	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	if ((qs = intake_store_deadlines(c, id, f->clocks, NULL, e)) < 0)
+	if ((qs = intake_store_deadlines(c, id, f->clocks, f->engine ? engine_calendar(f->engine) : NULL, NULL, e)) < 0)
 		return qs;
 	for (size_t i = 0; i < f->nfiles; i++) {
 		char size[24];

@@ -64,11 +64,15 @@ enum db_qs intake_store(struct engine *engine, PGconn *conn, const json_t *clean
 
 /* Writes the legal deadlines of clocks (as legal_evaluate returns them) for
  * incident id, inside the caller's transaction, due from the incident's
- * times as stored; a deadline with the same key already there is kept as it
- * is. Filing and corrections both write them here. The keys of the rows
+ * times as stored, with the legal last day, internal target and guidance
+ * edge of a deadline with "count" (wf/legal_period.h; the target on the
+ * office days of cal, NULL for the defaults); a deadline with the same key
+ * already there is kept as it is. Filing and corrections both write them here. The keys of the rows
  * added are appended to added (may be NULL). Returns DB_OK when a row was
  * added, DB_NONE when none, < 0 with e filled (db/tx.h). */
-enum db_qs intake_store_deadlines(PGconn *conn, long long id, const json_t *clocks, json_t *added,
+struct calendar;
+enum db_qs intake_store_deadlines(PGconn *conn, long long id, const json_t *clocks,
+				  const struct calendar *cal, json_t *added,
 				  struct db_err *e);
 
 #endif

@@ -3,6 +3,10 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/timefmt.h"
 
 #include "db/db.h"
 #include "db/tx.h"
@@ -71,16 +75,47 @@ json_t *incident_page_row(PGconn *c, const char *ref)
 		1, p);
 }
 
+/* day ("YYYY-MM-DD" or NULL) as a legal last day in both languages, into
+ * row's NAME_ja and NAME_en ("1月6日(水)まで" / "by Wed 6 Jan"); nothing for
+ * NULL. */
+static void set_last_day(json_t *row, const char *name, const char *day, time_t now)
+{
+	int y, m, d;
+	char ja[64], en[64], key[32];
+	if (!day || sscanf(day, "%d-%d-%d", &y, &m, &d) != 3 ||
+	    !timefmt_last_day(y, m, d, now, "ja", ja, sizeof ja) ||
+	    !timefmt_last_day(y, m, d, now, "en", en, sizeof en))
+		return;
+	snprintf(key, sizeof key, "%s_ja", name);
+	json_object_set_new(row, key, json_string(ja));
+	snprintf(key, sizeof key, "%s_en", name);
+	json_object_set_new(row, key, json_string(en));
+}
+
 json_t *incident_page_deadlines(PGconn *c, long long id)
 {
 	char idbuf[24];
 	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	return db_rows(c,
-		       "SELECT title_ja, title_en, " JST("due_at", "due") ", "
-		       "  due_at < sokuho_now() AND met_at IS NULL AS overdue, met_at IS NOT NULL AS met, "
-		       "  greatest(0, ceil(extract(epoch FROM due_at - sokuho_now()) / 86400))::int "
-		       "  AS days_left FROM legal_deadline WHERE incident_id = $1::bigint ORDER BY due_at",
-		       1, (const char *const[]){idbuf});
+	json_t *rows = db_rows(
+		c,
+		"SELECT title_ja, title_en, " JST("due_at", "due") ", "
+		"  due_at < sokuho_now() AND met_at IS NULL AS overdue, met_at IS NOT NULL AS met, "
+		"  greatest(0, ceil(extract(epoch FROM due_at - sokuho_now()) / 86400))::int "
+		"  AS days_left, last_day::text AS last_day, target_day::text AS target_day, "
+		"  guide_until::text AS guide_until, "
+		"  floor(extract(epoch FROM sokuho_now()))::bigint AS now "
+		"FROM legal_deadline WHERE incident_id = $1::bigint ORDER BY due_at",
+		1, (const char *const[]){idbuf});
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		time_t now = (time_t)atoll(json_string_value(json_object_get(row, "now")));
+		set_last_day(row, "last", json_string_value(json_object_get(row, "last_day")), now);
+		set_last_day(row, "target", json_string_value(json_object_get(row, "target_day")), now);
+		set_last_day(row, "guide", json_string_value(json_object_get(row, "guide_until")), now);
+		json_object_del(row, "now");
+	}
+	return rows;
 }
 
 json_t *incident_page_attachments(PGconn *c, long long id)

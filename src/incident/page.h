@@ -24,8 +24,12 @@ int incident_scope_load(PGconn *c, const char *ref, struct incident_scope *scope
 json_t *incident_page_row(PGconn *c, const char *ref);
 
 /* The legal deadlines of incident id, soonest first: title_ja, title_en,
- * due, overdue, met, days_left (whole days, rounded up, 0 once due). NULL on
- * error. */
+ * due, overdue, met, days_left (whole days, rounded up, 0 once due), and the
+ * dates counted as the law counts them (sql/0027, wf/legal_period.h) as
+ * "YYYY-MM-DD" or null: last_day (the legal last day), target_day (the
+ * internal target), guide_until (the 速報's day 5); each also written for
+ * the page, when there, as last_ja / last_en, target_ja / target_en and
+ * guide_ja / guide_en ("1月6日(水)まで" / "by Wed 6 Jan"). NULL on error. */
 json_t *incident_page_deadlines(PGconn *c, long long id);
 
 /* The evidence files of incident id in the order filed: id, filename, size,

@@ -26,7 +26,9 @@ json_t *incident_api_json(PGconn *c, const char *ref)
 		"  p.login AS reporter, "
 		"  (SELECT json_agg(json_build_object('key', key, 'title_ja', title_ja, 'title_en', "
 		"    title_en, 'due_at', to_char(due_at, " ISO "), 'met', "
-		"    met_at IS NOT NULL) ORDER BY due_at) FROM legal_deadline WHERE incident_id = i.id) "
+		"    met_at IS NOT NULL, 'last_day', last_day, 'target_day', target_day, "
+		"    'guide_until', guide_until) ORDER BY due_at) FROM legal_deadline "
+		"    WHERE incident_id = i.id) "
 		"    ::text AS legal_deadlines, "
 		"  (SELECT json_agg(json_build_object('id', id, 'filename', filename, 'size', size, "
 		"    'sha256', sha256) ORDER BY id) FROM attachment WHERE incident_id = i.id)::text "
@@ -57,7 +59,9 @@ json_t *incident_legal_deadlines_json(PGconn *c, long long id)
 	char idbuf[24];
 	snprintf(idbuf, sizeof idbuf, "%lld", id);
 	return db_rows(c,
-		       "SELECT key, title_ja, title_en, to_char(due_at, " ISO ") AS due_at "
+		       "SELECT key, title_ja, title_en, to_char(due_at, " ISO ") AS due_at, "
+		       "  last_day::text AS last_day, target_day::text AS target_day, "
+		       "  guide_until::text AS guide_until "
 		       "FROM legal_deadline WHERE incident_id = $1::bigint ORDER BY due_at",
 		       1, (const char *const[]){idbuf});
 }

@@ -13,7 +13,9 @@
 json_t *incident_api_json(PGconn *c, const char *ref);
 
 /* The legal deadlines of incident id (key, title_ja, title_en, due_at in
- * ISO 8601), soonest first; NULL on a database error. Caller owns. */
+ * ISO 8601, and as the law counts them last_day, target_day, guide_until:
+ * "YYYY-MM-DD" or null, see sql/0027_legal_last_day.sql), soonest first;
+ * NULL on a database error. Caller owns. */
 json_t *incident_legal_deadlines_json(PGconn *c, long long id);
 
 #endif

@@ -63,6 +63,11 @@ int engine_set_calendar(struct engine *e, const char *office_hours, const char *
 	return cal_setup(&e->cal, office_hours, file, err, errlen);
 }
 
+const struct calendar *engine_calendar(const struct engine *e)
+{
+	return &e->cal;
+}
+
 void engine_free(struct engine *e)
 {
 	if (!e)

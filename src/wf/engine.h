@@ -28,6 +28,11 @@ void engine_free(struct engine *e);
 int engine_set_calendar(struct engine *e, const char *office_hours, const char *file, char *err,
 			size_t errlen);
 
+/* The engine's calendar (as engine_set_calendar set it up), for others
+ * that count office days the same way. Lives as long as the engine. */
+struct calendar;
+const struct calendar *engine_calendar(const struct engine *e);
+
 struct wf_def;
 /* The parsed definition of workflow_def id (cached; owned by the engine), or
  * NULL when there is none. Thread-safe. */

@@ -25,6 +25,7 @@ struct legal_case {
 	const json_t *when;
 	const char *after;
 	char interval[DURATION_PG_INTERVAL_MAX];
+	long long days; /* of after: whole days when the deadline is counted in days */
 };
 
 struct legal_deadline {
@@ -33,6 +34,9 @@ struct legal_deadline {
 	const char *from;
 	const char *after;
 	char interval[DURATION_PG_INTERVAL_MAX];
+	long long days;
+	const char *count;    /* "final", "preliminary" or NULL (see legal.h) */
+	long long target_before; /* office days, for "final" */
 	size_t ncases;
 	struct legal_case *cases;
 };
@@ -78,21 +82,32 @@ static int get_id(struct jc *ld, const json_t *obj, const char *path, const char
 	return 0;
 }
 
-/* obj.after into *after and its PostgreSQL interval. */
+/* obj.after into *after and its PostgreSQL interval; *days its days when
+ * in_days (a deadline counted in days as the law counts them: whole days,
+ * "P30D", nothing else). */
 static int get_duration(struct jc *ld, const json_t *obj, const char *path, const char **after,
-			char *interval)
+			char *interval, int in_days, long long *days)
 {
 	struct duration d;
 	if (jc_get_duration(ld, obj, "after", path, &d, after) < 0)
 		return -1;
 	duration_to_pg_interval(&d, interval, DURATION_PG_INTERVAL_MAX);
+	*days = d.days;
+	if (in_days && (d.months || d.seconds || d.days < 1)) {
+		char p[JC_PATH_LEN];
+		return jc_fail(ld, jc_subpath(p, path, ".after"),
+			       "'%s' is not a number of days; a deadline with \"count\" is counted "
+			       "in whole days, such as P30D",
+			       *after);
+	}
 	return 0;
 }
 
 static int load_deadline(struct jc *ld, const json_t *o, const char *path,
 			 struct legal_deadline *dl)
 {
-	static const char *const keys[] = {"key", "title", "from", "after", "cases", NULL};
+	static const char *const keys[] = {"key",   "title", "from",	      "after",
+					   "cases", "count", "target_before", NULL};
 	static const char *const required[] = {"key", "title", "from", "after", NULL};
 	static const char *const case_keys[] = {"when", "after", NULL};
 	char p[JC_PATH_LEN];
@@ -101,6 +116,30 @@ static int load_deadline(struct jc *ld, const json_t *o, const char *path,
 	if (jc_check_object(ld, o, path, "a deadline", keys, required) < 0 ||
 	    get_id(ld, o, path, &dl->key) < 0)
 		return -1;
+	const json_t *count = json_object_get(o, "count"), *tb = json_object_get(o, "target_before");
+	if (count) {
+		jc_subpath(p, path, ".count");
+		const char *c = json_is_string(count) ? json_string_value(count) : "";
+		if (strcmp(c, "final") == 0)
+			dl->count = "final";
+		else if (strcmp(c, "preliminary") == 0)
+			dl->count = "preliminary";
+		else
+			return jc_fail(ld, p,
+				       "expected \"final\" (a period of the law: day 1 the day of "
+				       "awareness, a last day on a 行政機関の休日 moved) or "
+				       "\"preliminary\" (the 速報's おおむね3〜5日)");
+	}
+	if (tb) {
+		jc_subpath(p, path, ".target_before");
+		if (!dl->count || strcmp(dl->count, "final") != 0)
+			return jc_fail(ld, p,
+				       "\"target_before\" without \"count\": \"final\"; only a "
+				       "legal last day has an internal target before it");
+		if (!json_is_integer(tb) || json_integer_value(tb) < 0 || json_integer_value(tb) > 60)
+			return jc_fail(ld, p, "expected a whole number of office days from 0 to 60");
+		dl->target_before = json_integer_value(tb);
+	}
 	if (jc_get_text(ld, o, "title", path, &dl->title.ja, &dl->title.en) < 0 ||
 	    jc_get_string(ld, o, "from", path, &dl->from) < 0)
 		return -1;
@@ -115,7 +154,7 @@ static int load_deadline(struct jc *ld, const json_t *o, const char *path,
 			       "occurred_at or reported_at",
 			       dl->from);
 	}
-	if (get_duration(ld, o, path, &dl->after, dl->interval) < 0)
+	if (get_duration(ld, o, path, &dl->after, dl->interval, dl->count != NULL, &dl->days) < 0)
 		return -1;
 
 	const json_t *cases =
@@ -130,7 +169,8 @@ static int load_deadline(struct jc *ld, const json_t *o, const char *path,
 		jc_subpath(p, path, ".cases[%zu]", i);
 		if (jc_check_object(ld, c, p, "a case", case_keys, case_keys) < 0 ||
 		    cond_get(ld, c, p, &lc->when) < 0 ||
-		    get_duration(ld, c, p, &lc->after, lc->interval) < 0)
+		    get_duration(ld, c, p, &lc->after, lc->interval, dl->count != NULL,
+				 &lc->days) < 0)
 			return -1;
 	}
 	return 0;
@@ -316,18 +356,26 @@ json_t *legal_evaluate(const struct legal_rules *r, const json_t *facts, const c
 		for (size_t j = 0; j < ck->ndeadlines; j++) {
 			const struct legal_deadline *dl = &ck->deadlines[j];
 			const char *after = dl->after, *interval = dl->interval;
+			long long days = dl->days;
 			for (size_t c = 0; c < dl->ncases; c++)
 				if (cond_eval(dl->cases[c].when, facts)) {
 					after = dl->cases[c].after;
 					interval = dl->cases[c].interval;
+					days = dl->cases[c].days;
 					break;
 				}
-			json_array_append_new(deadlines,
-					      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "key",
-							dl->key, "title", pick(&dl->title, en),
-							"title_ja", dl->title.ja, "title_en",
-							dl->title.en, "from", dl->from, "after",
-							after, "interval", interval));
+			json_t *one = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "key", dl->key,
+						"title", pick(&dl->title, en), "title_ja",
+						dl->title.ja, "title_en", dl->title.en, "from",
+						dl->from, "after", after, "interval", interval);
+			if (dl->count) {
+				json_object_set_new(one, "count", json_string(dl->count));
+				json_object_set_new(one, "days", json_integer(days));
+				if (strcmp(dl->count, "final") == 0)
+					json_object_set_new(one, "target_before",
+							    json_integer(dl->target_before));
+			}
+			json_array_append_new(deadlines, one);
 		}
 
 		json_t *also = json_array();

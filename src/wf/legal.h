@@ -19,7 +19,14 @@
  *              "title": TEXT,
  *              "from": FACT,            discovered_at, occurred_at or reported_at
  *              "after": DURATION,       ISO 8601 ("P3D"), see core/duration.h
- *              "cases": [CASE, ...]}    optional; the first that holds wins
+ *              "cases": [CASE, ...],    optional; the first that holds wins
+ *              "count": "final" | "preliminary",   optional: counted in days as the
+ *                                       law counts them (wf/legal_period.h): "final" a
+ *                                       period of `after` days (whole days only) with a
+ *                                       legal last day; "preliminary" the 速報's
+ *                                       おおむね3〜5日 (day 3 the target, day 5 the edge)
+ *              "target_before": N}      optional, with "final" only: the city's internal
+ *                                       target N office days (0-60) before the last day
  *   CASE      {"when": CONDITION, "after": DURATION}
  *   TEXT      {"ja": STR, "en": STR}    both non-empty
  *   ID        [a-z][a-z0-9_]*, at most 63 characters
@@ -65,7 +72,9 @@ void legal_free(struct legal_rules *r);
  *    "deadlines": [{"key": "ppc_preliminary", "title": "...",
  *                   "title_ja": "...", "title_en": "...",
  *                   "from": "discovered_at", "after": "P3D",
- *                   "interval": "0 months 3 days 0 seconds"}, ...],
+ *                   "interval": "0 months 3 days 0 seconds",
+ *                   "count": "final", "days": 30, "target_before": 5}, ...],
+ *                   (count and days only with "count", target_before with "final")
  *    "also": ["...", ...]}
  * "title", the reasons and "also" are in lang: "en" (or "en-..."), otherwise
  * Japanese (NULL too); title_ja and title_en are both always there, for

@@ -554,6 +554,75 @@ START_TEST(test_workflow_on_incident_page)
 }
 END_TEST
 
+/* Issue 19, done-when 4: the legal dates as the law counts them, stored
+ * with the deadlines and shown on the incident page and in the API. Aware
+ * on Friday 2026-12-04: the 確報's day 30 is Saturday 2027-01-02, inside
+ * the year-end closure, so its last day moves to Monday 1月4日; the internal
+ * target 5 office days before is Tuesday 12月22日 (12/29-1/3 closed); the
+ * 速報's guidance day 3 is 12月6日 (a Sunday, not moved), day 5 12月8日. */
+START_TEST(test_legal_dates_on_page)
+{
+	/* A clock near the day of awareness, so the dates are written without
+	 * their year. */
+	sql("UPDATE clock_offset SET offset_by = timestamptz '2026-12-07 10:00:00+09' - now()");
+	char *cookie = client_sign_in_demo(port, "sakai.haruto");
+	struct resp r;
+	client_request(port, "GET", "/report", NULL, cookie, &r);
+	char *csrf = resp_hidden(&r, "csrf");
+	resp_release(&r);
+	const char *fields[] = {REPORT_FIELDS(csrf, "住民票の誤送付"), NULL};
+	const char **f = (const char **)fields;
+	for (int i = 0; f[i]; i += 2)
+		if (strcmp(f[i], "discovered_at") == 0)
+			f[i + 1] = "2026-12-04T10:00";
+	client_multipart(port, "/report", cookie, fields, NULL, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 303);
+	char *ref = ref_from_location(&r);
+	resp_release(&r);
+
+	char *q = xasprintf("SELECT string_agg(key || ' ' || coalesce(last_day::text, '-') || ' ' "
+			    "|| coalesce(target_day::text, '-') || ' ' || coalesce(guide_until::text, "
+			    "'-'), ', ' ORDER BY key) FROM legal_deadline d JOIN incident i ON i.id = "
+			    "d.incident_id WHERE i.ref = '%s' AND d.clock = 'ppc'",
+			    ref);
+	char *dates = text(q);
+	free(q);
+	ck_assert_str_eq(dates, "ppc_final 2027-01-04 2026-12-22 -, "
+				"ppc_preliminary - 2026-12-06 2026-12-08");
+	free(dates);
+
+	char *csirt = client_sign_in_demo(port, "matsuda.kazuya");
+	char path[64];
+	snprintf(path, sizeof path, "/incidents/%s", ref);
+	client_request(port, "GET", path, NULL, csirt, &r);
+	ck_assert_int_eq(r.status, 200);
+	const char *b = buf_cstr(&r.body);
+	ck_assert_msg(strstr(b, "<th scope=\"col\">法定の末日</th>"), "%s", b);
+	ck_assert(strstr(b, "<th scope=\"col\">内部目標</th>"));
+	ck_assert_msg(strstr(b, "<td class=\"last-day\">1月4日(月)まで</td>"
+				"<td class=\"target\">12月22日(火)まで</td>"),
+		      "%s", b);
+	ck_assert(strstr(b, "<td class=\"last-day\">速やかに（目安おおむね3〜5日） 12月8日(火)まで</td>"
+			 "<td class=\"target\">12月6日(日)まで</td>"));
+	resp_release(&r);
+
+	snprintf(path, sizeof path, "/api/v1/incidents/%s", ref);
+	client_request(port, "GET", path, NULL, csirt, &r);
+	ck_assert_int_eq(r.status, 200);
+	b = buf_cstr(&r.body);
+	ck_assert_msg(strstr(b, "\"key\":\"ppc_final\""), "%s", b);
+	ck_assert_msg(strstr(b, "\"last_day\":\"2027-01-04\",\"target_day\":\"2026-12-22\","
+				"\"guide_until\":null"),
+		      "%s", b);
+	resp_release(&r);
+	sql("UPDATE clock_offset SET offset_by = '0'");
+	free(csirt);
+	free(ref);
+	free(csrf);
+	free(cookie);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -567,6 +636,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, test_public_report_rate_limited);
 	tcase_add_test(tc, test_workflow_on_incident_page);
 	tcase_add_test(tc, test_audit_verify);
+	tcase_add_test(tc, test_legal_dates_on_page);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -251,6 +251,16 @@ START_TEST(test_final_deadline)
 	ck_assert_str_eq(deadline_field(ppc, "ppc_final", "interval"),
 			 "0 months 60 days 0 seconds");
 	ck_assert_str_eq(deadline_field(ppc, "ppc_preliminary", "after"), "P3D");
+	/* Counted as the law counts them (wf/legal_period.h): the 確報 a period
+	 * of 60 days with the internal target 5 office days before its last
+	 * day, the 速報 the guidance's days. */
+	const json_t *fin = find_key(json_object_get(ppc, "deadlines"), "ppc_final");
+	ck_assert_str_eq(deadline_field(ppc, "ppc_final", "count"), "final");
+	ck_assert_int_eq(json_integer_value(json_object_get(fin, "days")), 60);
+	ck_assert_int_eq(json_integer_value(json_object_get(fin, "target_before")), 5);
+	const json_t *pre = find_key(json_object_get(ppc, "deadlines"), "ppc_preliminary");
+	ck_assert_str_eq(deadline_field(ppc, "ppc_preliminary", "count"), "preliminary");
+	ck_assert_ptr_null(json_object_get(pre, "target_before"));
 	json_decref(out);
 
 	out = evaluate(BASE ", \"sensitive\": true, \"malicious\": false", NULL, NULL);
@@ -351,7 +361,22 @@ static const struct {
 	 "$.clocks[0].deadlines[0].cases[0]: a case without \"when\""},
 	{", \"due\": \"P3D\"", "", NULL,
 	 "$.clocks[0].deadlines[0].due: unknown key in a deadline; expected key, title, from, "
-	 "after or cases"},
+	 "after, cases, count or target_before"},
+	{", \"count\": \"weekly\"", "", NULL,
+	 "$.clocks[0].deadlines[0].count: expected \"final\" (a period of the law: day 1 the day "
+	 "of awareness, a last day on a 行政機関の休日 moved) or \"preliminary\" (the 速報's "
+	 "おおむね3〜5日)"},
+	{", \"target_before\": 5", "", NULL,
+	 "$.clocks[0].deadlines[0].target_before: \"target_before\" without \"count\": "
+	 "\"final\"; only a legal last day has an internal target before it"},
+	{", \"count\": \"final\", \"target_before\": 61", "", NULL,
+	 "$.clocks[0].deadlines[0].target_before: expected a whole number of office days from 0 "
+	 "to 60"},
+	{", \"count\": \"final\", \"cases\": [{\"when\": {\"field\": \"personal_data.malicious\", "
+	 "\"eq\": true}, \"after\": \"P59DT12H\"}]",
+	 "", NULL,
+	 "$.clocks[0].deadlines[0].cases[0].after: 'P59DT12H' is not a number of days; a deadline "
+	 "with \"count\" is counted in whole days, such as P30D"},
 	{", \"cases\": {}", "", NULL,
 	 "$.clocks[0].deadlines[0].cases: expected an array of cases {\"when\": ..., \"after\": "
 	 "...}, found an object"},
