@@ -486,9 +486,11 @@ int mailer_loop(const struct config *cfg, const struct tmpl_set *tmpl,
 				PQclear(PQexec(c, "LISTEN sokuho_mail"));
 		}
 		int n = 0;
+		/* A batch sent and recorded ends an outage: /healthz must not
+		 * name a mailer working through what queued up meanwhile. */
 		if (c)
 			while (!*stop && (n = mailer_tick(c, cfg, tmpl, rule, 50)) > 0)
-				;
+				db_outage_over(&down);
 		if (!c || n < 0 || PQstatus(c) != CONNECTION_OK) {
 			double d = db_outage_lost(&down, c, err);
 			c = NULL;

@@ -1520,8 +1520,10 @@ int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int 
 		int n = 0;
 		int pid = c ? PQbackendPID(c) : 0;
 		if (c)
+			/* a long catch-up is alive, and a batch applied ends an
+			 * outage (/healthz) */
 			while (!*stop && (n = engine_tick(e, c, 200)) > 0)
-				liveness_beat(LIVENESS_ENGINE); /* a long catch-up is alive */
+				db_outage_over(&down);
 		/* Chain what was audited meanwhile (one sealer across processes). */
 		/* Full batches mean more is waiting: go on (a bounded while,
 		 * so that due timers are not kept waiting). */

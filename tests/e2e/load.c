@@ -36,6 +36,7 @@ static void *client_run(void *arg)
 		char summary[64];
 		snprintf(summary, sizeof summary, "%s-%d-%d", cl->tag, cl->k, n);
 		struct resp r;
+		double sent = load_now(a->l);
 		if (cl->form) {
 			const char *fields[] = {"csrf", cl->csrf, "summary", summary, "description",
 						"復旧試験", "discovered_at", "2026-11-20T09:30",
@@ -56,6 +57,7 @@ static void *client_run(void *arg)
 		}
 		long st = r.status;
 		resp_release(&r);
+		cl->ev[cl->nevents].sent = sent;
 		cl->ev[cl->nevents].t = load_now(a->l);
 		cl->ev[cl->nevents].status = st;
 		cl->nevents++;
@@ -151,14 +153,15 @@ void load_window(const struct load *l, int i, struct load_window *w)
 			}
 		}
 	}
-	/* the first success after the first 503 (a second pass: the clients'
-	 * answers interleave) */
+	/* the first success of a request sent after the first 503 (one in
+	 * flight may still have made it before the fault) */
 	for (int c = 0; c < LOAD_CLIENTS && w->first503 >= 0; c++) {
 		const struct load_client *cl = &l->cl[c];
 		for (int j = 0; j < cl->nevents; j++) {
 			double t = cl->ev[j].t - from;
 			long st = cl->ev[j].status;
-			if (t <= w->first503 || cl->ev[j].t >= to || (st != 201 && st != 303))
+			if (cl->ev[j].sent - from <= w->first503 || cl->ev[j].t >= to ||
+			    (st != 201 && st != 303))
 				continue;
 			w->nok++;
 			if (w->firstok < 0 || t < w->firstok)
@@ -189,8 +192,8 @@ void load_print(const struct load *l, const char *suite)
 			continue;
 		}
 		fprintf(stderr,
-			"%s: %s: outage %.2f s (first 503 to first success; since the fault began: "
-			"first 503 at %.2f s, first success after it at %.2f s, last 503 at %.2f s), "
+			"%s: %s: outage %.2f s (first 503 to first success sent after it; since the "
+			"fault began: first 503 at %.2f s, that success at %.2f s, last 503 at %.2f s), "
 			"%d of %d requests answered 503\n",
 			suite, l->label[i], w.firstok >= 0 ? w.firstok - w.first503 : -1.0,
 			w.first503, w.firstok, w.last503, w.n503, w.requests);

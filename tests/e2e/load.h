@@ -3,7 +3,8 @@
  * filing one report after another until stopped, every answer kept with its
  * time. The fault and failover suites share it, and so measure alike: for
  * each fault (a mark set when it begins), the requests answered 503 and the
- * seconds from its first 503 to the first success after that. */
+ * seconds from its first 503 to the first success of a request sent after
+ * that. */
 #ifndef SOKUHO_TEST_LOAD_H
 #define SOKUHO_TEST_LOAD_H
 
@@ -14,7 +15,8 @@
 #define LOAD_MAX_MARKS 8
 
 struct load_event {
-	double t;    /* seconds since load_start, when the answer came */
+	double sent; /* seconds since load_start, when the request was sent */
+	double t;    /* and when the answer came */
 	long status; /* 0: no answer (connection refused, timeout) */
 };
 
@@ -48,7 +50,9 @@ struct load_totals {
 /* What one fault cost: the answers between its mark and the next. */
 struct load_window {
 	int requests, n503, nok;
-	double first503, firstok; /* since the mark; -1 when none (firstok: after first503) */
+	/* since the mark, -1 when none: the first 503, and the first success of
+	 * a request sent after it */
+	double first503, firstok;
 	double last503;
 };
 
