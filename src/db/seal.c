@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "db.h"
 #include "tx.h"
 
 /* Set once at start, before the engine threads, and only read after. */
@@ -180,4 +181,18 @@ int audit_checkpoint_now(PGconn *c, const struct audit_key *k, struct audit_chec
 		return -1;
 	}
 	return n.found;
+}
+
+int audit_seal_lag_read(PGconn *c, long long *pending, double *oldest_s)
+{
+	*pending = 0;
+	*oldest_s = 0;
+	PGresult *r = PQexec(c, "SELECT pending, oldest_seconds FROM audit_seal_lag()");
+	int ok = db_ok(r) && PQntuples(r) == 1;
+	if (ok) {
+		*pending = atoll(PQgetvalue(r, 0, 0));
+		*oldest_s = atof(PQgetvalue(r, 0, 1));
+	}
+	PQclear(r);
+	return ok ? 0 : -1;
 }

@@ -36,4 +36,9 @@ int audit_seal_tick(PGconn *c, int batch);
 int audit_checkpoint_now(PGconn *c, const struct audit_key *k, struct audit_checkpoint *cp,
 			 char *err, size_t errlen);
 
+/* The sealer's lag (sql/0024's audit_seal_lag): events committed and not
+ * yet sealed, and the age in seconds of the oldest of them by the database
+ * clock (0 when none). Returns 0, or -1 when the query failed. */
+int audit_seal_lag_read(PGconn *c, long long *pending, double *oldest_s);
+
 #endif

@@ -13,6 +13,7 @@
 #include "app.h"
 #include "core/liveness.h"
 #include "db/db.h"
+#include "db/seal.h"
 #include "http/metrics.h"
 #include "web.h"
 #include "wf/figures.h"
@@ -87,6 +88,15 @@ static int render_db(PGconn *c, buf *out)
 	scalar(out, "sokuho_mail_sent_last_hour", "gauge", "Mail sent in the last hour.",
 	       (double)f.mail_sent_hour);
 	wf_figures_free(&f);
+	long long pending;
+	double lag;
+	if (audit_seal_lag_read(c, &pending, &lag) < 0)
+		return -1;
+	scalar(out, "sokuho_audit_pending", "gauge",
+	       "Audit events committed and not yet chained by the sealer.", (double)pending);
+	scalar(out, "sokuho_audit_seal_lag_seconds", "gauge",
+	       "Seconds since the oldest audit event not yet chained was written (0 when none).",
+	       lag);
 	return 0;
 }
 

@@ -489,7 +489,8 @@ START_TEST(test_verify_while_filing)
 {
 	struct ts_server srv;
 	char *key = keygen();
-	const char *extra[] = {"--audit_key_file", key, "--audit_checkpoint_seconds", "0", NULL};
+	const char *extra[] = {"--audit_key_file", key, "--audit_checkpoint_seconds", "0",
+			       "--metrics_token", "audit-metrics", NULL};
 	const char *with_key[] = {"--audit_key_file", key, NULL};
 	ts_demo_server_start(&srv, "audit", extra);
 	char *cookie = client_sign_in_demo(srv.port, "sakai.haruto");
@@ -534,6 +535,15 @@ START_TEST(test_verify_while_filing)
 	ck_assert_msg(st == 0 && strstr(out, " 0 pending") && strstr(out, "checkpoints agree"),
 		      "status %d: %s", st, out);
 	free(out);
+	/* /metrics shows the sealer caught up. */
+	struct resp m;
+	client_request_h(srv.port, "GET", "/metrics", NULL, NULL, "Authorization: Bearer audit-metrics",
+			 &m);
+	ck_assert_int_eq(m.status, 200);
+	ck_assert_msg(strstr(buf_cstr(&m.body), "\nsokuho_audit_pending 0\n") &&
+			      strstr(buf_cstr(&m.body), "\nsokuho_audit_seal_lag_seconds 0\n"),
+		      "%s", buf_cstr(&m.body));
+	resp_release(&m);
 	long cps = ts_scalar(srv.db, "SELECT count(*) FROM audit_checkpoint");
 	ck_assert_int_ge(cps, 1);
 	/* The private key is in no line the server logged. */
