@@ -110,10 +110,19 @@ static json_t *load_incident(PGconn *c, const char *idtext)
 	return inc;
 }
 
-/* Legal deadlines: title, due date and whether (and when) they were met. */
+/* A date as "2027-01-04(月)", or NULL. */
+#define JDAY(col, as)                                                                     \
+	"to_char(" col ", 'YYYY-MM-DD') || '(' || (ARRAY['日', '月', '火', '水', '木', '金', "  \
+	"'土'])[extract(dow FROM " col ")::int + 1] || ')' AS " as
+
+/* Legal deadlines: title, due date and whether (and when) they were met, and
+ * the dates as the law counts them (sql/0027): the legal last day, the
+ * internal target, the 速報's guidance edge. */
 static const char legal_sql[] =
 	"SELECT clock, key, title_ja, title_en, "
 	"  to_char(due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS due, "
+	"  " JDAY("last_day", "last_day") ", " JDAY("target_day", "target_day") ", "
+	"  " JDAY("guide_until", "guide_until") ", "
 	"  to_char(met_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS met, "
 	"  CASE WHEN met_at <= due_at THEN '期限内に完了' WHEN met_at > due_at THEN '期限後に完了' "
 	"    WHEN due_at < sokuho_now() THEN '期限超過（未了）' ELSE '未了（期限前）' END AS status_ja, "

@@ -555,7 +555,8 @@ START_TEST(test_workflow_on_incident_page)
 END_TEST
 
 /* Issue 19, done-when 4: the legal dates as the law counts them, stored
- * with the deadlines and shown on the incident page and in the API. Aware
+ * with the deadlines and shown on the incident page, in the API, the PPC
+ * draft and the printed record. Aware
  * on Friday 2026-12-04: the 確報's day 30 is Saturday 2027-01-02, inside
  * the year-end closure, so its last day moves to Monday 1月4日; the internal
  * target 5 office days before is Tuesday 12月22日 (12/29-1/3 closed); the
@@ -615,6 +616,21 @@ START_TEST(test_legal_dates_on_page)
 				"\"guide_until\":null"),
 		      "%s", b);
 	resp_release(&r);
+	/* The PPC draft and the printed record show them too. */
+	static const char *const pages[] = {"ppc-report", "print"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "/incidents/%s/%s", ref, pages[i]);
+		client_request(port, "GET", path, NULL, csirt, &r);
+		ck_assert_int_eq(r.status, 200);
+		b = buf_cstr(&r.body);
+		ck_assert_msg(strstr(b, "<td class=\"last-day\">2027-01-04(月)</td>"
+					"<td class=\"target\">2026-12-22(火)</td>"),
+			      "%s: %s", pages[i], b);
+		ck_assert_msg(strstr(b, "<td class=\"last-day\">速やかに（目安おおむね3〜5日、〜2026-12-08(火)）"),
+			      "%s", pages[i]);
+		ck_assert(strstr(b, "<td class=\"target\">2026-12-06(日)</td>"));
+		resp_release(&r);
+	}
 	sql("UPDATE clock_offset SET offset_by = '0'");
 	free(csirt);
 	free(ref);
