@@ -1,13 +1,13 @@
 /* Reading one incident for its page and the confirmation (see page.h). */
 #include "page.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "core/timefmt.h"
-
 #include "db/db.h"
 #include "db/tx.h"
 
@@ -51,30 +51,6 @@ int incident_scope_load(PGconn *c, const char *ref, struct incident_scope *scope
 	return 0;
 }
 
-json_t *incident_page_row(PGconn *c, const char *ref)
-{
-	const char *p[1] = {ref};
-	return db_row(
-		c,
-		"SELECT i.id, i.ref, i.channel, i.summary, i.description, i.how_found, i.category, "
-		"  c.title_ja AS category_ja, c.title_en AS category_en, i.severity, "
-		"  " JST("i.discovered_at", "discovered") ", "
-		"  " JST("i.occurred_at", "occurred") ", "
-		"  " JST("i.reported_at", "reported") ", "
-		"  si.code AS site, si.name_ja AS site_ja, s.code AS section, s.name_ja AS section_ja, "
-		"  d.name_ja AS department_ja, array_to_string(i.segments, ',') AS segments, "
-		"  sy.code AS system, sy.name_ja AS system_ja, i.system_text, i.pd_involved, i.pd_persons, "
-		"  i.pd_items, i.pd_sensitive, i.pd_mynumber, i.pd_encrypted, i.pd_malicious, "
-		"  i.pd_financial, i.contractor, i.bcp, i.external_name, i.external_contact, "
-		"  p.display_name AS reporter_name, p.login AS reporter_login, i.facts::text AS facts, "
-		"  coalesce(i.section_id, 0) AS section_id, coalesce(i.system_id, 0) AS system_id "
-		"FROM incident i JOIN category c ON c.key = i.category "
-		"LEFT JOIN site si ON si.id = i.site_id LEFT JOIN org_unit s ON s.id = i.section_id "
-		"LEFT JOIN org_unit d ON d.id = s.parent_id LEFT JOIN info_system sy ON sy.id = i.system_id "
-		"LEFT JOIN person p ON p.id = i.reporter_id WHERE i.ref = $1",
-		1, p);
-}
-
 /* day ("YYYY-MM-DD" or NULL) as a legal last day in both languages, into
  * row's NAME_ja and NAME_en ("1月6日(水)まで" / "by Wed 6 Jan"); nothing for
  * NULL. */
@@ -92,78 +68,97 @@ static void set_last_day(json_t *row, const char *name, const char *day, time_t 
 	json_object_set_new(row, key, json_string(en));
 }
 
-json_t *incident_page_deadlines(PGconn *c, long long id)
+json_t *incident_page_json(PGconn *c, const char *ref, int with_categories)
 {
-	char idbuf[24];
-	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	json_t *rows = db_rows(
+	const char *p[2] = {ref, with_categories ? "t" : "f"};
+	json_t *inc = db_row(
 		c,
-		"SELECT title_ja, title_en, " JST("due_at", "due") ", "
-		"  due_at < sokuho_now() AND met_at IS NULL AS overdue, met_at IS NOT NULL AS met, "
-		"  greatest(0, ceil(extract(epoch FROM due_at - sokuho_now()) / 86400))::int "
-		"  AS days_left, last_day::text AS last_day, target_day::text AS target_day, "
-		"  guide_until::text AS guide_until, "
-		"  floor(extract(epoch FROM sokuho_now()))::bigint AS now "
-		"FROM legal_deadline WHERE incident_id = $1::bigint ORDER BY due_at",
-		1, (const char *const[]){idbuf});
+		"SELECT i.id, i.ref, i.channel, i.summary, i.description, i.how_found, i.category, "
+		"  c.title_ja AS category_ja, c.title_en AS category_en, i.severity, "
+		"  " JST("i.discovered_at", "discovered") ", "
+		"  " JST("i.occurred_at", "occurred") ", "
+		"  " JST("i.reported_at", "reported") ", "
+		"  si.code AS site, si.name_ja AS site_ja, s.code AS section, s.name_ja AS section_ja, "
+		"  d.name_ja AS department_ja, array_to_string(i.segments, ',') AS segments, "
+		"  sy.code AS system, sy.name_ja AS system_ja, i.system_text, i.pd_involved, i.pd_persons, "
+		"  i.pd_items, i.pd_sensitive, i.pd_mynumber, i.pd_encrypted, i.pd_malicious, "
+		"  i.pd_financial, i.contractor, i.bcp, i.external_name, i.external_contact, "
+		"  p.display_name AS reporter_name, p.login AS reporter_login, i.facts::text AS facts, "
+		"  coalesce(i.section_id, 0) AS section_id, coalesce(i.system_id, 0) AS system_id, "
+		"  (SELECT json_agg(json_build_object('title_ja', l.title_ja, 'title_en', l.title_en, "
+		"     'due', to_char(l.due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), "
+		"     'overdue', l.due_at < sokuho_now() AND l.met_at IS NULL, "
+		"     'met', l.met_at IS NOT NULL, 'days_left', "
+		"     greatest(0, ceil(extract(epoch FROM l.due_at - sokuho_now()) / 86400))::int::text, "
+		"     'last_day', l.last_day::text, 'target_day', l.target_day::text, "
+		"     'guide_until', l.guide_until::text) "
+		"     ORDER BY l.due_at) FROM legal_deadline l WHERE l.incident_id = i.id)::text "
+		"  AS deadlines_json, floor(extract(epoch FROM sokuho_now()))::bigint AS page_now, "
+		"  (SELECT json_agg(json_build_object('id', f.id::text, 'filename', f.filename, "
+		"     'size', f.size::text, 'sha256', f.sha256, "
+		"     'at', to_char(f.uploaded_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI')) "
+		"     ORDER BY f.id) FROM attachment f WHERE f.incident_id = i.id)::text "
+		"  AS attachments_json, "
+		"  (SELECT json_agg(json_build_object("
+		"     'at', to_char(a.at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS'), "
+		"     'kind', a.kind, 'actor', coalesce(ap.display_name, 'システム / system'), "
+		"     'is_reported', a.kind = 'incident.reported', 'is_note', a.kind = 'incident.note', "
+		"     'is_corrected', a.kind = 'incident.corrected', "
+		"     'changes', (SELECT json_agg(json_build_object('field', ch->>'field', "
+		"        'old', ch->>'old', 'new', ch->>'new')) "
+		"        FROM jsonb_array_elements(a.detail->'changes') ch), "
+		"     'note', a.detail->>'note', 'is_mail_dead', a.kind = 'mail.dead', "
+		"     'mail_to', a.detail->>'recipient', 'mail_email', a.detail->>'email', "
+		"     'mail_template', a.detail->>'template', 'mail_reason', a.detail->>'reason') "
+		"     ORDER BY a.seq) "
+		"   FROM audit_event a LEFT JOIN person ap ON ap.id = a.actor_id "
+		"   WHERE a.incident_id = i.id)::text AS timeline_json, "
+		"  CASE WHEN $2::boolean THEN (SELECT json_agg(json_build_object('key', k.key, "
+		"     'title_ja', k.title_ja) ORDER BY k.sort) FROM category k)::text END "
+		"  AS categories_json "
+		"FROM incident i JOIN category c ON c.key = i.category "
+		"LEFT JOIN site si ON si.id = i.site_id LEFT JOIN org_unit s ON s.id = i.section_id "
+		"LEFT JOIN org_unit d ON d.id = s.parent_id LEFT JOIN info_system sy ON sy.id = i.system_id "
+		"LEFT JOIN person p ON p.id = i.reporter_id WHERE i.ref = $1",
+		2, p);
+	if (!inc)
+		return NULL;
+	json_t *page = json_object();
+	/* The lists built as JSON in SQL become arrays (none: empty) beside
+	 * the incident's row. */
+	static const char *const lists[] = {"deadlines", "attachments", "timeline", "categories",
+					    NULL};
+	for (int k = 0; lists[k]; k++) {
+		char col[32];
+		snprintf(col, sizeof col, "%s_json", lists[k]);
+		const char *txt = json_string_value(json_object_get(inc, col));
+		json_t *v = txt ? json_loads(txt, 0, NULL) : NULL;
+		if (txt || k < 3)
+			json_object_set_new(page, lists[k], json_is_array(v) ? v : json_array());
+		if (v && !json_is_array(v))
+			json_decref(v);
+		json_object_del(inc, col);
+	}
+	/* The dates counted as the law counts them, written for the page. */
+	errno = 0;
+	const char *ns = json_string_value(json_object_get(inc, "page_now"));
+	char *end;
+	long long now = ns ? strtoll(ns, &end, 10) : 0;
+	if (!ns || errno || *end)
+		now = (long long)time(NULL);
+	json_object_del(inc, "page_now");
 	size_t i;
 	json_t *row;
-	json_array_foreach(rows, i, row) {
-		time_t now = (time_t)atoll(json_string_value(json_object_get(row, "now")));
-		set_last_day(row, "last", json_string_value(json_object_get(row, "last_day")), now);
-		set_last_day(row, "target", json_string_value(json_object_get(row, "target_day")), now);
-		set_last_day(row, "guide", json_string_value(json_object_get(row, "guide_until")), now);
-		json_object_del(row, "now");
+	json_array_foreach(json_object_get(page, "deadlines"), i, row) {
+		set_last_day(row, "last", json_string_value(json_object_get(row, "last_day")),
+			     (time_t)now);
+		set_last_day(row, "target", json_string_value(json_object_get(row, "target_day")),
+			     (time_t)now);
+		set_last_day(row, "guide", json_string_value(json_object_get(row, "guide_until")),
+			     (time_t)now);
 	}
-	return rows;
-}
-
-json_t *incident_page_attachments(PGconn *c, long long id)
-{
-	char idbuf[24];
-	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	return db_rows(c,
-		       "SELECT id, filename, size, sha256, " JST("uploaded_at", "at") " "
-		       "FROM attachment WHERE incident_id = $1::bigint ORDER BY id",
-		       1, (const char *const[]){idbuf});
-}
-
-json_t *incident_timeline(PGconn *c, long long id)
-{
-	char idbuf[24];
-	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	json_t *rows = db_rows(
-		c,
-		"SELECT to_char(a.at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS') AS at, "
-		"  a.kind, coalesce(p.display_name, 'システム / system') AS actor, "
-		"  a.kind = 'incident.reported' AS is_reported, "
-		"  a.kind = 'incident.note' AS is_note, "
-		"  a.kind = 'incident.corrected' AS is_corrected, "
-		"  (SELECT json_agg(json_build_object('field', ch->>'field', 'old', ch->>'old', "
-		"     'new', ch->>'new')) FROM jsonb_array_elements(a.detail->'changes') ch) "
-		"  ::text AS changes_json, a.detail->>'note' AS note, "
-		"  a.kind = 'mail.dead' AS is_mail_dead, a.detail->>'recipient' AS mail_to, "
-		"  a.detail->>'email' AS mail_email, a.detail->>'template' AS mail_template, "
-		"  a.detail->>'reason' AS mail_reason "
-		"FROM audit_event a LEFT JOIN person p ON p.id = a.actor_id "
-		"WHERE a.incident_id = $1::bigint ORDER BY a.seq",
-		1, (const char *const[]){idbuf});
-	/* Changes come as JSON text from SQL; turn them into arrays. */
-	size_t i;
-	json_t *ev;
-	json_array_foreach(rows, i, ev) {
-		const char *cj = json_string_value(json_object_get(ev, "changes_json"));
-		if (cj)
-			json_object_set_new(ev, "changes", json_loads(cj, 0, NULL));
-		json_object_del(ev, "changes_json");
-	}
-	return rows;
-}
-
-json_t *incident_category_choices(PGconn *c, const char *selected)
-{
-	return db_rows(c, "SELECT key, title_ja, key = $1 AS selected FROM category ORDER BY sort", 1,
-		       (const char *const[]){selected});
+	json_object_set_new(page, "incident", inc);
+	return page;
 }
 
 int incident_has_run(PGconn *c, long long id, long long run)

@@ -17,35 +17,33 @@
  * stored id is out of range. */
 int incident_scope_load(PGconn *c, const char *ref, struct incident_scope *scope, long long *id);
 
-/* Incident ref with every fact the page shows: category titles, site,
- * section, department, system names, the reporter, times as YYYY-MM-DD
- * HH:MM, the personal-data answers, facts as JSON text, section_id and
- * system_id ("0" when none). NULL when there is none or on error. */
-json_t *incident_page_row(PGconn *c, const char *ref);
-
-/* The legal deadlines of incident id, soonest first: title_ja, title_en,
- * due, overdue, met, days_left (whole days, rounded up, 0 once due), and the
- * dates counted as the law counts them (sql/0027, wf/legal_period.h) as
- * "YYYY-MM-DD" or null: last_day (the legal last day), target_day (the
- * internal target), guide_until (the 速報's day 5); each also written for
- * the page, when there, as last_ja / last_en, target_ja / target_en and
- * guide_ja / guide_en ("1月6日(水)まで" / "by Wed 6 Jan"). NULL on error. */
-json_t *incident_page_deadlines(PGconn *c, long long id);
-
-/* The evidence files of incident id in the order filed: id, filename, size,
- * sha256, at. NULL on error. */
-json_t *incident_page_attachments(PGconn *c, long long id);
-
-/* The timeline of incident id (its audit events in order): at (with
- * seconds), kind, actor (the system when none), is_reported, is_note,
- * is_corrected, changes (an array of field/old/new, for a correction), note,
- * and for a dead mail is_mail_dead, mail_to, mail_email, mail_template,
- * mail_reason. NULL on error. */
-json_t *incident_timeline(PGconn *c, long long id);
-
-/* The categories for the correction form: key, title_ja, selected (the one
- * whose key is selected, may be NULL). NULL on error. */
-json_t *incident_category_choices(PGconn *c, const char *selected);
+/* Everything the page of incident ref shows, read in one statement: an
+ * object of
+ *   incident     every fact: category titles, site, section, department,
+ *                system names, the reporter, times as YYYY-MM-DD HH:MM, the
+ *                personal-data answers, facts as JSON text, section_id and
+ *                system_id ("0" when none);
+ *   deadlines    the legal deadlines, soonest first: title_ja, title_en,
+ *                due, overdue, met, days_left (whole days, rounded up, 0 once
+ *                due), and the dates counted as the law counts them
+ *                (sql/0027, wf/legal_period.h) as "YYYY-MM-DD" or null:
+ *                last_day (the legal last day), target_day (the internal
+ *                target), guide_until (the 速報's day 5); each also written
+ *                for the page, when there, as last_ja / last_en, target_ja /
+ *                target_en and guide_ja / guide_en ("1月6日(水)まで" / "by Wed
+ *                6 Jan");
+ *   attachments  the evidence files in the order filed: id, filename, size,
+ *                sha256, at;
+ *   timeline     the audit events in order: at (with seconds), kind, actor
+ *                (the system when none), is_reported, is_note, is_corrected,
+ *                changes (an array of field/old/new, for a correction), note,
+ *                and for a dead mail is_mail_dead, mail_to, mail_email,
+ *                mail_template, mail_reason;
+ *   categories   with with_categories only (the correction form's choices):
+ *                key, title_ja, in their order.
+ * Numbers are decimal strings. NULL when there is no such incident or on
+ * error. Caller owns. */
+json_t *incident_page_json(PGconn *c, const char *ref, int with_categories);
 
 /* Whether workflow run run belongs to incident id: 1, or 0 (also on
  * error). */

@@ -30,15 +30,13 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 			 const struct incident_scope *scope, int can_act, unsigned status,
 			 json_t *errors, const char *done)
 {
-	json_t *inc = incident_page_row(c, ref);
-	if (!inc)
+	/* incident, deadlines, attachments, timeline (and the categories) */
+	json_t *d = incident_page_json(c, ref, can_act);
+	if (!d)
 		return http_error(req, 404);
-	json_t *d = json_object();
-	json_object_set_new(d, "deadlines", incident_page_deadlines(c, id));
+	json_t *inc = json_object_get(d, "incident");
 	json_object_set_new(d, "has_deadlines",
 			    json_boolean(json_array_size(json_object_get(d, "deadlines")) > 0));
-	json_object_set_new(d, "attachments", incident_page_attachments(c, id));
-	json_object_set_new(d, "timeline", incident_timeline(c, id));
 	json_object_set_new(d, "told",
 			    notify_recipients_json(c, json_string_value(json_object_get(inc, "section_id")),
 						   json_string_value(json_object_get(inc, "system_id"))));
@@ -66,9 +64,13 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 			json_object_set_new(fix, incident_fix_fields[k],
 					    json_string(typed ? typed : stored ? stored : ""));
 		}
-		json_t *cats = incident_category_choices(
-			c, json_string_value(json_object_get(fix, "category")));
-		json_object_set_new(d, "categories", cats);
+		const char *cat = json_string_value(json_object_get(fix, "category"));
+		size_t ci;
+		json_t *row;
+		json_array_foreach(json_object_get(d, "categories"), ci, row) {
+			const char *key = json_string_value(json_object_get(row, "key"));
+			json_object_set_new(row, "selected", json_boolean(key && cat && strcmp(key, cat) == 0));
+		}
 		json_t *checked = json_object();
 		for (int k = INCIDENT_FIX_FIRST_TRI; incident_fix_fields[k]; k++) {
 			char key[48];
@@ -92,7 +94,6 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 		json_object_set_new(d, "severities", sev);
 		json_object_set_new(d, "fix", fix);
 	}
-	json_object_set_new(d, "incident", inc);
 	if (req->app->engine) {
 		/* without ACT_WORKFLOW no run offers an action (actor 0 may take none) */
 		json_t *runs = engine_runs_json(req->app->engine, c, id,
