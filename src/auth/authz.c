@@ -6,7 +6,7 @@
 
 static const char *const perm_names[PERM_COUNT] = {
 	"public", "signed_in", "incident_view", "incident_act", "incident_note", "dashboard", "audit", "admin",
-	"timer_retry",
+	"timer_retry", "intake",
 };
 
 const char *authz_perm_name(enum perm perm)
@@ -26,6 +26,8 @@ const struct authz_action authz_actions[ACT_COUNT] = {
 	[ACT_CSV] = {"csv", PERM_INCIDENT_VIEW, 0},
 	[ACT_REVIEW_CSV] = {"review_csv", PERM_DASHBOARD, 0},
 	[ACT_TIMER_RETRY] = {"timer_retry", PERM_TIMER_RETRY, 1},
+	[ACT_INTAKE_ACCEPT] = {"intake_accept", PERM_INTAKE, 1},
+	[ACT_INTAKE_CLOSE] = {"intake_close", PERM_INTAKE, 1},
 };
 
 const char *authz_action_name(enum action action)
@@ -127,6 +129,7 @@ int authz_allows(const struct principal *p, enum perm perm, const struct inciden
 	}
 	case PERM_ADMIN:
 		return authz_has_role(p, "admin");
+	case PERM_INTAKE: /* the single point of contact and those above it */
 	case PERM_TIMER_RETRY: {
 		/* those who watch the dashboard and may act city-wide: not the
 		 * auditor, who only looks */

@@ -17,6 +17,7 @@ enum perm {
 	PERM_AUDIT,         /* the audit trail: auditor, CISO, chief security officer */
 	PERM_ADMIN,         /* accounts and configuration: admin */
 	PERM_TIMER_RETRY,   /* retry a failed workflow timer: CISO, chief security officer, CSIRT */
+	PERM_INTAKE,        /* the intake queue of outside reports: CISO, chief security officer, CSIRT */
 	PERM_COUNT
 };
 
@@ -79,6 +80,8 @@ enum action {
 	ACT_CSV,         /* GET /incidents.csv: the incidents one sees */
 	ACT_REVIEW_CSV,  /* GET /review.csv: the annual review */
 	ACT_TIMER_RETRY, /* POST /dashboard/timers/ID/retry: a failed workflow timer */
+	ACT_INTAKE_ACCEPT, /* POST /intake/REF, decision=accept: an outside report is an incident */
+	ACT_INTAKE_CLOSE,  /* POST /intake/REF, decision=close: not an incident or spam */
 	ACT_COUNT
 };
 

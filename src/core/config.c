@@ -116,6 +116,16 @@ static const struct directive directives[] = {
 	 "seconds without a request after which a sign-in ends (60-86400)"},
 	{"session_max", "SOKUHO_SESSION_MAX", C_INT, OFF(session_max), 300, 604800, "43200",
 	 "seconds after sign-in after which it ends whatever happens (300-604800)"},
+	{"organisation_name", "SOKUHO_ORGANISATION_NAME", C_STRING, OFF(organisation_name), 0, 0,
+	 "富士吉田市", "the city's name, as the residents' window and printouts show it"},
+	{"csirt_office", "SOKUHO_CSIRT_OFFICE", C_STRING, OFF(csirt_office), 0, 0,
+	 "情報セキュリティ窓口", "the office residents may contact about their report"},
+	{"csirt_phone", "SOKUHO_CSIRT_PHONE", C_STRING, OFF(csirt_phone), 0, 0, "0555-00-0000",
+	 "that office's telephone number"},
+	{"csirt_hours", "SOKUHO_CSIRT_HOURS", C_STRING, OFF(csirt_hours), 0, 0,
+	 "平日 8:30〜17:15", "when that office answers the telephone"},
+	{"public_min_fill", "SOKUHO_PUBLIC_MIN_FILL", C_INT, OFF(public_min_fill), 0, 3600, "3",
+	 "seconds: the residents' form sent sooner after it was shown is refused (0-3600)"},
 };
 
 #define NDIRECTIVES (sizeof directives / sizeof directives[0])

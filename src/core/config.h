@@ -52,6 +52,11 @@ struct config {
 	int mail_ack_ttl;       /* seconds an acknowledge link in mail stays valid */
 	int session_idle;       /* seconds of inactivity that end a session */
 	int session_max;        /* seconds after sign-in that end a session */
+	char *organisation_name; /* the city, as residents and printouts name it */
+	char *csirt_office;     /* the office residents may contact about a report */
+	char *csirt_phone;
+	char *csirt_hours;
+	int public_min_fill;    /* seconds: the residents' form sent sooner is refused */
 };
 
 /* Sets every field to its default. Strings are owned by cfg: config_release. */

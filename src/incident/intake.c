@@ -465,6 +465,32 @@ enum db_qs intake_store_deadlines(PGconn *c, long long id, const json_t *clocks,
 	return result;
 }
 
+enum db_qs intake_store_files(PGconn *c, long long id, const struct intake_file *files,
+			      size_t nfiles, int uploaded_by, struct db_err *e)
+{
+	char idbuf[24], by[16];
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	snprintf(by, sizeof by, "%d", uploaded_by);
+	for (size_t i = 0; i < nfiles; i++) {
+		char size[24];
+		snprintf(size, sizeof size, "%zu", files[i].len);
+		const char *p[6] = {idbuf, files[i].filename, files[i].content_type, size,
+				    files[i].data, uploaded_by > 0 ? by : NULL};
+		int lens[6] = {0, 0, 0, 0, (int)files[i].len, 0};
+		int fmts[6] = {0, 0, 0, 0, 1, 0};
+		PGresult *r = PQexecParams(c,
+					   "INSERT INTO attachment (incident_id, filename, content_type, "
+					   "size, sha256, data, uploaded_by) VALUES ($1, $2, $3, $4, "
+					   "encode(sha256($5::bytea), 'hex'), $5::bytea, $6::int)",
+					   6, NULL, p, lens, fmts, 0);
+		enum db_qs qs = db_classify(c, r, e);
+		PQclear(r);
+		if (qs < 0)
+			return qs;
+	}
+	return DB_OK;
+}
+
 static const char *opt(const json_t *clean, const char *key)
 {
 	const char *s = json_string_value(json_object_get(clean, key));
@@ -516,23 +542,8 @@ static enum db_qs filing_tx(PGconn *c, void *arg, struct db_err *e)
 	snprintf(idbuf, sizeof idbuf, "%lld", id);
 	if ((qs = intake_store_deadlines(c, id, f->clocks, f->engine ? engine_calendar(f->engine) : NULL, NULL, e)) < 0)
 		return qs;
-	for (size_t i = 0; i < f->nfiles; i++) {
-		char size[24];
-		snprintf(size, sizeof size, "%zu", f->files[i].len);
-		const char *p[6] = {idbuf, f->files[i].filename, f->files[i].content_type, size,
-				    f->files[i].data, f->reporter};
-		int lens[6] = {0, 0, 0, 0, (int)f->files[i].len, 0};
-		int fmts[6] = {0, 0, 0, 0, 1, 0};
-		r = PQexecParams(c,
-				 "INSERT INTO attachment (incident_id, filename, content_type, size, "
-				 "sha256, data, uploaded_by) VALUES ($1, $2, $3, $4, "
-				 "encode(sha256($5::bytea), 'hex'), $5::bytea, $6::int)",
-				 6, NULL, p, lens, fmts, 0);
-		qs = db_classify(c, r, e);
-		PQclear(r);
-		if (qs < 0)
-			return qs;
-	}
+	if ((qs = intake_store_files(c, id, f->files, f->nfiles, f->reporter_id, e)) < 0)
+		return qs;
 	/* an outsider's report counts toward the public form's rate, in the
 	 * same transaction: no report without its count, no count without it */
 	if (f->channel == INTAKE_EXTERNAL) {

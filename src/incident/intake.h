@@ -62,6 +62,11 @@ enum db_qs intake_store(struct engine *engine, PGconn *conn, const json_t *clean
 			enum intake_channel channel, int reporter_id, const char *ip, char ref[32],
 			long long *id, struct db_err *e);
 
+/* Stores evidence files of incident id inside the caller's transaction,
+ * uploaded by uploaded_by (0: an outsider). DB_OK or < 0 with e filled. */
+enum db_qs intake_store_files(PGconn *conn, long long id, const struct intake_file *files,
+			      size_t nfiles, int uploaded_by, struct db_err *e);
+
 /* Writes the legal deadlines of clocks (as legal_evaluate returns them) for
  * incident id, inside the caller's transaction, due from the incident's
  * times as stored, with the legal last day, internal target and guidance

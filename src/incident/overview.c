@@ -6,8 +6,9 @@
 
 static const char figures_sql[] =
 	"SELECT (SELECT count(*) FROM incident WHERE closed_at IS NULL) AS open, "
-	"  (SELECT count(*) FROM incident WHERE acknowledged_at IS NULL AND closed_at IS NULL) "
-	"    AS unacknowledged, "
+	"  (SELECT count(*) FROM incident i WHERE acknowledged_at IS NULL AND closed_at IS NULL "
+	"    AND NOT EXISTS (SELECT 1 FROM outside_report q WHERE q.incident_id = i.id "
+	"      AND q.state = 'waiting')) AS unacknowledged, "
 	"  (SELECT count(*) FROM workflow_run WHERE finished_at IS NULL AND escalation_level > 0) "
 	"    AS escalating, "
 	"  (SELECT count(*) FROM legal_deadline WHERE met_at IS NULL AND due_at < (SELECT sokuho_now())) "
@@ -91,6 +92,9 @@ static const char unacked_sql[] =
 	"    AND r.finished_at IS NULL AND r.escalation_level > 0) AS escalating "
 	"FROM incident i LEFT JOIN org_unit s ON s.id = i.section_id "
 	"WHERE i.acknowledged_at IS NULL AND i.closed_at IS NULL "
+	/* outside reports waiting for intake have their own box */
+	"  AND NOT EXISTS (SELECT 1 FROM outside_report q WHERE q.incident_id = i.id "
+	"    AND q.state = 'waiting') "
 	"ORDER BY i.reported_at LIMIT 20";
 
 static const char legal_sql[] =

@@ -290,8 +290,11 @@ struct i18n *i18n_load(const char *templates_dir, char *err, size_t errlen)
 	if (scan_dir(c, used, templates_dir, "", err, errlen) < 0)
 		goto out;
 	json_object_foreach(cat, key, v) {
-		/* field_err_* are the messages of incident/fields.h, used from C */
-		if (!json_object_get(used, key) && strncmp(key, "field_err_", 10) != 0)
+		/* field_err_* are the messages of incident/fields.h, res_err_* and
+		 * intake_err_* those of the residents' form and the intake queue
+		 * (web/resident.c): used from C */
+		if (!json_object_get(used, key) && strncmp(key, "field_err_", 10) != 0 &&
+		    strncmp(key, "res_err_", 8) != 0 && strncmp(key, "intake_err_", 11) != 0)
 			log_event(LOG_WARN, "label_unused", "key=%s catalog=%s", log_quote(0, key),
 				  log_quote(1, path));
 	}

@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "db/db.h"
+#include "incident/outside.h"
 #include "incident/overview.h"
 #include "web.h"
 #include "wf/engine.h"
@@ -440,6 +441,15 @@ int web_dashboard(struct request *req)
 			json_decref(d);
 			d = NULL;
 		}
+	}
+	if (d && authz_allows(&req->sess->who, PERM_INTAKE, NULL)) {
+		/* the intake queue: outside reports waiting for the CSIRT */
+		long long waiting = outside_waiting_count(c);
+		json_t *q = outside_queue(c, 5);
+		json_object_set_new(d, "intake",
+				    json_pack("{s:o, s:I, s:b}", "rows", q, "count",
+					      (json_int_t)(waiting > 0 ? waiting : 0), "any",
+					      waiting > 0));
 	}
 	json_t *trends = d ? trends_get(req->app->dash, c) : NULL;
 	db_pool_put(req->app->db, c);

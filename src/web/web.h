@@ -25,6 +25,10 @@ int web_admin_workflow_svg(struct request *req);
 int web_report(struct request *req);
 int web_report_public(struct request *req);
 int web_report_filed(struct request *req);
+/* The residents' window and the intake queue (resident.c). */
+int web_resident(struct request *req);
+int web_intake(struct request *req);
+int web_intake_item(struct request *req);
 int web_incident(struct request *req);
 int web_incidents(struct request *req);
 int web_my_reports(struct request *req);

@@ -604,13 +604,17 @@ int engine_start_incident(struct engine *e, PGconn *c, long long incident_id)
 	if (load_ctx(c, incident_id, &x) < 0)
 		return -1;
 	/* The newest version of each workflow the incident does not run yet:
-	 * called again when facts change, it starts what now applies. */
+	 * called again when facts change, it starts what now applies. An
+	 * outside report (a resident's) starts nothing while it waits in the
+	 * intake queue or after it was closed there (sql/0028). */
 	const char *pi[1] = {x.id};
 	PGresult *r = PQexecParams(c,
 				   "SELECT DISTINCT ON (d.name) d.id FROM workflow_def d "
 				   "WHERE NOT EXISTS (SELECT 1 FROM workflow_run r JOIN workflow_def o "
 				   "  ON o.id = r.def_id WHERE r.incident_id = $1::bigint AND o.name = "
-				   "  d.name) ORDER BY d.name, d.version DESC",
+				   "  d.name) AND NOT EXISTS (SELECT 1 FROM outside_report q WHERE "
+				   "  q.incident_id = $1::bigint AND q.state <> 'accepted') "
+				   "ORDER BY d.name, d.version DESC",
 				   1, NULL, pi, NULL, NULL, 0);
 	if (!db_ok(r)) {
 		PQclear(r);

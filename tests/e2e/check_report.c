@@ -1,7 +1,8 @@
 /* Filing reports end to end: the form with evidence, validation that keeps
  * what was typed, escaping, the legal clocks on the confirmation, the
- * incident page and who may see it, the JSON API, 50 reports at once, the
- * public form's rate limit, and `sokuho audit verify`. Runs on the demo city. */
+ * incident page and who may see it, the JSON API, 50 reports at once and
+ * `sokuho audit verify` (the residents' form and its limit: check_resident.c).
+ * Runs on the demo city. */
 #include <check.h>
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -412,40 +413,6 @@ START_TEST(test_api_and_concurrency)
 }
 END_TEST
 
-START_TEST(test_public_report_rate_limited)
-{
-	struct resp r;
-	client_request(port, "GET", "/report/public", NULL, NULL, &r);
-	ck_assert_int_eq(r.status, 200);
-	ck_assert(strstr(buf_cstr(&r.body), "お名前"));
-	char *csrf = resp_hidden(&r, "csrf");
-	char *cv = resp_cookie(&r, "sokuho_csrf");
-	resp_release(&r);
-	char *cookie = xasprintf("sokuho_csrf=%s", cv);
-	const char *fields[] = {"csrf", csrf, "external_name", "富士 太郎", "external_contact",
-				"0555-00-0000", "summary", "市のサイトが改ざんされている", "discovered_at",
-				"2026-11-24T08:00", "category", "tampering", "pd_involved", "unknown",
-				NULL};
-	for (int i = 0; i < 5; i++) {
-		client_multipart(port, "/report/public", cookie, fields, NULL, NULL, 0, &r);
-		ck_assert_msg(r.status == 200, "report %d: %ld", i, r.status);
-		ck_assert(strstr(buf_cstr(&r.body), "報告を受け付けました"));
-		resp_release(&r);
-	}
-	client_multipart(port, "/report/public", cookie, fields, NULL, NULL, 0, &r);
-	ck_assert_int_eq(r.status, 429);
-	ck_assert(strstr(buf_cstr(&r.body), "上限に達しました"));
-	ck_assert(strstr(buf_cstr(&r.body), "value=\"富士 太郎\""));
-	resp_release(&r);
-	ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE channel = 'external' AND "
-				"section_id IS NULL AND reporter_id IS NULL"),
-			 5);
-	free(cookie);
-	free(cv);
-	free(csrf);
-}
-END_TEST
-
 START_TEST(test_audit_verify)
 {
 	char *e = xasprintf("DATABASE_URL=%s", db);
@@ -649,7 +616,6 @@ Suite *report_suite(void)
 	tcase_add_test(tc, test_file_a_report);
 	tcase_add_test(tc, test_validation_keeps_input);
 	tcase_add_test(tc, test_api_and_concurrency);
-	tcase_add_test(tc, test_public_report_rate_limited);
 	tcase_add_test(tc, test_workflow_on_incident_page);
 	tcase_add_test(tc, test_audit_verify);
 	tcase_add_test(tc, test_legal_dates_on_page);

@@ -20,6 +20,7 @@ Suite *fault_suite(void);
 Suite *limits_suite(void);
 Suite *audit_suite(void);
 Suite *failover_suite(void);
+Suite *resident_suite(void);
 
 int main(void)
 {
@@ -41,6 +42,7 @@ int main(void)
 	srunner_add_suite(sr, limits_suite());
 	srunner_add_suite(sr, audit_suite());
 	srunner_add_suite(sr, failover_suite());
+	srunner_add_suite(sr, resident_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

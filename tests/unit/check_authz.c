@@ -57,6 +57,8 @@ static const struct {
 	{"healthz",         "11" "11" "11" "11" "11" "11" "11" "11" "11" "11"},
 	{"metrics",         "11" "11" "11" "11" "11" "11" "11" "11" "11" "11"},
 	{"dashboard_timer", "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
+	{"intake",          "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
+	{"intake_item",     "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
 };
 
 /* The same matrix for the incident permissions themselves, which handlers
@@ -73,6 +75,7 @@ static const struct {
 	{PERM_AUDIT,             "00" "00" "00" "00" "00" "00" "11" "11" "11" "00"},
 	{PERM_ADMIN,             "00" "00" "00" "00" "00" "00" "00" "00" "00" "11"},
 	{PERM_TIMER_RETRY,       "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
+	{PERM_INTAKE,            "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
 };
 
 /* Every action (authz_actions) the same way: a new action without a row
@@ -93,6 +96,8 @@ static const struct {
 	{ACT_CSV,              "00" "10" "10" "10" "10" "11" "11" "11" "11" "00"},
 	{ACT_REVIEW_CSV,       "00" "00" "00" "00" "00" "11" "11" "11" "11" "00"},
 	{ACT_TIMER_RETRY,      "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
+	{ACT_INTAKE_ACCEPT,    "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
+	{ACT_INTAKE_CLOSE,     "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
 };
 
 enum { PERSON = 7, SECTION_IN = 10, SECTION_OUT = 20, DEPT_IN = 1, DEPT_OUT = 2,
@@ -226,10 +231,12 @@ START_TEST(test_auditor_writes_nothing)
 		ck_assert_msg(!authz_action_allows(&p, (enum action)a, NULL), "the auditor may %s",
 			      authz_action_name((enum action)a));
 	}
-	ck_assert_int_eq(writing, 5); /* note, correct, workflow, acknowledge, timer_retry */
+	/* note, correct, workflow, acknowledge, timer_retry, intake_accept, intake_close */
+	ck_assert_int_eq(writing, 7);
 	ck_assert(authz_actions[ACT_NOTE].writes && authz_actions[ACT_CORRECT].writes &&
 		  authz_actions[ACT_WORKFLOW].writes && authz_actions[ACT_ACKNOWLEDGE].writes &&
-		  authz_actions[ACT_TIMER_RETRY].writes);
+		  authz_actions[ACT_TIMER_RETRY].writes && authz_actions[ACT_INTAKE_ACCEPT].writes &&
+		  authz_actions[ACT_INTAKE_CLOSE].writes);
 }
 END_TEST
 
