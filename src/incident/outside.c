@@ -79,23 +79,6 @@ json_t *outside_check(const json_t *raw, json_t *errors)
 	return clean;
 }
 
-int outside_rate_limited(PGconn *c, const char *ip, int per_hour)
-{
-	if (!ip || !*ip)
-		return 0;
-	const char *p[1] = {ip};
-	PGresult *r;
-	struct db_err e;
-	long long n = 0;
-	if (db_exec(c, &e,
-		    "SELECT count(*) AS n FROM public_report_rate WHERE ip = $1::inet "
-		    "AND at > sokuho_now() - interval '1 hour'",
-		    1, p, &r) == DB_OK)
-		n = db_first_ll(r, "n");
-	PQclear(r);
-	return n >= per_hour;
-}
-
 /* The first line of what was written, at most 80 characters: the summary
  * the lists show until the CSIRT writes its own. */
 static char *summary_of(const char *what)
@@ -340,7 +323,8 @@ static enum db_qs accept_tx(PGconn *c, void *arg, struct db_err *e)
 	free(facts_s);
 	if (qs < 0)
 		return qs;
-	if ((qs = intake_store_deadlines(c, id, d->clocks, NULL, e)) < 0)
+	if ((qs = intake_store_deadlines(c, id, d->clocks,
+					 d->engine ? engine_calendar(d->engine) : NULL, NULL, e)) < 0)
 		return qs;
 	const char *q[2] = {idbuf, actor};
 	if ((qs = db_exec(c, e,
@@ -423,31 +407,4 @@ enum outside_result outside_close(PGconn *c, const char *ref, const char *outcom
 	struct decision d = {NULL, ref, NULL, NULL, outcome, reason, actor_id,
 			     ip && *ip ? ip : NULL, OUTSIDE_NOT_FOUND};
 	return decide(c, "outside_close", close_tx, &d, qs, e);
-}
-
-json_t *outside_choices(PGconn *c, const char *category, const char *site, const char *section)
-{
-	const char *p1[1] = {category ? category : ""};
-	const char *p2[1] = {site ? site : ""};
-	const char *p3[1] = {section ? section : ""};
-	json_t *cats = db_rows(c,
-			       "SELECT key, title_ja, title_en, key = $1 AS selected FROM category "
-			       "ORDER BY sort",
-			       1, p1);
-	json_t *sites = db_rows(c,
-				"SELECT code, name_ja, name_en, code = $1 AS selected FROM site "
-				"ORDER BY sort",
-				1, p2);
-	json_t *sections = db_rows(c,
-				   "SELECT s.code, s.name_ja, d.name_ja AS department, s.code = $1 "
-				   "AS selected FROM org_unit s JOIN org_unit d ON d.id = s.parent_id "
-				   "WHERE s.kind = 'section' AND s.active ORDER BY d.code, s.code",
-				   1, p3);
-	if (!cats || !sites || !sections) {
-		json_decref(cats);
-		json_decref(sites);
-		json_decref(sections);
-		return NULL;
-	}
-	return json_pack("{s:o, s:o, s:o}", "categories", cats, "sites", sites, "sections", sections);
 }

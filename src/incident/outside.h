@@ -30,16 +30,13 @@
  * errors. Usable only when errors stays empty. */
 json_t *outside_check(const json_t *raw, json_t *errors);
 
-/* Whether address ip sent per_hour outside reports or more in the last hour
- * (the per-address limit; an empty ip is never limited). */
-int outside_rate_limited(PGconn *conn, const char *ip, int per_hour);
-
 /* Stores a checked outside report in one transaction (db_run_tx): the
  * incident (category 'other', discovered_at the time it arrived, nothing
  * assumed about personal data), its files, its outside_report row waiting in
  * the queue, its count toward the per-address limit and the audit event
  * incident.reported (channel external). No legal deadline, no workflow, no
- * mail. Returns DB_OK with the reference in ref, or < 0 with e filled. */
+ * mail. The limit is checked before, with intake_public_rate_exceeded
+ * (incident/form.h). Returns DB_OK with the reference in ref, or < 0 with e filled. */
 enum db_qs outside_store(PGconn *conn, const json_t *clean, const struct intake_file *files,
 			 size_t nfiles, const char *ip, char ref[32], struct db_err *e);
 
@@ -56,13 +53,6 @@ long long outside_waiting_count(PGconn *conn);
  * attachments: [{id, filename, size}]}, or NULL when ref is no outside
  * report. Caller owns. */
 json_t *outside_get(PGconn *conn, const char *ref);
-
-/* The choices of the accept form: {categories: [{key, title_ja, title_en,
- * selected}], sites: [{code, name_ja, name_en, selected}], sections: [{code,
- * name_ja, department, selected}]} with the given values selected (each may
- * be NULL). NULL on error. Caller owns. */
-json_t *outside_choices(PGconn *conn, const char *category, const char *site,
-			const char *section);
 
 /* The result of a decision. */
 enum outside_result {

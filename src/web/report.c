@@ -1,7 +1,7 @@
-/* Filing a report: the guided form for staff (/report), the public form for
- * residents and other outsiders (/report/public), and the confirmation that
- * says the reference, who is being told and which legal clocks started. The
- * forms read through src/incident/form.h, file through intake_store and the
+/* Filing a report: the guided form for staff (/report) and the confirmation that
+ * says the reference, who is being told and which legal clocks started (the
+ * residents' window, /report/public, is web/resident.c). The forms read
+ * through src/incident/form.h, file through intake_store and the
  * confirmation reads through src/incident/page.h. */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -224,11 +224,6 @@ static int report_form(struct request *req, enum intake_channel channel)
 int web_report(struct request *req)
 {
 	return report_form(req, INTAKE_STAFF);
-}
-
-int web_report_public(struct request *req)
-{
-	return report_form(req, INTAKE_EXTERNAL);
 }
 
 int web_report_confirmation(struct request *req, PGconn *c, const char *ref, unsigned status)

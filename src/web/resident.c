@@ -6,7 +6,7 @@
  * or closes it (src/incident/outside.c). Nothing internal is asked of the
  * resident or shown to them: no staff names, no workflow, no legal clocks.
  *
- * Abuse: the per-address limit (RESIDENT_REPORTS_PER_HOUR), a hidden field
+ * Abuse: the per-address limit (INTAKE_PUBLIC_REPORTS_PER_HOUR, incident/form.h), a hidden field
  * people do not see and leave empty, and a minimum fill time: the form
  * carries the time it was shown, signed with a key this process holds in
  * memory only (libsodium crypto_auth); a form sent sooner than
@@ -28,12 +28,11 @@
 #include "core/xalloc.h"
 #include "db/db.h"
 #include "http/multipart.h"
+#include "incident/form.h"
 #include "incident/intake.h"
 #include "incident/outside.h"
 #include "web.h"
 
-/* Reports from one address per hour. */
-#define RESIDENT_REPORTS_PER_HOUR 5
 /* A form shown longer ago than this is refused (and shown again). */
 #define FILL_MAX_AGE (24 * 3600)
 /* The hidden field people leave empty. */
@@ -157,7 +156,7 @@ static int file_outside_report(struct request *req)
 	int rc;
 	json_t *errors = json_object();
 	json_t *clean = NULL;
-	if (outside_rate_limited(c, req->ip, RESIDENT_REPORTS_PER_HOUR)) {
+	if (intake_public_rate_exceeded(c, req->ip)) {
 		rc = show_form(req, 429, req->form, NULL, "rate_limited");
 		goto out;
 	}
@@ -251,6 +250,16 @@ int web_intake(struct request *req)
 	return http_page(req, 200, "pages/intake", d);
 }
 
+static void mark_selected(json_t *rows, const char *key, const char *value)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		const char *v = json_string_value(json_object_get(row, key));
+		json_object_set_new(row, "selected", json_boolean(v && value && strcmp(v, value) == 0));
+	}
+}
+
 static const char *const tri_names[] = {"pd_involved", "pd_sensitive", "pd_mynumber",
 					"pd_encrypted", "pd_malicious", "pd_financial", NULL};
 
@@ -299,15 +308,14 @@ static int item_page(struct request *req, PGconn *c, json_t *item, unsigned stat
 	}
 	json_object_set_new(d, "checked", checked);
 	if (waiting && may) {
-		json_t *ch = outside_choices(c, json_string_value(json_object_get(v, "category")),
-					     json_string_value(json_object_get(v, "site")),
-					     json_string_value(json_object_get(v, "section")));
-		if (!ch) {
-			json_decref(v);
-			json_decref(d);
-			json_decref(item);
-			return http_error(req, 500);
-		}
+		/* the staff form's choices, the values chosen marked */
+		json_t *ch = report_form_choices(c);
+		mark_selected(json_object_get(ch, "categories"), "key",
+			      json_string_value(json_object_get(v, "category")));
+		mark_selected(json_object_get(ch, "sites"), "code",
+			      json_string_value(json_object_get(v, "site")));
+		mark_selected(json_object_get(ch, "sections"), "code",
+			      json_string_value(json_object_get(v, "section")));
 		json_object_update(d, ch);
 		json_decref(ch);
 	}

@@ -23,7 +23,6 @@ int web_account_token(struct request *req);
 int web_ack(struct request *req);
 int web_admin_workflow_svg(struct request *req);
 int web_report(struct request *req);
-int web_report_public(struct request *req);
 int web_report_filed(struct request *req);
 /* The residents' window and the intake queue (resident.c). */
 int web_resident(struct request *req);
