@@ -1069,6 +1069,61 @@ static int may_take(PGconn *c, const struct ctx *x, const struct wf_action *a, i
 	return 0;
 }
 
+/* The roles named by the actions of runs' current states (runs as
+ * engine_runs_json reads them) that actor holds over the incident of x, in
+ * one statement: an object whose keys are those roles (empty on error). */
+static json_t *roles_held(struct engine *e, PGconn *c, const struct ctx *x, json_t *runs,
+			  int actor)
+{
+	json_t *held = json_object();
+	json_t *named = json_array();
+	json_t *seen = json_object();
+	size_t i;
+	json_t *run;
+	json_array_foreach(runs, i, run) {
+		const struct wf_def *d =
+			get_def(e, c, atoi(json_string_value(json_object_get(run, "def_id"))));
+		const struct wf_state *st =
+			d ? wf_find_state(d, json_string_value(json_object_get(run, "state"))) : NULL;
+		for (size_t k = 0; st && k < st->nactions; k++)
+			for (size_t b = 0; b < st->actions[k].nby; b++) {
+				const char *role = st->actions[k].by[b];
+				if (!json_object_get(seen, role)) {
+					json_object_set_new(seen, role, json_true());
+					json_array_append_new(named, json_string(role));
+				}
+			}
+	}
+	char *names = json_array_size(named) ? json_dumps(named, JSON_COMPACT) : NULL;
+	if (names) {
+		char act[16];
+		snprintf(act, sizeof act, "%d", actor);
+		const char *p[4] = {names, nn(x->section), nn(x->system), act};
+		PGresult *r = PQexecParams(c,
+					   "SELECT n.role FROM json_array_elements_text($1::json) AS n(role) "
+					   "WHERE EXISTS (SELECT 1 FROM resolve_role(n.role, $2::int, $3::int) "
+					   "  WHERE person_id = $4::int)",
+					   4, NULL, p, NULL, NULL, 0);
+		int col = PQfnumber(r, "role");
+		for (int k = 0; db_ok(r) && col >= 0 && k < PQntuples(r); k++)
+			json_object_set_new(held, PQgetvalue(r, k, col), json_true());
+		PQclear(r);
+	}
+	free(names);
+	json_decref(named);
+	json_decref(seen);
+	return held;
+}
+
+/* may_take with the roles roles_held found. */
+static int may_take_held(const json_t *held, const struct wf_action *a)
+{
+	for (size_t i = 0; i < a->nby; i++)
+		if (json_object_get(held, a->by[i]))
+			return 1;
+	return 0;
+}
+
 /* Closing the incident (issue 18). Entering a state with milestone
  * "closed" closes the incident; what that does to its other unfinished runs
  * is each workflow's "incident_close": a legal report ("blocks") must be
@@ -1408,6 +1463,9 @@ json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int
 		return json_array();
 	struct ctx x;
 	int have_ctx = load_ctx(c, incident_id, &x) == 0;
+	/* which actions the actor may take: one statement for the page, not
+	 * one per action and role (may_take) */
+	json_t *held = have_ctx && actor_id > 0 ? roles_held(e, c, &x, runs, actor_id) : NULL;
 	size_t i;
 	json_t *run;
 	json_array_foreach(runs, i, run) {
@@ -1448,7 +1506,7 @@ json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int
 		json_t *acts = json_array();
 		for (size_t k = 0; have_ctx && actor_id > 0 && k < st->nactions; k++) {
 			const struct wf_action *a = &st->actions[k];
-			if (!may_take(c, &x, a, actor_id))
+			if (!may_take_held(held, a))
 				continue;
 			json_t *fs = json_array();
 			for (size_t f = 0; f < a->nfields; f++)
@@ -1482,6 +1540,7 @@ json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int
 		json_object_set_new(run, "actions", acts);
 		json_object_set_new(run, "has_actions", json_boolean(json_array_size(acts) > 0));
 	}
+	json_decref(held);
 	if (have_ctx)
 		release_ctx(&x);
 	return runs;
