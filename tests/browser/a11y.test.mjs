@@ -46,6 +46,7 @@ const PENDING = new Set(['/dashboard', '/review']);
 let browser;
 let tmp;
 let ref;                // the reference of the report filed by keyboard
+let outsideRef;         // a resident's report waiting in the intake queue
 const sessions = {};    // login -> storage state (the session cookie)
 
 before(async () => {
@@ -74,7 +75,27 @@ before(async () => {
 		sessions[login] = await context.storageState();
 		await context.close();
 	}
+	outsideRef = await fileOutsideReport('ホームページの 文字が おかしいです（アクセシビリティ試験）');
 });
+
+// Files a resident's report through the residents' window as a browser
+// would (the form's CSRF cookie and token and its signed time; a person
+// takes longer than public_min_fill, 3 s) and returns its reference.
+async function fileOutsideReport(what) {
+	const form = await fetch(`${BASE}/report/public`);
+	const html = await form.text();
+	const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+	const field = (name) => html.match(new RegExp(`name="${name}" value="([^"]*)"`))[1];
+	const body = new FormData();
+	body.set('csrf', field('csrf'));
+	body.set('fill', field('fill'));
+	body.set('what', what);
+	await new Promise((r) => setTimeout(r, 3500));
+	const res = await fetch(`${BASE}/report/public`, { method: 'POST', body, headers: { cookie } });
+	const m = (await res.text()).match(/INC-\d{4}-\d{4,}/);
+	assert.ok(res.status === 200 && m, `the residents' form answered ${res.status}`);
+	return m[0];
+}
 
 after(async () => {
 	await browser?.close();
@@ -102,7 +123,9 @@ function pages() {
 	const list = [
 		{ name: 'login', path: '/login', as: null },
 		{ name: 'home (signed out)', path: '/', as: null },
-		{ name: 'public report form', path: '/report/public', as: null },
+		{ name: "residents' form", path: '/report/public', as: null },
+		{ name: "residents' form with errors", path: '/report/public', as: null, resident: 'empty' },
+		{ name: "residents' confirmation", path: '/report/public', as: null, resident: 'file' },
 		{ name: 'error page', path: '/no-such-page', as: null, status: 404 },
 		{ name: 'acknowledge (bad link)', path: '/ack/not-a-token', as: null, status: 400 },
 		{ name: 'home', path: '/', as: STAFF },
@@ -111,6 +134,7 @@ function pages() {
 		{ name: 'my reports', path: '/my/reports', as: STAFF },
 		{ name: 'incident list', path: '/incidents', as: CISO },
 		{ name: 'dashboard', path: '/dashboard', as: CISO },
+		{ name: 'intake queue', path: '/intake', as: CISO },
 		{ name: 'annual review', path: '/review', as: CISO },
 		{ name: 'people (admin)', path: '/admin/people', as: ADMIN },
 		{ name: 'new person (admin)', path: '/admin/people/new', as: ADMIN },
@@ -121,6 +145,8 @@ function pages() {
 		{ name: 'workflows (admin)', path: '/admin/workflows', as: ADMIN },
 		{ name: 'mail outbox (admin)', path: '/admin/outbox', as: ADMIN },
 	];
+	if (outsideRef)
+		list.push({ name: 'outside report (intake)', path: `/intake/${outsideRef}`, as: CISO });
 	if (ref) {
 		list.push({ name: 'report filed', path: `/report/filed/${ref}`, as: STAFF });
 		list.push({ name: 'incident', path: `/incidents/${ref}`, as: CISO });
@@ -128,6 +154,7 @@ function pages() {
 	}
 	// English pages last: the language choice may stay with the session
 	list.push({ name: 'login (English)', path: '/login?lang=en', as: null });
+	list.push({ name: "residents' form (English)", path: '/report/public?lang=en', as: null });
 	list.push({ name: 'report form (English)', path: '/report?lang=en', as: STAFF });
 	if (ref)
 		list.push({ name: 'incident (English)', path: `/incidents/${ref}?lang=en`, as: CISO });
@@ -159,6 +186,18 @@ async function audit(viewport) {
 				if (res.status() !== (p.status || 200)) {
 					problems.push(`  ${p.name} ${p.path}: status ${res.status()}, not ${p.status || 200}`);
 					continue;
+				}
+				if (p.resident) {
+					// what a resident sees after sending: the form with its
+					// errors (nothing written), or the confirmation
+					if (p.resident === 'file')
+						await page.getByLabel(/何が ありましたか/).fill('駅前の 掲示板の QRコードが あやしい（アクセシビリティ試験）');
+					await page.waitForTimeout(3500);
+					await Promise.all([page.waitForEvent('load'),
+						page.getByRole('button', { name: /^送る$/ }).click()]);
+					const want = p.resident === 'file' ? /受け付けました/ : /ここに 書いてください/;
+					if (!want.test(await page.locator('main').innerText()))
+						problems.push(`  ${p.name}: the residents' form did not answer as expected`);
 				}
 				if (p.submitEmpty) {
 					await Promise.all([page.waitForEvent('load'),
@@ -316,7 +355,7 @@ test('the Nu HTML Checker finds no error in the HTML as served', async () => {
 	try {
 		let n = 0;
 		for (const p of pages()) {
-			if (p.submitEmpty)
+			if (p.submitEmpty || p.resident)
 				continue;   // a POST answer; its form is the same template
 			if (!contexts.has(p.as))
 				contexts.set(p.as, await newContext(p.as, { width: 1280, height: 800 }));
