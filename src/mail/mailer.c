@@ -140,7 +140,8 @@ static const char claim_sql[] =
 	"WITH due AS (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= "
 	"  sokuho_now() AND (lease_until IS NULL OR lease_until < sokuho_now()) ORDER BY id "
 	"  LIMIT $1::int FOR UPDATE SKIP LOCKED), "
-	"o AS (UPDATE outbox x SET lease_until = sokuho_now() + make_interval(secs => $2::int), "
+	"o AS (UPDATE outbox x SET lease_until = date_trunc('second', sokuho_now()) + "
+	"  make_interval(secs => $2::int) + $4::int * interval '1 microsecond', "
 	"  attempts = attempts + 1, message_id = coalesce(message_id, '<' || x.id || '.' || "
 	"  substr(md5(random()::text), 1, 12) || '@' || $3 || '>') FROM due WHERE x.id = due.id "
 	"  RETURNING x.*) "
@@ -192,6 +193,61 @@ static void keep_outcome(const char *id, const char *lease, const char *status,
 	o->subject = subject ? xstrdup(subject) : NULL;
 	o->body = body ? xstrdup(body) : NULL;
 	pthread_mutex_unlock(&pending_mu);
+}
+
+/* Claims whose answer was lost with the connection (a restart, a
+ * failover): the database may have taken their leases all the same, and
+ * their rows would then wait out LEASE_SECONDS unsent. Each claim's lease
+ * ends on a microsecond of its own (lease_us), so the next connection can
+ * hand back exactly the rows such a claim took: none of them reached this
+ * process, so none was sent. Under pending_mu. */
+#define LOST_CLAIMS 16
+static long lost_claims[LOST_CLAIMS];
+static size_t nlost;
+
+static void keep_lost_claim(long us)
+{
+	pthread_mutex_lock(&pending_mu);
+	if (nlost == LOST_CLAIMS) /* the oldest has expired by now */
+		memmove(lost_claims, lost_claims + 1, (LOST_CLAIMS - 1) * sizeof *lost_claims);
+	else
+		nlost++;
+	lost_claims[nlost - 1] = us;
+	pthread_mutex_unlock(&pending_mu);
+}
+
+/* Hands back the rows of lost claims still leased (attempts as before the
+ * claim). Returns 0, or -1 when the database could not be asked (they stay
+ * kept). */
+static int return_lost_claims(PGconn *c)
+{
+	pthread_mutex_lock(&pending_mu);
+	int rc = 0;
+	while (nlost > 0) {
+		char us[24], lease[16];
+		snprintf(us, sizeof us, "%ld", lost_claims[nlost - 1]);
+		snprintf(lease, sizeof lease, "%d", LEASE_SECONDS);
+		const char *p[2] = {us, lease};
+		PGresult *r = PQexecParams(
+			c,
+			"UPDATE outbox SET lease_until = NULL, attempts = greatest(attempts - 1, 0) "
+			"WHERE status = 'queued' AND lease_until > sokuho_now() AND lease_until <= "
+			"sokuho_now() + make_interval(secs => $2::int + 1) AND "
+			"extract(microseconds FROM lease_until)::bigint % 1000000 = $1::bigint",
+			2, NULL, p, NULL, NULL, 0);
+		if (!db_ok(r)) {
+			log_event(LOG_ERROR, "mail_lease_return_failed", "error=%s",
+				  log_quote(0, PQresultErrorMessage(r)));
+			PQclear(r);
+			rc = -1;
+			break;
+		}
+		log_event(LOG_INFO, "mail_lease_returned", "rows=%s", PQcmdTuples(r));
+		PQclear(r);
+		nlost--;
+	}
+	pthread_mutex_unlock(&pending_mu);
+	return rc;
 }
 
 /* A column of a row as JSON: the string, or null. */
@@ -329,7 +385,7 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 	if (!cfg->smtp_host[0])
 		return 0;
 	/* What was sent before is recorded before anything more is claimed. */
-	if (mailer_flush_outcomes(c) < 0)
+	if (mailer_flush_outcomes(c) < 0 || return_lost_claims(c) < 0)
 		return -1;
 	char *digest_base = base_url(cfg);
 	digest_enqueue(c, digest_base);
@@ -338,12 +394,17 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 	snprintf(lim, sizeof lim, "%d", batch);
 	snprintf(lease, sizeof lease, "%d", LEASE_SECONDS);
 	const char *host = strchr(cfg->mail_from, '@') ? strchr(cfg->mail_from, '@') + 1 : "sokuho";
-	const char *p[3] = {lim, lease, host};
-	PGresult *r = PQexecParams(c, claim_sql, 3, NULL, p, NULL, NULL, 0);
+	long us = (long)randombytes_uniform(999999) + 1;
+	char lease_us[16];
+	snprintf(lease_us, sizeof lease_us, "%ld", us);
+	const char *p[4] = {lim, lease, host, lease_us};
+	PGresult *r = PQexecParams(c, claim_sql, 4, NULL, p, NULL, NULL, 0);
 	if (!db_ok(r)) {
 		log_event(LOG_ERROR, "mail_claim_failed", "error=%s",
-			  log_quote(0, PQresultErrorMessage(r)));
+			  log_quote(0, r ? PQresultErrorMessage(r) : PQerrorMessage(c)));
 		PQclear(r);
+		if (PQstatus(c) != CONNECTION_OK)
+			keep_lost_claim(us);
 		return -1;
 	}
 	int n = PQntuples(r);

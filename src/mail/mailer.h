@@ -30,7 +30,10 @@ struct mailer_rule {
 
 /* Sends one batch: at most batch due rows. Returns the number claimed, or
  * -1 on a database error (outcomes of mail sent that could not be recorded
- * are kept, see mailer_flush_outcomes). With no smtp_host configured it claims nothing. */
+ * are kept, see mailer_flush_outcomes; a claim whose answer was lost with the
+ * connection is remembered, and the rows it may have leased are handed back
+ * on the next call, before anything is claimed). With no smtp_host
+ * configured it claims nothing. */
 int mailer_tick(PGconn *conn, const struct config *cfg, const struct tmpl_set *tmpl,
 		const struct mailer_rule *rule, int batch);
 

@@ -219,8 +219,6 @@ static void pair_up(void)
 		 hosts, ports, name);
 	snprintf(promoted, sizeof promoted, "host=%s port=%d dbname=%s", cl[1].dir, cl[1].port,
 		 name);
-	snprintf(maildir, sizeof maildir, "%s/mail", topdir);
-	ck_assert(mkdir(maildir, 0700) == 0);
 	snprintf(logfile, sizeof logfile, "%s/sokuho.log", topdir);
 	snprintf(wlogfile, sizeof wlogfile, "%s/worker.log", topdir);
 	snprintf(latelog, sizeof latelog, "%s/late-worker.log", topdir);
@@ -280,6 +278,10 @@ static void async_up(void)
  * on the two-server URL. */
 static void setup(void)
 {
+	/* a folder per test (each runs in a process of its own): the SMTP
+	 * server numbers its files from 000 */
+	snprintf(maildir, sizeof maildir, "%s/mail-%d", topdir, (int)getpid());
+	ck_assert(mkdir(maildir, 0700) == 0);
 	port = ts_free_port();
 	smtp_port = ts_free_port();
 	smtpd = ts_start_smtpd(smtp_port, maildir);
@@ -538,6 +540,62 @@ START_TEST(test_failover_under_load)
 }
 END_TEST
 
+/* The mail sender's claim committed and its answer lost (a failover, a
+ * crash between COMMIT and reply): the promoted server, primary now, waits
+ * for a synchronous standby it does not have, so a claim of the sender's
+ * commits locally and waits; the test ends that session, as a crash would.
+ * The claimed rows must go out within seconds, not after the lease (120 s),
+ * once each. Runs after the failover, on the promoted server. */
+START_TEST(test_lost_claim)
+{
+	char ci[400];
+	snprintf(ci, sizeof ci, "host=%s port=%d dbname=postgres", cl[1].dir, cl[1].port);
+	ts_sql(ci, "ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
+	ts_sql(ci, "SELECT pg_reload_conf()");
+	usleep(500 * 1000); /* taken up by the server's processes */
+	/* this session does not wait for the standby */
+	ts_sql(promoted, "SET synchronous_commit = local; INSERT INTO outbox (dedup_key, "
+			 "incident_id, email, lang, template, data) SELECT 'lost-claim-' || id, "
+			 "incident_id, email, lang, template, data FROM outbox WHERE status = 'sent' "
+			 "ORDER BY id LIMIT 5");
+	long ended = 0;
+	for (int i = 0; i < 200 && ended == 0; i++) {
+		ended = ts_scalar(ci, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+				      "WHERE application_name = 'sokuho mailer' AND wait_event = "
+				      "'SyncRep'");
+		if (!ended)
+			usleep(50 * 1000);
+	}
+	ts_sql(ci, "ALTER SYSTEM RESET synchronous_standby_names");
+	ts_sql(ci, "SELECT pg_reload_conf()");
+	ck_assert_msg(ended > 0, "no claim of the mail sender waited for the standby");
+	long leased = ts_scalar(promoted, "SELECT count(*) FROM outbox WHERE dedup_key LIKE "
+					  "'lost-claim-%' AND lease_until > sokuho_now()");
+	double t0 = now_s();
+	long sent = 0;
+	while (sent < 5 && now_s() - t0 < 15) {
+		sent = ts_scalar(promoted, "SELECT count(*) FROM outbox WHERE dedup_key LIKE "
+					   "'lost-claim-%' AND status = 'sent'");
+		if (sent < 5)
+			usleep(100 * 1000);
+	}
+	double took = now_s() - t0;
+	sleep(1);
+	int mails, repeats = mail_repeats(&mails);
+	fprintf(stderr,
+		"failover: a claim of %ld rows whose answer was lost: sent %.1f s later "
+		"(%d mails received, %d Message-IDs twice)\n",
+		leased, took, mails, repeats);
+	ck_assert_msg(sent == 5, "the rows of a claim whose answer was lost were not sent in 15 s "
+				 "(%ld of 5)", sent);
+	ck_assert_int_ge(count_in(logfile, "event=mail_lease_returned rows=") +
+				 count_in(wlogfile, "event=mail_lease_returned rows="),
+			 1);
+	ck_assert_int_eq(repeats, 0);
+	ck_assert_int_ge(mails, 5);
+}
+END_TEST
+
 Suite *failover_suite(void)
 {
 	Suite *s = suite_create("failover");
@@ -546,6 +604,7 @@ Suite *failover_suite(void)
 	tcase_add_unchecked_fixture(tc, sync_up, pair_down);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_failover_under_load);
+	tcase_add_test(tc, test_lost_claim);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("async");
 	tcase_set_timeout(tc, 120);
