@@ -30,12 +30,17 @@
  * errors. Usable only when errors stays empty. */
 json_t *outside_check(const json_t *raw, json_t *errors);
 
+/* The CSIRT's members get at most one mail of new outside reports per this
+ * many seconds of the clock (outside_reported, pointing to the queue). */
+#define OUTSIDE_MAIL_PERIOD_S "300"
+
 /* Stores a checked outside report in one transaction (db_run_tx): the
  * incident (category 'other', discovered_at the time it arrived, nothing
  * assumed about personal data), its files, its outside_report row waiting in
  * the queue, its count toward the per-address limit and the audit event
- * incident.reported (channel external). No legal deadline, no workflow, no
- * mail. The limit is checked before, with intake_public_rate_exceeded
+ * incident.reported (channel external), and the mail outside_reported to
+ * each CSIRT member unless they had one in this period (OUTSIDE_MAIL_PERIOD_S).
+ * No legal deadline, no workflow, no other mail. The limit is checked before, with intake_public_rate_exceeded
  * (incident/form.h). Returns DB_OK with the reference in ref, or < 0 with e filled. */
 enum db_qs outside_store(PGconn *conn, const json_t *clean, const struct intake_file *files,
 			 size_t nfiles, const char *ip, char ref[32], struct db_err *e);

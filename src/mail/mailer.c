@@ -423,7 +423,11 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 		if (!data)
 			data = json_object();
 		const char *ref = json_string_value(json_object_get(data, "ref"));
-		char *url = xasprintf("%s/incidents/%s", base, ref ? ref : "");
+		/* the incident's page, or the page the mail names (a path of
+		 * this site: the intake queue's for outside_reported) */
+		const char *path = json_string_value(json_object_get(data, "path"));
+		char *url = path && path[0] == '/' ? xasprintf("%s%s", base, path)
+						   : xasprintf("%s/incidents/%s", base, ref ? ref : "");
 		json_object_set_new(data, "url", json_string(url));
 		json_object_set_new(data, "base_url", json_string(base));
 		free(url);

@@ -1,6 +1,7 @@
 /* The residents' window and the CSIRT's intake queue end to end (issue 18):
  * a resident files through /report/public and sees nothing internal; the
- * report waits in the queue with no workflow, deadline or mail; the CSIRT
+ * report waits in the queue with no workflow, deadline or mail but one notice
+ * to each CSIRT member (at most one per 5 minutes); the CSIRT
  * accepts it and the reporting duty starts then, discovered when it arrived;
  * another is closed as spam with a reason (audited) and starts nothing; the
  * hidden field, a form sent too soon and a forged time are refused with
@@ -204,7 +205,16 @@ START_TEST(test_file_wait_accept)
 	ck_assert_int_eq(count_for("outside_report WHERE state = 'waiting' AND incident_id IN", ref), 1);
 	ck_assert_int_eq(count_for("workflow_run WHERE incident_id IN", ref), 0);
 	ck_assert_int_eq(count_for("legal_deadline WHERE incident_id IN", ref), 0);
-	ck_assert_int_eq(count_for("outbox WHERE incident_id IN", ref), 0);
+	/* only the CSIRT is told: one mail each, pointing to the queue */
+	ck_assert_int_eq(count_for("outbox WHERE template <> 'outside_reported' AND incident_id IN",
+				   ref),
+			 0);
+	ck_assert_int_eq(count_for("outbox o WHERE template = 'outside_reported' AND data ->> "
+				   "'path' = '/intake/' || (SELECT ref FROM incident i WHERE i.id = "
+				   "o.incident_id) AND incident_id IN",
+				   ref),
+			 scalar("SELECT count(DISTINCT person_id) FROM role_assignment WHERE role = "
+				"'csirt'"));
 	ck_assert_int_eq(count_for("incident WHERE channel = 'external' AND reporter_id IS NULL "
 				   "AND external_name IS NULL AND summary = "
 				   "'市の ホームページの お知らせが 変な 英語に なっています。' AND id IN",
@@ -297,7 +307,9 @@ START_TEST(test_file_wait_accept)
 				   "d.name = 'reporting-duty' AND r.incident_id IN",
 				   ref),
 			 1);
-	ck_assert_int_ge(count_for("outbox WHERE incident_id IN", ref), 1);
+	ck_assert_int_ge(count_for("outbox WHERE template <> 'outside_reported' AND incident_id IN",
+				   ref),
+			 1);
 	ck_assert_int_eq(count_for("incident i JOIN outside_report o ON o.incident_id = i.id WHERE "
 				   "i.discovered_at = o.arrived_at AND i.category = 'tampering' AND "
 				   "i.summary = '改ざん' AND i.id IN",
@@ -374,7 +386,15 @@ START_TEST(test_close_as_spam)
 	resp_release(&r);
 	free(form);
 	ck_assert_int_eq(count_for("workflow_run WHERE incident_id IN", ref), 0);
-	ck_assert_int_eq(count_for("outbox WHERE incident_id IN", ref), 0);
+	ck_assert_int_eq(count_for("outbox WHERE template <> 'outside_reported' AND incident_id IN",
+				   ref),
+			 0);
+	/* the CSIRT heard of it only if no notice went out in its 5 minutes:
+	 * one mail each per period in which reports arrived */
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox WHERE template = 'outside_reported'"),
+			 scalar("SELECT count(DISTINCT floor(extract(epoch FROM reported_at) / 300)) * "
+				"(SELECT count(DISTINCT person_id) FROM role_assignment WHERE role = "
+				"'csirt') FROM incident WHERE channel = 'external'"));
 	client_request(port, "GET", "/intake", NULL, chief, &r);
 	ck_assert(!strstr(buf_cstr(&r.body), ref));
 	resp_release(&r);

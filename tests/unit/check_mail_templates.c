@@ -24,13 +24,15 @@ Suite *mail_templates_suite(void);
 
 static const char *const langs[] = {"ja", "en"};
 
-/* The templates docs/workflows.md lists, plus the CISO's daily digest. */
+/* The templates docs/workflows.md lists, plus the CISO's daily digest and the
+ * mails sent outside the workflows. */
 static const char *const expected[] = {
 	"reported",          "severe_incident",   "reminder",         "escalated",
 	"acknowledged",      "reported_to_chief", "reported_to_ciso", "reporting_done",
 	"triage_needed",     "containment",       "recovery",         "closed",
 	"not_an_incident",   "deadline_reminder", "deadline_overdue", "legal_report_required",
 	"legal_report_done", "daily_digest",      "role_granted",     "password_changed",
+	"outside_reported",
 };
 
 /* Templates sent while someone is expected to acknowledge: they must offer
