@@ -228,8 +228,9 @@ static int workflow_action(struct request *req, PGconn *c, const char *ref, long
 			   const char *action)
 {
 	char *end;
+	errno = 0;
 	long long run = strtoll(run_s, &end, 10);
-	if (*end || run <= 0 || !req->app->engine)
+	if (errno || *end || run <= 0 || !req->app->engine)
 		return http_error(req, 404);
 	/* The run must belong to this incident. */
 	if (!incident_has_run(c, id, run))

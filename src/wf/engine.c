@@ -1115,6 +1115,57 @@ static json_t *roles_held(struct engine *e, PGconn *c, const struct ctx *x, json
 	return held;
 }
 
+/* The owners of runs' current states (runs as engine_runs_json reads
+ * them), in one statement: an object keyed by the run's place in runs
+ * ("0", "1", ...) of {role_ja, names} (the owner role's title and its
+ * holders of rank 0, the city's for a city-wide owner, else those over the
+ * incident of x); a run whose state names no owner, or whose role is not
+ * known, has none. Empty on error. */
+static json_t *owners_of(struct engine *e, PGconn *c, const struct ctx *x, json_t *runs)
+{
+	json_t *want = json_array();
+	size_t i;
+	json_t *run;
+	json_array_foreach(runs, i, run) {
+		const struct wf_def *d =
+			get_def(e, c, atoi(json_string_value(json_object_get(run, "def_id"))));
+		const struct wf_state *st =
+			d ? wf_find_state(d, json_string_value(json_object_get(run, "state"))) : NULL;
+		if (!st || !st->owner_role)
+			continue;
+		int city = st->owner_scope == WF_SCOPE_CITY;
+		const char *sec = city ? NULL : nn(x->section), *sys = city ? NULL : nn(x->system);
+		json_array_append_new(want, json_pack("{s:I, s:s, s:s?, s:s?}", "i", (json_int_t)i,
+						      "role", st->owner_role, "section", sec,
+						      "system", sys));
+	}
+	json_t *out = json_object();
+	char *arg = json_array_size(want) ? json_dumps(want, JSON_COMPACT) : NULL;
+	json_decref(want);
+	if (!arg)
+		return out;
+	json_t *rows = db_rows(c,
+			       "SELECT o.i::text AS i, r.title_ja AS role_ja, (SELECT "
+			       "  string_agg(p.display_name, '、' ORDER BY x.deputy_rank, p.id) "
+			       "  FROM resolve_role(o.role, o.section::int, o.system::int) x "
+			       "  JOIN person p ON p.id = x.person_id WHERE x.deputy_rank = 0) AS names "
+			       "FROM json_to_recordset($1::json) AS o(i int, role text, section text, "
+			       "  system text) JOIN role r ON r.name = o.role ORDER BY o.i",
+			       1, (const char *const[]){arg});
+	free(arg);
+	json_array_foreach(rows, i, run) {
+		const char *place = json_string_value(json_object_get(run, "i"));
+		if (!place)
+			continue;
+		json_t *o = json_pack("{s:O, s:O}", "role_ja", json_object_get(run, "role_ja"), "names",
+				      json_object_get(run, "names"));
+		if (o)
+			json_object_set_new(out, place, o);
+	}
+	json_decref(rows);
+	return out;
+}
+
 /* may_take with the roles roles_held found. */
 static int may_take_held(const json_t *held, const struct wf_action *a)
 {
@@ -1466,6 +1517,7 @@ json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int
 	/* which actions the actor may take: one statement for the page, not
 	 * one per action and role (may_take) */
 	json_t *held = have_ctx && actor_id > 0 ? roles_held(e, c, &x, runs, actor_id) : NULL;
+	json_t *owners = have_ctx ? owners_of(e, c, &x, runs) : NULL;
 	size_t i;
 	json_t *run;
 	json_array_foreach(runs, i, run) {
@@ -1490,19 +1542,11 @@ json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int
 		json_object_set_new(run, "state_en", json_string(st->title.en));
 		if (st->has_description)
 			json_object_set_new(run, "guidance_ja", json_string(st->description.ja));
-		if (st->owner_role && have_ctx) {
-			const char *po[3] = {st->owner_role,
-					     st->owner_scope == WF_SCOPE_CITY ? NULL : nn(x.section),
-					     st->owner_scope == WF_SCOPE_CITY ? NULL : nn(x.system)};
-			json_t *o = db_row(c,
-					   "SELECT r.title_ja AS role_ja, (SELECT string_agg(p.display_name, "
-					   "'、' ORDER BY x.deputy_rank, p.id) FROM resolve_role($1, $2::int, "
-					   "$3::int) x JOIN person p ON p.id = x.person_id WHERE x.deputy_rank = "
-					   "0) AS names FROM role r WHERE r.name = $1",
-					   3, po);
-			if (o)
-				json_object_set_new(run, "owner", o);
-		}
+		char place[24];
+		snprintf(place, sizeof place, "%zu", i);
+		json_t *o = json_object_get(owners, place);
+		if (o)
+			json_object_set(run, "owner", o);
 		json_t *acts = json_array();
 		for (size_t k = 0; have_ctx && actor_id > 0 && k < st->nactions; k++) {
 			const struct wf_action *a = &st->actions[k];
@@ -1541,6 +1585,7 @@ json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int
 		json_object_set_new(run, "has_actions", json_boolean(json_array_size(acts) > 0));
 	}
 	json_decref(held);
+	json_decref(owners);
 	if (have_ctx)
 		release_ctx(&x);
 	return runs;
