@@ -20,7 +20,8 @@ void audit_seal_set_key(const struct audit_key *k, int checkpoint_seconds)
 }
 
 /* Signs and stores a checkpoint of the chain's head with k when the head is
- * past k's newest checkpoint and that one is at least every seconds old.
+ * past k's newest checkpoint and that one is at least every seconds old, or
+ * when k's newest is of an earlier day (Japan time) than today.
  * The caller holds the sealer's lock. DB_OK when one was written (in *cp
  * when cp is not NULL), DB_NONE when none was due. */
 static enum db_qs checkpoint_step(PGconn *c, struct db_err *e, const struct audit_key *k,
@@ -40,9 +41,13 @@ static enum db_qs checkpoint_step(PGconn *c, struct db_err *e, const struct audi
 		"  to_char(date_trunc('second', sokuho_now()) AT TIME ZONE 'UTC', "
 		"          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
 		"FROM (SELECT c.seq, c.hash FROM audit_chain c ORDER BY c.seq DESC LIMIT 1) h "
-		"WHERE h.seq > coalesce((SELECT seq FROM last), 0) "
-		"  AND coalesce((SELECT at FROM last), '-infinity') "
-		"      <= sokuho_now() - make_interval(secs => $2::int)",
+		"WHERE (h.seq > coalesce((SELECT seq FROM last), 0) "
+		"       AND coalesce((SELECT at FROM last), '-infinity') "
+		"           <= sokuho_now() - make_interval(secs => $2::int)) "
+		/* and the first batch of each day (Japan time) signs the head
+		 * again even when nothing new was sealed: the day's checkpoint */
+		"   OR ((SELECT at FROM last) AT TIME ZONE 'Asia/Tokyo')::date "
+		"      < (sokuho_now() AT TIME ZONE 'Asia/Tokyo')::date",
 		2, p, &r);
 	if (qs < 0)
 		return qs;
@@ -195,4 +200,52 @@ int audit_seal_lag_read(PGconn *c, long long *pending, double *oldest_s)
 	}
 	PQclear(r);
 	return ok ? 0 : -1;
+}
+
+int audit_sealer_loop(const char *conninfo, volatile int *stop, int wake_fd)
+{
+	PGconn *c = NULL;
+	/* Not judged by /healthz (its lag is on /metrics); the same backoff
+	 * as the engine's. */
+	struct db_outage down = {"audit_sealer_db_lost", "audit_sealer_db_back", 0.25, 2, 0, {0, 0},
+				 LIVENESS_NONE};
+	while (!*stop) {
+		char err[512] = "";
+		if (!c) {
+			c = db_connect_as(conninfo, "sokuho sealer", err, sizeof err);
+			if (c)
+				PQclear(PQexec(c, "LISTEN sokuho_wake"));
+		}
+		int pid = c ? PQbackendPID(c) : 0, n = 0;
+		/* Full batches mean more is waiting: go on, a bounded while. */
+		for (int k = 0; c && !*stop && k < 50 && (n = audit_seal_tick(c, AUDIT_SEAL_BATCH)) ==
+								     AUDIT_SEAL_BATCH;
+		     k++)
+			;
+		/* The transaction runner may have reset the connection. */
+		if (c && PQstatus(c) == CONNECTION_OK && PQbackendPID(c) != pid)
+			PQclear(PQexec(c, "LISTEN sokuho_wake"));
+		if (!c || PQstatus(c) != CONNECTION_OK) {
+			double d = db_outage_lost(&down, c, err);
+			c = NULL;
+			if (db_nap(d, wake_fd))
+				break;
+			continue;
+		}
+		db_outage_over(&down);
+		if (n == AUDIT_SEAL_BATCH)
+			continue;
+		if (n < 0) {
+			if (db_nap(1, wake_fd))
+				break;
+			continue;
+		}
+		/* A filing's commit wakes it (NOTIFY sokuho_wake); events that
+		 * come without one wait at most this long. */
+		if (db_wait(c, AUDIT_SEALER_IDLE_S, wake_fd))
+			break;
+	}
+	if (c)
+		PQfinish(c);
+	return 0;
 }

@@ -2,8 +2,9 @@
  * in audit_queue, into audit_chain (sql/0013_audit_sealer.sql,
  * sql/0024_audit_queue.sql, docs/audit.md). One sealer at a time across all
  * processes (a transaction-level advisory lock that audit_seal takes with
- * pg_try_advisory_xact_lock);
- * the engine loop of serve and worker calls audit_seal_tick once a tick, so
+ * pg_try_advisory_xact_lock); a sealer thread in every serve and worker
+ * (audit_sealer_loop, apart from the engine threads so that a backlog of due
+ * timers never holds sealing up) calls audit_seal_tick after each wake, so
  * any of them may take over when another stops. */
 #ifndef SOKUHO_DB_SEAL_H
 #define SOKUHO_DB_SEAL_H
@@ -12,6 +13,11 @@
 #include <stddef.h>
 
 #include "audit_key.h"
+
+/* Events chained in one transaction, and the seconds the sealer waits for a
+ * NOTIFY sokuho_wake (a filing's commit) before it looks again. */
+#define AUDIT_SEAL_BATCH 1000
+#define AUDIT_SEALER_IDLE_S 2.0
 
 /* The advisory lock key of the sealer: "seal" in ASCII, 0x7365616c. */
 #define AUDIT_SEAL_LOCK "1936024940"
@@ -40,5 +46,12 @@ int audit_checkpoint_now(PGconn *c, const struct audit_key *k, struct audit_chec
  * yet sealed, and the age in seconds of the oldest of them by the database
  * clock (0 when none). Returns 0, or -1 when the query failed. */
 int audit_seal_lag_read(PGconn *c, long long *pending, double *oldest_s);
+
+/* The sealer thread of serve and worker (wf/service.c starts one in each):
+ * its own connection, LISTENing to sokuho_wake; seals batch after batch
+ * while they are full, then waits for a NOTIFY, AUDIT_SEALER_IDLE_S or
+ * wake_fd (stop); reconnects with backoff when the database is lost
+ * (audit_sealer_db_lost). Returns 0 when *stop is set or wake_fd woke it. */
+int audit_sealer_loop(const char *conninfo, volatile int *stop, int wake_fd);
 
 #endif

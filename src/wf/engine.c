@@ -20,7 +20,6 @@
 #include "db/audit.h"
 #include "db/db.h"
 #include "db/locks.h"
-#include "db/seal.h"
 #include "db/tx.h"
 #include "workflow.h"
 
@@ -1632,11 +1631,9 @@ int engine_loop(struct engine *e, const char *conninfo, volatile int *stop, int 
 			 * outage (/healthz) */
 			while (!*stop && (n = engine_tick(e, c, 200)) > 0)
 				db_outage_over(&down);
-		/* Chain what was audited meanwhile (one sealer across processes). */
-		/* Full batches mean more is waiting: go on (a bounded while,
-		 * so that due timers are not kept waiting). */
-		for (int k = 0; c && !*stop && k < 50 && audit_seal_tick(c, 1000) == 1000; k++)
-			liveness_beat(LIVENESS_ENGINE);
+		/* The audit log is sealed by a thread of its own (wf/service.c,
+		 * audit_sealer_loop), not here: a long catch-up must not hold
+		 * sealing up. */
 		/* The transaction runner may have reset the connection: a new
 		 * session listens to nothing yet. */
 		if (c && PQstatus(c) == CONNECTION_OK && PQbackendPID(c) != pid)

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "core/config.h"
+#include "db/seal.h"
 #include "engine.h"
 #include "mail/mailer.h"
 
@@ -21,6 +22,8 @@ struct engine_service {
 	pthread_t *threads; /* n engine threads, then the mailer if any */
 	int has_mailer;
 	pthread_t mailer;
+	int has_sealer;
+	pthread_t sealer;
 	const struct config *cfg;
 	const struct tmpl_set *tmpl;
 	int pipe[2];
@@ -33,6 +36,15 @@ static void *thread_main(void *arg)
 	liveness_watch(LIVENESS_ENGINE);
 	engine_loop(s->e, s->conninfo, &s->stop, s->pipe[0]);
 	liveness_unwatch(LIVENESS_ENGINE);
+	return NULL;
+}
+
+/* The audit sealer: in every serve and worker, also a serve without engine
+ * threads (one seals at a time across them all). */
+static void *sealer_main(void *arg)
+{
+	struct engine_service *s = arg;
+	audit_sealer_loop(s->conninfo, &s->stop, s->pipe[0]);
 	return NULL;
 }
 
@@ -79,6 +91,8 @@ struct engine_service *engine_service_start(struct engine *e, const char *connin
 	for (int i = 0; i < n; i++)
 		if (pthread_create(&s->threads[s->n], NULL, thread_main, s) == 0)
 			s->n++;
+	if (pthread_create(&s->sealer, NULL, sealer_main, s) == 0)
+		s->has_sealer = 1;
 	log_event(LOG_INFO, "engine_started", "threads=%d", s->n);
 	return s;
 }
@@ -95,6 +109,8 @@ void engine_service_stop(struct engine_service *s)
 		pthread_join(s->threads[i], NULL);
 	if (s->has_mailer)
 		pthread_join(s->mailer, NULL);
+	if (s->has_sealer)
+		pthread_join(s->sealer, NULL);
 	close(s->pipe[0]);
 	close(s->pipe[1]);
 	free(s->threads);

@@ -470,13 +470,16 @@ END_TEST
 /* The sealer signs the head when events were sealed and the last
  * checkpoint is old enough: at once the first time, then not again within
  * the interval, then again once the clock is past it; not when nothing new
- * was sealed. Verify checks them with the key. */
+ * was sealed, except once on the next day. Verify checks them with the
+ * key. */
 START_TEST(test_sealer_signs_checkpoints)
 {
 	struct audit_key k;
 	char *path;
 	new_key(&k, &path);
 	audit_seal_set_key(&k, 60);
+	/* 01:00 Japan time today, so that no step below crosses midnight. */
+	ts_sql(db, "UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
 	PGconn *c = connect_to(app);
 	append(c, 1);
 	audit_seal_tick(c, 1000);
@@ -486,21 +489,27 @@ START_TEST(test_sealer_signs_checkpoints)
 	append(c, 2);
 	ck_assert_int_eq(audit_seal_tick(c, 1000), 1);
 	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_checkpoint"), 1);
-	ts_sql(db, "UPDATE clock_offset SET offset_by = interval '61 seconds'");
+	ts_sql(db, "UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING " + interval '61 seconds'");
 	ck_assert_int_eq(audit_seal_tick(c, 1000), 0);
 	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_checkpoint"), 2);
 	ck_assert_int_eq(ts_scalar(db, "SELECT max(seq) FROM audit_checkpoint"),
 			 ts_scalar(db, "SELECT max(seq) FROM audit_chain"));
-	ts_sql(db, "UPDATE clock_offset SET offset_by = interval '200 seconds'");
+	ts_sql(db, "UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING " + interval '200 seconds'");
 	audit_seal_tick(c, 1000);
 	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_checkpoint"), 2);
+	/* The next day's first batch signs the same head again, once. */
+	ts_sql(db, "UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING " + interval '1 day'");
+	audit_seal_tick(c, 1000);
+	audit_seal_tick(c, 1000);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(*) FROM audit_checkpoint"), 3);
+	ck_assert_int_eq(ts_scalar(db, "SELECT count(DISTINCT seq) FROM audit_checkpoint"), 2);
 	PQfinish(c);
 	char *out;
 	int rc = verify_key(&k, NULL, 0, &out);
-	ck_assert_msg(rc == 0 && strstr(out, "2 checkpoints agree"), "%d: %s", rc, out);
+	ck_assert_msg(rc == 0 && strstr(out, "3 checkpoints agree"), "%d: %s", rc, out);
 	free(out);
 	/* The application role cannot change or remove a checkpoint. */
-	ck_assert_int_eq(ts_scalar(app, "SELECT count(*) FROM audit_checkpoint"), 2);
+	ck_assert_int_eq(ts_scalar(app, "SELECT count(*) FROM audit_checkpoint"), 3);
 	PGconn *a = connect_to(app);
 	PGresult *r = PQexec(a, "DELETE FROM audit_checkpoint");
 	ck_assert(!db_ok(r));
