@@ -126,6 +126,10 @@ static const struct directive directives[] = {
 	 "平日 8:30〜17:15", "when that office answers the telephone"},
 	{"public_min_fill", "SOKUHO_PUBLIC_MIN_FILL", C_INT, OFF(public_min_fill), 0, 3600, "3",
 	 "seconds: the residents' form sent sooner after it was shown is refused (0-3600)"},
+	{"public_city_per_hour", "SOKUHO_PUBLIC_CITY_PER_HOUR", C_INT, OFF(public_city_per_hour), 0,
+	 1000000, "100",
+	 "outside reports the residents' window takes from all addresses together per hour; "
+	 "then it refuses them and the dashboard says so (0: no limit)"},
 };
 
 #define NDIRECTIVES (sizeof directives / sizeof directives[0])

@@ -57,6 +57,7 @@ struct config {
 	char *csirt_phone;
 	char *csirt_hours;
 	int public_min_fill;    /* seconds: the residents' form sent sooner is refused */
+	int public_city_per_hour; /* outside reports the whole city takes per hour; 0 any */
 };
 
 /* Sets every field to its default. Strings are owned by cfg: config_release. */

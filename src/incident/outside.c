@@ -79,6 +79,20 @@ json_t *outside_check(const json_t *raw, json_t *errors)
 	return clean;
 }
 
+long long outside_hour_count(PGconn *c)
+{
+	PGresult *r;
+	struct db_err e;
+	long long n = -1;
+	if (db_exec(c, &e,
+		    "SELECT count(*) AS n FROM public_report_rate "
+		    "WHERE at > sokuho_now() - interval '1 hour'",
+		    0, NULL, &r) == DB_OK)
+		n = db_first_ll(r, "n");
+	PQclear(r);
+	return n;
+}
+
 /* The first line of what was written, at most 80 characters: the summary
  * the lists show until the CSIRT writes its own. */
 static char *summary_of(const char *what)
@@ -323,7 +337,11 @@ static enum db_qs accept_tx(PGconn *c, void *arg, struct db_err *e)
 		     "UPDATE incident SET "
 		     "  section_id = (SELECT id FROM org_unit WHERE code = $2 AND kind = 'section'), "
 		     "  site_id = (SELECT id FROM site WHERE code = $3), category = $4, summary = $5, "
-		     "  description = coalesce($6, ''), "
+		     /* the resident's words, unless the form gives other details */
+		     "  description = CASE WHEN coalesce($6, '') <> '' THEN $6 ELSE q.what_happened "
+		     "    || CASE WHEN q.when_text <> '' THEN E'\\n\\nいつ：' || q.when_text ELSE '' END "
+		     "    || CASE WHEN q.place <> '' THEN E'\\nどこ：' || q.place ELSE '' END END, "
+		     "  external_contact = nullif(q.contact, ''), "
 		     /* the form shows the arrival to the minute: left as shown, it is
 		      * the arrival itself */
 		     "  discovered_at = CASE WHEN date_trunc('minute', q.arrived_at) = "

@@ -30,6 +30,11 @@
  * errors. Usable only when errors stays empty. */
 json_t *outside_check(const json_t *raw, json_t *errors);
 
+/* Outside reports taken in the last hour from all addresses (the count of
+ * the per-address limit, public_report_rate), for the city-wide limit. -1
+ * on error. */
+long long outside_hour_count(PGconn *conn);
+
 /* The CSIRT's members get at most one mail of new outside reports per this
  * many seconds of the clock (outside_reported, pointing to the queue). */
 #define OUTSIDE_MAIL_PERIOD_S "300"

@@ -446,10 +446,14 @@ int web_dashboard(struct request *req)
 		/* the intake queue: outside reports waiting for the CSIRT */
 		long long waiting = outside_waiting_count(c);
 		json_t *q = outside_queue(c, 5);
+		/* the residents' window refuses everyone while the city-wide
+		 * limit is reached: say so */
+		int cap = req->app->cfg->public_city_per_hour;
+		int capped = cap > 0 && outside_hour_count(c) >= cap;
 		json_object_set_new(d, "intake",
-				    json_pack("{s:o, s:I, s:b}", "rows", q, "count",
+				    json_pack("{s:o, s:I, s:b, s:b, s:i}", "rows", q, "count",
 					      (json_int_t)(waiting > 0 ? waiting : 0), "any",
-					      waiting > 0));
+					      waiting > 0, "capped", capped, "cap", cap));
 	}
 	json_t *trends = d ? trends_get(req->app->dash, c) : NULL;
 	db_pool_put(req->app->db, c);

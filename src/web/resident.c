@@ -6,7 +6,8 @@
  * or closes it (src/incident/outside.c). Nothing internal is asked of the
  * resident or shown to them: no staff names, no workflow, no legal clocks.
  *
- * Abuse: the per-address limit (INTAKE_PUBLIC_REPORTS_PER_HOUR, incident/form.h), a hidden field
+ * Abuse: the per-address limit (INTAKE_PUBLIC_REPORTS_PER_HOUR, incident/form.h),
+ * a city-wide one (public_city_per_hour, shown on the dashboard when reached), a hidden field
  * people do not see and leave empty, and a minimum fill time: the form
  * carries the time it was shown, signed with a key this process holds in
  * memory only (libsodium crypto_auth); a form sent sooner than
@@ -156,6 +157,12 @@ static int file_outside_report(struct request *req)
 	int rc;
 	json_t *errors = json_object();
 	json_t *clean = NULL;
+	/* the city-wide limit first: when it is reached, nobody gets through */
+	if (cfg->public_city_per_hour > 0 && outside_hour_count(c) >= cfg->public_city_per_hour) {
+		log_event(LOG_WARN, "resident_city_limit", "per_hour=%d", cfg->public_city_per_hour);
+		rc = show_form(req, 429, req->form, NULL, "rate_limited");
+		goto out;
+	}
 	if (intake_public_rate_exceeded(c, req->ip)) {
 		rc = show_form(req, 429, req->form, NULL, "rate_limited");
 		goto out;

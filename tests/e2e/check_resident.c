@@ -315,6 +315,20 @@ START_TEST(test_file_wait_accept)
 				   "i.summary = '改ざん' AND i.id IN",
 				   ref),
 			 1);
+	/* the resident's words and contact carried over */
+	ck_assert_int_eq(count_for("incident WHERE strpos(description, '2行目') > 0 AND "
+				   "strpos(description, 'いつ：きのうの 夜') > 0 AND strpos(description, "
+				   "'どこ：https://www.city.example.jp/') > 0 AND external_contact = "
+				   "'resident@example.jp' AND id IN",
+				   ref),
+			 1);
+	char *page = xasprintf("/incidents/%s", ref);
+	client_request(port, "GET", page, NULL, csirt, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(buf_cstr(&r.body), "外部からの報告（連絡先: resident@example.jp）"), "%s",
+		      buf_cstr(&r.body));
+	resp_release(&r);
+	free(page);
 	ck_assert_int_eq(count_for("audit_event WHERE kind = 'outside.accepted' AND actor_id = "
 				   "(SELECT id FROM person WHERE login = 'takeuchi.misaki') AND "
 				   "incident_id IN",
@@ -433,6 +447,35 @@ START_TEST(test_rate_limited)
 }
 END_TEST
 
+/* The city-wide limit (public_city_per_hour, 100): reports from many
+ * addresses reach it, the window refuses everyone, the dashboard says so. */
+START_TEST(test_city_limit)
+{
+	char *csirt = client_sign_in_demo(port, "ono.yuta");
+	struct resp r;
+	client_request(port, "GET", "/dashboard", NULL, csirt, &r);
+	ck_assert(!strstr(buf_cstr(&r.body), "1時間の上限（100件）"));
+	resp_release(&r);
+	ts_sql(db, "INSERT INTO public_report_rate (ip) SELECT ('192.0.2.' || (n % 250))::inet "
+		   "FROM generate_series(1, 100) n");
+	ts_sql(db, "DELETE FROM public_report_rate WHERE ip = '127.0.0.1'");
+	struct form f;
+	get_form(&f, NULL);
+	sleep(MIN_FILL + 1);
+	long before = scalar("SELECT count(*) FROM incident");
+	post_report(&f, f.fill, "たくさんの 人が 送っています", "", &r);
+	ck_assert_int_eq(r.status, 429);
+	ck_assert(strstr(buf_cstr(&r.body), "0555-12-3456"));
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM incident"), before);
+	client_request(port, "GET", "/dashboard", NULL, csirt, &r);
+	ck_assert_msg(strstr(buf_cstr(&r.body), "1時間の上限（100件）"), "%s", buf_cstr(&r.body));
+	resp_release(&r);
+	form_release(&f);
+	free(csirt);
+}
+END_TEST
+
 Suite *resident_suite(void)
 {
 	Suite *s = suite_create("resident");
@@ -443,6 +486,7 @@ Suite *resident_suite(void)
 	tcase_add_test(tc, test_file_wait_accept);
 	tcase_add_test(tc, test_close_as_spam);
 	tcase_add_test(tc, test_rate_limited);
+	tcase_add_test(tc, test_city_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
