@@ -309,6 +309,16 @@ void db_pool_put(struct db_pool *p, PGconn *c)
 	pthread_mutex_unlock(&p->mu);
 }
 
+void db_pool_discard(struct db_pool *p, PGconn *c)
+{
+	if (!c)
+		return;
+	if (c == tl_conn)
+		tl_conn = NULL;
+	PQfinish(c);
+	drop_slot(p);
+}
+
 void db_pool_free(struct db_pool *p)
 {
 	if (!p)
@@ -450,8 +460,11 @@ int db_installed_on(PGconn *c, char out[11])
 
 int db_ping(PGconn *c)
 {
-	PGresult *r = PQexec(c, "SELECT 1 AS one");
+	PGresult *r = PQexec(c, "SELECT 1 AS one, "
+				"(current_setting('transaction_read_only') = 'on')::int AS ro");
 	int ok = db_ok(r) && db_first_ll(r, "one") == 1;
+	if (ok && db_first_ll(r, "ro") == 1)
+		ok = -1;
 	PQclear(r);
 	return ok;
 }

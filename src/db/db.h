@@ -48,6 +48,11 @@ PGconn *db_pool_get(struct db_pool *pool);
 /* Returns a connection taken with db_pool_get; a broken one is closed and
  * its slot reopened by the next borrower. */
 void db_pool_put(struct db_pool *pool, PGconn *conn);
+/* Closes a connection taken with db_pool_get that works but should not be
+ * used again (it reached a read-only server): the next borrower opens a
+ * fresh one in its slot, which a multi-host DATABASE_URL with
+ * target_session_attrs sends to the primary. */
+void db_pool_discard(struct db_pool *pool, PGconn *conn);
 /* Per HTTP thread: db_pool_request_begin at the start of each request;
  * db_pool_request_lost then says whether the database was lost under it
  * (no connection could be had, or the one it holds or held broke), so its
@@ -110,7 +115,10 @@ long long db_first_ll(const PGresult *res, const char *name);
  * sql/0001), YYYY-MM-DD in Japan time, into out. Returns 0, or -1. */
 int db_installed_on(PGconn *c, char out[11]);
 
-/* Whether the database answers on c (SELECT 1, as /healthz asks). */
+/* Whether the database answers on c, as /healthz asks: 1 when it does and
+ * takes writes, 0 when it does not answer, -1 when it answers read-only (a
+ * standby, or a primary fenced with default_transaction_read_only during a
+ * failover). */
 int db_ping(PGconn *c);
 
 #endif

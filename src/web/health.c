@@ -1,5 +1,6 @@
 /* Operations endpoints: GET /healthz (can this process do its work: its
- * database answers, and its engine and mail sender have not lost theirs)
+ * database answers and takes writes, and its engine and mail sender have
+ * not lost theirs)
  * and GET /metrics (Prometheus text format 0.0.4).
  *
  * /healthz is public, so that a load balancer can reach it, and names only the
@@ -24,10 +25,20 @@
 int web_healthz(struct request *req)
 {
 	int ok = 0;
-	PGconn *c = db_pool_get(req->app->db);
-	if (c) {
+	/* A connection that reached a read-only server (a standby, a primary
+	 * fenced during a failover) is replaced, once: a multi-host URL finds
+	 * the new primary; a server that cannot take a report is failing. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGconn *c = db_pool_get(req->app->db);
+		if (!c)
+			break;
 		ok = db_ping(c);
-		db_pool_put(req->app->db, c);
+		if (ok >= 0) {
+			db_pool_put(req->app->db, c);
+			break;
+		}
+		db_pool_discard(req->app->db, c);
+		ok = 0;
 	}
 	const char *failing = ok ? liveness_failing() : "database";
 	if (!failing)
