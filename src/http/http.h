@@ -180,6 +180,12 @@ json_t *http_page_data(struct request *req);
  * string (the key itself when the catalog lacks it), for messages that C
  * puts into page data. */
 json_t *http_label(struct request *req, const char *key);
+/* A message of the domain layers (a catalog key, or {"key", "args"}: see
+ * tmpl/i18n.h) rendered in the request's language, as a new JSON string. */
+json_t *http_msg(struct request *req, const json_t *msg);
+/* Renders each value of msgs (field -> message, as intake_check's errors) in
+ * place, in the request's language. */
+void http_msgs(struct request *req, json_t *msgs);
 /* Chooses the page language into req->lang: ?lang=ja|en (remembered in the
  * LANG_COOKIE cookie for a year), else that cookie, else the signed-in
  * person's language, else Accept-Language (English only when preferred over

@@ -335,6 +335,20 @@ json_t *http_label(struct request *req, const char *key)
 	return json_string(s ? s : key);
 }
 
+json_t *http_msg(struct request *req, const json_t *msg)
+{
+	if (!req->lang[0])
+		http_resolve_lang(req);
+	return i18n_render(req->srv->i18n, req->lang, msg);
+}
+
+void http_msgs(struct request *req, json_t *msgs)
+{
+	if (!req->lang[0])
+		http_resolve_lang(req);
+	i18n_render_all(req->srv->i18n, req->lang, msgs);
+}
+
 int http_csv(struct request *req, unsigned status, const char *filename, const buf *body)
 {
 	static const char bom[] = "\xEF\xBB\xBF";

@@ -65,15 +65,16 @@ static void text_field(json_t *clean, json_t *errors, const json_t *raw, const c
 		       size_t max, int required, int multiline, const char *required_msg)
 {
 	char *v = trimmed(str(raw, key));
-	char msg[256];
 	if (required && !*v) {
 		fail(errors, key, required_msg);
 	} else if (utf8_chars(v) > max) {
-		snprintf(msg, sizeof msg, "%zu文字以内で入力してください（現在%zu文字）。 "
-			 "Keep it within %zu characters (now %zu).", max, utf8_chars(v), max, utf8_chars(v));
-		fail(errors, key, msg);
+		if (!json_object_get(errors, key))
+			json_object_set_new(errors, key,
+					    json_pack("{s:s, s:{s:I, s:I}}", "key", "report_err_too_long",
+						      "args", "max", (json_int_t)max, "now",
+						      (json_int_t)utf8_chars(v)));
 	} else if (has_controls(v, multiline)) {
-		fail(errors, key, "使えない制御文字が含まれています。 It contains control characters.");
+		fail(errors, key, "report_err_controls");
 	}
 	json_object_set_new(clean, key, json_string(v));
 	free(v);
@@ -89,16 +90,15 @@ struct text_rule {
 };
 
 static const struct text_rule text_rules[] = {
-	{"summary", 200, 1, 0, "何が起きたかを一行で入力してください。 Say in one line what happened.", 0},
+	{"summary", 200, 1, 0, "report_err_summary", 0},
 	{"description", 20000, 0, 1, NULL, 0},
 	{"how_found", 2000, 0, 1, NULL, 0},
 	{"system_text", 200, 0, 0, NULL, 0},
 	{"pd_items", 1000, 0, 1, NULL, 0},
 	{"contractor", 200, 0, 0, NULL, 0},
-	{"external_name", 100, 1, 0, "お名前を入力してください。 Enter your name.", 1},
+	{"external_name", 100, 1, 0, "report_err_name", 1},
 	{"external_contact", 200, 1, 0,
-	 "連絡先（電話番号またはメールアドレス）を入力してください。 "
-	 "Enter a telephone number or e-mail address where we can reach you.",
+	 "report_err_contact",
 	 1},
 	{NULL, 0, 0, 0, NULL, 0},
 };
@@ -124,8 +124,7 @@ static char *datetime_field(PGconn *c, json_t *errors, const char *key, const ch
 			    enum intake_channel channel)
 {
 	if (!fields_datetime_shape(v, channel != INTAKE_API)) {
-		fail(errors, key, "日時は「2026-04-01 09:30」の形で入力してください。 "
-				  "Enter a date and time like 2026-04-01 09:30.");
+		fail(errors, key, "report_err_datetime");
 		return NULL;
 	}
 	const char *params[1] = {v};
@@ -138,11 +137,11 @@ static char *datetime_field(PGconn *c, json_t *errors, const char *key, const ch
 		1, NULL, params, NULL, NULL, 0);
 	char *out = NULL;
 	if (!db_ok(r) || PQntuples(r) != 1)
-		fail(errors, key, "存在しない日時です。 That date does not exist.");
+		fail(errors, key, "report_err_no_such_date");
 	else if (PQgetvalue(r, 0, 1)[0] == 't')
-		fail(errors, key, "未来の日時は指定できません。 The time cannot be in the future.");
+		fail(errors, key, "report_err_future");
 	else if (PQgetvalue(r, 0, 2)[0] == 't')
-		fail(errors, key, "2000年以降の日時を入力してください。 Enter a time after 2000.");
+		fail(errors, key, "report_err_before_2000");
 	else
 		out = xstrdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
@@ -165,8 +164,7 @@ static void yes_no_unknown(json_t *clean, json_t *errors, const json_t *raw, con
 	if (!*v)
 		v = dflt;
 	if (strcmp(v, "yes") && strcmp(v, "no") && strcmp(v, "unknown"))
-		fail(errors, key, "「はい」「いいえ」「わからない」から選んでください。 "
-				  "Choose yes, no or unknown.");
+		fail(errors, key, "report_err_tri");
 	json_object_set_new(clean, key, json_string(v));
 }
 
@@ -174,10 +172,9 @@ static void category_field(PGconn *c, json_t *clean, json_t *errors, const json_
 {
 	const char *cat = str(raw, "category");
 	if (!*cat)
-		fail(errors, "category", "種別を選んでください。わからなければ「その他」を選んでください。 "
-					 "Choose a category; if unsure, choose Other.");
+		fail(errors, "category", "report_err_category");
 	else if (!code_exists(c, "SELECT 1 FROM category WHERE key = $1", cat))
-		fail(errors, "category", "一覧から種別を選んでください。 Choose a category from the list.");
+		fail(errors, "category", "report_err_category_list");
 	json_object_set_new(clean, "category", json_string(cat));
 }
 
@@ -193,8 +190,7 @@ static void persons_field(json_t *clean, json_t *errors, const json_t *raw)
 		errno = 0;
 		long long n = strtoll(persons, &end, 10);
 		if (*end || errno || !isdigit((unsigned char)persons[0]) || n < f->min || n > f->max)
-			fail(errors, "pd_persons", "人数は0以上の整数で入力してください（おおよそで構いません）。 "
-						   "Enter a whole number of persons (an estimate is fine).");
+			fail(errors, "pd_persons", "report_err_persons");
 		else
 			json_object_set_new(clean, "pd_persons", json_integer(n));
 	}
@@ -209,7 +205,7 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 
 	const char *disc = str(raw, "discovered_at");
 	if (!*disc) {
-		fail(errors, "discovered_at", "発見日時を入力してください。 Enter when it was discovered.");
+		fail(errors, "discovered_at", "report_err_discovered");
 	} else {
 		char *d = datetime_field(c, errors, "discovered_at", disc, channel);
 		if (d)
@@ -224,8 +220,7 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 		if (o) {
 			const char *dd = json_string_value(json_object_get(clean, "discovered_at"));
 			if (dd && strcmp(o, dd) > 0)
-				fail(errors, "occurred_at", "発生日時は発見日時より前にしてください。 "
-							    "It cannot have occurred after it was discovered.");
+				fail(errors, "occurred_at", "report_err_occurred_after");
 			json_object_set_new(clean, "occurred_at", json_string(o));
 		}
 		free(o);
@@ -233,15 +228,15 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 
 	const char *site = str(raw, "site");
 	if (*site && !code_exists(c, "SELECT 1 FROM site WHERE code = $1", site))
-		fail(errors, "site", "一覧から拠点を選んでください。 Choose a site from the list.");
+		fail(errors, "site", "report_err_site_list");
 	else if (!*site && channel != INTAKE_EXTERNAL)
-		fail(errors, "site", "拠点を選んでください。 Choose the site.");
+		fail(errors, "site", "report_err_site");
 	json_object_set_new(clean, "site", json_string(site));
 
 	const char *section = str(raw, "section");
 	if (*section && !code_exists(c, "SELECT 1 FROM org_unit WHERE code = $1 AND kind = 'section' "
 					"AND active", section))
-		fail(errors, "section", "一覧から所属を選んでください。 Choose a section from the list.");
+		fail(errors, "section", "report_err_section_list");
 	json_object_set_new(clean, "section", json_string(section));
 
 	category_field(c, clean, errors, raw);
@@ -261,8 +256,7 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 		const char *s = json_string_value(sv);
 		if (!s || (strcmp(s, "mynumber") && strcmp(s, "lgwan") && strcmp(s, "internet") &&
 			   strcmp(s, "unknown"))) {
-			fail(errors, "segments", "ネットワーク区分は一覧から選んでください。 "
-						 "Choose network segments from the list.");
+			fail(errors, "segments", "report_err_segments");
 			continue;
 		}
 		int dup = 0;
@@ -278,7 +272,7 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 
 	const char *sys = str(raw, "system");
 	if (*sys && !code_exists(c, "SELECT 1 FROM info_system WHERE code = $1", sys))
-		fail(errors, "system", "一覧からシステムを選んでください。 Choose a system from the list.");
+		fail(errors, "system", "report_err_system_list");
 	json_object_set_new(clean, "system", json_string(sys));
 
 	yes_no_unknown(clean, errors, raw, "pd_involved", "");
@@ -288,8 +282,7 @@ json_t *intake_check(PGconn *c, const json_t *raw, enum intake_channel channel, 
 		yes_no_unknown(clean, errors, raw, pd[k], "unknown");
 	if (!*str(raw, "pd_involved"))
 		json_object_set_new(errors, "pd_involved",
-				    json_string("個人情報が含まれるかを選んでください。わからなければ「わからない」を選んでください。 "
-						"Say whether personal data is involved; if unsure, choose unknown."));
+				    json_string("report_err_pd_involved"));
 	persons_field(clean, errors, raw);
 	json_object_set_new(clean, "bcp", json_boolean(*str(raw, "bcp") != '\0'));
 
@@ -354,7 +347,7 @@ json_t *intake_check_correction(PGconn *c, const json_t *raw, json_t *errors)
 	const char *sev = str(raw, "severity");
 	json_object_set_new(clean, "severity", json_null());
 	if (*sev && (strlen(sev) != 1 || sev[0] < '0' || sev[0] > '3'))
-		fail(errors, "severity", "影響度は0〜3から選んでください。 Choose a severity from 0 to 3.");
+		fail(errors, "severity", "report_err_severity");
 	else if (*sev)
 		json_object_set_new(clean, "severity", json_integer(sev[0] - '0'));
 	return clean;

@@ -24,8 +24,9 @@ struct intake_file {
 
 /* Validates raw input: an object of strings as a form sends them (the API
  * converts its JSON first with fields_from_json, incident/fields.h). Returns the cleaned report
- * (caller owns) and adds a message for people, Japanese then English, per
- * bad field to errors (field name -> string). The cleaned report is usable
+ * (caller owns) and adds a message per bad field to errors (field name ->
+ * message: a catalog key, or {"key", "args"}; tmpl/i18n.h says how the web
+ * layer renders it in the page's language). The cleaned report is usable
  * only when errors stays empty. */
 json_t *intake_check(PGconn *conn, const json_t *raw, enum intake_channel channel, json_t *errors);
 

@@ -22,7 +22,8 @@
 enum { LANG_JA, LANG_EN };
 
 struct i18n {
-	json_t *t[2]; /* indexed by LANG_JA, LANG_EN */
+	json_t *t[2];   /* indexed by LANG_JA, LANG_EN */
+	json_t *named;  /* keys whose texts hold named placeholders (-> true) */
 	size_t nkeys;
 };
 
@@ -55,6 +56,44 @@ static size_t count_placeholders(const char *s)
 	for (const char *p = strstr(s, PLACEHOLDER); p; p = strstr(p + 1, PLACEHOLDER))
 		n++;
 	return n;
+}
+
+/* The named placeholders of s ("{max}", "{now}": lower-case letters, digits
+ * and '_' in braces, other than "{n}"), sorted and joined by ',' into out;
+ * 0, or -1 when out is too small. */
+static int named_placeholders(const char *s, char *out, size_t outlen)
+{
+	json_t *names = json_array();
+	for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
+		const char *q = p + 1;
+		while ((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_')
+			q++;
+		if (*q != '}' || q == p + 1 || (q == p + 2 && p[1] == 'n'))
+			continue;
+		json_t *nm = json_stringn(p + 1, (size_t)(q - p - 1));
+		size_t i = 0;
+		while (i < json_array_size(names) &&
+		       strcmp(json_string_value(json_array_get(names, i)), json_string_value(nm)) < 0)
+			i++;
+		if (i < json_array_size(names) &&
+		    strcmp(json_string_value(json_array_get(names, i)), json_string_value(nm)) == 0)
+			json_decref(nm);
+		else
+			json_array_insert_new(names, i, nm);
+	}
+	buf b = BUF_INIT;
+	size_t i;
+	json_t *v;
+	json_array_foreach(names, i, v) {
+		if (i)
+			buf_append(&b, ",", 1);
+		buf_append(&b, json_string_value(v), json_string_length(v));
+	}
+	json_decref(names);
+	int rc = b.len < outlen ? 0 : -1;
+	snprintf(out, outlen, "%s", buf_cstr(&b));
+	buf_release(&b);
+	return rc;
 }
 
 /* Sets NAME_before and NAME_after of entry from text split at "{n}". */
@@ -119,6 +158,18 @@ static int add_entry(struct i18n *c, const char *path, const char *key, json_t *
 			 path, key);
 		return -1;
 	}
+	char names[2][256];
+	if (named_placeholders(text[0], names[0], sizeof names[0]) < 0 ||
+	    named_placeholders(text[1], names[1], sizeof names[1]) < 0 ||
+	    strcmp(names[0], names[1]) != 0) {
+		snprintf(err, errlen,
+			 "label catalog '%s': label '%s': \"ja\" and \"en\" must hold the same "
+			 "named placeholders ({max} ...): ja has {%s}, en has {%s}",
+			 path, key, names[0], names[1]);
+		return -1;
+	}
+	if (names[0][0])
+		json_object_set_new(c->named, key, json_true());
 	for (int l = 0; l < 2; l++) {
 		int o = 1 - l;
 		json_t *e = json_pack("{s:s, s:s, s:s}", "main", text[l], "alt", text[o],
@@ -183,6 +234,14 @@ static int scan_template(const struct i18n *c, json_t *used, const char *name, c
 			snprintf(err, errlen,
 				 "template '%s' line %d: label 't.%s' is not in the catalog "
 				 I18N_CATALOG,
+				 name, line, key);
+			return -1;
+		}
+		if (json_object_get(c->named, key)) {
+			snprintf(err, errlen,
+				 "template '%s' line %d: label 't.%s' holds named placeholders "
+				 "({max} ...): it is a message for C code (i18n_render), not for "
+				 "templates",
 				 name, line, key);
 			return -1;
 		}
@@ -256,12 +315,74 @@ static int scan_dir(const struct i18n *c, json_t *used, const char *root, const 
 	return rc;
 }
 
+/* Reads I18N_FROM_C (the keys C code uses: one a line; blank lines and lines
+ * starting with '#' are skipped) into used; a key not in the catalog is an
+ * error. A line KEY_PREFIX* names every key starting with KEY_PREFIX (a key
+ * the code completes at run time, "role_err_scope_*"). A missing file names
+ * no key. */
+static int read_from_c(const struct i18n *c, json_t *used, const char *templates_dir, char *err,
+		       size_t errlen)
+{
+	char *path = xasprintf("%s/" I18N_FROM_C, templates_dir);
+	buf src = BUF_INIT;
+	int rc = 0;
+	int st = file_read_all(path, 0, &src);
+	if (st == FILE_OK) {
+		int line = 0;
+		for (char *p = src.data; rc == 0 && p && *p;) {
+			char *nl = strchr(p, '\n');
+			if (nl)
+				*nl = '\0';
+			line++;
+			size_t n = strlen(p);
+			while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+				p[--n] = '\0';
+			if (n && p[0] != '#' && p[n - 1] == '*') {
+				/* a prefix the code completes at run time */
+				int any = 0;
+				const char *k;
+				json_t *v;
+				json_object_foreach(c->t[LANG_JA], k, v) {
+					if (strncmp(k, p, n - 1) == 0) {
+						json_object_set_new(used, k, json_true());
+						any = 1;
+					}
+				}
+				if (!any) {
+					snprintf(err, errlen,
+						 "'%s' line %d: no key of the catalog " I18N_CATALOG
+						 " starts with '%.*s'",
+						 path, line, (int)n - 1, p);
+					rc = -1;
+				}
+			} else if (n && p[0] != '#') {
+				if (!json_object_get(c->t[LANG_JA], p)) {
+					snprintf(err, errlen,
+						 "'%s' line %d: '%s' is not in the catalog " I18N_CATALOG,
+						 path, line, p);
+					rc = -1;
+				} else {
+					json_object_set_new(used, p, json_true());
+				}
+			}
+			p = nl ? nl + 1 : NULL;
+		}
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "unable to read '%s': %s", path, strerror(errno));
+		rc = -1;
+	}
+	buf_release(&src);
+	free(path);
+	return rc;
+}
+
 struct i18n *i18n_load(const char *templates_dir, char *err, size_t errlen)
 {
 	char *path = xasprintf("%s/" I18N_CATALOG, templates_dir);
 	struct i18n *c = xcalloc(1, sizeof *c);
 	c->t[LANG_JA] = json_object();
 	c->t[LANG_EN] = json_object();
+	c->named = json_object();
 	json_t *used = json_object();
 	json_error_t jerr;
 	json_t *cat = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
@@ -289,12 +410,10 @@ struct i18n *i18n_load(const char *templates_dir, char *err, size_t errlen)
 	}
 	if (scan_dir(c, used, templates_dir, "", err, errlen) < 0)
 		goto out;
+	if (read_from_c(c, used, templates_dir, err, errlen) < 0)
+		goto out;
 	json_object_foreach(cat, key, v) {
-		/* field_err_* are the messages of incident/fields.h, res_err_* and
-		 * intake_err_* those of the residents' form and the intake queue
-		 * (web/resident.c): used from C */
-		if (!json_object_get(used, key) && strncmp(key, "field_err_", 10) != 0 &&
-		    strncmp(key, "res_err_", 8) != 0 && strncmp(key, "intake_err_", 11) != 0)
+		if (!json_object_get(used, key))
 			log_event(LOG_WARN, "label_unused", "key=%s catalog=%s", log_quote(0, key),
 				  log_quote(1, path));
 	}
@@ -316,6 +435,7 @@ void i18n_free(struct i18n *c)
 		return;
 	json_decref(c->t[LANG_JA]);
 	json_decref(c->t[LANG_EN]);
+	json_decref(c->named);
 	free(c);
 }
 
@@ -334,6 +454,71 @@ json_t *i18n_fill(const struct i18n *c, const char *lang, const char *key, const
 	if (!before || !after)
 		return json_string(key);
 	return json_sprintf("%s%s%s", before, value, after);
+}
+
+/* Appends text to b with each "{NAME}" whose NAME is in args replaced by
+ * its value (a string, or an integer in decimal). */
+static void substitute(buf *b, const char *text, const json_t *args)
+{
+	const char *p = text;
+	while (*p) {
+		const char *q = p[0] == '{' ? strchr(p, '}') : NULL;
+		json_t *v = NULL;
+		if (q && q - p - 1 > 0 && q - p - 1 < 64) {
+			char name[64];
+			snprintf(name, sizeof name, "%.*s", (int)(q - p - 1), p + 1);
+			v = json_object_get(args, name);
+		}
+		if (v && json_is_string(v)) {
+			buf_append(b, json_string_value(v), json_string_length(v));
+			p = q + 1;
+		} else if (v && json_is_integer(v)) {
+			char num[32];
+			int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			buf_append(b, num, (size_t)n);
+			p = q + 1;
+		} else {
+			buf_append(b, p, 1);
+			p++;
+		}
+	}
+}
+
+const char *i18n_msg_key(const json_t *msg)
+{
+	if (json_is_string(msg))
+		return json_string_value(msg);
+	return json_string_value(json_object_get(msg, "key"));
+}
+
+json_t *i18n_render(const struct i18n *c, const char *lang, const json_t *msg)
+{
+	const char *key = i18n_msg_key(msg);
+	if (!key)
+		return json_string("");
+	const json_t *e = json_object_get(i18n_t(c, lang), key);
+	const char *text = json_string_value(json_object_get(e, "main"));
+	if (!text)
+		return json_string(key);
+	buf b = BUF_INIT;
+	substitute(&b, text, json_object_get(msg, "args"));
+	json_t *out = json_stringn(b.data ? b.data : "", b.len);
+	buf_release(&b);
+	return out;
+}
+
+void i18n_render_all(const struct i18n *c, const char *lang, json_t *msgs)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(msgs, tmp, k, v)
+		json_object_set_new(msgs, k, i18n_render(c, lang, v));
+}
+
+int i18n_has(const struct i18n *c, const char *key)
+{
+	return c && key && json_object_get(c->t[LANG_JA], key) != NULL;
 }
 
 size_t i18n_count(const struct i18n *c)

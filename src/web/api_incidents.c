@@ -1,6 +1,7 @@
 /* The JSON API for incidents: POST /api/v1/incidents files a report with the
  * same validation as the form, after the JSON types of incident/fields.h
- * (422 with a list of {field, message}); GET
+ * (422 with a list of {field, key, message}: the catalog key and its text in
+ * the request's language, see README); GET
  * /api/v1/incidents/REF returns one incident to those who may see it. */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "incident/intake.h"
 #include "incident/page.h"
 #include "incident/view.h"
+#include "tmpl/i18n.h"
 #include "web.h"
 
 /* The API names personal-data fields as DOMAIN.md does. */
@@ -58,13 +60,15 @@ int web_api_incidents(struct request *req)
 		const char *k;
 		json_t *v;
 		json_object_foreach(type_errors, k, v)
-			json_array_append_new(list, json_pack("{s:s, s:o}", "field", k, "message",
-							      http_label(req, json_string_value(v))));
+			json_array_append_new(list, json_pack("{s:s, s:s?, s:o}", "field", k, "key",
+							      i18n_msg_key(v), "message",
+							      http_msg(req, v)));
 		json_object_foreach(errors, k, v) {
 			json_t *field = api_field(k);
 			if (!json_object_get(type_errors, json_string_value(field)))
-				json_array_append_new(list, json_pack("{s:o, s:O}", "field", field,
-								      "message", v));
+				json_array_append_new(list, json_pack("{s:o, s:s?, s:o}", "field", field,
+								      "key", i18n_msg_key(v),
+								      "message", http_msg(req, v)));
 			else
 				json_decref(field);
 		}

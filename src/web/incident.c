@@ -105,6 +105,7 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 		json_object_set_new(d, "runs", runs);
 	}
 	if (errors && json_object_size(errors)) {
+		http_msgs(req, errors);
 		json_object_set(d, "errors", errors);
 		json_object_set_new(d, "has_errors", json_true());
 	}

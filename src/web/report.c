@@ -100,6 +100,7 @@ static json_t *form_data(PGconn *c, struct request *req, const json_t *raw, json
 	json_object_set_new(d, "action", json_string(channel == INTAKE_EXTERNAL ? "/report/public"
 										 : "/report"));
 	if (errors && json_object_size(errors)) {
+		http_msgs(req, errors);
 		json_object_set(d, "errors", errors);
 		json_object_set_new(d, "has_errors", json_true());
 		json_object_set_new(d, "error_count", json_integer((json_int_t)json_object_size(errors)));
@@ -134,18 +135,16 @@ static int file_report(struct request *req, enum intake_channel channel)
 			continue;
 		if (nfiles == INTAKE_MAX_FILES) {
 			json_object_set_new(errors, "evidence",
-					    json_string("添付ファイルは10個までです。 At most 10 files."));
+					    json_pack("{s:s, s:{s:i}}", "key", "report_err_files_max",
+						      "args", "max", INTAKE_MAX_FILES));
 			break;
 		}
 		if (req->mp.files[i].len > req->app->cfg->attachment_max) {
 			char *n = mp_safe_filename(req->mp.files[i].filename);
-			char msg[512];
-			snprintf(msg, sizeof msg,
-				 "「%s」は大きすぎます（%zu MB まで）。小さくするか分けて添付してください。 "
-				 "'%s' is too large (at most %zu MB); make it smaller or split it.",
-				 n, req->app->cfg->attachment_max >> 20, n,
-				 req->app->cfg->attachment_max >> 20);
-			json_object_set_new(errors, "evidence", json_string(msg));
+			json_object_set_new(
+				errors, "evidence",
+				json_pack("{s:s, s:{s:s, s:I}}", "key", "report_err_file_big", "args",
+					  "name", n, "mb", (json_int_t)(req->app->cfg->attachment_max >> 20)));
 			free(n);
 			continue;
 		}

@@ -124,6 +124,7 @@ static json_t *form_data(struct request *req, const json_t *raw, json_t *errors)
 			     : req->app->cfg->public_max_body;
 	json_object_set_new(d, "file_max_mb", json_sprintf("%zu", max >> 20 ? max >> 20 : 1));
 	if (errors && json_object_size(errors)) {
+		http_msgs(req, errors);
 		json_object_set(d, "errors", errors);
 		json_object_set_new(d, "has_errors", json_true());
 	}
@@ -329,6 +330,7 @@ static int item_page(struct request *req, PGconn *c, json_t *item, unsigned stat
 	json_object_set_new(d, "v", v);
 	json_object_set_new(d, "item", item);
 	if (errors && json_object_size(errors)) {
+		http_msgs(req, errors);
 		json_object_set(d, "errors", errors);
 		json_object_set_new(d, which, json_true());
 	}

@@ -368,7 +368,7 @@ START_TEST(test_api_and_concurrency)
 		    "{\"summary\": \"\", \"personal_data\": {\"persons\": -1}}", &r);
 	ck_assert_int_eq(r.status, 422);
 	const char *b = buf_cstr(&r.body);
-	ck_assert_msg(strstr(b, "{\"field\":\"summary\",\"message\":"), "%s", b);
+	ck_assert_msg(strstr(b, "{\"field\":\"summary\",\"key\":\"report_err_summary\",\"message\":"), "%s", b);
 	ck_assert(strstr(b, "\"personal_data.involved\""));
 	ck_assert(strstr(b, "\"personal_data.persons\""));
 	ck_assert(strstr(b, "\"discovered_at\""));

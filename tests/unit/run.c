@@ -21,6 +21,7 @@ Suite *drill_suite(void);
 Suite *liveness_suite(void);
 Suite *calendar_suite(void);
 Suite *legal_period_suite(void);
+Suite *i18n_suite(void);
 
 int main(void)
 {
@@ -43,6 +44,7 @@ int main(void)
 	srunner_add_suite(sr, liveness_suite());
 	srunner_add_suite(sr, calendar_suite());
 	srunner_add_suite(sr, legal_period_suite());
+	srunner_add_suite(sr, i18n_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
