@@ -16,6 +16,7 @@ build_pkgs=(
 	libesmtp-dev         # sending notification mail over SMTP
 	libssl-dev           # STARTTLS for that mail (the TLS context libESMTP uses)
 	libgraphviz-dev      # drawing workflow pictures (SVG) on the admin pages
+	libgmime-3.0-dev     # reading reported mail (sokuho mail-intake): MIME, headers, encodings
 )
 
 # running the server against the embedded cluster (scripts/pgctl.sh)

@@ -14,6 +14,7 @@
 #include "app.h"
 #include "cli/audit.h"
 #include "cli/calendar.h"
+#include "cli/mail_intake.h"
 #include "cli/timer.h"
 #include "cli/user.h"
 #include "core/config.h"
@@ -123,6 +124,8 @@ static const struct cmd commands[] = {
 	 "days: each date FIRST to LAST (YYYY-MM-DD) as office or closed, and why, under\n"
 	 "calendar_file and office_hours.\n"
 	 "check: reads FILE (default calendar_file); exit 1 naming the first fault."},
+	{"mail-intake", cmd_mail_intake, MAIL_INTAKE_USAGE,
+	 "store a reported mail from standard input (an MTA's pipe)", mail_intake_help},
 	{"version", cmd_version, "sokuho version", "print the version", ""},
 };
 

@@ -130,6 +130,15 @@ static const struct directive directives[] = {
 	 1000000, "100",
 	 "outside reports the residents' window takes from all addresses together per hour; "
 	 "then it refuses them and the dashboard says so (0: no limit)"},
+	{"mail_intake_max", "SOKUHO_MAIL_INTAKE_MAX", C_SIZE, OFF(mail_intake_max), 1024, 1L << 30,
+	 "25M", "largest message sokuho mail-intake takes; a larger one is refused (exit 65)"},
+	{"mail_trusted_authserv", "SOKUHO_MAIL_TRUSTED_AUTHSERV", C_STRING,
+	 OFF(mail_trusted_authserv), 0, 0, "",
+	 "authserv-ids of the city's own MTA (comma-separated) whose Authentication-Results "
+	 "sokuho mail-intake trusts; the MTA must remove such headers from arriving mail"},
+	{"mail_internal_relays", "SOKUHO_MAIL_INTERNAL_RELAYS", C_STRING, OFF(mail_internal_relays),
+	 0, 0, "", "addresses or host names (comma-separated) of internal relays: mail that the "
+	 "MTA received from one (its newest Received header) counts as authenticated"},
 };
 
 #define NDIRECTIVES (sizeof directives / sizeof directives[0])

@@ -58,6 +58,9 @@ struct config {
 	char *csirt_hours;
 	int public_min_fill;    /* seconds: the residents' form sent sooner is refused */
 	int public_city_per_hour; /* outside reports the whole city takes per hour; 0 any */
+	size_t mail_intake_max; /* bytes: sokuho mail-intake refuses a larger message (65) */
+	char *mail_trusted_authserv; /* authserv-ids whose Authentication-Results are trusted */
+	char *mail_internal_relays;  /* relays whose mail counts as authenticated */
 };
 
 /* Sets every field to its default. Strings are owned by cfg: config_release. */

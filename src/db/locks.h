@@ -11,5 +11,8 @@
 #define DB_LOCK_WORKFLOW_LOAD "8675309001"
 /* "demo" in ASCII: loading the demo city, once. */
 #define DB_LOCK_DEMO "1684368751"
+/* "mail" in ASCII: storing a reported mail (incident/mail_report.c), so
+ * that two reports of one phishing wave arriving together make one incident. */
+#define DB_LOCK_MAIL_INTAKE "1835100524"
 
 #endif

@@ -557,33 +557,38 @@ static enum db_qs filing_tx(PGconn *c, void *arg, struct db_err *e)
 	return DB_OK;
 }
 
-enum db_qs intake_store(struct engine *engine, PGconn *c, const json_t *clean,
-			const json_t *clocks, const struct intake_file *files, size_t nfiles,
-			enum intake_channel channel, int reporter_id, const char *ip, char ref[32],
-			long long *id, struct db_err *e)
+/* The incident row's parameters of a cleaned report, and what they point into. */
+struct prepared {
+	char reporter[16], persons[24];
+	char *facts_s;
+	buf segs;
+	const char *params[27];
+};
+
+static void prepare(struct prepared *pp, const json_t *clean, enum intake_channel channel,
+		    int reporter_id)
 {
 	static const char *const channels[] = {"staff", "external", "api"};
-	char reporter[16], persons[24];
-	snprintf(reporter, sizeof reporter, "%d", reporter_id);
+	snprintf(pp->reporter, sizeof pp->reporter, "%d", reporter_id);
 	json_t *pn = json_object_get(clean, "pd_persons");
-	snprintf(persons, sizeof persons, "%lld", (long long)json_integer_value(pn));
+	snprintf(pp->persons, sizeof pp->persons, "%lld", (long long)json_integer_value(pn));
 	json_t *facts = intake_facts(clean);
-	char *facts_s = json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
+	pp->facts_s = json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(facts);
 	/* segments as a PostgreSQL array literal: the values are checked words */
-	buf segs = BUF_INIT;
-	buf_putc(&segs, '{');
+	buf_init(&pp->segs);
+	buf_putc(&pp->segs, '{');
 	size_t i;
 	json_t *sv;
 	json_array_foreach(json_object_get(clean, "segments"), i, sv) {
 		if (i)
-			buf_putc(&segs, ',');
-		buf_puts(&segs, json_string_value(sv));
+			buf_putc(&pp->segs, ',');
+		buf_puts(&pp->segs, json_string_value(sv));
 	}
-	buf_putc(&segs, '}');
+	buf_putc(&pp->segs, '}');
 	const char *params[27] = {
 		channels[channel],
-		reporter_id > 0 ? reporter : NULL,
+		reporter_id > 0 ? pp->reporter : NULL,
 		opt(clean, "external_name"),
 		opt(clean, "external_contact"),
 		opt(clean, "section"),
@@ -594,11 +599,11 @@ enum db_qs intake_store(struct engine *engine, PGconn *c, const json_t *clean,
 		json_string_value(json_object_get(clean, "how_found")),
 		opt(clean, "discovered_at"),
 		opt(clean, "occurred_at"),
-		buf_cstr(&segs),
+		buf_cstr(&pp->segs),
 		opt(clean, "system"),
 		json_string_value(json_object_get(clean, "system_text")),
 		opt(clean, "pd_involved"),
-		json_is_integer(pn) ? persons : NULL,
+		json_is_integer(pn) ? pp->persons : NULL,
 		json_string_value(json_object_get(clean, "pd_items")),
 		opt(clean, "pd_sensitive"),
 		opt(clean, "pd_mynumber"),
@@ -607,11 +612,28 @@ enum db_qs intake_store(struct engine *engine, PGconn *c, const json_t *clean,
 		opt(clean, "pd_financial"),
 		json_string_value(json_object_get(clean, "contractor")),
 		json_is_true(json_object_get(clean, "bcp")) ? "t" : "f",
-		facts_s,
+		pp->facts_s,
 		NULL,
 	};
-	struct filing f = {engine, params, clocks, files, nfiles, channel, channels[channel],
-			   reporter_id, reporter_id > 0 ? reporter : NULL, ip, -1, ""};
+	memcpy(pp->params, params, sizeof params);
+}
+
+static void prepared_release(struct prepared *pp)
+{
+	buf_release(&pp->segs);
+	free(pp->facts_s);
+}
+
+enum db_qs intake_store(struct engine *engine, PGconn *c, const json_t *clean,
+			const json_t *clocks, const struct intake_file *files, size_t nfiles,
+			enum intake_channel channel, int reporter_id, const char *ip, char ref[32],
+			long long *id, struct db_err *e)
+{
+	static const char *const channels[] = {"staff", "external", "api"};
+	struct prepared pp;
+	prepare(&pp, clean, channel, reporter_id);
+	struct filing f = {engine, pp.params, clocks, files, nfiles, channel, channels[channel],
+			   reporter_id, reporter_id > 0 ? pp.reporter : NULL, ip, -1, ""};
 	/* Not idempotent: after a COMMIT without an answer the report may be
 	 * stored, and filing it again would store it twice; the caller says so
 	 * (503) and the person looks in their reports before filing again. */
@@ -621,7 +643,23 @@ enum db_qs intake_store(struct engine *engine, PGconn *c, const json_t *clean,
 			  e->commit_unknown ? " commit_unknown=true" : "");
 	*id = f.id;
 	snprintf(ref, 32, "%s", f.ref);
-	buf_release(&segs);
-	free(facts_s);
+	prepared_release(&pp);
+	return qs;
+}
+
+enum db_qs intake_store_in_tx(struct engine *engine, PGconn *c, const json_t *clean,
+			      const json_t *clocks, const struct intake_file *files, size_t nfiles,
+			      enum intake_channel channel, int reporter_id, const char *ip,
+			      char ref[32], long long *id, struct db_err *e)
+{
+	static const char *const channels[] = {"staff", "external", "api"};
+	struct prepared pp;
+	prepare(&pp, clean, channel, reporter_id);
+	struct filing f = {engine, pp.params, clocks, files, nfiles, channel, channels[channel],
+			   reporter_id, reporter_id > 0 ? pp.reporter : NULL, ip, -1, ""};
+	enum db_qs qs = filing_tx(c, &f, e);
+	*id = f.id;
+	snprintf(ref, 32, "%s", f.ref);
+	prepared_release(&pp);
 	return qs;
 }

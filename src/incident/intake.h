@@ -63,6 +63,14 @@ enum db_qs intake_store(struct engine *engine, PGconn *conn, const json_t *clean
 			enum intake_channel channel, int reporter_id, const char *ip, char ref[32],
 			long long *id, struct db_err *e);
 
+/* intake_store's filing inside the caller's transaction (a runner of
+ * db_run_tx): for a way of filing that stores more with the report (the
+ * mail intake, incident/mail_report.h). */
+enum db_qs intake_store_in_tx(struct engine *engine, PGconn *conn, const json_t *clean,
+			      const json_t *clocks, const struct intake_file *files, size_t nfiles,
+			      enum intake_channel channel, int reporter_id, const char *ip,
+			      char ref[32], long long *id, struct db_err *e);
+
 /* Stores evidence files of incident id inside the caller's transaction,
  * uploaded by uploaded_by (0: an outsider). DB_OK or < 0 with e filled. */
 enum db_qs intake_store_files(PGconn *conn, long long id, const struct intake_file *files,

@@ -115,6 +115,7 @@ struct store {
 	size_t nfiles;
 	const char *ip;
 	char ref[32];
+	long long id;
 };
 
 static enum db_qs store_tx(PGconn *c, void *arg, struct db_err *e)
@@ -134,6 +135,7 @@ static enum db_qs store_tx(PGconn *c, void *arg, struct db_err *e)
 	if (qs < 0)
 		return qs;
 	long long id = db_first_ll(r, "id");
+	s->id = id;
 	snprintf(s->ref, sizeof s->ref, "%s", PQgetvalue(r, 0, PQfnumber(r, "ref")));
 	PQclear(r);
 	char idbuf[24];
@@ -180,10 +182,20 @@ static enum db_qs store_tx(PGconn *c, void *arg, struct db_err *e)
 enum db_qs outside_store(PGconn *c, const json_t *clean, const struct intake_file *files,
 			 size_t nfiles, const char *ip, char ref[32], struct db_err *e)
 {
-	struct store s = {clean, files, nfiles, ip && *ip ? ip : NULL, ""};
+	struct store s = {clean, files, nfiles, ip && *ip ? ip : NULL, "", 0};
 	/* not idempotent: a COMMIT without an answer is reported, not repeated */
 	enum db_qs qs = db_run_tx(c, "outside_store", 0, store_tx, &s, e);
 	snprintf(ref, 32, "%s", s.ref);
+	return qs;
+}
+
+enum db_qs outside_store_in_tx(PGconn *c, const json_t *clean, const struct intake_file *files,
+			       size_t nfiles, char ref[32], long long *id, struct db_err *e)
+{
+	struct store s = {clean, files, nfiles, NULL, "", 0};
+	enum db_qs qs = store_tx(c, &s, e);
+	snprintf(ref, 32, "%s", s.ref);
+	*id = s.id;
 	return qs;
 }
 

@@ -50,6 +50,11 @@ long long outside_hour_count(PGconn *conn);
 enum db_qs outside_store(PGconn *conn, const json_t *clean, const struct intake_file *files,
 			 size_t nfiles, const char *ip, char ref[32], struct db_err *e);
 
+/* outside_store inside the caller's transaction, from no address (the mail
+ * intake, incident/mail_report.h): the incident's id in *id. */
+enum db_qs outside_store_in_tx(PGconn *conn, const json_t *clean, const struct intake_file *files,
+			       size_t nfiles, char ref[32], long long *id, struct db_err *e);
+
 /* The reports waiting in the queue, oldest first (at most limit; 0: all):
  * [{ref, summary, place, arrived (Japan time), waited_minutes}]. Never NULL
  * (an empty array on error). */

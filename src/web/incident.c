@@ -20,6 +20,7 @@
 #include "incident/correct.h"
 #include "incident/evidence.h"
 #include "incident/intake.h"
+#include "incident/mail_report.h"
 #include "incident/note.h"
 #include "incident/notify.h"
 #include "incident/page.h"
@@ -46,6 +47,10 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 	json_decref(facts);
 	json_object_set_new(d, "clocks", clocks);
 	json_object_set_new(d, "can_act", json_boolean(can_act));
+	/* the mails that reported it, and their original's indicators */
+	json_t *mail = mail_report_of_incident(c, id);
+	if (mail)
+		json_object_set_new(d, "mail", mail);
 	/* Only the actions the person may take are offered (authz_actions). */
 	const struct principal *who = &req->sess->who;
 	int can_note = authz_action_allows(who, ACT_NOTE, scope);

@@ -21,6 +21,7 @@ Suite *limits_suite(void);
 Suite *audit_suite(void);
 Suite *failover_suite(void);
 Suite *resident_suite(void);
+Suite *mailintake_suite(void);
 
 int main(void)
 {
@@ -43,6 +44,7 @@ int main(void)
 	srunner_add_suite(sr, audit_suite());
 	srunner_add_suite(sr, failover_suite());
 	srunner_add_suite(sr, resident_suite());
+	srunner_add_suite(sr, mailintake_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

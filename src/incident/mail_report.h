@@ -1,0 +1,50 @@
+/* Reports by e-mail (issue 20): storing what `sokuho mail-intake` read
+ * (mail/intake.h) in one transaction — a member of staff's authenticated
+ * mail as their report, any other in the CSIRT's intake queue, the same
+ * original reported again linked to its first incident, the raw message as
+ * evidence and the original's indicators on the incident
+ * (sql/0030_mail_reports.sql). */
+#ifndef SOKUHO_MAIL_REPORT_H
+#define SOKUHO_MAIL_REPORT_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "db/tx.h"
+
+struct engine;
+
+enum mail_report_kind {
+	MAIL_REPORT_NEW,       /* a new incident: the authenticated sender's report */
+	MAIL_REPORT_QUEUED,    /* a new outside report in the intake queue */
+	MAIL_REPORT_LINKED,    /* another report of an incident already there */
+	MAIL_REPORT_DUPLICATE, /* this very message was stored before */
+};
+
+struct mail_report_out {
+	enum mail_report_kind kind;
+	char ref[32];
+	long long incident_id;
+	int reporter_id;       /* the person it was attributed to, 0 none */
+};
+
+/* Stores one parsed mail (facts as mail_intake_parse returns them) with
+ * its raw bytes (raw[0..raw_len)) and the attached original (may be NULL).
+ * clocks: the legal clocks of a suspicious-mail report (legal_evaluate);
+ * engine starts the workflows of a new report (NULL: none). Returns DB_OK
+ * with out filled, or < 0 with e filled (DB_SOFT: try again later). */
+enum db_qs mail_report_store(struct engine *engine, PGconn *conn, const json_t *facts,
+			     const char *raw, size_t raw_len, const char *orig, size_t orig_len,
+			     const json_t *clocks, struct mail_report_out *out, struct db_err *e);
+
+/* The facts of a suspicious-mail report, for legal_evaluate. Caller owns. */
+json_t *mail_report_legal_facts(void);
+
+/* The mail reports of incident id, oldest first: [{arrived, sender,
+ * sender_name, reporter_name, authenticated, auth_via, subject}], and its
+ * indicators [{kind, value, detail}]: {reports, indicators}, or NULL when
+ * none came by mail. Caller owns. */
+json_t *mail_report_of_incident(PGconn *conn, long long id);
+
+#endif
