@@ -75,6 +75,17 @@ for b in build build/san; do
 		browser_test || failed=1
 	fi
 done
+# The mail intake's libFuzzer harness, briefly (make fuzz-mail runs it longer).
+echo "-- fuzz-mail (10 s)"
+if command -v clang >/dev/null; then
+	make --no-print-directory fuzz-mail FUZZ_SECONDS=10 >build/fuzz-mail.log 2>&1 || {
+		echo "fuzz-mail: FAILED; the end of build/fuzz-mail.log:"
+		tail -n 40 build/fuzz-mail.log
+		failed=1
+	}
+else
+	echo "fuzz-mail: skipped, clang is not installed (apt-get install clang)"
+fi
 if [ "$failed" -ne 0 ]; then
 	echo "make check: FAILED"
 	exit 1

@@ -39,6 +39,7 @@ check_pkgs=(
 	fonts-ipafont-gothic # a Japanese font, so the browser tests' screenshots are legible
 	default-jre-headless # Java for the Nu HTML Checker (npm vnu-jar, run by tests/browser/a11y.test.mjs)
 	systemd              # systemd-analyze, to verify the units of `make install` (tests/install)
+	clang                # libFuzzer, for the mail intake's fuzz harness (make fuzz-mail, tests/fuzz)
 )
 # The browser test also needs the commands node and npm (node's test runner,
 # and `npm ci` of tests/browser). They are checked as commands, not as Debian

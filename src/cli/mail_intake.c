@@ -5,6 +5,7 @@
 #include "mail_intake.h"
 
 #include <jansson.h>
+#include <signal.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,10 +61,24 @@ static long long read_stdin(char **data, size_t max)
 	return (long long)len;
 }
 
+/* A bug is not the message's fault: a crash or an abort (out of memory)
+ * exits 75, so that the MTA keeps the message for another try. */
+static void tempfail_on_crash(int sig)
+{
+	(void)sig;
+	static const char msg[] = "sokuho mail-intake: crashed; the MTA keeps the message\n";
+	ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+	(void)w;
+	_exit(EX_TEMPFAIL);
+}
+
 static const char *const kind_names[] = {"report", "queued", "linked", "duplicate"};
 
 int cmd_mail_intake(struct config *cfg, int argc, char **argv)
 {
+	static const int crashes[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+	for (size_t i = 0; i < sizeof crashes / sizeof crashes[0]; i++)
+		signal(crashes[i], tempfail_on_crash);
 	char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
 	int npos, rc = options_parse(cfg, argc, argv, pos, &npos, NULL, NULL);
 	free(pos);

@@ -159,6 +159,10 @@ char *mail_intake_to_utf8(const char *charset, const char *in, size_t len)
 	static const char *const euc[] = {"euc-jp", "x-euc-jp", "eucjp", "cseucpkdfmtjapanese",
 					  "euc-jp-ms", NULL};
 	static const char *const utf8[] = {"utf-8", "utf8", "us-ascii", "ascii", "", NULL};
+	if (!in) {
+		in = "";
+		len = 0;
+	}
 	buf b = BUF_INIT;
 	const char *cs = charset ? charset : "";
 	int done = 0;
@@ -650,7 +654,7 @@ static void part_attachment(GMimePart *p, json_t *list)
 		g_mime_data_wrapper_write_to_stream(w, ms);
 	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
 	unsigned char h[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(h, ba->data, ba->len);
+	crypto_hash_sha256(h, ba->len ? ba->data : (const unsigned char *)"", ba->len);
 	char hex[crypto_hash_sha256_BYTES * 2 + 1];
 	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
 	const char *fn = g_mime_part_get_filename(p);
@@ -1008,6 +1012,7 @@ static void original_inline(const char *start, json_t *o)
 		} else if (!*s && headers) {
 			blank_after = 1;
 		}
+		free(l);
 		line += n;
 		if (*line)
 			line++;
@@ -1025,8 +1030,8 @@ static void thread_ref(const char *s, char *out, size_t n)
 	for (const char *p = s; (p = strstr(p, "INC-")) != NULL; p++) {
 		const char *d = p + 4;
 		int ok = 1;
-		for (int k = 0; k < 4; k++)
-			ok &= isdigit((unsigned char)d[k]) != 0;
+		for (int k = 0; k < 4 && ok; k++)
+			ok = isdigit((unsigned char)d[k]) != 0;
 		if (!ok || d[4] != '-' || !isdigit((unsigned char)d[5]))
 			continue;
 		size_t len = 10;
@@ -1194,7 +1199,8 @@ json_t *mail_intake_parse(const char *data, size_t len, const struct mail_intake
 			g_mime_object_write_to_stream(GMIME_OBJECT(w.attached), NULL, os);
 			GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(os));
 			*orig = xmalloc(ba->len + 1);
-			memcpy(*orig, ba->data, ba->len);
+			if (ba->len)
+				memcpy(*orig, ba->data, ba->len);
 			(*orig)[ba->len] = '\0';
 			if (orig_len)
 				*orig_len = ba->len;
