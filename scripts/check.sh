@@ -10,11 +10,21 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 
+# `scripts/check.sh --browser [FILE.test.mjs ...]` runs only the browser
+# tests (all, or the files named) against the normal build, for a change to
+# a page.
 if [ "${1:-}" != "--inside" ]; then
 	# pgtmp.sh sets PGHOST, PGPORT, PGUSER and PGDATABASE for the command
 	# and removes the cluster afterwards.
-	exec bash scripts/pgtmp.sh -o fsync=off -o max_connections=200 bash "$0" --inside
+	exec bash scripts/pgtmp.sh -o fsync=off -o max_connections=200 bash "$0" --inside "$@"
 fi
+shift
+browser_only=0
+if [ "${1:-}" = "--browser" ]; then
+	browser_only=1
+	shift
+fi
+browser_files=("$@")
 
 unset DATABASE_URL
 
@@ -50,7 +60,9 @@ browser_test() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	SOKUHO_URL="http://127.0.0.1:$port" timeout 600 node --test --test-reporter=spec "$dir"/*.test.mjs || rc=1
+	local files=("$dir"/*.test.mjs)
+	((${#browser_files[@]})) && files=("${browser_files[@]}")
+	SOKUHO_URL="http://127.0.0.1:$port" timeout 600 node --test --test-reporter=spec "${files[@]}" || rc=1
 	kill -TERM "$pid" 2>/dev/null || true
 	wait "$pid" || rc=1
 	if [ "$rc" -ne 0 ]; then
@@ -59,6 +71,11 @@ browser_test() {
 	fi
 	return "$rc"
 }
+
+if [ "$browser_only" -eq 1 ]; then
+	browser_test
+	exit
+fi
 
 failed=0
 for b in build build/san; do
