@@ -19,6 +19,7 @@
 #include "core/options.h"
 #include "core/xalloc.h"
 #include "db/db.h"
+#include "org/absence.h"
 #include "org/accounts.h"
 #include "org/demo.h"
 #include "org/import.h"
@@ -38,6 +39,7 @@ static int user_role(struct config *cfg, const struct subcmd *sc, int argc, char
 static int user_passwd(struct config *cfg, const struct subcmd *sc, int argc, char **argv);
 static int user_active(struct config *cfg, const struct subcmd *sc, int argc, char **argv);
 static int user_list(struct config *cfg, const struct subcmd *sc, int argc, char **argv);
+static int user_absence(struct config *cfg, const struct subcmd *sc, int argc, char **argv);
 
 static const struct subcmd subcmds[] = {
 	{"add", user_add,
@@ -88,6 +90,18 @@ static const struct subcmd subcmds[] = {
 	{"list", user_list, "sokuho user list",
 	 "Prints every person: login, name, section, kind, whether active, and the\n"
 	 "roles held now or later (deputy ranks and dates shown)."},
+	{"absence", user_absence,
+	 "sokuho user absence add LOGIN --kind leave|trip|training --from YYYY-MM-DD\n"
+	 "                [--to YYYY-MM-DD] [--note TEXT]\n"
+	 "       sokuho user absence list [LOGIN]\n"
+	 "       sokuho user absence remove LOGIN ID",
+	 "Records that a person is away (不在): on leave (休暇), on a business trip\n"
+	 "(出張) or in training (研修), from the first day to the last (both counted,\n"
+	 "city dates; --to defaults to --from). While away, the person is skipped\n"
+	 "when whom to tell is resolved: a ladder's rung goes to the deputy and the\n"
+	 "mail says for whom they act. Who may see or act on an incident does not\n"
+	 "change. list prints the absences that end today or later (ID, login,\n"
+	 "kind, dates, note); remove deletes one by its ID."},
 };
 
 #define NSUBCMDS (sizeof subcmds / sizeof subcmds[0])
@@ -695,6 +709,110 @@ static int user_list(struct config *cfg, const struct subcmd *sc, int argc, char
 	return 0;
 }
 
+/* sokuho user absence ------------------------------------------------ */
+
+static int absence_print(PGconn *conn, const char *login)
+{
+	json_t *rows = absence_list(conn, login);
+	if (!rows) {
+		fprintf(stderr, "sokuho: unable to read the absences: database error\n");
+		return 1;
+	}
+	size_t i;
+	json_t *a;
+	if (json_array_size(rows) == 0)
+		printf(login ? "'%s' has no absence today or later\n"
+			     : "no absence today or later%s\n",
+		       login ? login : "");
+	json_array_foreach(rows, i, a) {
+		const char *note = json_string_value(json_object_get(a, "note"));
+		printf("%s  %s  %s  %s..%s%s%s%s\n", json_string_value(json_object_get(a, "id")),
+		       json_string_value(json_object_get(a, "login")),
+		       json_string_value(json_object_get(a, "kind")),
+		       json_string_value(json_object_get(a, "starts_on")),
+		       json_string_value(json_object_get(a, "ends_on")),
+		       json_is_true(json_object_get(a, "current")) ? "  (now)" : "",
+		       note ? "  " : "", note ? note : "");
+	}
+	json_decref(rows);
+	return 0;
+}
+
+static int user_absence(struct config *cfg, const struct subcmd *sc, int argc, char **argv)
+{
+	static const char *const extra[] = {"kind", "from", "to", "note", NULL};
+	const char *v[4] = {NULL}, *pos[3];
+	int npos, status = parse(cfg, sc, argc, argv, extra, v, pos, 3, &npos);
+	if (status >= 0)
+		return status;
+	const char *what = npos > 0 ? pos[0] : "";
+	int add = strcmp(what, "add") == 0, list = strcmp(what, "list") == 0,
+	    rm = strcmp(what, "remove") == 0;
+	if (!(add && npos == 2) && !(list && npos <= 2) && !(rm && npos == 3))
+		return bad_usage(sc, "expected add LOGIN, list [LOGIN] or remove LOGIN ID");
+	if (!add && (v[0] || v[1] || v[2] || v[3]))
+		return bad_usage(sc, "--kind, --from, --to and --note apply to add only");
+	const char *login = npos > 1 ? pos[1] : NULL;
+	char why[256];
+	if (login && people_check_login(login, why, sizeof why) < 0)
+		return bad_value("login", login, why);
+	long long id = 0;
+	struct absence_new a = {login, v[0], v[1], v[2] ? v[2] : v[1], v[3]};
+	if (add) {
+		const char *field = NULL;
+		if (!v[0])
+			return bad_usage(sc, "add needs --kind leave, trip or training");
+		if (!v[1])
+			return bad_usage(sc, "add needs --from, the first day away");
+		if (absence_check(&a, &field, why, sizeof why) < 0) {
+			/* the form's field as the option that gave it */
+			static const char *const fields[4] = {"kind", "starts_on", "ends_on", "note"};
+			static const char *const opts[4] = {"kind", "from", "to", "note"};
+			int k = 0;
+			while (k < 3 && strcmp(fields[k], field) != 0)
+				k++;
+			return bad_value(opts[k], k == 2 && !v[2] ? v[1] : v[k], why);
+		}
+	}
+	if (rm) {
+		char *end;
+		id = strtoll(pos[2], &end, 10);
+		if (*end || id <= 0)
+			return bad_value("id", pos[2], "is not an absence ID; see 'sokuho user absence "
+						       "list'");
+	}
+	PGconn *conn = people_connect(cfg);
+	if (!conn)
+		return 1;
+	if (login) {
+		int active;
+		if (people_find(conn, login, &active) <= 0)
+			return finish(conn, 1);
+	}
+	if (list)
+		return finish(conn, absence_print(conn, login));
+	struct db_err e;
+	if (add) {
+		long long nid;
+		if (account_cli(absence_add(conn, &cli_actor, &a, &nid, &e), &e, "add the absence"))
+			return finish(conn, 1);
+		printf("'%s' is away (%s) from %s to %s: absence %lld\n", login,
+		       absence_kind_parse(a.kind), a.starts_on, a.ends_on, nid);
+		return finish(conn, 0);
+	}
+	int removed;
+	if (account_cli(absence_remove(conn, &cli_actor, login, id, &removed, &e), &e,
+			"remove the absence"))
+		return finish(conn, 1);
+	if (!removed) {
+		fprintf(stderr, "sokuho: '%s' has no absence %lld; nothing removed\n", login, id);
+		absence_print(conn, login);
+		return finish(conn, 1);
+	}
+	printf("removed absence %lld of '%s'\n", id, login);
+	return finish(conn, 0);
+}
+
 /* Entry points ------------------------------------------------------- */
 
 int cmd_user(struct config *cfg, int argc, char **argv)
@@ -713,7 +831,7 @@ int cmd_user(struct config *cfg, int argc, char **argv)
 			return subcmds[i].run(cfg, &subcmds[i], argc - 1, argv + 1);
 	char q[100];
 	fprintf(stderr, "sokuho: unknown user command '%s'; expected add, import, role, passwd, "
-			"deactivate, activate or list (see 'sokuho user --help')\n",
+			"deactivate, activate, list or absence (see 'sokuho user --help')\n",
 		people_quote_value(argv[0], q, sizeof q));
 	return 2;
 }

@@ -124,6 +124,19 @@ static const char dead_mail_sql[] =
 	"FROM outbox o LEFT JOIN incident i ON i.id = o.incident_id "
 	"WHERE o.status = 'dead' ORDER BY o.created_at DESC LIMIT 10";
 
+/* Roles whose holder and every deputy are away today (sql/0029_absence.sql):
+ * nobody is told there until someone is back or a deputy is named. */
+static const char uncovered_sql[] =
+	"SELECT r.title_ja, r.title_en, u.scope_kind, "
+	"  CASE u.scope_kind WHEN 'city' THEN '市全体' WHEN 'system' THEN (SELECT s.name_ja FROM "
+	"    info_system s WHERE s.id = u.scope_id) ELSE (SELECT o.name_ja FROM org_unit o WHERE "
+	"    o.id = u.scope_id) END AS scope_ja, "
+	"  CASE u.scope_kind WHEN 'city' THEN 'the city' WHEN 'system' THEN (SELECT s.name_en "
+	"    FROM info_system s WHERE s.id = u.scope_id) ELSE (SELECT o.name_en FROM org_unit o "
+	"    WHERE o.id = u.scope_id) END AS scope_en, u.absent_ja, u.absent_en "
+	"FROM role_uncovered u JOIN role r ON r.name = u.role "
+	"ORDER BY r.sort, u.scope_kind, u.scope_id";
+
 static const char months_sql[] =
 	"SELECT to_char(m, 'YYYY-MM') AS month, to_char(m, 'FMMM') AS label "
 	"FROM generate_series(date_trunc('month', (SELECT sokuho_now()) AT TIME ZONE 'Asia/Tokyo') "
@@ -170,7 +183,7 @@ json_t *overview_live(PGconn *c)
 		{"by_category", by_category_sql}, {"by_site", by_site_sql},
 		{"late", late_sql},		  {"unacknowledged", unacked_sql},
 		{"legal", legal_sql},		  {"escalations", escalations_sql},
-		{"dead_mail", dead_mail_sql},
+		{"dead_mail", dead_mail_sql},	  {"uncovered", uncovered_sql},
 	};
 	for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
 		json_t *rows = db_rows(c, parts[k].sql, 0, NULL);

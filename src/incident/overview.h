@@ -14,7 +14,9 @@
  * legal_overdue, legal_week, escalations_24h, dead_mail, now}, by_state,
  * by_severity, by_category, by_site, late (ranked by the law: missed legal
  * deadlines, then workflow deadlines, then escalating runs), unacknowledged,
- * legal, escalations, dead_mail} as strings (db_rows). A new reference, or
+ * legal, escalations, dead_mail, uncovered (roles whose holder and every
+ * deputy are away today: title_ja, title_en, scope_kind, scope_ja, scope_en,
+ * absent_ja, absent_en)} as strings (db_rows). A new reference, or
  * NULL when a query failed. */
 json_t *overview_live(PGconn *c);
 

@@ -6,12 +6,13 @@
 
 void digest_enqueue(PGconn *c, const char *base)
 {
-	/* Most calls find today's digest queued already: a cheap look first, so
+	/* To the CISO, or the acting CISO (the first deputy present) while the
+	 * CISO is away (sql/0029_absence.sql). Most calls find today's digest queued already: a cheap look first, so
 	 * that the facts (160 ms of work with a million incidents, once per batch of
 	 * 50 mails; docs/benchmarks.md) are gathered only when one is to be queued. */
 	PGresult *q = PQexec(
-		c, "SELECT 1 FROM resolve_role('ciso', NULL, NULL) x "
-		   "WHERE x.deputy_rank = 0 AND (sokuho_now() AT TIME ZONE 'Asia/Tokyo')::time >= '08:00' "
+		c, "SELECT 1 FROM resolve_role_rung('ciso', NULL, NULL, 0) x "
+		   "WHERE x.absence_id IS NULL AND (sokuho_now() AT TIME ZONE 'Asia/Tokyo')::time >= '08:00' "
 		   "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedup_key = 'digest:' || "
 		   "  (sokuho_now() AT TIME ZONE 'Asia/Tokyo')::date || ':p' || x.person_id) LIMIT 1");
 	int due = !db_ok(q) || PQntuples(q) > 0;
@@ -23,8 +24,8 @@ void digest_enqueue(PGconn *c, const char *base)
 		c,
 		"WITH today AS (SELECT (sokuho_now() AT TIME ZONE 'Asia/Tokyo')::date AS d), "
 		"who AS (SELECT DISTINCT p.id, p.email, p.lang, p.display_name FROM "
-		"  resolve_role('ciso', NULL, NULL) x JOIN person p ON p.id = x.person_id "
-		"  WHERE x.deputy_rank = 0), "
+		"  resolve_role_rung('ciso', NULL, NULL, 0) x JOIN person p ON p.id = x.person_id "
+		"  WHERE x.absence_id IS NULL), "
 		"facts AS (SELECT jsonb_build_object("
 		"  'date', (SELECT to_char(d, 'YYYY-MM-DD') FROM today), "
 		"  'open_count', (SELECT count(DISTINCT incident_id) FROM workflow_run WHERE "

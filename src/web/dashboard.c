@@ -483,7 +483,7 @@ int web_dashboard(struct request *req)
 	}
 	json_object_set_new(d, "state_groups", groups);
 	static const char *const has[] = {"late", "unacknowledged", "legal", "escalations",
-					  "dead_mail", "failed_timers"};
+					  "dead_mail", "failed_timers", "uncovered"};
 	for (size_t k = 0; k < sizeof has / sizeof has[0]; k++) {
 		char key[32];
 		snprintf(key, sizeof key, "has_%s", has[k]);

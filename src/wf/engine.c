@@ -298,13 +298,67 @@ static void release_ctx(struct ctx *x)
 	json_decref(x->facts);
 }
 
+/* Who a rung of role (at deputy rank dep) skipped because they are absent
+ * today (resolve_role_rung, sql/0029_absence.sql), by rank: a JSON array of
+ * {"name", "why_ja", "why_en"} (「休暇、12月10日まで」), empty when nobody
+ * was; NULL on a database error (noted). */
+static json_t *rung_skipped(PGconn *c, const char *role, const char *section,
+			    const char *system, const char *dep)
+{
+	const char *p[4] = {role, section, system, dep};
+	PGresult *r = PQexecParams(
+		c,
+		"SELECT p.display_name, absence_label(x.absence_id, 'ja'), "
+		"  absence_label(x.absence_id, 'en') "
+		"FROM resolve_role_rung($1, $2::int, $3::int, $4::int) x JOIN person p ON "
+		"  p.id = x.person_id WHERE x.absence_id IS NOT NULL ORDER BY x.deputy_rank, p.id",
+		4, NULL, p, NULL, NULL, 0);
+	if (!db_ok(r)) {
+		log_event(LOG_ERROR, "engine_notify_failed", "error=%s",
+			  log_quote(0, PQresultErrorMessage(r)));
+		note_err(PQresultErrorMessage(r));
+		PQclear(r);
+		return NULL;
+	}
+	json_t *out = json_array();
+	for (int k = 0; k < PQntuples(r); k++)
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "name", PQgetvalue(r, k, 0),
+						     "why_ja", PQgetvalue(r, k, 1), "why_en",
+						     PQgetvalue(r, k, 2)));
+	PQclear(r);
+	return out;
+}
+
+/* The skipped as one text: 「山田 太郎（休暇、12月10日まで）」 in Japanese,
+ * "山田 太郎 (on leave until 10 December)" in English, joined by 、 or ", ".
+ * The caller frees. */
+static char *skipped_text(const json_t *skipped, int en)
+{
+	buf b = BUF_INIT;
+	size_t i;
+	const json_t *s;
+	json_array_foreach(skipped, i, s) {
+		if (i)
+			buf_puts(&b, en ? ", " : "、");
+		buf_printf(&b, en ? "%s (%s)" : "%s（%s）",
+			   json_string_value(json_object_get(s, "name")),
+			   json_string_value(json_object_get(s, en ? "why_en" : "why_ja")));
+	}
+	return buf_detach(&b, NULL);
+}
+
 /* Queues one notification to every person a target resolves to, and adds
  * what was queued to queued, for the audit event: per recipient {"role",
  * "recipient" (name), "template", "outbox" (the row's id; null when an
  * earlier commit queued it already)}, and a target that resolves to nobody
  * as {"role", "recipient": null, "template", "outbox": null} — the audit
  * says whom the mail is for, not that it arrived (a dead mail has its own
- * event, mail.dead). key makes the rows unique per run, fence, step and
+ * event, mail.dead). A role's holder or deputy absent today is skipped for
+ * the next rank present (resolve_role_rung): the entry then has "skipped"
+ * ([{"name", "why_ja", "why_en"}]) and "skip_ja" / "skip_en", the sentence
+ * the incident page shows (「山田 太郎（休暇、12月10日まで）に代わり 佐藤
+ * 花子へ」), and the mail's data "acting_for_ja" / "acting_for_en", for
+ * whom the recipient acts. key makes the rows unique per run, fence, step and
  * recipient, so a retried transaction queues nothing twice. A notice on
  * entering a state (key "enter:N") goes to a person once per incident and
  * template, whichever workflow or state sends it again (the CISO's 重大
@@ -324,27 +378,42 @@ static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 	json_object_set_new(data, "workflow_en", json_string(d->title.en));
 	if (extra)
 		json_object_update(data, (json_t *)(uintptr_t)extra);
-	char *data_s = json_dumps(data, JSON_COMPACT);
-	json_decref(data);
 	int rc = 0;
 	for (size_t i = 0; i < n->ntargets && rc == 0; i++) {
 		const struct wf_target *t = &n->targets[i];
 		char dep[8];
 		snprintf(dep, sizeof dep, "%d", t->deputy);
 		int city = t->scope == WF_SCOPE_CITY;
+		const char *sec = city ? NULL : nn(x->section), *sys = city ? NULL : nn(x->system);
+		json_t *skipped = t->kind == WF_TARGET_REPORTER ? json_array()
+								 : rung_skipped(c, t->role, sec, sys, dep);
+		if (!skipped) {
+			rc = -1;
+			break;
+		}
+		char *absent_ja = NULL, *absent_en = NULL;
+		if (json_array_size(skipped)) {
+			absent_ja = skipped_text(skipped, 0);
+			absent_en = skipped_text(skipped, 1);
+			json_object_set_new(data, "acting_for_ja", json_string(absent_ja));
+			json_object_set_new(data, "acting_for_en", json_string(absent_en));
+		} else {
+			json_object_del(data, "acting_for_ja");
+			json_object_del(data, "acting_for_en");
+		}
+		char *data_s = json_dumps(data, JSON_COMPACT);
 		const char *p[11] = {run, fen, key, x->id, n->tmpl, data_s,
 				     t->kind == WF_TARGET_REPORTER ? "reporter" : t->role,
-				     city ? NULL : nn(x->section), city ? NULL : nn(x->system), dep,
-				     nn(x->reporter)};
+				     sec, sys, dep, nn(x->reporter)};
 		PGresult *r = PQexecParams(
 			c,
 			"WITH who AS ("
 			"  SELECT p.id, p.email, p.lang, p.display_name FROM person p "
 			"  WHERE $7 = 'reporter' AND p.id = $11::int AND p.active "
 			"  UNION "
-			"  SELECT p.id, p.email, p.lang, p.display_name FROM resolve_role($7, $8::int, "
-			"    $9::int) x JOIN person p ON p.id = x.person_id "
-			"  WHERE $7 <> 'reporter' AND x.deputy_rank = $10::int), "
+			"  SELECT p.id, p.email, p.lang, p.display_name FROM resolve_role_rung($7, "
+			"    $8::int, $9::int, $10::int) x JOIN person p ON p.id = x.person_id "
+			"  WHERE $7 <> 'reporter' AND x.absence_id IS NULL), "
 			"ins AS (INSERT INTO outbox (dedup_key, incident_id, run_id, recipient_id, email, "
 			"  lang, template, data, fence) SELECT 'run:' || $1 || ':f' || $2 || ':' || $3 "
 			"  || ':p' || who.id, $4::bigint, $1::bigint, who.id, who.email, who.lang, $5, "
@@ -356,6 +425,7 @@ static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 			"SELECT who.display_name, ins.id FROM who LEFT JOIN ins ON ins.recipient_id = "
 			"  who.id ORDER BY who.id",
 			11, NULL, p, NULL, NULL, 0);
+		free(data_s);
 		if (!db_ok(r)) {
 			log_event(LOG_ERROR, "engine_notify_failed", "error=%s",
 				  log_quote(0, PQresultErrorMessage(r)));
@@ -363,21 +433,48 @@ static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 			rc = -1;
 		} else {
 			const char *role = t->kind == WF_TARGET_REPORTER ? "reporter" : t->role;
-			for (int k = 0; k < PQntuples(r); k++)
-				json_array_append_new(
-					queued, json_pack("{s:s, s:s, s:s, s:o}", "role", role, "recipient",
-							  PQgetvalue(r, k, 0), "template", n->tmpl, "outbox",
-							  PQgetisnull(r, k, 1)
-								  ? json_null()
-								  : json_integer(atoll(PQgetvalue(r, k, 1)))));
-			if (PQntuples(r) == 0)
-				json_array_append_new(queued, json_pack("{s:s, s:n, s:s, s:n}", "role", role,
-									"recipient", "template", n->tmpl,
-									"outbox"));
+			for (int k = 0; k < PQntuples(r); k++) {
+				json_t *q = json_pack("{s:s, s:s, s:s, s:o}", "role", role, "recipient",
+						      PQgetvalue(r, k, 0), "template", n->tmpl, "outbox",
+						      PQgetisnull(r, k, 1)
+							      ? json_null()
+							      : json_integer(atoll(PQgetvalue(r, k, 1))));
+				if (absent_ja) {
+					json_object_set(q, "skipped", skipped);
+					json_object_set_new(q, "skip_ja",
+							    json_sprintf("%sに代わり %s へ", absent_ja,
+									 PQgetvalue(r, k, 0)));
+					json_object_set_new(q, "skip_en",
+							    json_sprintf("to %s in place of %s",
+									 PQgetvalue(r, k, 0),
+									 absent_en));
+				}
+				json_array_append_new(queued, q);
+			}
+			if (PQntuples(r) == 0) {
+				json_t *q = json_pack("{s:s, s:n, s:s, s:n}", "role", role, "recipient",
+						      "template", n->tmpl, "outbox");
+				if (absent_ja) {
+					json_object_set(q, "skipped", skipped);
+					json_object_set_new(
+						q, "skip_ja",
+						json_sprintf("%sは不在で、代わりに知らせる人がいません",
+							     absent_ja));
+					json_object_set_new(
+						q, "skip_en",
+						json_sprintf("nobody to tell: %s away and no deputy "
+							     "present",
+							     absent_en));
+				}
+				json_array_append_new(queued, q);
+			}
 		}
 		PQclear(r);
+		free(absent_ja);
+		free(absent_en);
+		json_decref(skipped);
 	}
-	free(data_s);
+	json_decref(data);
 	return rc;
 }
 
@@ -1049,7 +1146,8 @@ static json_t *check_fields(const struct wf_action *a, const json_t *fields, jso
 	return vals;
 }
 
-/* Whether actor holds one of the action's roles over the incident. */
+/* Whether actor holds one of the action's roles over the incident; an
+ * absent holder may still act (absence changes who is told, not who may). */
 static int may_take(PGconn *c, const struct ctx *x, const struct wf_action *a, int actor)
 {
 	char act[16];
@@ -1057,7 +1155,7 @@ static int may_take(PGconn *c, const struct ctx *x, const struct wf_action *a, i
 	for (size_t i = 0; i < a->nby; i++) {
 		const char *p[4] = {a->by[i], nn(x->section), nn(x->system), act};
 		PGresult *r = PQexecParams(c,
-					   "SELECT 1 FROM resolve_role($1, $2::int, $3::int) "
+					   "SELECT 1 FROM resolve_role_all($1, $2::int, $3::int) "
 					   "WHERE person_id = $4::int",
 					   4, NULL, p, NULL, NULL, 0);
 		int ok = db_ok(r) && PQntuples(r) > 0;
@@ -1116,9 +1214,11 @@ static json_t *roles_held(struct engine *e, PGconn *c, const struct ctx *x, json
 
 /* The owners of runs' current states (runs as engine_runs_json reads
  * them), in one statement: an object keyed by the run's place in runs
- * ("0", "1", ...) of {role_ja, names} (the owner role's title and its
- * holders of rank 0, the city's for a city-wide owner, else those over the
- * incident of x); a run whose state names no owner, or whose role is not
+ * ("0", "1", ...) of {role_ja, role_en, names, absent_ja, absent_en} (the
+ * owner role's title and its holders of rank 0, the city's for a city-wide
+ * owner, else those over the incident of x — while they are away, the acting
+ * holders, and absent_* names the away 「山田 太郎（休暇、12月10日まで）」,
+ * resolve_role_rung); a run whose state names no owner, or whose role is not
  * known, has none. Empty on error. */
 static json_t *owners_of(struct engine *e, PGconn *c, const struct ctx *x, json_t *runs)
 {
@@ -1144,10 +1244,21 @@ static json_t *owners_of(struct engine *e, PGconn *c, const struct ctx *x, json_
 	if (!arg)
 		return out;
 	json_t *rows = db_rows(c,
-			       "SELECT o.i::text AS i, r.title_ja AS role_ja, (SELECT "
-			       "  string_agg(p.display_name, '、' ORDER BY x.deputy_rank, p.id) "
-			       "  FROM resolve_role(o.role, o.section::int, o.system::int) x "
-			       "  JOIN person p ON p.id = x.person_id WHERE x.deputy_rank = 0) AS names "
+			       "SELECT o.i::text AS i, r.title_ja AS role_ja, r.title_en AS role_en, "
+			       "  (SELECT string_agg(p.display_name, '、' ORDER BY x.deputy_rank, p.id) "
+			       "   FROM resolve_role_rung(o.role, o.section::int, o.system::int, 0) x "
+			       "   JOIN person p ON p.id = x.person_id WHERE x.absence_id IS NULL) "
+			       "  AS names, "
+			       "  (SELECT string_agg(p.display_name || '（' || absence_label(x.absence_id, "
+			       "   'ja') || '）', '、' ORDER BY x.deputy_rank, p.id) FROM "
+			       "   resolve_role_rung(o.role, o.section::int, o.system::int, 0) x "
+			       "   JOIN person p ON p.id = x.person_id WHERE x.absence_id IS NOT NULL) "
+			       "  AS absent_ja, "
+			       "  (SELECT string_agg(p.display_name || ' (' || absence_label(x.absence_id, "
+			       "   'en') || ')', ', ' ORDER BY x.deputy_rank, p.id) FROM "
+			       "   resolve_role_rung(o.role, o.section::int, o.system::int, 0) x "
+			       "   JOIN person p ON p.id = x.person_id WHERE x.absence_id IS NOT NULL) "
+			       "  AS absent_en "
 			       "FROM json_to_recordset($1::json) AS o(i int, role text, section text, "
 			       "  system text) JOIN role r ON r.name = o.role ORDER BY o.i",
 			       1, (const char *const[]){arg});
@@ -1156,8 +1267,12 @@ static json_t *owners_of(struct engine *e, PGconn *c, const struct ctx *x, json_
 		const char *place = json_string_value(json_object_get(run, "i"));
 		if (!place)
 			continue;
-		json_t *o = json_pack("{s:O, s:O}", "role_ja", json_object_get(run, "role_ja"), "names",
-				      json_object_get(run, "names"));
+		json_t *o = json_pack("{s:O, s:O, s:O, s:O, s:O}", "role_ja",
+				      json_object_get(run, "role_ja"), "role_en",
+				      json_object_get(run, "role_en"), "names",
+				      json_object_get(run, "names"), "absent_ja",
+				      json_object_get(run, "absent_ja"), "absent_en",
+				      json_object_get(run, "absent_en"));
 		if (o)
 			json_object_set_new(out, place, o);
 	}

@@ -1281,6 +1281,194 @@ START_TEST(test_common_passwords)
 }
 END_TEST
 
+/* Absences (issue 19, sql/0029_absence.sql) ------------------------------- */
+
+/* An absence of login from..to (SQL date expressions). */
+static void away(const char *db, const char *login, const char *kind, const char *from,
+		 const char *to)
+{
+	char *q = xasprintf("INSERT INTO absence (person_id, kind, starts_on, ends_on) VALUES "
+			    "((SELECT id FROM person WHERE login = '%s'), '%s', %s, %s)",
+			    login, kind, from, to);
+	sql(db, q);
+	free(q);
+}
+
+/* One rung's answer as "told:login,...|skipped:login,...". */
+static char *rung(const char *db, const char *role, const char *section, int rank)
+{
+	char *sec = section ? xasprintf("(SELECT id FROM org_unit WHERE code = '%s')", section)
+			    : xstrdup("NULL");
+	char *q = xasprintf(
+		"SELECT 'told:' || coalesce(string_agg(p.login, ',' ORDER BY r.ord) FILTER (WHERE "
+		"r.absence_id IS NULL), '') || '|skipped:' || coalesce(string_agg(p.login, ',' "
+		"ORDER BY r.ord) FILTER (WHERE r.absence_id IS NOT NULL), '') FROM "
+		"resolve_role_rung('%s', %s, NULL, %d) WITH ORDINALITY AS r(person_id, "
+		"deputy_rank, scope_kind, scope_id, absence_id, ord) JOIN person p ON p.id = "
+		"r.person_id",
+		role, sec, rank);
+	char *v = text(db, q);
+	free(q);
+	free(sec);
+	return v;
+}
+
+static void ck_rung(const char *db, const char *role, const char *section, int rank,
+		    const char *want)
+{
+	char *got = rung(db, role, section, rank);
+	ck_assert_msg(strcmp(got, want) == 0, "rung(%s, %s, %d)\n  got:  %s\n  want: %s", role,
+		      section ? section : "NULL", rank, got, want);
+	free(got);
+}
+
+START_TEST(test_absence_resolver)
+{
+	char *db = resolver_db();
+	const char *today = "sokuho_today()", *open = "NULL";
+	assign(db, "p1", "security_manager", "section", "s1", 0, today, open);
+	assign(db, "p2", "security_manager", "section", "s1", 1, today, open);
+	assign(db, "p3", "security_manager", "section", "s1", 2, today, open);
+	ck_rung(db, "security_manager", "s1", 0, "told:p1|skipped:");
+	/* Starting tomorrow, ended yesterday: the holder is told. */
+	away(db, "p1", "leave", "sokuho_today() + 1", "sokuho_today() + 5");
+	away(db, "p1", "trip", "sokuho_today() - 5", "sokuho_today() - 1");
+	ck_resolve(db, "security_manager", "s1", NULL,
+		   "p1:0:section,p2:1:section,p3:2:section");
+	ck_rung(db, "security_manager", "s1", 0, "told:p1|skipped:");
+	ck_text(db, "SELECT count(*) FROM role_uncovered", "0");
+	/* Away today (the last day counts): the rung goes to the deputy. */
+	away(db, "p1", "leave", "sokuho_today() - 2", "sokuho_today()");
+	ck_resolve(db, "security_manager", "s1", NULL, "p2:1:section,p3:2:section");
+	ck_rung(db, "security_manager", "s1", 0, "told:p2|skipped:p1");
+	ck_rung(db, "security_manager", "s1", 1, "told:p2|skipped:");
+	/* resolve_role_all still knows the holder (who may act). */
+	ck_text(db, "SELECT count(*) FROM resolve_role_all('security_manager', (SELECT id FROM "
+		    "org_unit WHERE code = 's1'), NULL) WHERE absence_id IS NOT NULL",
+		"1");
+	/* The first deputy away too: the second deputy acts, for both. */
+	away(db, "p2", "training", "sokuho_today()", "sokuho_today() + 3");
+	ck_rung(db, "security_manager", "s1", 0, "told:p3|skipped:p1,p2");
+	ck_rung(db, "security_manager", "s1", 1, "told:p3|skipped:p2");
+	ck_text(db, "SELECT count(*) FROM role_uncovered", "0");
+	/* Everyone away: nobody is told, all are named, the role is flagged. */
+	away(db, "p3", "trip", "sokuho_today()", "sokuho_today()");
+	ck_resolve(db, "security_manager", "s1", NULL, "");
+	ck_rung(db, "security_manager", "s1", 0, "told:|skipped:p1,p2,p3");
+	char *want = text(db, "SELECT 'security_manager:section:P1（休暇、' || to_char(sokuho_today(), "
+			      "'FMMM\"月\"FMDD\"日まで\"') || '）、P2（研修、' || to_char(sokuho_today() "
+			      "+ 3, CASE WHEN extract(year FROM sokuho_today() + 3) = extract(year "
+			      "FROM sokuho_today()) THEN '' ELSE 'YYYY\"年\"' END || "
+			      "'FMMM\"月\"FMDD\"日まで\"') || '）、P3（出張、' || to_char(sokuho_today(), "
+			      "'FMMM\"月\"FMDD\"日まで\"') || '）'");
+	ck_text(db, "SELECT role || ':' || scope_kind || ':' || absent_ja FROM role_uncovered",
+		want);
+	free(want);
+	/* Tomorrow p3 is back. */
+	sql(db, "UPDATE clock_offset SET offset_by = '1 day'");
+	ck_rung(db, "security_manager", "s1", 0, "told:p3|skipped:p1,p2");
+	ck_text(db, "SELECT count(*) FROM role_uncovered", "0");
+	/* Five days on, everybody is back. */
+	sql(db, "UPDATE clock_offset SET offset_by = '6 days'");
+	ck_rung(db, "security_manager", "s1", 0, "told:p1|skipped:");
+	sql(db, "UPDATE clock_offset SET offset_by = '0'");
+	/* A rank nobody holds resolves to nobody, as before absences. */
+	ck_rung(db, "security_manager", "s1", 5, "told:|skipped:");
+	/* One of several holders away: the others are told, nobody is skipped. */
+	assign(db, "p4", "csirt", "city", NULL, 0, today, open);
+	assign(db, "p5", "csirt", "city", NULL, 0, today, open);
+	away(db, "p4", "leave", "sokuho_today()", "sokuho_today()");
+	ck_rung(db, "csirt", NULL, 0, "told:p5|skipped:");
+	ck_resolve(db, "csirt", NULL, NULL, "p5:0:city");
+	/* The labels, in both languages; another year is named. */
+	away(db, "p6", "trip", "'2099-12-01'", "'2099-12-10'");
+	ck_text(db, "SELECT absence_label(max(id), 'ja') || ' / ' || absence_label(max(id), 'en') "
+		    "FROM absence",
+		"出張、2099年12月10日まで / on a business trip until 10 December 2099");
+	free(db);
+}
+END_TEST
+
+START_TEST(test_absence_cli)
+{
+	char *db = resolver_db();
+	char *out, *err;
+	int st = run(db, NULL, &out, &err, "user", "absence", "add", "p1", "--kind", "trip",
+		     "--from", "2099-12-01", "--to", "2099-12-10", "--note", "大阪", NULL);
+	ck_assert_msg(st == 0, "%s", err);
+	ck_assert_msg(strstr(out, "'p1' is away (trip) from 2099-12-01 to 2099-12-10"), "%s", out);
+	free(out);
+	free(err);
+	/* The Japanese kind, one day. */
+	st = run(db, NULL, &out, &err, "user", "absence", "add", "p2", "--kind", "研修", "--from",
+		 "2099-11-01", NULL);
+	ck_assert_msg(st == 0, "%s", err);
+	free(out);
+	free(err);
+	ck_text(db, "SELECT string_agg(p.login || ':' || a.kind || ':' || a.starts_on || ':' || "
+		    "a.ends_on || ':' || coalesce(a.note, '-'), ',' ORDER BY a.id) FROM absence a "
+		    "JOIN person p ON p.id = a.person_id",
+		"p1:trip:2099-12-01:2099-12-10:大阪,p2:training:2099-11-01:2099-11-01:-");
+	ck_text(db, "SELECT string_agg(kind || ':' || (detail->>'login') || ':' || "
+		    "(detail->>'starts_on'), ',' ORDER BY seq) FROM audit_event WHERE kind LIKE "
+		    "'absence.%'",
+		"absence.add:p1:2099-12-01,absence.add:p2:2099-11-01");
+	st = run(db, NULL, &out, &err, "user", "absence", "list", NULL);
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(out, "p1  trip  2099-12-01..2099-12-10  大阪") &&
+			      strstr(out, "p2  training  2099-11-01..2099-11-01"),
+		      "%s", out);
+	/* p2's first: by start */
+	ck_assert_ptr_nonnull(strstr(out, "p2"));
+	ck_assert(strstr(out, "p2") < strstr(out, "p1  trip"));
+	free(out);
+	free(err);
+	/* Refusals: usage and values (2), the database's no (1). */
+	const char *bad[][12] = {
+		{"user", "absence", "add", "p1", "--kind", "holiday", "--from", "2099-01-01", NULL},
+		{"user", "absence", "add", "p1", "--kind", "leave", "--from", "2099-02-30", NULL},
+		{"user", "absence", "add", "p1", "--kind", "leave", "--from", "2099-02-03", "--to",
+		 "2099-02-01", NULL},
+		{"user", "absence", "add", "p1", "--from", "2099-02-03", NULL},
+		{"user", "absence", "add", "p1", "--kind", "leave", NULL},
+		{"user", "absence", "remove", "p1", NULL},
+		{"user", "absence", "list", "--kind", "leave", NULL},
+		{"user", "absence", "remove", "p1", "x1", NULL},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		st = run(db, NULL, &out, &err, bad[i][0], bad[i][1], bad[i][2], bad[i][3], bad[i][4],
+			 bad[i][5], bad[i][6], bad[i][7], bad[i][8], bad[i][9], bad[i][10], NULL);
+		ck_assert_msg(st == 2, "case %zu: status %d: %s", i, st, err);
+		ck_assert_msg(strstr(err, "sokuho: "), "case %zu: %s", i, err);
+		free(out);
+		free(err);
+	}
+	/* Someone else's absence is not removed through p2. */
+	char *p1s = text(db, "SELECT min(id) FROM absence");
+	st = run(db, NULL, &out, &err, "user", "absence", "remove", "p2", p1s, NULL);
+	ck_assert_int_eq(st, 1);
+	ck_assert_msg(strstr(err, "'p2' has no absence"), "%s", err);
+	free(out);
+	free(err);
+	st = run(db, NULL, &out, &err, "user", "absence", "add", "nobody", "--kind", "leave",
+		 "--from", "2099-01-01", NULL);
+	ck_assert_int_eq(st, 1);
+	free(out);
+	free(err);
+	st = run(db, NULL, &out, &err, "user", "absence", "remove", "p1", p1s, NULL);
+	ck_assert_msg(st == 0, "%s", err);
+	ck_assert_msg(strstr(out, "removed absence"), "%s", out);
+	free(out);
+	free(err);
+	free(p1s);
+	ck_text(db, "SELECT count(*) FROM absence", "1");
+	ck_text(db, "SELECT count(*) FROM audit_event WHERE kind = 'absence.remove' AND "
+		    "detail->>'login' = 'p1' AND detail->>'kind' = 'trip'",
+		"1");
+	free(db);
+}
+END_TEST
+
 Suite *people_suite(void)
 {
 	Suite *s = suite_create("people");
@@ -1304,5 +1492,10 @@ Suite *people_suite(void)
 	tcase_add_test(tc, test_demo);
 	tcase_add_test(tc, test_common_passwords);
 	suite_add_tcase(s, tc);
+	TCase *ta = tcase_create("absence");
+	tcase_set_timeout(ta, 120);
+	tcase_add_test(ta, test_absence_resolver);
+	tcase_add_test(ta, test_absence_cli);
+	suite_add_tcase(s, ta);
 	return s;
 }
