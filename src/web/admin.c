@@ -170,8 +170,25 @@ out:
 	return rc;
 }
 
+/* The person page; errors are the role and password forms', absence_errors
+ * the absence form's (either may be NULL). */
+static int person_page_with(struct request *req, PGconn *c, const char *login, unsigned status,
+			    json_t *errors, json_t *absence_errors, const char *done);
+
 static int person_page(struct request *req, PGconn *c, const char *login, unsigned status,
 		       json_t *errors, const char *done)
+{
+	return person_page_with(req, c, login, status, errors, NULL, done);
+}
+
+static int absence_again(struct request *req, PGconn *c, const char *login, unsigned status,
+			 json_t *errors)
+{
+	return person_page_with(req, c, login, status, NULL, errors, NULL);
+}
+
+static int person_page_with(struct request *req, PGconn *c, const char *login, unsigned status,
+			    json_t *errors, json_t *absence_errors, const char *done)
 {
 	json_t *person = account_person(c, login);
 	if (!person)
@@ -190,6 +207,9 @@ static int person_page(struct request *req, PGconn *c, const char *login, unsign
 	account_choices(c, d, NULL, json_string_value(json_object_get(v, "role")),
 		    json_string_value(json_object_get(v, "scope")));
 	json_object_set_new(d, "v", v);
+	char *base = xasprintf("/admin/people/%s/absences", login);
+	web_absence_page_data(req, c, login, base, d, absence_errors);
+	free(base);
 	if (errors && json_object_size(errors)) {
 		json_object_set(d, "errors", errors);
 		json_object_set_new(d, "has_errors", json_true());
@@ -365,7 +385,7 @@ static int revoke_role(struct request *req, PGconn *c, const char *login, const 
 	return rc;
 }
 
-/* /admin/people/LOGIN[/ACTION[/ID/revoke]] */
+/* /admin/people/LOGIN[/ACTION[/ID/revoke|remove]] */
 int web_admin_person(struct request *req)
 {
 	char *rest = xstrdup(req->path + strlen("/admin/people/"));
@@ -393,6 +413,10 @@ int web_admin_person(struct request *req)
 		rc = grant_role(req, c, login);
 	} else if (np == 4 && strcmp(act, "roles") == 0 && strcmp(parts[3], "revoke") == 0) {
 		rc = revoke_role(req, c, login, parts[2]);
+	} else if (np == 2 && strcmp(act, "absences") == 0) {
+		rc = web_absence_admin_add(req, c, login, absence_again);
+	} else if (np == 4 && strcmp(act, "absences") == 0 && strcmp(parts[3], "remove") == 0) {
+		rc = web_absence_admin_remove(req, c, login, parts[2]);
 	} else if (np == 2 && strcmp(act, "password") == 0) {
 		rc = set_password(req, c, login);
 	} else if (np == 2 && (strcmp(act, "deactivate") == 0 || strcmp(act, "activate") == 0)) {

@@ -3,6 +3,7 @@
 #ifndef SOKUHO_WEB_H
 #define SOKUHO_WEB_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "http/http.h"
@@ -20,6 +21,21 @@ int web_admin_token(struct request *req);
 int web_account_tokens(struct request *req);
 int web_account_password(struct request *req);
 int web_account_token(struct request *req);
+/* /account/absences (GET the page, POST add one) and
+ * /account/absences/ID/remove (POST): a person's own absences (web/absence.c). */
+int web_account_absences(struct request *req);
+int web_account_absence(struct request *req);
+/* For the admin's person page of login: the absences list, the form's kinds,
+ * typed values (av, when errors) and absence_errors into d; base is where
+ * the form posts. */
+void web_absence_page_data(struct request *req, PGconn *c, const char *login, const char *base,
+			   json_t *d, json_t *errors);
+/* POST /admin/people/LOGIN/absences: adds from the form (again renders the
+ * person page with errors, 422); .../absences/ID/remove removes one (404
+ * when login has no absence ID). Each queues one response. */
+int web_absence_admin_add(struct request *req, PGconn *c, const char *login,
+			  int (*again)(struct request *, PGconn *, const char *, unsigned, json_t *));
+int web_absence_admin_remove(struct request *req, PGconn *c, const char *login, const char *id);
 int web_ack(struct request *req);
 int web_admin_workflow_svg(struct request *req);
 int web_report(struct request *req);

@@ -754,6 +754,235 @@ START_TEST(test_daily_digest_once)
 }
 END_TEST
 
+/* Absences (issue 19, done-when 5): the section's 管理者 away, a report
+ * filed — the first rung's mail goes to the deputy and says for whom she
+ * acts; the audit event and the incident page name the skipped holder and
+ * why; the holder may still see the incident. The absence is made on the
+ * 管理者's own page. */
+START_TEST(test_absent_manager_skipped)
+{
+	char *today = row_text("SELECT sokuho_today()::text");
+	char *until = row_text("SELECT (sokuho_today() + 2)::text");
+	char *label = row_text("SELECT to_char(sokuho_today() + 2, CASE WHEN extract(year FROM "
+			       "sokuho_today() + 2) = extract(year FROM sokuho_today()) THEN '' "
+			       "ELSE 'YYYY\"年\"' END || 'FMMM\"月\"FMDD\"日まで\"')");
+	char *holder = client_sign_in(port, "yamazaki.tsutomu", "demo-password-2026");
+	ck_assert(holder != NULL);
+	char *form = xasprintf("kind=leave&starts_on=%s&ends_on=%s", today, until);
+	ck_assert_int_eq(client_post_page(port, "/account/absences", holder, form), 303);
+	free(form);
+
+	char *ref = file_report("管理者不在の試験");
+	char *where = xasprintf("incident_id = (SELECT id FROM incident WHERE ref = '%s')", ref);
+	wait_sent(where, 20);
+	/* the report goes to the deputy, not to the absent holder */
+	static const char *const logins[2] = {"mori.akiko", "yamazaki.tsutomu"};
+	for (int k = 0; k < 2; k++) {
+		char *q = xasprintf("SELECT count(*) FROM outbox o JOIN person p ON p.id = "
+				    "o.recipient_id WHERE o.%s AND o.template = 'reported' AND "
+				    "p.login = '%s'",
+				    where, logins[k]);
+		ck_assert_int_eq(scalar(q), k == 0 ? 1 : 0);
+		free(q);
+	}
+	/* the delivered mail says for whom she acts, and why */
+	char *q = xasprintf("SELECT o.message_id FROM outbox o JOIN person p ON p.id = "
+			    "o.recipient_id WHERE o.%s AND o.template = 'reported' AND p.login = "
+			    "'mori.akiko'",
+		      where);
+	char *text = delivered_text(q);
+	free(q);
+	char *want = xasprintf("山崎 努（休暇、%s）が不在のため、代理の方としてお知らせしています", label);
+	ck_assert_msg(strstr(text, want), "want '%s' in:\n%s", want, text);
+	free(want);
+	free(text);
+	/* the audit event names the skipped holder, why, and who instead */
+	want = xasprintf("山崎 努（休暇、%s）に代わり 森 明子 へ", label);
+	q = xasprintf("SELECT count(*) FROM audit_event a, jsonb_array_elements(a.detail->'queued') x "
+		      "WHERE a.%s AND a.kind = 'workflow.started' AND x->>'template' = 'reported' "
+		      "AND x->>'role' = 'security_manager' AND x->>'recipient' = '森 明子' AND "
+		      "x->>'skip_ja' = '%s' AND x->>'skip_en' LIKE 'to 森 明子 in place of 山崎 努 (on "
+		      "leave until %%' AND x->'skipped'->0->>'name' = '山崎 努'",
+		      where, want);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	/* the incident page: in the timeline, beside the owner and who is told */
+	char *deputy = client_sign_in(port, "mori.akiko", "demo-password-2026");
+	ck_assert(deputy != NULL);
+	char *path = xasprintf("/incidents/%s", ref);
+	struct resp r;
+	client_request(port, "GET", path, NULL, deputy, &r);
+	ck_assert_int_eq(r.status, 200);
+	const char *page = buf_cstr(&r.body);
+	const char *tl = strstr(page, "class=\"timeline\"");
+	ck_assert(tl != NULL);
+	ck_assert_msg(strstr(tl, want), "want '%s' in:\n%s", want, tl);
+	char *told = xasprintf("森 明子<span class=\"absent\">（山崎 努（休暇、%s）に代わり）", label);
+	ck_assert_msg(strstr(page, told), "want '%s' in:\n%s", told, page);
+	free(told);
+	resp_release(&r);
+	/* in English too */
+	char *en = xasprintf("%s?lang=en", path);
+	client_request(port, "GET", en, NULL, deputy, &r);
+	free(en);
+	ck_assert_int_eq(r.status, 200);
+	tl = strstr(buf_cstr(&r.body), "class=\"timeline\"");
+	ck_assert(tl != NULL);
+	ck_assert_msg(strstr(tl, "to 森 明子 in place of 山崎 努 (on leave until "), "%.3000s", tl);
+	ck_assert_msg(strstr(buf_cstr(&r.body), "森 明子<span class=\"absent\"> (acting for 山崎 努 "
+						"(on leave until "),
+		      "no acting-for in English");
+	resp_release(&r);
+	/* the absent holder still sees it (absence changes who is told only) */
+	client_request(port, "GET", path, NULL, holder, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "/acknowledge\""));
+	resp_release(&r);
+	sql("DELETE FROM absence");
+	free(path);
+	free(deputy);
+	free(want);
+	free(holder);
+	free(where);
+	free(ref);
+	free(label);
+	free(until);
+	free(today);
+}
+END_TEST
+
+/* POSTs fields to path as cookie with the CSRF token of page; the status. */
+static long post_from(const char *page, const char *path, const char *cookie, const char *fields)
+{
+	char *csrf = client_page_csrf(port, page, cookie);
+	char *form = xasprintf("csrf=%s%s%s", csrf, *fields ? "&" : "", fields);
+	struct resp r;
+	client_request(port, "POST", path, form, cookie, &r);
+	long status = r.status;
+	resp_release(&r);
+	free(form);
+	free(csrf);
+	return status;
+}
+
+/* Absences on the web: one's own page (CSRF; only one's own), the admin for
+ * anyone, another staff member refused (403). */
+START_TEST(test_absence_pages)
+{
+	char *me = client_sign_in(port, "sakai.haruto", "demo-password-2026");
+	char *other = client_sign_in(port, "ito.naoki", "demo-password-2026");
+	char *admin = client_sign_in(port, "tamura.haruka", "demo-password-2026");
+	ck_assert(me && other && admin);
+	struct resp r;
+	/* without the CSRF token: refused */
+	client_request(port, "POST", "/account/absences",
+		       "kind=trip&starts_on=2099-05-01&ends_on=2099-05-02", me, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	ck_assert_int_eq(client_post_page(port, "/account/absences", me,
+					  "kind=trip&starts_on=2099-05-01&ends_on=2099-05-02&note="
+					  "%E5%A4%A7%E9%98%AA"),
+			 303);
+	/* the last day before the first: the form again, with why */
+	char *csrf = client_page_csrf(port, "/account/absences", me);
+	char *f = xasprintf("csrf=%s&kind=leave&starts_on=2099-06-05&ends_on=2099-06-01", csrf);
+	client_request(port, "POST", "/account/absences", f, me, &r);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert_msg(strstr(buf_cstr(&r.body), "終了日は開始日以降にしてください"), "%s",
+		      buf_cstr(&r.body));
+	ck_assert(strstr(buf_cstr(&r.body), "value=\"2099-06-05\""));
+	resp_release(&r);
+	free(f);
+	free(csrf);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM absence a JOIN person p ON p.id = a.person_id "
+				"WHERE p.login = 'sakai.haruto' AND a.kind = 'trip' AND a.note = '大阪' "
+				"AND a.created_by = p.id"),
+			 1);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event a JOIN person p ON p.id = "
+				"a.actor_id WHERE a.kind = 'absence.add' AND p.login = 'sakai.haruto' "
+				"AND a.detail->>'login' = 'sakai.haruto'"),
+			 1);
+	client_request(port, "GET", "/account/absences", NULL, me, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "2099-05-01 〜 2099-05-02"));
+	resp_release(&r);
+	long id = scalar("SELECT max(id) FROM absence");
+	char path[96];
+	snprintf(path, sizeof path, "/account/absences/%ld/remove", id);
+	/* another staff member may neither remove it nor add one for sakai */
+	ck_assert_int_eq(post_from("/account/absences", path, other, ""), 403);
+	char *opath = xstrdup("/admin/people/sakai.haruto/absences");
+	csrf = client_page_csrf(port, "/account/absences", other);
+	f = xasprintf("csrf=%s&kind=leave&starts_on=2099-07-01", csrf);
+	client_request(port, "POST", opath, f, other, &r);
+	ck_assert_int_eq(r.status, 403);
+	resp_release(&r);
+	free(f);
+	free(csrf);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM absence"), 1);
+	/* the admin adds one for sakai, sees both, removes one */
+	csrf = client_page_csrf(port, "/admin/people/sakai.haruto", admin);
+	f = xasprintf("csrf=%s&kind=training&starts_on=2099-07-01", csrf);
+	client_request(port, "POST", opath, f, admin, &r);
+	ck_assert_int_eq(r.status, 303);
+	resp_release(&r);
+	free(f);
+	free(csrf);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM absence a JOIN person p ON p.id = "
+				"a.created_by WHERE p.login = 'tamura.haruka' AND a.kind = 'training' "
+				"AND a.starts_on = '2099-07-01' AND a.ends_on = '2099-07-01'"),
+			 1);
+	client_request(port, "GET", "/admin/people/sakai.haruto", NULL, admin, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(buf_cstr(&r.body), "2099-05-01 〜 2099-05-02"));
+	ck_assert(strstr(buf_cstr(&r.body), "2099-07-01 〜 2099-07-01"));
+	resp_release(&r);
+	long id2 = scalar("SELECT max(id) FROM absence");
+	char apath[128];
+	snprintf(apath, sizeof apath, "/admin/people/sakai.haruto/absences/%ld/remove", id2);
+	ck_assert_int_eq(post_from("/admin/people/sakai.haruto", apath, admin, ""), 303);
+	/* through another login the admin finds nothing */
+	snprintf(apath, sizeof apath, "/admin/people/ito.naoki/absences/%ld/remove", id);
+	csrf = client_page_csrf(port, "/admin/people/ito.naoki", admin);
+	f = xasprintf("csrf=%s", csrf);
+	client_request(port, "POST", apath, f, admin, &r);
+	ck_assert_int_eq(r.status, 404);
+	resp_release(&r);
+	free(f);
+	free(csrf);
+	/* and sakai removes their own */
+	ck_assert_int_eq(post_from("/account/absences", path, me, ""), 303);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM absence"), 0);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM audit_event WHERE kind = 'absence.remove'"), 2);
+	free(opath);
+	free(admin);
+	free(other);
+	free(me);
+}
+END_TEST
+
+/* The CISO away: the daily digest goes to the acting CISO (the first deputy). */
+START_TEST(test_digest_to_acting_ciso)
+{
+	sql("INSERT INTO absence (person_id, kind, starts_on, ends_on) SELECT id, 'trip', "
+	    "sokuho_today(), sokuho_today() + 3 FROM person WHERE login = 'sato.kenichi'");
+	sql("UPDATE clock_offset SET offset_by = (date_trunc('day', now() AT TIME ZONE 'Asia/Tokyo') "
+	    "+ interval '1 day 8 hours 30 minutes') - (now() AT TIME ZONE 'Asia/Tokyo')");
+	sql("NOTIFY sokuho_mail");
+	for (int i = 0; i < 100 && scalar("SELECT count(*) FROM outbox WHERE template = "
+					  "'daily_digest' AND status = 'sent'") == 0;
+	     i++)
+		usleep(50 * 1000);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox o JOIN person p ON p.id = "
+				"o.recipient_id WHERE o.template = 'daily_digest' AND o.status = 'sent' "
+				"AND p.login = 'watanabe.hiroshi'"),
+			 1);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox WHERE template = 'daily_digest'"), 1);
+	sql("UPDATE clock_offset SET offset_by = " TS_EARLY_MORNING);
+	sql("DELETE FROM absence");
+}
+END_TEST
+
 Suite *mail_suite(void)
 {
 	Suite *s = suite_create("mail");
@@ -771,6 +1000,13 @@ Suite *mail_suite(void)
 	suite_add_tcase(s, tc);
 	/* Kills and restarts sokuho: a fixture of its own, run inside the
 	 * test's process so that teardown stops the server that is running. */
+	TCase *ta = tcase_create("absence");
+	tcase_set_timeout(ta, 120);
+	tcase_add_checked_fixture(ta, setup, teardown);
+	tcase_add_test(ta, test_absent_manager_skipped);
+	tcase_add_test(ta, test_absence_pages);
+	tcase_add_test(ta, test_digest_to_acting_ciso);
+	suite_add_tcase(s, ta);
 	TCase *tk = tcase_create("killed");
 	tcase_set_timeout(tk, 120);
 	tcase_add_checked_fixture(tk, setup, teardown);
