@@ -1168,7 +1168,8 @@ static int may_take(PGconn *c, const struct ctx *x, const struct wf_action *a, i
 
 /* The roles named by the actions of runs' current states (runs as
  * engine_runs_json reads them) that actor holds over the incident of x, in
- * one statement: an object whose keys are those roles (empty on error). */
+ * one statement: an object whose keys are those roles (empty on error). An
+ * absent holder still holds (resolve_role_all): absence changes who is told. */
 static json_t *roles_held(struct engine *e, PGconn *c, const struct ctx *x, json_t *runs,
 			  int actor)
 {
@@ -1198,7 +1199,7 @@ static json_t *roles_held(struct engine *e, PGconn *c, const struct ctx *x, json
 		const char *p[4] = {names, nn(x->section), nn(x->system), act};
 		PGresult *r = PQexecParams(c,
 					   "SELECT n.role FROM json_array_elements_text($1::json) AS n(role) "
-					   "WHERE EXISTS (SELECT 1 FROM resolve_role(n.role, $2::int, $3::int) "
+					   "WHERE EXISTS (SELECT 1 FROM resolve_role_all(n.role, $2::int, $3::int) "
 					   "  WHERE person_id = $4::int)",
 					   4, NULL, p, NULL, NULL, 0);
 		int col = PQfnumber(r, "role");
