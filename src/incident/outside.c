@@ -209,7 +209,8 @@ json_t *outside_queue(PGconn *c, int limit)
 	json_t *rows = db_rows(c,
 			       "SELECT i.ref, i.summary, o.place, "
 			       "  to_char(o.arrived_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') "
-			       "  AS arrived, " WAITED " AS waited_minutes "
+			       "  AS arrived, " WAITED " AS waited_minutes, "
+			       "  floor(extract(epoch FROM o.arrived_at))::bigint AS arrived_epoch "
 			       "FROM outside_report o JOIN incident i ON i.id = o.incident_id "
 			       "WHERE o.state = 'waiting' ORDER BY o.arrived_at, o.incident_id "
 			       "LIMIT $1::bigint",
@@ -239,6 +240,7 @@ json_t *outside_get(PGconn *c, const char *ref)
 		"  to_char(o.arrived_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS arrived, "
 		"  to_char(o.arrived_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD\"T\"HH24:MI') "
 		"  AS arrived_input, " WAITED " AS waited_minutes, "
+		"  floor(extract(epoch FROM o.arrived_at))::bigint AS arrived_epoch, "
 		"  to_char(o.decided_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS decided, "
 		"  d.display_name AS decided_by_name "
 		"FROM outside_report o JOIN incident i ON i.id = o.incident_id "

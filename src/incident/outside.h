@@ -56,7 +56,8 @@ enum db_qs outside_store_in_tx(PGconn *conn, const json_t *clean, const struct i
 			       size_t nfiles, char ref[32], long long *id, struct db_err *e);
 
 /* The reports waiting in the queue, oldest first (at most limit; 0: all):
- * [{ref, summary, place, arrived (Japan time), waited_minutes}]. Never NULL
+ * [{ref, summary, place, arrived (Japan time), waited_minutes, arrived_epoch
+ * (Unix seconds)}]. Never NULL
  * (an empty array on error). */
 json_t *outside_queue(PGconn *conn, int limit);
 /* How many wait. -1 on error. */
@@ -64,7 +65,7 @@ long long outside_waiting_count(PGconn *conn);
 
 /* One outside report by its reference: {incident_id, ref, state, outcome,
  * reason, what_happened, when_text, place, contact, arrived, arrived_input
- * (YYYY-MM-DDTHH:MI, Japan time), waited_minutes, decided, decided_by_name,
+ * (YYYY-MM-DDTHH:MI, Japan time), waited_minutes, arrived_epoch, decided, decided_by_name,
  * attachments: [{id, filename, size}]}, or NULL when ref is no outside
  * report. Caller owns. */
 json_t *outside_get(PGconn *conn, const char *ref);

@@ -446,6 +446,7 @@ int web_dashboard(struct request *req)
 		/* the intake queue: outside reports waiting for the CSIRT */
 		long long waiting = outside_waiting_count(c);
 		json_t *q = outside_queue(c, 5);
+		web_intake_rows(q, req->lang);
 		/* the residents' window refuses everyone while the city-wide
 		 * limit is reached: say so */
 		int cap = req->app->cfg->public_city_per_hour;

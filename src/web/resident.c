@@ -25,6 +25,7 @@
 #include "app.h"
 #include "auth/session.h"
 #include "core/log.h"
+#include "core/timefmt.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
 #include "db/db.h"
@@ -240,6 +241,33 @@ int web_resident(struct request *req)
 	return show_form(req, 200, NULL, NULL, NULL);
 }
 
+void web_intake_rows(json_t *rows, const char *lang)
+{
+	int en = lang && strcmp(lang, "en") == 0;
+	time_t now = time(NULL);
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		const char *a = json_string_value(json_object_get(row, "arrived_epoch"));
+		time_t arrived = a ? (time_t)strtoll(a, NULL, 10) : now;
+		long long s = now > arrived ? (long long)(now - arrived) : 0;
+		long long d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+		char waited[64];
+		if (d > 0)
+			snprintf(waited, sizeof waited, en ? "%lld d %lld h" : "%lld日%lld時間", d, h);
+		else if (h > 0)
+			snprintf(waited, sizeof waited, en ? "%lld h %lld min" : "%lld時間%lld分", h, m);
+		else
+			snprintf(waited, sizeof waited, en ? "%lld min" : "%lld分", m);
+		json_object_set_new(row, "waited", json_string(waited));
+		char left[TIMEFMT_MAX];
+		time_t target = arrived + (time_t)INTAKE_PRELIMINARY_DAYS * 86400;
+		timefmt_left(target, now, lang, left, sizeof left);
+		json_object_set_new(row, "target_left", json_string(left));
+		json_object_set_new(row, "target_late", json_boolean(timefmt_overdue(target, now)));
+	}
+}
+
 /* GET /intake: the reports waiting, oldest first, with how long each has
  * waited. */
 int web_intake(struct request *req)
@@ -250,6 +278,7 @@ int web_intake(struct request *req)
 	json_t *d = json_object();
 	json_t *rows = outside_queue(c, 0);
 	db_pool_put(req->app->db, c);
+	web_intake_rows(rows, req->lang);
 	json_object_set_new(d, "has_rows", json_boolean(json_array_size(rows)));
 	json_object_set_new(d, "rows", rows);
 	const char *closed = http_query(req, "closed");
@@ -281,6 +310,9 @@ static int item_page(struct request *req, PGconn *c, json_t *item, unsigned stat
 	int waiting = strcmp(json_string_value(json_object_get(item, "state")), "waiting") == 0;
 	const char *state = json_string_value(json_object_get(item, "state"));
 	json_object_set_new(d, "waiting", json_boolean(waiting));
+	json_t *one = json_pack("[O]", item);
+	web_intake_rows(one, req->lang); /* waited, target_left */
+	json_decref(one);
 	json_object_set_new(d, "accepted", json_boolean(strcmp(state, "accepted") == 0));
 	json_object_set_new(d, "closed", json_boolean(strcmp(state, "closed") == 0));
 	const char *outcome = json_string_value(json_object_get(item, "outcome"));

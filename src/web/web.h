@@ -44,6 +44,14 @@ int web_report_filed(struct request *req);
 int web_resident(struct request *req);
 int web_intake(struct request *req);
 int web_intake_item(struct request *req);
+/* The PPC 速報 is due おおむね3日 from when the city knew (legal-clocks.json):
+ * a report waiting for intake uses up that time from its arrival. */
+#define INTAKE_PRELIMINARY_DAYS 3
+/* Adds to each row of outside_queue (incident/outside.h) how long it has
+ * waited ("waited": "2時間5分" / "2 h 5 min") and how much of the 速報's
+ * days from its arrival is left ("target_left", timefmt_left; "target_late"
+ * once they are gone), in lang. */
+void web_intake_rows(json_t *rows, const char *lang);
 int web_incident(struct request *req);
 int web_incidents(struct request *req);
 int web_my_reports(struct request *req);

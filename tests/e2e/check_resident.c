@@ -229,6 +229,11 @@ START_TEST(test_file_wait_accept)
 	client_request(port, "GET", "/intake", NULL, csirt, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(buf_cstr(&r.body), ref));
+	/* how long it waited, against the 速報's days from its arrival */
+	ck_assert_msg(strstr(buf_cstr(&r.body), "<td>0分</td><td>あと2日23時間</td>") ||
+			      strstr(buf_cstr(&r.body), "<td>0分</td><td>あと3日</td>") ||
+			      strstr(buf_cstr(&r.body), "<td>1分</td><td>あと2日23時間</td>"),
+		      "%s", buf_cstr(&r.body));
 	resp_release(&r);
 	client_request(port, "GET", "/dashboard", NULL, csirt, &r);
 	ck_assert_int_eq(r.status, 200);
