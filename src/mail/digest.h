@@ -1,7 +1,9 @@
-/* The CISO's daily digest: once a day from 08:00 Japan time, one mail per
- * CISO (deputy rank 0) with the open and overdue counts, the reports of
- * the last day still in the reporting duty, and the deadlines of the next
- * seven days, queued in the outbox like every mail (template daily_digest). */
+/* The daily digest: once a day from 08:00 Japan time, one mail per CISO and
+ * auditor (rank 0, or the first deputy present while one is away) with the
+ * open and overdue counts, the reports of the last day still in the
+ * reporting duty, the deadlines of the next seven days and the audit log's
+ * newest signed checkpoint (issue 17), queued in the outbox like every mail
+ * (template daily_digest). */
 #ifndef SOKUHO_MAIL_DIGEST_H
 #define SOKUHO_MAIL_DIGEST_H
 

@@ -19,6 +19,7 @@
 #include "db/db.h"
 #include "db/seal.h"
 #include "db/tx.h"
+#include "mail/digest.h"
 #include "support.h"
 
 Suite *seal_suite(void);
@@ -577,6 +578,47 @@ START_TEST(test_checkpoint_catches_cut_tail)
 }
 END_TEST
 
+/* The day's checkpoint leaves the database in the daily digest, which the
+ * auditor now gets too: the line parses and its signature holds. */
+START_TEST(test_digest_carries_checkpoint)
+{
+	char *demo = ts_prepared_database(1);
+	struct audit_key k;
+	char *path;
+	new_key(&k, &path);
+	ts_sql(demo, "UPDATE clock_offset SET offset_by = (date_trunc('day', now() AT TIME ZONE "
+		     "'Asia/Tokyo') + interval '8 hours 30 minutes') - (now() AT TIME ZONE "
+		     "'Asia/Tokyo')");
+	PGconn *c = connect_to(demo);
+	struct audit_checkpoint cp;
+	char err[256];
+	ck_assert_int_eq(audit_checkpoint_now(c, &k, &cp, err, sizeof err), 1);
+	digest_enqueue(c, "https://sokuho.example");
+	digest_enqueue(c, "https://sokuho.example");
+	const char *who[] = {"sato.kenichi", "wada.tomomi"}; /* the CISO, the auditor */
+	for (int i = 0; i < 2; i++) {
+		char q[320];
+		snprintf(q, sizeof q,
+			 "SELECT o.data ->> 'checkpoint' FROM outbox o JOIN person p ON p.id = "
+			 "o.recipient_id WHERE o.template = 'daily_digest' AND p.login = '%s'",
+			 who[i]);
+		PGresult *r = PQexec(c, q);
+		ck_assert_msg(db_ok(r) && PQntuples(r) == 1, "%s: %d digests", who[i],
+			      PQntuples(r));
+		struct audit_checkpoint got;
+		ck_assert_msg(audit_checkpoint_parse(PQgetvalue(r, 0, 0), &got) == 0, "%s",
+			      PQgetvalue(r, 0, 0));
+		ck_assert_int_eq(got.seq, cp.seq);
+		ck_assert_str_eq(got.hash, cp.hash);
+		ck_assert(audit_checkpoint_sig_ok(&k, &got));
+		PQclear(r);
+	}
+	PQfinish(c);
+	free(path);
+	free(demo);
+}
+END_TEST
+
 Suite *seal_suite(void)
 {
 	Suite *s = suite_create("seal");
@@ -591,6 +633,7 @@ Suite *seal_suite(void)
 	tcase_add_test(tc, test_key_and_checkpoint_text);
 	tcase_add_test(tc, test_sealer_signs_checkpoints);
 	tcase_add_test(tc, test_checkpoint_catches_cut_tail);
+	tcase_add_test(tc, test_digest_carries_checkpoint);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -88,6 +88,13 @@ static const char password_min[] =
 	"{\"recipient_name\": \"" NAME "\", \"login\": \"yamada.taro\","
 	" \"changed_at\": \"2026-04-01 09:12\"}";
 
+/* The audit log's newest checkpoint as the digest carries it (issue 17). */
+#define CHECKPOINT                                                                          \
+	"sokuho-checkpoint v1 place=1234 hash="                                            \
+	"06bf356e714b98d28486f51bc11709dfd0b1c1a8a6fefa86c57e0fab83f77156 "                 \
+	"at=2026-04-02T00:00:03Z key=83b593b76afb694b sig=mK/txTd3NpexkuTJ8eD3asMm3IbSYaFE/" \
+	"QHRpVvLP3z7bNglsETzRXNRjBMP+BE8cTNzjESCGLbcWYIr0hhYDA=="
+
 static const char digest_data[] =
 	"{\"recipient_name\": \"" NAME "\", \"date\": \"2026-04-02\", \"open_count\": \"2\","
 	" \"overdue_count\": \"1\", \"base_url\": \"" BASE_URL "\", \"items\": ["
@@ -100,7 +107,7 @@ static const char digest_data[] =
 	" \"deadlines\": ["
 	"  {\"ref\": \"" REF "\", \"deadline_ja\": \"速報（個人情報保護委員会）\","
 	"   \"deadline_en\": \"PPC preliminary report\", \"due\": \"2026-04-04 09:00\","
-	"   \"days_left\": \"2\"}]}";
+	"   \"days_left\": \"2\"}], \"checkpoint\": \"" CHECKPOINT "\"}";
 
 static const char digest_empty[] =
 	"{\"recipient_name\": \"" NAME "\", \"date\": \"2026-04-02\", \"open_count\": \"0\","
@@ -612,6 +619,26 @@ START_TEST(test_ack_url_optional)
 }
 END_TEST
 
+/* The checkpoint line comes out whole, on a line of its own, to be kept
+ * and given to sokuho audit verify --checkpoint; none without one. */
+START_TEST(test_digest_checkpoint)
+{
+	json_t *d = parse(digest_data), *e = parse(digest_empty);
+	for (int l = 0; l < 2; l++) {
+		char *out = render("daily_digest", langs[l], d);
+		ck_assert_msg(has_line(out, CHECKPOINT, strlen(CHECKPOINT)),
+			      "daily_digest.%s: no checkpoint line in:\n%s", langs[l], out);
+		free(out);
+		out = render("daily_digest", langs[l], e);
+		ck_assert_msg(!strstr(out, "sokuho-checkpoint") && !strstr(out, "sokuho audit"),
+			      "daily_digest.%s: a checkpoint paragraph without one", langs[l]);
+		free(out);
+	}
+	json_decref(d);
+	json_decref(e);
+}
+END_TEST
+
 START_TEST(test_digest_empty_lists)
 {
 	json_t *d = parse(digest_empty);
@@ -638,6 +665,7 @@ Suite *mail_templates_suite(void)
 	tcase_add_test(tc, test_render_minimal_data);
 	tcase_add_test(tc, test_ack_url_optional);
 	tcase_add_test(tc, test_digest_empty_lists);
+	tcase_add_test(tc, test_digest_checkpoint);
 	suite_add_tcase(s, tc);
 	return s;
 }
