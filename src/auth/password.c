@@ -89,17 +89,17 @@ int password_verify(const char *hash, const char *pw)
 const char *password_policy(PGconn *conn, const char *pw, const char *login)
 {
 	if (strlen(pw) > PASSWORD_MAX_BYTES)
-		return "パスワードが長すぎます（1024バイトまで）。 The password is too long (at most 1024 bytes).";
+		return "password_err_too_long";
 	if (utf8_chars(pw) < PASSWORD_MIN_CHARS)
-		return "パスワードは12文字以上にしてください。 The password must be at least 12 characters long.";
+		return "password_err_too_short";
 	int same = 1;
 	for (const char *p = pw + 1; *p; p++)
 		if (*p != pw[0])
 			same = 0;
 	if (same)
-		return "同じ文字の繰り返しはパスワードに使えません。 A password cannot be one character repeated.";
+		return "password_err_repeated";
 	if (login && strlen(login) >= 3 && strcasestr(pw, login))
-		return "パスワードにログインIDを含めないでください。 The password must not contain the login name.";
+		return "password_err_login";
 	if (conn) {
 		char *lower = xstrdup(pw);
 		for (char *p = lower; *p; p++)
@@ -112,7 +112,7 @@ const char *password_policy(PGconn *conn, const char *pw, const char *login)
 		PQclear(r);
 		free(lower);
 		if (common)
-			return "よく使われるパスワードのため使えません。 This password is too common; choose another.";
+			return "password_err_common";
 	}
 	return NULL;
 }

@@ -24,8 +24,8 @@ int password_verify(const char *hash, const char *pw);
 /* Checks a new password against the policy: at least PASSWORD_MIN_CHARS
  * characters, at most PASSWORD_MAX_BYTES bytes, not one character repeated,
  * not containing the login, not in the common_password table (conn may be
- * NULL to skip that check). Returns NULL when acceptable, else a message for
- * people in Japanese followed by English (static storage). */
+ * NULL to skip that check). Returns NULL when acceptable, else the catalog
+ * key of the message (password_err_*, templates/i18n/labels.json; static). */
 const char *password_policy(PGconn *conn, const char *pw, const char *login);
 
 /* Whether pw is person_id's current password: 1 or 0 (0 also without a

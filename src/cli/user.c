@@ -25,6 +25,7 @@
 #include "org/import.h"
 #include "org/people.h"
 #include "org/roles.h"
+#include "tmpl/i18n.h"
 
 struct subcmd {
 	const char *name;
@@ -276,12 +277,21 @@ static int get_password(const char *login, int from_stdin, char *pw, size_t pwle
 }
 
 /* Checks the policy and hashes. Returns 0, or 1 after a message. */
-static int check_and_hash(PGconn *conn, const char *login, const char *pw,
-			  char hash[PASSWORD_HASH_MAX])
+static int check_and_hash(const struct config *cfg, PGconn *conn, const char *login,
+			  const char *pw, char hash[PASSWORD_HASH_MAX])
 {
 	const char *why = password_policy(conn, pw, login);
 	if (why) {
-		fprintf(stderr, "sokuho: password for '%s' refused: %s\n", login, why);
+		/* the policy's message in English, from the label catalog */
+		char err[256];
+		struct i18n *cat = i18n_load(cfg->templates_dir, err, sizeof err);
+		json_t *msg = json_string(why);
+		json_t *text = i18n_render(cat, "en", msg);
+		fprintf(stderr, "sokuho: password for '%s' refused: %s\n", login,
+			json_string_value(text));
+		json_decref(text);
+		json_decref(msg);
+		i18n_free(cat);
 		return 1;
 	}
 	if (password_hash(pw, hash) != 0) {
@@ -415,7 +425,7 @@ static int user_add(struct config *cfg, const struct subcmd *sc, int argc, char 
 	}
 	PQclear(r);
 	r = NULL;
-	if (have_pw && check_and_hash(conn, v[LOGIN], pw, hash) != 0)
+	if (have_pw && check_and_hash(cfg, conn, v[LOGIN], pw, hash) != 0)
 		goto out;
 
 	struct account_new p = {v[LOGIN], name, v[EMAIL], section_id ? v[SECTION] : NULL,
@@ -554,7 +564,7 @@ static int user_passwd(struct config *cfg, const struct subcmd *sc, int argc, ch
 	if (id <= 0)
 		goto out;
 	if (get_password(login, from_stdin, pw, sizeof pw) != 0 ||
-	    check_and_hash(conn, login, pw, hash) != 0)
+	    check_and_hash(cfg, conn, login, pw, hash) != 0)
 		goto out;
 	struct account_result res;
 	struct db_err e;

@@ -20,6 +20,7 @@ static int page(struct request *req, unsigned status, json_t *errors, int done)
 {
 	json_t *d = json_object();
 	if (errors && json_object_size(errors)) {
+		http_msgs(req, errors);
 		json_object_set(d, "errors", errors);
 		json_object_set_new(d, "has_errors", json_true());
 	}

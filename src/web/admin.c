@@ -65,23 +65,23 @@ static void check_new_person(PGconn *c, struct request *req, json_t *errors)
 	const char *lang = http_form(req, "lang");
 	const char *pw = http_form(req, "password");
 	if (!login || !*login)
-		json_object_set_new(errors, "login", json_string("ログインIDを入力してください。 Enter a login."));
+		json_object_set_new(errors, "login", json_string("person_err_login"));
 	else if (people_check_login(login, why, sizeof why) < 0)
-		json_object_set_new(errors, "login", json_string(why));
+		json_object_set_new(errors, "login", json_string("person_err_login_shape"));
 	if (!name || !*name)
-		json_object_set_new(errors, "display_name", json_string("氏名を入力してください。 Enter the name."));
+		json_object_set_new(errors, "display_name", json_string("person_err_name"));
 	else if (people_check_name(name, why, sizeof why) < 0)
-		json_object_set_new(errors, "display_name", json_string(why));
+		json_object_set_new(errors, "display_name", json_string("person_err_name_shape"));
 	if (!email || !*email)
-		json_object_set_new(errors, "email", json_string("メールアドレスを入力してください。 Enter the e-mail address."));
+		json_object_set_new(errors, "email", json_string("person_err_email"));
 	else if (people_check_email(email, why, sizeof why) < 0)
-		json_object_set_new(errors, "email", json_string(why));
+		json_object_set_new(errors, "email", json_string("person_err_email_shape"));
 	if (section && *section && people_find_unit(c, section, "section", why, sizeof why) <= 0)
-		json_object_set_new(errors, "section", json_string(why));
+		json_object_set_new(errors, "section", json_string("person_err_section"));
 	if (people_check_kind(kind ? kind : "", why, sizeof why) < 0)
-		json_object_set_new(errors, "kind", json_string(why));
+		json_object_set_new(errors, "kind", json_string("person_err_kind"));
 	if (people_check_lang(lang ? lang : "", why, sizeof why) < 0)
-		json_object_set_new(errors, "lang", json_string(why));
+		json_object_set_new(errors, "lang", json_string("person_err_lang"));
 	if (pw && *pw) {
 		const char *bad = password_policy(c, pw, login);
 		if (bad)
@@ -110,6 +110,7 @@ static int new_person_form(struct request *req, PGconn *c, unsigned status, json
 	account_choices(c, d, json_string_value(json_object_get(v, "section")), NULL, NULL);
 	json_object_set_new(d, "v", v);
 	if (errors && json_object_size(errors)) {
+		http_msgs(req, errors);
 		json_object_set(d, "errors", errors);
 		json_object_set_new(d, "has_errors", json_true());
 	}
@@ -211,6 +212,7 @@ static int person_page_with(struct request *req, PGconn *c, const char *login, u
 	web_absence_page_data(req, c, login, base, d, absence_errors);
 	free(base);
 	if (errors && json_object_size(errors)) {
+		http_msgs(req, errors);
 		json_object_set(d, "errors", errors);
 		json_object_set_new(d, "has_errors", json_true());
 	}
@@ -245,7 +247,7 @@ static int grant_role(struct request *req, PGconn *c, const char *login)
 	int known = account_role_exists(c, role);
 	int service = account_is_service(c, login);
 	if (!known)
-		json_object_set_new(errors, "role", json_string("役割を選んでください。 Choose a role."));
+		json_object_set_new(errors, "role", json_string("role_err_role"));
 	else if (strcmp(login, req->sess->login) == 0)
 		/* separation of duties: nobody grants a role to themselves here
 		 * (the command line is audited as such) */
@@ -253,9 +255,9 @@ static int grant_role(struct request *req, PGconn *c, const char *login)
 	else if (service)
 		json_object_set_new(errors, "role", http_label(req, "role_err_service"));
 	if (role_scope_parse(scope_s, &sc, why, sizeof why) < 0)
-		json_object_set_new(errors, "scope", json_string(why));
+		json_object_set_new(errors, "scope", json_string("role_err_scope"));
 	else if (role_scope_resolve(c, &sc, why, sizeof why) != 0)
-		json_object_set_new(errors, "scope", json_string(why));
+		json_object_set_new(errors, "scope", json_string("role_err_scope_unknown"));
 	else if (!json_object_get(errors, "role") && role_scope_check(role, &sc, why, sizeof why) != 0) {
 		/* A city-wide role over a section, a section role over the city ... */
 		const char *want = role_scope_kind(role);
@@ -267,14 +269,14 @@ static int grant_role(struct request *req, PGconn *c, const char *login)
 	long dr = deputy && *deputy ? strtol(deputy, &end, 10) : 0;
 	if ((deputy && *deputy && *end) || dr < 0 || dr > 9)
 		json_object_set_new(errors, "deputy",
-				    json_string("0（正）から9までの数字で指定してください。 Enter 0 (holder) to 9."));
+				    json_string("role_err_deputy"));
 	if (from && *from && role_check_date(from, why, sizeof why) < 0)
-		json_object_set_new(errors, "valid_from", json_string(why));
+		json_object_set_new(errors, "valid_from", json_string("role_err_date"));
 	if (to && *to && role_check_date(to, why, sizeof why) < 0)
-		json_object_set_new(errors, "valid_to", json_string(why));
+		json_object_set_new(errors, "valid_to", json_string("role_err_date"));
 	else if (to && *to && from && *from && strcmp(to, from) < 0)
 		json_object_set_new(errors, "valid_to",
-				    json_string("終了日は開始日以降にしてください。 The end must not be before the start."));
+				    json_string("role_err_end_before_start"));
 	if (json_object_size(errors)) {
 		int rc = person_page(req, c, login, 422, errors, NULL);
 		json_decref(errors);
@@ -314,13 +316,13 @@ static int set_password(struct request *req, PGconn *c, const char *login)
 	const char *pw = http_form(req, "password");
 	const char *pw2 = http_form(req, "password2");
 	json_t *errors = json_object();
-	const char *bad = !pw || !*pw ? "パスワードを入力してください。 Enter a password."
+	const char *bad = !pw || !*pw ? "password_err_empty"
 				      : password_policy(c, pw, login);
 	if (bad)
 		json_object_set_new(errors, "password", json_string(bad));
 	else if (!pw2 || strcmp(pw, pw2) != 0)
 		json_object_set_new(errors, "password2",
-				    json_string("確認用のパスワードが一致しません。 The two passwords differ."));
+				    json_string("password_err_confirm"));
 	if (json_object_size(errors)) {
 		int rc = person_page(req, c, login, 422, errors, NULL);
 		json_decref(errors);
@@ -348,7 +350,7 @@ static int set_active(struct request *req, PGconn *c, const char *login, int act
 {
 	if (!active && strcmp(login, req->sess->login) == 0) {
 		json_t *errors = json_pack("{s:s}", "active",
-					   "自分自身は無効にできません。 You cannot deactivate yourself.");
+					   "person_err_self_deactivate");
 		int rc = person_page(req, c, login, 422, errors, NULL);
 		json_decref(errors);
 		return rc;

@@ -86,14 +86,12 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 		json_object_set_new(d, "fix_checked", checked);
 		json_t *sev = json_array();
 		const char *cur = json_string_value(json_object_get(fix, "severity"));
-		static const char *const names[] = {"0 予兆のみ sign only", "1 職員の業務に影響 staff work",
-						    "2 市の業務に影響 city business",
-						    "3 住民等に影響・個人情報漏えい residents / personal data"};
 		for (int k = 0; k < 4; k++) {
-			char v[16];
+			char v[16], key[24];
 			snprintf(v, sizeof v, "%d", k);
-			json_array_append_new(sev, json_pack("{s:s, s:s, s:b}", "value", v, "label",
-							     names[k], "selected",
+			snprintf(key, sizeof key, "msg_severity_%d", k);
+			json_array_append_new(sev, json_pack("{s:s, s:o, s:b}", "value", v, "label",
+							     http_label(req, key), "selected",
 							     cur && strcmp(cur, v) == 0));
 		}
 		json_object_set_new(d, "severities", sev);
@@ -134,10 +132,11 @@ static int add_note(struct request *req, PGconn *c, const char *ref, long long i
 	if (json_object_size(req->form_invalid))
 		web_mark_not_utf8(req, errors, NULL, (const char *const[]){"note", "note_label", NULL});
 	else if (!body || !*body)
-		json_object_set_new(errors, "note", json_string("メモを入力してください。 Write the note."));
+		json_object_set_new(errors, "note", json_string("note_err_empty"));
 	else if (n > INCIDENT_NOTE_MAX_CHARS)
 		json_object_set_new(errors, "note",
-				    json_string("10000文字以内で入力してください。 Keep it within 10000 characters."));
+				    json_pack("{s:s, s:{s:i}}", "key", "note_err_too_long", "args", "max",
+					      INCIDENT_NOTE_MAX_CHARS));
 	if (json_object_size(errors)) {
 		int rc = incident_page(req, c, ref, id, scope, can_act, 422, errors, NULL);
 		json_decref(errors);

@@ -71,28 +71,28 @@ static void filters_parse(struct request *req, struct incident_filters *f)
 	f->overdue = arg(req, "overdue") != NULL;
 	f->legal = arg(req, "legal") != NULL;
 	if (f->q && strlen(f->q) > 200)
-		fail(f, "q", "検索語は200文字以内で入力してください。 Keep the search within 200 characters.");
+		fail(f, "q", "list_err_q");
 	if (f->status && strcmp(f->status, "open") != 0 && strcmp(f->status, "closed") != 0)
-		fail(f, "status", "一覧から選んでください。 Choose from the list.");
+		fail(f, "status", "list_err_choose");
 	if (f->state && (!is_token(f->state, 100) || !strchr(f->state, ':')))
-		fail(f, "state", "一覧から選んでください。 Choose from the list.");
+		fail(f, "state", "list_err_choose");
 	if (f->severity && !(strlen(f->severity) == 1 && f->severity[0] >= '0' && f->severity[0] <= '3'))
-		fail(f, "severity", "0〜3から選んでください。 Choose 0 to 3.");
+		fail(f, "severity", "list_err_severity");
 	if (f->category && !is_token(f->category, 40))
-		fail(f, "category", "一覧から選んでください。 Choose from the list.");
+		fail(f, "category", "list_err_choose");
 	if (f->site && !is_token(f->site, 32))
-		fail(f, "site", "一覧から選んでください。 Choose from the list.");
+		fail(f, "site", "list_err_choose");
 	if (f->section && !is_token(f->section, 32))
-		fail(f, "section", "一覧から選んでください。 Choose from the list.");
+		fail(f, "section", "list_err_choose");
 	if (f->from && !is_date(f->from))
-		fail(f, "from", "日付は 2026-04-01 の形で入力してください。 Enter the date as 2026-04-01.");
+		fail(f, "from", "list_err_date");
 	if (f->to && !is_date(f->to))
-		fail(f, "to", "日付は 2026-04-01 の形で入力してください。 Enter the date as 2026-04-01.");
+		fail(f, "to", "list_err_date");
 	if (f->from && f->to && is_date(f->from) && is_date(f->to) && strcmp(f->from, f->to) > 0)
-		fail(f, "to", "終了日は開始日以降にしてください。 The end date must not be before the start date.");
+		fail(f, "to", "list_err_to_before_from");
 	if (f->sort && strcmp(f->sort, "new") != 0 && strcmp(f->sort, "old") != 0 &&
 	    strcmp(f->sort, "severity") != 0)
-		fail(f, "sort", "一覧から選んでください。 Choose from the list.");
+		fail(f, "sort", "list_err_choose");
 }
 
 /* Percent-encodes s for a query string (RFC 3986 unreserved characters
@@ -139,7 +139,8 @@ static void set_str(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
-static json_t *form_data(struct engine *e, PGconn *c, const struct incident_filters *f)
+static json_t *form_data(struct request *req, struct engine *e, PGconn *c,
+			 const struct incident_filters *f)
 {
 	json_t *form = json_object();
 	set_str(form, "q", f->q);
@@ -154,12 +155,12 @@ static json_t *form_data(struct engine *e, PGconn *c, const struct incident_filt
 	json_object_set_new(form, "sort_severity",
 			    json_boolean(f->sort && !strcmp(f->sort, "severity")));
 	json_t *sev = json_array();
-	static const char *const names[] = {"0 予兆のみ", "1 職員の業務に影響", "2 市の業務に影響",
-					    "3 住民等に影響・個人情報漏えい"};
 	for (int k = 0; k < 4; k++) {
 		char v[2] = {(char)('0' + k), 0};
-		json_array_append_new(sev, json_pack("{s:s, s:s, s:b}", "value", v, "label", names[k],
-						     "selected",
+		char key[24];
+		snprintf(key, sizeof key, "msg_severity_%d", k);
+		json_array_append_new(sev, json_pack("{s:s, s:o, s:b}", "value", v, "label",
+						     http_label(req, key), "selected",
 						     f->severity && strcmp(f->severity, v) == 0));
 	}
 	json_object_set_new(form, "severities", sev);
@@ -184,8 +185,7 @@ static int incident_list(struct request *req, int mine)
 	if (json_object_size(f.errors) == 0) {
 		rows = incident_list_rows(c, &req->sess->who, &f, mine, PAGE_ROWS + 1, &bad_after);
 		if (bad_after) {
-			fail(&f, "after", "ページの指定が正しくありません。最初のページから開いてください。 "
-					  "The page link is not valid; start from the first page.");
+			fail(&f, "after", "list_err_after");
 		} else if (!rows) {
 			db_pool_put(req->app->db, c);
 			json_decref(f.errors);
@@ -195,11 +195,12 @@ static int incident_list(struct request *req, int mine)
 	}
 	if (json_object_size(f.errors)) {
 		status = 422;
+		http_msgs(req, f.errors);
 		json_object_set(d, "errors", f.errors);
 		json_object_set_new(d, "has_errors", json_true());
 	}
 	if (!mine)
-		json_object_set_new(d, "form", form_data(req->app->engine, c, &f));
+		json_object_set_new(d, "form", form_data(req, req->app->engine, c, &f));
 	db_pool_put(req->app->db, c);
 	char *qs = filters_query(req);
 	if (rows && json_array_size(rows) > PAGE_ROWS) {

@@ -460,6 +460,164 @@ static void render_all(const struct tmpl_set *set, const char *lang, json_t *d, 
 	}
 }
 
+/* The text of every <p class="error" ...>...</p> of a page, tags removed,
+ * one a line (caller frees). */
+static char *error_texts(const struct resp *r)
+{
+	buf out = BUF_INIT;
+	const char *b = buf_cstr(&r->body);
+	for (const char *p = strstr(b, "<p class=\"error\""); p; p = strstr(p + 1, "<p class=\"error\"")) {
+		const char *s = strchr(p, '>');
+		const char *e = s ? strstr(s, "</p>") : NULL;
+		if (!e)
+			break;
+		int in_tag = 0;
+		for (const char *q = s + 1; q < e; q++) {
+			if (*q == '<')
+				in_tag = 1;
+			else if (*q == '>')
+				in_tag = 0;
+			else if (!in_tag)
+				buf_append(&out, q, 1);
+		}
+		buf_append(&out, "\n", 1);
+	}
+	char *t = xstrdup(buf_cstr(&out));
+	buf_release(&out);
+	return t;
+}
+
+/* Whether s holds two English words in a row ("Write the", "Keep it"): two
+ * runs of two or more ASCII letters with one space between. */
+static int has_english_words(const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		size_t n = 0;
+		while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z'))
+			n++;
+		if (n >= 2 && p[n] == ' ') {
+			const char *q = p + n + 1;
+			size_t m = 0;
+			while ((q[m] >= 'a' && q[m] <= 'z') || (q[m] >= 'A' && q[m] <= 'Z'))
+				m++;
+			if (m >= 2)
+				return 1;
+		}
+		if (n)
+			p += n - 1;
+	}
+	return 0;
+}
+
+/* Whether s holds a Japanese character (kana, kanji, Japanese punctuation:
+ * UTF-8 lead bytes E3 to E9). */
+static int has_japanese(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p >= 0xE3 && *p <= 0xE9)
+			return 1;
+	return 0;
+}
+
+/* A page refused with form errors shows them in its language only. */
+static void errors_in_one_language(const struct resp *r, int english, const char *what,
+				   const char *must)
+{
+	ck_assert_msg(r->status == 422, "%s: status %ld: %.1500s", what, r->status, buf_cstr(&r->body));
+	ck_assert(strstr(buf_cstr(&r->body), english ? "<html lang=\"en\">" : "<html lang=\"ja\">"));
+	char *t = error_texts(r);
+	ck_assert_msg(*t, "%s: no error shown: %.1500s", what, buf_cstr(&r->body));
+	if (english)
+		ck_assert_msg(!has_japanese(t), "%s: Japanese in the English errors:\n%s", what, t);
+	else
+		ck_assert_msg(has_japanese(t) && !has_english_words(t),
+			      "%s: English in the Japanese errors:\n%s", what, t);
+	ck_assert_msg(strstr(t, must), "%s: '%s' not among the errors:\n%s", what, must, t);
+	free(t);
+}
+
+/* POSTs form (urlencoded, without csrf) to path with the CSRF token of a GET
+ * of page, as cookie. */
+static void post_with_csrf(const char *page, const char *path, const char *cookie,
+			   const char *form, struct resp *r)
+{
+	char *csrf = client_page_csrf(port, page, cookie);
+	char *body = xasprintf("csrf=%s&%s", csrf, form);
+	client_request(port, "POST", path, body, cookie, r);
+	free(body);
+	free(csrf);
+}
+
+START_TEST(test_form_errors_one_language)
+{
+	char *staff = client_sign_in_demo(port, "sakai.haruto");
+	char *csirt = client_sign_in_demo(port, "matsuda.kazuya");
+	char *admin = client_sign_in_demo(port, "tamura.haruka");
+	/* an incident (filed by the staff member) for the CSIRT's note */
+	struct resp r;
+	char *tok = client_page_csrf(port, "/report", staff);
+	const char *report[] = {"csrf", tok, "summary", "USBメモリの紛失", "discovered_at",
+				"2026-11-20T09:30", "category", "loss_theft", "site", "honchosha",
+				"section", "zeimu", "pd_involved", "no", NULL};
+	client_multipart(port, "/report", staff, report, NULL, NULL, 0, &r);
+	const char *a = strstr(buf_cstr(&r.headers), "Location: /report/filed/");
+	ck_assert_msg(a != NULL, "%ld %.1500s", r.status, buf_cstr(&r.body));
+	a += strlen("Location: /report/filed/");
+	char *ref = xstrndup(a, strcspn(a, "\r\n"));
+	resp_release(&r);
+	free(tok);
+	char long_summary[260];
+	memset(long_summary, 'a', 250);
+	long_summary[250] = '\0';
+	for (int english = 0; english < 2; english++) {
+		const char *lang = english ? "sokuho_lang=en" : "sokuho_lang=ja";
+		/* the report form: required fields and a summary too long */
+		char *ck = xasprintf("%s; %s", staff, lang);
+		char *csrf = client_page_csrf(port, "/report", ck);
+		const char *fields[] = {"csrf", csrf, "summary", long_summary, "pd_involved", "maybe",
+					NULL};
+		client_multipart(port, "/report", ck, fields, NULL, NULL, 0, &r);
+		errors_in_one_language(&r, english, "report form",
+				       english ? "Keep it within 200 characters (now 250)."
+					       : "200文字以内で入力してください（現在250文字）。");
+		resp_release(&r);
+		free(csrf);
+		/* the password policy */
+		post_with_csrf("/account/password", "/account/password", ck,
+			       "current=" DEMO_PW "&password=short&password2=short", &r);
+		errors_in_one_language(&r, english, "password policy",
+				       english ? "at least 12 characters" : "12文字以上");
+		resp_release(&r);
+		free(ck);
+		/* a note on the incident page */
+		ck = xasprintf("%s; %s", csirt, lang);
+		char *page = xasprintf("/incidents/%s", ref);
+		char *notes = xasprintf("/incidents/%s/notes", ref);
+		post_with_csrf(page, notes, ck, "note=", &r);
+		errors_in_one_language(&r, english, "note", english ? "Write the note." : "メモを入力");
+		resp_release(&r);
+		free(notes);
+		free(page);
+		free(ck);
+		/* the admin's people page: a new person with a bad login, no
+		 * name, a bad address and a weak password */
+		ck = xasprintf("%s; %s", admin, lang);
+		post_with_csrf("/admin/people/new", "/admin/people/new", ck,
+			       "login=Bad+Login&display_name=&email=nowhere&kind=staff&lang=ja"
+			       "&password=aaaaaaaaaaaaaaaa",
+			       &r);
+		errors_in_one_language(&r, english, "admin people",
+				       english ? "one character repeated" : "同じ文字の繰り返し");
+		resp_release(&r);
+		free(ck);
+	}
+	free(ref);
+	free(admin);
+	free(csirt);
+	free(staff);
+}
+END_TEST
+
 START_TEST(test_catalog_covers_every_template)
 {
 	char err[1024];
@@ -591,6 +749,7 @@ Suite *i18n_suite(void)
 	tcase_add_test(tc, test_bad_values_ignored);
 	tcase_add_test(tc, test_person_language);
 	tcase_add_test(tc, test_other_pages_and_links);
+	tcase_add_test(tc, test_form_errors_one_language);
 	tcase_add_test(tc, test_catalog_covers_every_template);
 	tcase_add_test(tc, test_catalog_problems_stop_start);
 	suite_add_tcase(s, tc);

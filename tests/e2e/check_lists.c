@@ -260,17 +260,18 @@ START_TEST(test_filters_and_pages)
 	/* bad input: a clear message, the input kept, nothing listed */
 	get("/incidents?from=2025-13-01&q=USB", ciso, &r);
 	ck_assert_int_eq(r.status, 422);
-	ck_assert(strstr(buf_cstr(&r.body), "Enter the date as 2026-04-01"));
+	ck_assert(strstr(buf_cstr(&r.body), "日付は 2026-04-01 の形で入力してください。"));
+	ck_assert(!strstr(buf_cstr(&r.body), "Enter the date as"));
 	ck_assert(strstr(buf_cstr(&r.body), "value=\"2025-13-01\""));
 	ck_assert(strstr(buf_cstr(&r.body), "value=\"USB\""));
 	resp_release(&r);
 	get("/incidents?after=x'--", ciso, &r);
 	ck_assert_int_eq(r.status, 422);
-	ck_assert(strstr(buf_cstr(&r.body), "start from the first page"));
+	ck_assert(strstr(buf_cstr(&r.body), "最初のページから開いてください"));
 	resp_release(&r);
 	get("/incidents?severity=9&sort=drop", ciso, &r);
 	ck_assert_int_eq(r.status, 422);
-	ck_assert(strstr(buf_cstr(&r.body), "Choose 0 to 3"));
+	ck_assert(strstr(buf_cstr(&r.body), "0〜3から選んでください。"));
 	resp_release(&r);
 	/* overdue only: a legal deadline passed on one of them */
 	ts_sql(db, "INSERT INTO legal_deadline (incident_id, clock, key, title_ja, title_en, "

@@ -1,6 +1,6 @@
 /* i18n: the keys C code uses (tmpl/i18n.h's "Messages"). Every string
  * literal of src/ named like a message key — AREA_err_WHAT or msg_WHAT, or
- * such a prefix completed at run time ("role_err_scope_%s") — is in the
+ * such a prefix completed at run time ("role_err_scope_%s", "msg_x_%d") — is in the
  * catalog templates/i18n/labels.json (which i18n_load checks has a "ja" and
  * an "en" text for each), and templates/i18n/from-c.txt lists exactly those
  * keys and prefixes, so that the unused-label check knows them. Run from the
@@ -60,7 +60,8 @@ static void scan_source(const char *path, const char *s, size_t len, json_t *key
 			}
 			size_t n = j - i - 1;
 			const char *lit = s + i + 1;
-			if (n > 2 && memcmp(lit + n - 2, "%s", 2) == 0 && key_like(lit, n - 2)) {
+			if (n > 2 && (memcmp(lit + n - 2, "%s", 2) == 0 || memcmp(lit + n - 2, "%d", 2) == 0) &&
+			    key_like(lit, n - 2)) {
 				char *k = xasprintf("%.*s*", (int)(n - 2), lit);
 				json_object_set_new(keys, k, json_string(path));
 				free(k);
