@@ -7,7 +7,8 @@
  * grants outside their dates, files incidents in two departments, one with
  * an information system and one without a section (one filed by a test
  * person, the others by a demo employee), and compares the two
- * answers for every pair, the demo city's people included. */
+ * answers for every pair, the demo city's people included — and again with
+ * everybody away (absences change who is told, not who may see). */
 #include <check.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -37,6 +38,55 @@ static PGresult *rows(const char *q)
 	PGresult *r = PQexec(conn, q);
 	ck_assert_msg(db_ok(r), "%s: %s", q, PQresultErrorMessage(r));
 	return r;
+}
+
+/* For every person of pr (id, active) × incident of ir (id, section,
+ * department, system, reporter): whether authz lets them see it, '1' or '0'
+ * in one string (caller frees), after checking that the list agrees; seen
+ * counts the ones. */
+static char *answers(PGresult *pr, PGresult *ir, int *checked, int *seen)
+{
+	int ninc = PQntuples(ir);
+	char *out = xcalloc((size_t)PQntuples(pr) * (size_t)ninc + 1, 1);
+	size_t pair = 0;
+	*checked = *seen = 0;
+	for (int p = 0; p < PQntuples(pr); p++) {
+		struct principal who = {0};
+		who.person_id = atoi(PQgetvalue(pr, p, 0));
+		who.active = PQgetvalue(pr, p, 1)[0] == 't';
+		ck_assert_int_eq(session_load_grants(conn, who.person_id, &who), 0);
+		struct incident_filters f;
+		memset(&f, 0, sizeof f);
+		int bad = 0;
+		json_t *list = incident_list_rows(conn, &who, &f, 0, 100000, &bad);
+		ck_assert_msg(list != NULL && !bad, "list for person %d", who.person_id);
+		for (int i = 0; i < ninc; i++) {
+			struct incident_scope sc = {atoi(PQgetvalue(ir, i, 1)), atoi(PQgetvalue(ir, i, 2)),
+						    atoi(PQgetvalue(ir, i, 3)),
+						    atoi(PQgetvalue(ir, i, 4))};
+			const char *id = PQgetvalue(ir, i, 0);
+			int listed = 0;
+			size_t k;
+			json_t *row;
+			json_array_foreach(list, k, row)
+				if (strcmp(json_string_value(json_object_get(row, "id")), id) == 0)
+					listed = 1;
+			/* an inactive person signs in to nothing and lists nothing
+			 * (the server never asks for them); authz says no too */
+			int allowed = authz_allows(&who, PERM_INCIDENT_VIEW, &sc);
+			if (!who.active)
+				listed = 0;
+			ck_assert_msg(listed == allowed,
+				      "person %d, incident %s: list says %d, authz says %d",
+				      who.person_id, id, listed, allowed);
+			out[pair++] = allowed ? '1' : '0';
+			(*checked)++;
+			*seen += allowed;
+		}
+		json_decref(list);
+		free(who.grants);
+	}
+	return out;
 }
 
 START_TEST(test_list_and_authz_agree)
@@ -145,42 +195,20 @@ START_TEST(test_list_and_authz_agree)
 	int ninc = PQntuples(ir);
 	ck_assert_int_ge(ninc, 5);
 	PGresult *pr = rows("SELECT id, active FROM person ORDER BY id");
-	int checked = 0, seen = 0;
-	for (int p = 0; p < PQntuples(pr); p++) {
-		struct principal who = {0};
-		who.person_id = atoi(PQgetvalue(pr, p, 0));
-		who.active = PQgetvalue(pr, p, 1)[0] == 't';
-		ck_assert_int_eq(session_load_grants(conn, who.person_id, &who), 0);
-		struct incident_filters f;
-		memset(&f, 0, sizeof f);
-		int bad = 0;
-		json_t *list = incident_list_rows(conn, &who, &f, 0, 100000, &bad);
-		ck_assert_msg(list != NULL && !bad, "list for person %d", who.person_id);
-		for (int i = 0; i < ninc; i++) {
-			struct incident_scope sc = {atoi(PQgetvalue(ir, i, 1)), atoi(PQgetvalue(ir, i, 2)),
-						    atoi(PQgetvalue(ir, i, 3)),
-						    atoi(PQgetvalue(ir, i, 4))};
-			const char *id = PQgetvalue(ir, i, 0);
-			int listed = 0;
-			size_t k;
-			json_t *row;
-			json_array_foreach(list, k, row)
-				if (strcmp(json_string_value(json_object_get(row, "id")), id) == 0)
-					listed = 1;
-			/* an inactive person signs in to nothing and lists nothing
-			 * (the server never asks for them); authz says no too */
-			int allowed = authz_allows(&who, PERM_INCIDENT_VIEW, &sc);
-			if (!who.active)
-				listed = 0;
-			ck_assert_msg(listed == allowed,
-				      "person %d, incident %s: list says %d, authz says %d",
-				      who.person_id, id, listed, allowed);
-			checked++;
-			seen += allowed;
-		}
-		json_decref(list);
-		free(who.grants);
-	}
+	int checked, seen;
+	char *before = answers(pr, ir, &checked, &seen);
+	/* Everybody away today (issue 19): an absence changes who is told,
+	 * never who may see; the answers are the same, pair by pair. */
+	sql("INSERT INTO absence (person_id, kind, starts_on, ends_on) SELECT id, 'leave', "
+	    "sokuho_today() - 1, sokuho_today() + 1 FROM person");
+	int checked2, seen2;
+	char *away = answers(pr, ir, &checked2, &seen2);
+	ck_assert_msg(strcmp(before, away) == 0,
+		      "who may see changed when everybody is away:\n  %s\n  %s", before, away);
+	ck_assert_int_eq(seen2, seen);
+	ck_assert_int_eq(checked2, checked);
+	free(before);
+	free(away);
 	PQclear(pr);
 	PQclear(ir);
 	fprintf(stderr, "visibility: %d person × incident pairs agree (%d visible)\n", checked,

@@ -830,6 +830,10 @@ START_TEST(test_absent_manager_skipped)
 	char *told = xasprintf("森 明子<span class=\"absent\">（山崎 努（休暇、%s）に代わり）", label);
 	ck_assert_msg(strstr(page, told), "want '%s' in:\n%s", told, page);
 	free(told);
+	/* the run's owner: the acting holder, and for whom */
+	told = xasprintf("— 森 明子<span class=\"absent\">（山崎 努（休暇、%s）に代わり）", label);
+	ck_assert_msg(strstr(page, told), "want '%s' in:\n%s", told, page);
+	free(told);
 	resp_release(&r);
 	/* in English too */
 	char *en = xasprintf("%s?lang=en", path);
@@ -971,6 +975,58 @@ START_TEST(test_absence_pages)
 }
 END_TEST
 
+/* The holder and the deputy away: nobody is told at the first rung, the
+ * audit event says why, and the dashboard flags the role. */
+START_TEST(test_uncovered_role)
+{
+	sql("INSERT INTO absence (person_id, kind, starts_on, ends_on) SELECT id, CASE login WHEN "
+	    "'yamazaki.tsutomu' THEN 'leave' ELSE 'training' END, sokuho_today(), sokuho_today() "
+	    "FROM person WHERE login IN ('yamazaki.tsutomu', 'mori.akiko')");
+	char *label = row_text("SELECT to_char(sokuho_today(), 'FMMM\"月\"FMDD\"日まで\"')");
+	char *ref = file_report("管理者と代理の不在");
+	char *where = xasprintf("incident_id = (SELECT id FROM incident WHERE ref = '%s')", ref);
+	wait_sent(where, 20);
+	char *q = xasprintf("SELECT count(*) FROM outbox o JOIN person p ON p.id = o.recipient_id "
+			    "WHERE o.%s AND p.login IN ('yamazaki.tsutomu', 'mori.akiko')",
+			    where);
+	ck_assert_int_eq(scalar(q), 0);
+	free(q);
+	char *want = xasprintf("山崎 努（休暇、%s）、森 明子（研修、%s）は不在で、代わりに知らせる人が"
+			       "いません",
+			       label, label);
+	q = xasprintf("SELECT count(*) FROM audit_event a, jsonb_array_elements(a.detail->'queued') x "
+		      "WHERE a.%s AND a.kind = 'workflow.started' AND x->>'role' = "
+		      "'security_manager' AND x->'recipient' = 'null' AND x->>'skip_ja' = '%s' AND "
+		      "jsonb_array_length(x->'skipped') = 2",
+		      where, want);
+	ck_assert_int_eq(scalar(q), 1);
+	free(q);
+	char *ciso = client_sign_in(port, "sato.kenichi", "demo-password-2026");
+	ck_assert(ciso != NULL);
+	struct resp r;
+	client_request(port, "GET", "/dashboard", NULL, ciso, &r);
+	ck_assert_int_eq(r.status, 200);
+	const char *b = buf_cstr(&r.body);
+	const char *box = strstr(b, "id=\"h-uncovered\"");
+	ck_assert_msg(box != NULL, "no flag on the dashboard");
+	char *line = xasprintf("情報セキュリティ管理者（税務課）：山崎 努（休暇、%s）、森 明子（研修、%s）",
+			       label, label);
+	ck_assert_msg(strstr(box, line), "want '%s' in:\n%.2000s", line, box);
+	free(line);
+	resp_release(&r);
+	sql("DELETE FROM absence");
+	client_request(port, "GET", "/dashboard", NULL, ciso, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(!strstr(buf_cstr(&r.body), "id=\"h-uncovered\""));
+	resp_release(&r);
+	free(ciso);
+	free(want);
+	free(where);
+	free(ref);
+	free(label);
+}
+END_TEST
+
 /* The CISO away: the daily digest goes to the acting CISO (the first deputy). */
 START_TEST(test_digest_to_acting_ciso)
 {
@@ -1020,6 +1076,7 @@ Suite *mail_suite(void)
 	tcase_add_checked_fixture(ta, setup, teardown);
 	tcase_add_test(ta, test_absent_manager_skipped);
 	tcase_add_test(ta, test_absence_pages);
+	tcase_add_test(ta, test_uncovered_role);
 	tcase_add_test(ta, test_digest_to_acting_ciso);
 	suite_add_tcase(s, ta);
 	TCase *tk = tcase_create("killed");
