@@ -72,7 +72,7 @@ static void tempfail_on_crash(int sig)
 	_exit(EX_TEMPFAIL);
 }
 
-static const char *const kind_names[] = {"report", "queued", "linked", "duplicate"};
+static const char *const kind_names[] = {"report", "queued", "linked", "duplicate", "note"};
 
 int cmd_mail_intake(struct config *cfg, int argc, char **argv)
 {

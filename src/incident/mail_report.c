@@ -12,9 +12,14 @@
 #include "core/xalloc.h"
 #include "db/audit.h"
 #include "db/db.h"
+#include "auth/authz.h"
+#include "auth/session.h"
 #include "db/locks.h"
 #include "incident/intake.h"
+#include "incident/note.h"
 #include "incident/outside.h"
+#include "incident/page.h"
+#include "mail/mime.h"
 
 static const char *fs(const json_t *o, const char *k)
 {
@@ -174,6 +179,87 @@ static enum db_qs find_wave(PGconn *c, const json_t *o, long long *id, char ref[
 	return qs;
 }
 
+/* The incident a reply belongs to: one of Sokuho's Message-IDs in
+ * In-Reply-To or References, else a reference in the subject. */
+static enum db_qs find_thread(PGconn *c, const json_t *f, long long *id, char ref[32],
+			      struct db_err *e)
+{
+	json_t *ids = json_array();
+	const char *irt = fs(f, "in_reply_to");
+	if (*irt)
+		json_array_append_new(ids, json_sprintf("<%s>", irt));
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(f, "references"), i, v)
+		json_array_append_new(ids, json_sprintf("<%s>", json_string_value(v)));
+	char *ids_s = json_dumps(ids, JSON_COMPACT);
+	json_decref(ids);
+	const char *p[2] = {ids_s, fs(f, "thread_ref")};
+	PGresult *r;
+	enum db_qs qs = db_exec(
+		c, e,
+		"SELECT i.id, i.ref FROM incident i WHERE i.id = coalesce("
+		"  (SELECT o.incident_id FROM outbox o WHERE o.incident_id IS NOT NULL AND "
+		"   o.message_id IN (SELECT jsonb_array_elements_text($1::jsonb)) "
+		"   ORDER BY o.id DESC LIMIT 1), "
+		"  (SELECT x.id FROM incident x WHERE $2 <> '' AND x.ref = $2))",
+		2, p, &r);
+	free(ids_s);
+	if (qs == DB_OK) {
+		*id = db_first_ll(r, "id");
+		snprintf(ref, 32, "%s", PQgetvalue(r, 0, PQfnumber(r, "ref")));
+	}
+	PQclear(r);
+	return qs;
+}
+
+/* Whether person may write notes on incident ref. */
+static int may_note(PGconn *c, int person, const char *ref)
+{
+	struct incident_scope scope;
+	long long id;
+	if (incident_scope_load(c, ref, &scope, &id) < 0)
+		return 0;
+	struct principal p = {person, 1, 0, NULL};
+	int ok = session_load_grants(c, person, &p) == 0 && authz_action_allows(&p, ACT_NOTE, &scope);
+	free(p.grants);
+	return ok;
+}
+
+/* Queues the one answer to the sender of a report: its reference and what
+ * to do now, none to automatic mail, at most MAIL_REPORT_REPLIES_PER_HOUR
+ * an hour to one address. */
+static enum db_qs queue_answer(PGconn *c, const struct store *s, long long id, int reporter,
+			       int queued, struct db_err *e)
+{
+	const json_t *f = s->facts;
+	const char *to = fs(f, "from");
+	if (*fs(f, "automatic") || mime_check_address(to) < 0)
+		return DB_NONE;
+	json_t *data = json_pack("{s:s, s:b, s:b}", "in_reply_to", fs(f, "message_id"), "queued",
+				 queued, "auto_replied", 1);
+	char *data_s = json_dumps(data, JSON_COMPACT);
+	json_decref(data);
+	char idbuf[24], rep[16], lim[16];
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	snprintf(rep, sizeof rep, "%d", reporter);
+	snprintf(lim, sizeof lim, "%d", MAIL_REPORT_REPLIES_PER_HOUR);
+	const char *p[6] = {s->sha, idbuf, reporter ? rep : NULL, to, data_s, lim};
+	enum db_qs qs = db_exec(
+		c, e,
+		"INSERT INTO outbox (dedup_key, incident_id, recipient_id, email, lang, template, data) "
+		"SELECT 'mail-answer:' || $1, $2::bigint, $3::int, $4, "
+		"  coalesce((SELECT lang FROM person WHERE id = $3::int), 'ja'), "
+		"  'mail_report_received', $5::jsonb "
+		"WHERE (SELECT count(*) FROM outbox WHERE template = 'mail_report_received' AND "
+		"  lower(email) = lower($4) AND created_at > sokuho_now() - interval '1 hour') "
+		"  < $6::int "
+		"ON CONFLICT (dedup_key) DO NOTHING",
+		6, p, NULL);
+	free(data_s);
+	return qs;
+}
+
 static enum db_qs store_tx(PGconn *c, void *arg, struct db_err *e)
 {
 	struct store *s = arg;
@@ -222,7 +308,6 @@ static enum db_qs store_tx(PGconn *c, void *arg, struct db_err *e)
 		}
 		PQclear(r);
 	}
-	out->reporter_id = reporter;
 	struct intake_file files[2] = {
 		{"mail.eml", "message/rfc822", s->raw, s->raw_len},
 		{"original.eml", "message/rfc822", s->orig, s->orig_len},
@@ -231,6 +316,46 @@ static enum db_qs store_tx(PGconn *c, void *arg, struct db_err *e)
 	long long id = 0;
 	char ref[32] = "";
 	int linked = 0;
+	/* a reply in an incident's thread */
+	if ((qs = find_thread(c, f, &id, ref, e)) < 0)
+		return qs;
+	if (qs == DB_OK) {
+		if (reporter && may_note(c, reporter, ref)) {
+			char *body = cut_chars(fs(f, "body"), INCIDENT_NOTE_MAX_CHARS);
+			if (!*body) {
+				free(body);
+				body = cut_chars(fs(f, "subject"), INCIDENT_NOTE_MAX_CHARS);
+			}
+			if (!*body) {
+				free(body);
+				body = xstrdup("（本文のない返信）");
+			}
+			struct intake_file reply = {"reply.eml", "message/rfc822", s->raw, s->raw_len};
+			char idb[24];
+			snprintf(idb, sizeof idb, "%lld", id);
+			const char *pd[2] = {idb, s->sha};
+			/* the same reply delivered again */
+			qs = db_exec(c, e,
+				     "SELECT 1 FROM attachment WHERE incident_id = $1::bigint AND "
+				     "filename = 'reply.eml' AND sha256 = $2",
+				     2, pd, &r);
+			PQclear(r);
+			if (qs == DB_NONE &&
+			    ((qs = incident_add_note_in_tx(c, id, reporter, NULL, body, e)) >= 0))
+				qs = intake_store_files(c, id, &reply, 1, reporter, e);
+			free(body);
+			if (qs < 0)
+				return qs;
+			out->kind = MAIL_REPORT_NOTE;
+			out->incident_id = id;
+			out->reporter_id = reporter;
+			snprintf(out->ref, sizeof out->ref, "%s", ref);
+			return DB_OK;
+		}
+		/* not theirs to write on: the CSIRT looks at it */
+		reporter = 0;
+	}
+	out->reporter_id = reporter;
 	if (reporter && (qs = find_wave(c, o, &id, ref, e)) < 0)
 		return qs;
 	if (reporter && qs == DB_OK) {
@@ -331,6 +456,8 @@ static enum db_qs store_tx(PGconn *c, void *arg, struct db_err *e)
 		     2, q, NULL);
 	free(ind_s);
 	if (qs < 0)
+		return qs;
+	if ((qs = queue_answer(c, s, id, reporter, out->kind == MAIL_REPORT_QUEUED, e)) < 0)
 		return qs;
 	out->incident_id = id;
 	snprintf(out->ref, sizeof out->ref, "%s", ref);

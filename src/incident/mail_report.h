@@ -20,6 +20,7 @@ enum mail_report_kind {
 	MAIL_REPORT_QUEUED,    /* a new outside report in the intake queue */
 	MAIL_REPORT_LINKED,    /* another report of an incident already there */
 	MAIL_REPORT_DUPLICATE, /* this very message was stored before */
+	MAIL_REPORT_NOTE,      /* a reply in an incident's thread: a note on it */
 };
 
 struct mail_report_out {
@@ -29,10 +30,20 @@ struct mail_report_out {
 	int reporter_id;       /* the person it was attributed to, 0 none */
 };
 
+/* At most this many answers go to one address an hour. */
+#define MAIL_REPORT_REPLIES_PER_HOUR 3
+
 /* Stores one parsed mail (facts as mail_intake_parse returns them) with
  * its raw bytes (raw[0..raw_len)) and the attached original (may be NULL).
  * clocks: the legal clocks of a suspicious-mail report (legal_evaluate);
- * engine starts the workflows of a new report (NULL: none). Returns DB_OK
+ * engine starts the workflows of a new report (NULL: none). A reply to
+ * Sokuho's mail (In-Reply-To or References naming one of its Message-IDs)
+ * or a subject naming an incident (INC-YYYY-N...) is a note on that
+ * incident by its authenticated sender when they may write notes there
+ * (authz ACT_NOTE), else it waits in the intake queue. A report (not a
+ * note) of a mail that is not itself automatic queues one answer to the
+ * sender (template mail_report_received, Auto-Submitted: auto-replied),
+ * at most MAIL_REPORT_REPLIES_PER_HOUR an hour to one address. Returns DB_OK
  * with out filled, or < 0 with e filled (DB_SOFT: try again later). */
 enum db_qs mail_report_store(struct engine *engine, PGconn *conn, const json_t *facts,
 			     const char *raw, size_t raw_len, const char *orig, size_t orig_len,

@@ -31,6 +31,13 @@ static enum db_qs note_tx(PGconn *c, void *arg, struct db_err *e)
 	return qs < 0 ? qs : DB_OK;
 }
 
+enum db_qs incident_add_note_in_tx(PGconn *c, long long incident_id, int author_id,
+				   const char *ip, const char *body, struct db_err *e)
+{
+	struct note n = {incident_id, author_id, ip, body};
+	return note_tx(c, &n, e);
+}
+
 enum db_qs incident_add_note(PGconn *c, long long incident_id, int author_id, const char *ip,
 			     const char *body, struct db_err *e)
 {

@@ -16,4 +16,9 @@
 enum db_qs incident_add_note(PGconn *c, long long incident_id, int author_id, const char *ip,
 			     const char *body, struct db_err *e);
 
+/* The same inside the caller's transaction (a note that comes by mail,
+ * incident/mail_report.c). */
+enum db_qs incident_add_note_in_tx(PGconn *c, long long incident_id, int author_id,
+				   const char *ip, const char *body, struct db_err *e);
+
 #endif

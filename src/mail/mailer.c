@@ -459,9 +459,15 @@ int mailer_tick(PGconn *c, const struct config *cfg, const struct tmpl_set *tmpl
 			m.text = body;
 			m.message_id = PQgetvalue(r, i, 4);
 			m.date = time(NULL);
+			/* an answer to a reported mail (incident/mail_report.c) */
+			const char *irt = json_string_value(json_object_get(data, "in_reply_to"));
+			char *irt_b = irt && *irt ? xasprintf("<%s>", irt) : NULL;
+			m.in_reply_to = irt_b;
+			m.auto_replied = json_is_true(json_object_get(data, "auto_replied"));
 			char err[256];
 			size_t len = 0;
 			datas[i] = mime_build(&m, &len, err, sizeof err);
+			free(irt_b);
 			if (!datas[i]) {
 				items[i].outcome = SMTP_DEAD;
 				snprintf(items[i].reply, sizeof items[i].reply, "%s", err);

@@ -415,7 +415,12 @@ char *mime_build(const struct mail_msg *m, size_t *len, char *err, size_t errlen
 	free(subj);
 	put_token_header(&b, "Message-ID", m->message_id);
 	buf_puts(&b, "MIME-Version: 1.0\r\n");
-	buf_puts(&b, "Auto-Submitted: auto-generated\r\n");
+	if (m->in_reply_to && check_message_id(m->in_reply_to) == 0) {
+		put_token_header(&b, "In-Reply-To", m->in_reply_to);
+		put_token_header(&b, "References", m->in_reply_to);
+	}
+	buf_puts(&b, m->auto_replied ? "Auto-Submitted: auto-replied\r\n"
+				     : "Auto-Submitted: auto-generated\r\n");
 	if (list_id) {
 		buf_printf(&b, "List-Id: %s\r\n", list_id);
 		free(list_id);

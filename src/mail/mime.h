@@ -35,6 +35,10 @@ struct mail_msg {
 	const char *message_id;            /* "<id@host>", kept across retries by the caller */
 	time_t date;                       /* 0 means now */
 	const char *list_id_or_null;       /* optional List-Id, e.g. "<notify.city.example>" */
+	const char *in_reply_to;           /* optional "<id@host>" answered: In-Reply-To and
+					    * References (left out when malformed) */
+	int auto_replied;                  /* Auto-Submitted: auto-replied (RFC 3834), not
+					    * auto-generated: an answer to a mail */
 };
 
 /* Builds the message with CRLF line ends. Returns the malloc'd bytes (also

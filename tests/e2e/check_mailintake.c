@@ -10,6 +10,9 @@
  * staff forwarding one phishing mail make one incident with three reporters
  * and one ladder; a different mail makes a new one. Runs on the demo city. */
 #include <check.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +63,62 @@ static void teardown(void)
 	free(app);
 	app = NULL;
 	ts_demo_server_stop(&srv);
+}
+
+/* The answers' suite: the server sends mail to a test SMTP server. */
+static char *maildir;
+static pid_t smtpd;
+
+static void setup_mail(void)
+{
+	maildir = ts_tmpdir();
+	int sp = ts_free_port();
+	char sps[16];
+	snprintf(sps, sizeof sps, "%d", sp);
+	smtpd = ts_start_smtpd(sp, maildir);
+	const char *extra[] = {"--smtp_host", "127.0.0.1", "--smtp_port", sps, "--smtp_starttls",
+			       "off", "--mail_from", "sokuho@city.example.jp", NULL};
+	ts_demo_server_start(&srv, "mailintake-answer", extra);
+	db = srv.db;
+	port = srv.port;
+	app = ts_app_conninfo(db);
+}
+
+static void teardown_mail(void)
+{
+	teardown();
+	kill(smtpd, SIGTERM);
+	waitpid(smtpd, NULL, 0);
+	free(maildir);
+}
+
+/* The path of the saved mail that contains needle, waiting up to 20 s
+ * (caller frees), or NULL. */
+static char *saved_mail_with(const char *needle)
+{
+	for (int i = 0; i < 400; i++) {
+		DIR *d = opendir(maildir);
+		struct dirent *de;
+		char *found = NULL;
+		while (d && !found && (de = readdir(d))) {
+			size_t n = strlen(de->d_name);
+			if (n < 4 || strcmp(de->d_name + n - 4, ".eml") != 0)
+				continue;
+			char *path = xasprintf("%s/%s", maildir, de->d_name);
+			char *body = ts_read_file(path);
+			if (body && strstr(body, needle))
+				found = path;
+			else
+				free(path);
+			free(body);
+		}
+		if (d)
+			closedir(d);
+		if (found)
+			return found;
+		usleep(50 * 1000);
+	}
+	return NULL;
 }
 
 /* Runs `sokuho mail-intake` with the message of the shell command src
@@ -375,6 +434,92 @@ START_TEST(test_wave)
 }
 END_TEST
 
+START_TEST(test_answer)
+{
+	/* one answer, auto-replied, in the thread of the reported mail */
+	char *ref = file_ok("gmail_inline.eml", "report");
+	char *path = saved_mail_with("In-Reply-To: <CAFwd0001+gmail@mail.gmail.example>");
+	ck_assert_msg(path != NULL, "no answer sent");
+	char *mail = ts_read_file(path);
+	ck_assert(strstr(mail, "Auto-Submitted: auto-replied"));
+	ck_assert(strstr(mail, "To: watanabe.hiroshi@city.example.jp") ||
+		  strstr(mail, "<watanabe.hiroshi@city.example.jp>"));
+	json_t *dec = ts_decode_mail(path);
+	const char *subject = json_string_value(json_object_get(dec, "subject"));
+	const char *body = json_string_value(json_object_get(dec, "text"));
+	ck_assert_msg(subject && strstr(subject, ref), "subject %s", subject);
+	ck_assert(body && strstr(body, "削除しないでください") && strstr(body, "開かない"));
+	json_decref(dec);
+	free(mail);
+	long answers = scalar("SELECT count(*) FROM outbox WHERE template = 'mail_report_received'");
+	ck_assert_int_eq(answers, 1);
+
+	/* the answer sent back (an auto-reply, as a loop would): no answer */
+	char *src = xasprintf("cat %s", path);
+	char *out = NULL;
+	ck_assert_int_eq(intake_cmd(src, "", app, &out), 0);
+	free(out);
+	free(src);
+	free(path);
+	/* nor to a vacation notice, a list, a bounce */
+	static const char *const automatic[] = {
+		"Auto-Submitted: auto-replied", "Precedence: bulk", "Precedence: list", NULL};
+	for (int i = 0; automatic[i]; i++) {
+		char *cmd = xasprintf("sed -e '/^Subject:/i %s' -e 's/CAFwd0001/auto%d/' "
+				      FIX "gmail_inline.eml", automatic[i], i);
+		ck_assert_int_eq(intake_cmd(cmd, "", app, NULL), 0);
+		free(cmd);
+	}
+	ck_assert_int_eq(intake_cmd("sed -e 's/^From: .*/From: MAILER-DAEMON@city.example.jp/' "
+				    "-e 's/CAFwd0001/bounce/' " FIX "gmail_inline.eml", "", app, NULL), 0);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox WHERE template = 'mail_report_received'"),
+			 answers);
+
+	/* a reply to the answer by its reporter: a note on the incident */
+	char *mid = text("SELECT message_id FROM outbox WHERE template = 'mail_report_received'");
+	ck_assert(mid[0] == '<');
+	char *reply = xasprintf("sed -e 's/^Message-ID: .*/Message-ID: <reply-1@city.example.jp>/' "
+				"-e 's/^Subject: .*/Subject: Re: about the mail/' "
+				"-e '/^Subject:/i In-Reply-To: %s' " FIX "gmail_inline.eml", mid);
+	out = NULL;
+	ck_assert_int_eq(intake_cmd(reply, "", app, &out), 0);
+	ck_assert_msg(strstr(out, ref) && strstr(out, " note"), "%s", out);
+	free(out);
+	free(reply);
+	ck_assert_int_eq(q_long("SELECT count(*) FROM incident_note n JOIN person p ON "
+				"p.id = n.author_id WHERE n.incident_id = " INC " AND p.login = "
+				"'watanabe.hiroshi' AND n.body LIKE '%%怪しいメールです%%'", ref), 1);
+	ck_assert_int_eq(q_long("SELECT count(*) FROM attachment WHERE incident_id = " INC
+				" AND filename = 'reply.eml'", ref), 1);
+	/* notes get no answer */
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox WHERE template = 'mail_report_received'"),
+			 answers);
+	free(mid);
+
+	/* the reference in the subject, from someone who may not write there: the queue */
+	char *other = xasprintf("sed -e 's/watanabe.hiroshi@/osano.takeshi@/g' "
+				"-e 's/^Subject: .*/Subject: Re: [Sokuho] %s/' "
+				"-e 's/CAFwd0001/other-1/' " FIX "gmail_inline.eml", ref);
+	out = NULL;
+	ck_assert_int_eq(intake_cmd(other, "", app, &out), 0);
+	ck_assert_msg(strstr(out, "queued") && !strstr(out, ref), "%s", out);
+	free(out);
+	free(other);
+	free(ref);
+
+	/* at most three answers an hour to one address */
+	for (int i = 0; i < 4; i++) {
+		char *cmd = xasprintf("sed -e 's/CAFwd0001/rate%d/' -e 's/Apple ID/Apple ID %d/' "
+				      FIX "gmail_inline.eml", i, i);
+		ck_assert_int_eq(intake_cmd(cmd, "", app, NULL), 0);
+		free(cmd);
+	}
+	ck_assert_int_eq(scalar("SELECT count(*) FROM outbox WHERE template = "
+				"'mail_report_received' AND email = 'watanabe.hiroshi@city.example.jp'"),
+			 3);
+}
+END_TEST
+
 Suite *mailintake_suite(void)
 {
 	Suite *s = suite_create("mailintake");
@@ -389,5 +534,10 @@ Suite *mailintake_suite(void)
 	tcase_add_unchecked_fixture(tw, setup, teardown);
 	tcase_add_test(tw, test_wave);
 	suite_add_tcase(s, tw);
+	TCase *ta = tcase_create("answer");
+	tcase_set_timeout(ta, 120);
+	tcase_add_unchecked_fixture(ta, setup_mail, teardown_mail);
+	tcase_add_test(ta, test_answer);
+	suite_add_tcase(s, ta);
 	return s;
 }

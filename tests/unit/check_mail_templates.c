@@ -32,7 +32,7 @@ static const char *const expected[] = {
 	"triage_needed",     "containment",       "recovery",         "closed",
 	"not_an_incident",   "deadline_reminder", "deadline_overdue", "legal_report_required",
 	"legal_report_done", "daily_digest",      "role_granted",     "password_changed",
-	"outside_reported",
+	"outside_reported",  "mail_report_received",
 };
 
 /* Templates sent while someone is expected to acknowledge: they must offer
