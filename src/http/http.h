@@ -170,7 +170,7 @@ void http_set_cookie(struct request *req, const char *name, const char *value, i
  * anonymous visitor a random one also set as a cookie (double submit). */
 const char *http_csrf_token(struct request *req);
 /* The data every page gets: "csrf", "me" (login, display_name, and is_admin,
- * can_dashboard ... for the navigation) when signed in; the page language
+ * can_dashboard, can_intake ... for the navigation) when signed in; the page language
  * "lang" ("ja" or "en"), "lang_is_en" (true on English pages), "t" (the
  * label catalog in that language, see tmpl/i18n.h) and "lang_switch"
  * ({href, lang, name}: a link to this page in the other language). Caller

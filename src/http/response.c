@@ -263,12 +263,13 @@ json_t *http_page_data(struct request *req)
 		const struct principal *p = &req->sess->who;
 		json_object_set_new(
 			d, "me",
-			json_pack("{s:s, s:s, s:b, s:b, s:b, s:b}", "login", req->sess->login,
+			json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b}", "login", req->sess->login,
 				  "display_name", req->sess->display_name, "is_admin",
 				  authz_allows(p, PERM_ADMIN, NULL), "can_dashboard",
 				  authz_allows(p, PERM_DASHBOARD, NULL), "can_audit",
 				  authz_allows(p, PERM_AUDIT, NULL), "can_incidents",
-				  authz_allows(p, PERM_INCIDENT_VIEW, NULL)));
+				  authz_allows(p, PERM_INCIDENT_VIEW, NULL), "can_intake",
+				  authz_allows(p, PERM_INTAKE, NULL)));
 	}
 	if (!req->lang[0])
 		http_resolve_lang(req); /* a response before dispatch resolved it */

@@ -229,6 +229,7 @@ START_TEST(test_file_wait_accept)
 	client_request(port, "GET", "/intake", NULL, csirt, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(buf_cstr(&r.body), ref));
+	ck_assert(strstr(buf_cstr(&r.body), "<a href=\"/intake\">外部からの報告</a>")); /* navigation */
 	/* how long it waited, against the 速報's days from its arrival */
 	ck_assert_msg(strstr(buf_cstr(&r.body), "<td>0分</td><td>あと2日23時間</td>") ||
 			      strstr(buf_cstr(&r.body), "<td>0分</td><td>あと3日</td>") ||
@@ -255,6 +256,10 @@ START_TEST(test_file_wait_accept)
 		resp_release(&r);
 		client_request(port, "GET", path, NULL, o, &r);
 		ck_assert_int_eq(r.status, 403);
+		resp_release(&r);
+		client_request(port, "GET", "/account/password", NULL, o, &r);
+		ck_assert_msg(!strstr(buf_cstr(&r.body), "href=\"/intake\""), "%s is offered the queue",
+			      others[i]);
 		resp_release(&r);
 		/* a POST with a valid token of the person's own session */
 		char *tok = client_page_csrf(port, "/account/password", o);
