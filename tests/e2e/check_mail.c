@@ -847,6 +847,18 @@ START_TEST(test_absent_manager_skipped)
 						"(on leave until "),
 		      "no acting-for in English");
 	resp_release(&r);
+	/* the reporter's confirmation says who is told instead */
+	char *reporter = client_sign_in(port, "sakai.haruto", "demo-password-2026");
+	char *filed = xasprintf("/report/filed/%s", ref);
+	client_request(port, "GET", filed, NULL, reporter, &r);
+	ck_assert_int_eq(r.status, 200);
+	told = xasprintf("森 明子<span class=\"absent\">（山崎 努（休暇、%s）に代わり）", label);
+	ck_assert_msg(strstr(buf_cstr(&r.body), told), "want '%s' in:\n%s", told,
+		      buf_cstr(&r.body));
+	free(told);
+	resp_release(&r);
+	free(filed);
+	free(reporter);
 	/* the absent holder still sees it (absence changes who is told only) */
 	client_request(port, "GET", path, NULL, holder, &r);
 	ck_assert_int_eq(r.status, 200);
