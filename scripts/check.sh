@@ -88,6 +88,9 @@ for b in build build/san; do
 	if [ "$b" = build ]; then
 		echo "-- install (build)"
 		bash tests/install/test_install.sh || failed=1
+		echo "-- mta (build)"
+		# a cluster of its own: the test stops and starts its database
+		bash scripts/pgtmp.sh -o fsync=off bash tests/mail/mta_test.sh "$b/sokuho" || failed=1
 		echo "-- browser (build)"
 		browser_test || failed=1
 	fi

@@ -49,6 +49,13 @@ check_pkgs=(
 #   nodejs    node, to run tests/browser with `node --test`
 #   npm       npm, to install tests/browser's locked packages (playwright-core)
 
+# CI only (CI set, as .ci/run does, and root): a real MTA in front of
+# `sokuho mail-intake` (tests/mail/mta_test.sh runs its own instance; the
+# package is installed with "No configuration", so nothing listens)
+ci_pkgs=(
+	postfix              # Debian's Postfix, for the pipe-alias test of the mail intake
+)
+
 # the benchmarks
 bench_pkgs=(
 	postgresql-contrib   # pgbench (the filing baseline) and pg_stat_statements (the page floors)
@@ -69,6 +76,7 @@ case $purpose in
 	run) wanted=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
 	check)
 		wanted=("${build_pkgs[@]}" "${run_pkgs[@]}" "${check_pkgs[@]}")
+		[[ -n ${CI:-} ]] && wanted+=("${ci_pkgs[@]}")
 		command -v node >/dev/null || wanted+=(nodejs)
 		command -v npm >/dev/null || wanted+=(npm)
 		;;
@@ -97,6 +105,10 @@ fi
 
 echo "installing missing packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Postfix without a configuration of its own: the test makes its instance
+if [[ " ${missing[*]} " == *" postfix "* ]] && command -v debconf-set-selections >/dev/null; then
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+fi
 apt-get update || echo "apt-get update: failed, trying the install with the current package lists" >&2
 status=0
 apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" || status=$?
