@@ -249,3 +249,26 @@ int audit_sealer_loop(const char *conninfo, volatile int *stop, int wake_fd)
 		PQfinish(c);
 	return 0;
 }
+
+char *audit_checkpoint_newest_line(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT seq, encode(hash, 'hex'), "
+				"  to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), key_id, "
+				"  encode(signature, 'hex') "
+				"FROM audit_checkpoint ORDER BY at DESC, seq DESC LIMIT 1");
+	char *line = NULL;
+	if (db_ok(r) && PQntuples(r) == 1) {
+		struct audit_checkpoint cp = {0};
+		cp.seq = atoll(PQgetvalue(r, 0, 0));
+		snprintf(cp.hash, sizeof cp.hash, "%s", PQgetvalue(r, 0, 1));
+		snprintf(cp.at, sizeof cp.at, "%s", PQgetvalue(r, 0, 2));
+		snprintf(cp.key_id, sizeof cp.key_id, "%s", PQgetvalue(r, 0, 3));
+		const char *sig = PQgetvalue(r, 0, 4);
+		sodium_hex2bin(cp.sig, sizeof cp.sig, sig, strlen(sig), NULL, NULL, NULL);
+		line = malloc(320);
+		if (line)
+			audit_checkpoint_format(&cp, line, 320);
+	}
+	PQclear(r);
+	return line;
+}

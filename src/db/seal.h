@@ -54,4 +54,9 @@ int audit_seal_lag_read(PGconn *c, long long *pending, double *oldest_s);
  * (audit_sealer_db_lost). Returns 0 when *stop is set or wake_fd woke it. */
 int audit_sealer_loop(const char *conninfo, volatile int *stop, int wake_fd);
 
+/* The newest stored checkpoint (by time) as its one-line text, for printing
+ * (caller frees), or NULL when there is none or the query failed. Its
+ * signature is not checked here: verify does that. */
+char *audit_checkpoint_newest_line(PGconn *c);
+
 #endif

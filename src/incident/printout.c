@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/seal.h"
 
 /* The string value of v, or def. */
 static const char *str_or(const json_t *v, const char *def)
@@ -496,6 +497,12 @@ json_t *review_data(PGconn *c, int y)
 	}
 	json_object_set_new(d, "has_recurring",
 			    json_boolean(json_array_size(json_object_get(d, "recurring")) > 0));
+	/* The audit log's newest signed checkpoint, printed with the review
+	 * for the auditor to keep (issue 17, docs/audit.md). */
+	char *line = audit_checkpoint_newest_line(c);
+	if (line)
+		json_object_set_new(d, "checkpoint", json_pack("{s:s}", "line", line));
+	free(line);
 	return d;
 }
 

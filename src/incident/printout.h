@@ -31,7 +31,9 @@ json_t *printout_workflow_fields(PGconn *c, long long id);
 int review_fiscal_year_now(PGconn *c);
 int review_first_fiscal_year(PGconn *c);
 
-/* The figures of the review of fiscal year y; NULL on a database error. */
+/* The figures of the review of fiscal year y, and the audit log's newest
+ * checkpoint line as checkpoint.line when there is one; NULL on a database
+ * error. */
 json_t *review_data(PGconn *c, int y);
 
 #endif

@@ -337,6 +337,19 @@ START_TEST(test_review)
 	assert_has(b, b1);
 	assert_has(b, "<th scope=\"col\"");
 	assert_has(b, "lang=\"en\"");
+	assert_has(b, "No signed checkpoint yet");
+	resp_release(&r);
+	/* The audit log's newest checkpoint is printed with it (issue 17). */
+	ts_sql(db, "INSERT INTO audit_checkpoint (seq, hash, at, key_id, signature) VALUES (1, "
+		   "decode(repeat('ab', 32), 'hex'), '2026-12-08T00:00:00Z', '0123456789abcdef', "
+		   "decode(repeat('cd', 64), 'hex'))");
+	get("/review?year=2019", ciso, &r);
+	ck_assert_int_eq(r.status, 200);
+	char *cp = xasprintf("<code id=\"audit-checkpoint\">sokuho-checkpoint v1 place=1 hash=%s "
+			     "at=2026-12-08T00:00:00Z key=0123456789abcdef sig=zc3N",
+			     "abababababababababababababababababababababababababababababababab");
+	assert_has(buf_cstr(&r.body), cp);
+	free(cp);
 	resp_release(&r);
 
 	/* The default is the current fiscal year (April-March, Japan time). */
