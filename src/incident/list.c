@@ -193,6 +193,14 @@ static void filters_sql(PGconn *c, const struct incident_filters *f, struct sqlw
 	if (f->to)
 		sqlw_and(w, "i.reported_at < ($%d::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo'",
 			 sqlw_param(w, f->to));
+	if (f->ioc) {
+		int p = sqlw_param(w, f->ioc);
+		sqlw_and(w,
+			 "EXISTS (SELECT 1 FROM mail_indicator x WHERE x.incident_id = i.id AND "
+			 "(lower(x.value) = lower($%d) OR (x.kind = 'domain' AND "
+			 "right(lower(x.value), length($%d) + 1) = '.' || lower($%d))))",
+			 p, p, p);
+	}
 	if (f->overdue)
 		sqlw_and(w, "%s", overdue_sql);
 	if (f->legal)

@@ -2,7 +2,8 @@
  * sorting and keyset pagination (the rows of /incidents, /my/reports and
  * /incidents.csv), and the choices of the filter form.
  *
- * Search: each word of q must occur in the incident's search text (see
+ * Observables: ioc selects the incidents whose reported mail had it among
+ * its indicators. Search: each word of q must occur in the incident's search text (see
  * sql/0008_dashboard.sql); the n-gram index finds candidates for words of
  * any length, strpos() confirms them. Pages are keyset-paginated: "after"
  * carries the sort key of the last row shown, never an OFFSET. */
@@ -22,6 +23,10 @@ struct engine;
 struct incident_filters {
 	const char *q, *status, *state, *severity, *category, *site, *section, *from, *to, *sort,
 		*after;
+	/* an observable of a reported mail (sql/0030's mail_indicator): a domain
+	 * (its subdomains too), a URL, an address, a Message-ID or a SHA-256,
+	 * case-insensitive: "who else got this?" */
+	const char *ioc;
 	int overdue, legal;
 	json_t *errors; /* field -> message */
 };

@@ -68,10 +68,13 @@ static void filters_parse(struct request *req, struct incident_filters *f)
 	f->to = arg(req, "to");
 	f->sort = arg(req, "sort");
 	f->after = arg(req, "after");
+	f->ioc = arg(req, "ioc");
 	f->overdue = arg(req, "overdue") != NULL;
 	f->legal = arg(req, "legal") != NULL;
 	if (f->q && strlen(f->q) > 200)
 		fail(f, "q", "list_err_q");
+	if (f->ioc && strlen(f->ioc) > 2000)
+		fail(f, "ioc", "list_err_ioc");
 	if (f->status && strcmp(f->status, "open") != 0 && strcmp(f->status, "closed") != 0)
 		fail(f, "status", "list_err_choose");
 	if (f->state && (!is_token(f->state, 100) || !strchr(f->state, ':')))
@@ -119,7 +122,7 @@ static char *filters_query(struct request *req)
 {
 	static const char *const keys[] = {"q",	  "status", "state", "severity", "category",
 					   "site", "section", "from",  "to",	   "sort",
-					   "overdue", "legal", NULL};
+					   "overdue", "legal", "ioc", NULL};
 	buf b;
 	buf_init(&b);
 	for (const char *const *k = keys; *k; k++) {
@@ -144,6 +147,7 @@ static json_t *form_data(struct request *req, struct engine *e, PGconn *c,
 {
 	json_t *form = json_object();
 	set_str(form, "q", f->q);
+	set_str(form, "ioc", f->ioc);
 	set_str(form, "from", f->from);
 	set_str(form, "to", f->to);
 	json_object_set_new(form, "overdue", json_boolean(f->overdue));

@@ -283,6 +283,25 @@ START_TEST(test_fixtures)
 	ck_assert(strstr(b, "203.0.113.45"));
 	resp_release(&r);
 	free(path);
+	/* who else got it? the list by an indicator: a domain (and its subdomains),
+	 * a URL, an address, a hash */
+	static const char *const iocs[] = {
+		"amaz0n-support.example", "AMAZ0N-LOGIN.example",
+		"https%3A%2F%2Famaz0n-login.example%2Fverify%3Fid%3D8812%26t%3D1",
+		"security%40amaz0n-support.example",
+		"55cf14b0da2830b4a0c792188f89ecb6d7331b8260a9af1b6fc5a65abf78adcc", NULL};
+	for (int i = 0; iocs[i]; i++) {
+		char *lp = xasprintf("/incidents?ioc=%s", iocs[i]);
+		client_request(port, "GET", lp, NULL, cookie, &r);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_msg(strstr(buf_cstr(&r.body), ref), "%s does not find %s", iocs[i], ref);
+		resp_release(&r);
+		free(lp);
+	}
+	client_request(port, "GET", "/incidents?ioc=support.example", NULL, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(!strstr(buf_cstr(&r.body), ref)); /* a label, not a substring */
+	resp_release(&r);
 	free(cookie);
 	/* the same message delivered again is stored once */
 	char *out = NULL;
