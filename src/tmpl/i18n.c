@@ -457,8 +457,9 @@ json_t *i18n_fill(const struct i18n *c, const char *lang, const char *key, const
 }
 
 /* Appends text to b with each "{NAME}" whose NAME is in args replaced by
- * its value (a string, or an integer in decimal). */
-static void substitute(buf *b, const char *text, const json_t *args)
+ * its value (a string, an integer in decimal, or an object {"ja", "en"}
+ * whose text in lang is taken). */
+static void substitute(buf *b, const char *text, const json_t *args, const char *lang)
 {
 	const char *p = text;
 	while (*p) {
@@ -468,6 +469,9 @@ static void substitute(buf *b, const char *text, const json_t *args)
 			char name[64];
 			snprintf(name, sizeof name, "%.*s", (int)(q - p - 1), p + 1);
 			v = json_object_get(args, name);
+			if (json_is_object(v))
+				v = json_object_get(v, lang_names[lang && strcmp(lang, "en") == 0 ? LANG_EN
+												   : LANG_JA]);
 		}
 		if (v && json_is_string(v)) {
 			buf_append(b, json_string_value(v), json_string_length(v));
@@ -501,7 +505,7 @@ json_t *i18n_render(const struct i18n *c, const char *lang, const json_t *msg)
 	if (!text)
 		return json_string(key);
 	buf b = BUF_INIT;
-	substitute(&b, text, json_object_get(msg, "args"));
+	substitute(&b, text, json_object_get(msg, "args"), lang);
 	json_t *out = json_stringn(b.data ? b.data : "", b.len);
 	buf_release(&b);
 	return out;

@@ -36,7 +36,9 @@
  *   "field_err_summary"                                  a catalog key
  *   {"key": "field_err_too_long", "args": {"max": 200, "now": 250}}
  *
- * (args' values strings or integers), and the web layer renders it in the
+ * (args' values strings, integers, or {"ja": ..., "en": ...} for a value that
+ * has a text in each language, such as a workflow field's title), and the
+ * web layer renders it in the
  * request's language with i18n_render (http_msg, http_msgs of http/http.h).
  * The keys C code uses are named AREA_err_WHAT (a form's messages) or
  * msg_WHAT (other texts C puts on pages and into mails) and are listed in

@@ -31,6 +31,7 @@
 #include "db/db.h"
 #include "incident/outside.h"
 #include "incident/overview.h"
+#include "tmpl/i18n.h"
 #include "web.h"
 #include "wf/engine.h"
 
@@ -40,7 +41,7 @@
 
 struct dash_cache {
 	pthread_mutex_t mu;
-	json_t *trends; /* {computed_at, months, categories_svg, times_svg, ...} */
+	json_t *trends; /* {computed_at, months, categories_svg_ja, _en, times_svg_ja, _en ...} */
 	time_t at;
 	int busy;
 };
@@ -131,10 +132,17 @@ static double nice_max(double v)
 #define MT 12
 #define MB 30
 
+/* The catalog text of key in lang (the key when missing; borrowed). */
+static const char *label(const struct i18n *cat, const char *lang, const char *key)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(i18n_t(cat, lang), key), "main"));
+	return s ? s : key;
+}
+
 /* Gridlines and values for a linear axis up to ymax (none when ymax is 0),
  * and the months below. */
 static void chart_axes(buf *b, double ymax, size_t nmonths, const json_t *months,
-		       const char *unit)
+		       const char *unit, const struct i18n *cat, const char *lang)
 {
 	for (int k = 0; ymax > 0 && k <= 4; k++) {
 		double v = ymax * k / 4;
@@ -148,13 +156,19 @@ static void chart_axes(buf *b, double ymax, size_t nmonths, const json_t *months
 	for (size_t m = 0; m < nmonths; m++) {
 		const char *label = json_string_value(json_object_get(json_array_get(months, m),
 								      "label"));
-		buf_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s月</text>",
-			   ML + bw * ((double)m + .5), CH - 10, label ? label : "");
+		json_t *m1 = json_pack("{s:s, s:{s:s}}", "key", "msg_chart_month", "args", "n",
+				       label ? label : "");
+		json_t *t1 = i18n_render(cat, lang, m1);
+		buf_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>",
+			   ML + bw * ((double)m + .5), CH - 10, json_string_value(t1));
+		json_decref(t1);
+		json_decref(m1);
 	}
 }
 
 /* Stacked bars: incidents reported per month, by category. */
-static char *chart_categories(const json_t *months, const json_t *cats, const json_t *counts)
+static char *chart_categories(const struct i18n *cat, const char *lang, const json_t *months,
+			      const json_t *cats, const json_t *counts)
 {
 	size_t nm = json_array_size(months), nc = json_array_size(cats);
 	double *n = xcalloc(nm * (nc ? nc : 1), sizeof *n);
@@ -184,10 +198,9 @@ static char *chart_categories(const json_t *months, const json_t *cats, const js
 	buf_init(&b);
 	buf_printf(&b,
 		   "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
-		   "aria-labelledby=\"chart-cat-title\"><title id=\"chart-cat-title\">"
-		   "月別の報告件数（分類別） Incidents reported per month by category</title>",
-		   CW, CH);
-	chart_axes(&b, ymax, nm, months, "件");
+		   "aria-labelledby=\"chart-cat-title\"><title id=\"chart-cat-title\">%s</title>",
+		   CW, CH, label(cat, lang, "msg_chart_categories"));
+	chart_axes(&b, ymax, nm, months, label(cat, lang, "msg_chart_count_unit"), cat, lang);
 	double bw = (double)(CW - ML - MR) / (double)(nm ? nm : 1);
 	for (size_t m = 0; m < nm; m++) {
 		double y = CH - MB;
@@ -201,10 +214,16 @@ static char *chart_categories(const json_t *months, const json_t *cats, const js
 				   "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
 				   "fill=\"%s\"><title>",
 				   ML + bw * (double)m + bw * .15, y, bw * .7, h, palette[c % NPALETTE]);
-			const char *title = json_string_value(
-				json_object_get(json_array_get(cats, c), "title_ja"));
-			buf_html_escape(&b, title, strlen(title));
-			buf_printf(&b, " %g件</title></rect>", v);
+			const char *title = json_string_value(json_object_get(
+				json_array_get(cats, c), strcmp(lang, "en") == 0 ? "title_en" : "title_ja"));
+			buf_html_escape(&b, title ? title : "", title ? strlen(title) : 0);
+			char count[32];
+			snprintf(count, sizeof count, "%g", v);
+			json_t *n1 = json_pack("{s:s, s:{s:s}}", "key", "msg_chart_count", "args", "n", count);
+			json_t *t1 = i18n_render(cat, lang, n1);
+			buf_printf(&b, " %s</title></rect>", json_string_value(t1));
+			json_decref(t1);
+			json_decref(n1);
 		}
 	}
 	buf_puts(&b, "</svg>");
@@ -214,13 +233,14 @@ static char *chart_categories(const json_t *months, const json_t *cats, const js
 
 /* Lines: hours to acknowledge, contain and close, median solid and 90th
  * percentile dashed. */
-static char *chart_times(const json_t *months, const json_t *times)
+static char *chart_times(const struct i18n *cat, const char *lang, const json_t *months,
+			 const json_t *times)
 {
 	static const struct {
-		const char *k50, *k90, *color, *ja, *en;
-	} series[] = {{"ack50", "ack90", "#0b57a4", "受領", "acknowledge"},
-		      {"contain50", "contain90", "#b3261e", "封じ込め", "contain"},
-		      {"close50", "close90", "#1b7f3b", "完了", "close"}};
+		const char *k50, *k90, *color, *name;
+	} series[] = {{"ack50", "ack90", "#0b57a4", "msg_chart_ack"},
+		      {"contain50", "contain90", "#b3261e", "msg_chart_contain"},
+		      {"close50", "close90", "#1b7f3b", "msg_chart_close"}};
 	size_t nm = json_array_size(months);
 	json_t **row = xcalloc(nm ? nm : 1, sizeof *row);
 	double top = 0;
@@ -247,11 +267,8 @@ static char *chart_times(const json_t *months, const json_t *times)
 	buf_init(&b);
 	buf_printf(&b,
 		   "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
-		   "aria-labelledby=\"chart-time-title\"><title id=\"chart-time-title\">"
-		   "報告から受領・封じ込め・完了までの時間（中央値と90パーセンタイル、対数目盛） Hours from "
-		   "report to acknowledge, contain and close (median and 90th percentile, "
-		   "logarithmic scale)</title>",
-		   CW, CH);
+		   "aria-labelledby=\"chart-time-title\"><title id=\"chart-time-title\">%s</title>",
+		   CW, CH, label(cat, lang, "msg_chart_times"));
 	for (int k = 0; k <= decades; k++) {
 		double y = MT + (CH - MT - MB) * (1 - (double)k / decades);
 		buf_printf(&b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#d0d4da\"/>",
@@ -259,7 +276,7 @@ static char *chart_times(const json_t *months, const json_t *times)
 		buf_printf(&b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%gh</text>", ML - 4,
 			   y + 4, pow(10, k - 1));
 	}
-	chart_axes(&b, 0, nm, months, NULL);
+	chart_axes(&b, 0, nm, months, NULL, cat, lang);
 	double bw = (double)(CW - ML - MR) / (double)(nm ? nm : 1);
 	for (size_t s = 0; s < 3; s++) {
 		for (int p = 0; p < 2; p++) {
@@ -275,10 +292,19 @@ static char *chart_times(const json_t *months, const json_t *times)
 				double lv = log10(v > 0.1 ? v : 0.1);
 				double y = MT + (CH - MT - MB) * (1 - (lv - lo) / (hi - lo));
 				buf_printf(&pts, "%s%.1f,%.1f", npts++ ? " " : "", x, y);
+				char hours[32];
+				snprintf(hours, sizeof hours, "%.1f", v);
+				json_t *h1 = json_pack("{s:s, s:{s:s}}", "key", "msg_chart_hours", "args",
+						       "n", hours);
+				json_t *t1 = i18n_render(cat, lang, h1);
 				buf_printf(&b,
 					   "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>"
-					   "%s %s %.1f時間</title></circle>",
-					   x, y, series[s].color, series[s].ja, p ? "90%" : "中央値", v);
+					   "%s %s %s</title></circle>",
+					   x, y, series[s].color, label(cat, lang, series[s].name),
+					   p ? "90%" : label(cat, lang, "msg_chart_median"),
+					   json_string_value(t1));
+				json_decref(t1);
+				json_decref(h1);
 			}
 			if (npts > 1)
 				buf_printf(&b,
@@ -297,7 +323,7 @@ static char *chart_times(const json_t *months, const json_t *times)
 /* Computes the trends: {computed_at, months, categories (with colour),
  * table (per month: counts and times for the data table), categories_svg,
  * times_svg}. NULL on a database error. */
-static json_t *trends_compute(PGconn *c)
+static json_t *trends_compute(PGconn *c, const struct i18n *i18n)
 {
 	json_t *data = overview_trend_rows(c);
 	if (!data)
@@ -337,13 +363,19 @@ static json_t *trends_compute(PGconn *c)
 		}
 		json_array_append_new(table, t);
 	}
-	char *svg1 = chart_categories(months, cats, counts);
-	char *svg2 = chart_times(months, times);
-	out = json_pack("{s:O, s:O, s:o, s:s, s:s}", "computed_at", json_object_get(data, "now"),
-			"categories", cats, "table", table, "categories_svg", svg1, "times_svg",
-			svg2);
+	/* the charts in each page language */
+	char *svg1 = chart_categories(i18n, "ja", months, cats, counts);
+	char *svg2 = chart_times(i18n, "ja", months, times);
+	char *svg3 = chart_categories(i18n, "en", months, cats, counts);
+	char *svg4 = chart_times(i18n, "en", months, times);
+	out = json_pack("{s:O, s:O, s:o, s:s, s:s, s:s, s:s}", "computed_at",
+			json_object_get(data, "now"), "categories", cats, "table", table,
+			"categories_svg_ja", svg1, "times_svg_ja", svg2, "categories_svg_en", svg3,
+			"times_svg_en", svg4);
 	free(svg1);
 	free(svg2);
+	free(svg3);
+	free(svg4);
 	json_decref(data);
 	return out;
 }
@@ -351,10 +383,10 @@ static json_t *trends_compute(PGconn *c)
 /* The trends from the cache, computing them when there are none or they
  * are older than TREND_TTL (one request computes; the others take the old
  * copy meanwhile). Returns a new reference, or NULL. */
-static json_t *trends_get(struct dash_cache *dc, PGconn *c)
+static json_t *trends_get(struct dash_cache *dc, PGconn *c, const struct i18n *i18n)
 {
 	if (!dc)
-		return trends_compute(c);
+		return trends_compute(c, i18n);
 	time_t now = time(NULL);
 	pthread_mutex_lock(&dc->mu);
 	json_t *t = json_incref(dc->trends);
@@ -363,8 +395,8 @@ static json_t *trends_get(struct dash_cache *dc, PGconn *c)
 		dc->busy = 1;
 	pthread_mutex_unlock(&dc->mu);
 	if (!compute)
-		return t ? t : trends_compute(c); /* first requests while one computes */
-	json_t *fresh = trends_compute(c);
+		return t ? t : trends_compute(c, i18n); /* first requests while one computes */
+	json_t *fresh = trends_compute(c, i18n);
 	pthread_mutex_lock(&dc->mu);
 	dc->busy = 0;
 	if (fresh) {
@@ -456,7 +488,7 @@ int web_dashboard(struct request *req)
 					      (json_int_t)(waiting > 0 ? waiting : 0), "any",
 					      waiting > 0, "capped", capped, "cap", cap));
 	}
-	json_t *trends = d ? trends_get(req->app->dash, c) : NULL;
+	json_t *trends = d ? trends_get(req->app->dash, c, req->app->i18n) : NULL;
 	db_pool_put(req->app->db, c);
 	if (!d || !trends) {
 		json_decref(d);
@@ -510,6 +542,11 @@ int web_dashboard(struct request *req)
 				    json_boolean(strcmp(retried, "not_failed") == 0));
 	}
 	json_object_set_new(d, "figures", fig);
+	/* the charts of the page's language (trends is shared: left as it is) */
+	int en = strcmp(req->lang, "en") == 0;
+	json_object_set(d, "categories_svg",
+			json_object_get(trends, en ? "categories_svg_en" : "categories_svg_ja"));
+	json_object_set(d, "times_svg", json_object_get(trends, en ? "times_svg_en" : "times_svg_ja"));
 	json_object_set_new(d, "trends", trends);
 	json_object_set_new(d, "etag", json_string(etag));
 	/* The ETag goes out with the page too, so that the refresh can send it. */

@@ -1108,13 +1108,12 @@ static json_t *check_fields(const struct wf_action *a, const json_t *fields, jso
 	for (size_t i = 0; i < a->nfields; i++) {
 		const struct wf_field *f = &a->fields[i];
 		const char *v = field_value(fields, f->name);
-		char msg[256];
 		if (!v || !*v) {
-			if (f->required) {
-				snprintf(msg, sizeof msg, "「%s」を入力してください。 Enter %s.", f->title.ja,
-					 f->title.en);
-				json_object_set_new(errors, f->name, json_string(msg));
-			}
+			if (f->required)
+				json_object_set_new(errors, f->name,
+						    json_pack("{s:s, s:{s:{s:s, s:s}}}", "key",
+							      "action_err_required", "args", "field",
+							      "ja", f->title.ja, "en", f->title.en));
 			continue;
 		}
 		if (f->type == WF_FIELD_INTEGER) {
@@ -1122,10 +1121,11 @@ static json_t *check_fields(const struct wf_action *a, const json_t *fields, jso
 			errno = 0;
 			long long n = strtoll(v, &end, 10);
 			if (errno || *end || n < f->min || n > f->max) {
-				snprintf(msg, sizeof msg, "%lld〜%lld の整数を入力してください。 "
-					 "Enter a whole number from %lld to %lld.",
-					 f->min, f->max, f->min, f->max);
-				json_object_set_new(errors, f->name, json_string(msg));
+				json_object_set_new(errors, f->name,
+						    json_pack("{s:s, s:{s:I, s:I}}", "key",
+							      "action_err_integer", "args", "min",
+							      (json_int_t)f->min, "max",
+							      (json_int_t)f->max));
 			} else {
 				json_object_set_new(vals, f->name, json_integer(n));
 			}
@@ -1135,9 +1135,10 @@ static json_t *check_fields(const struct wf_action *a, const json_t *fields, jso
 		} else {
 			size_t chars = utf8_chars(v);
 			if ((long long)chars > f->max && f->type == WF_FIELD_TEXT) {
-				snprintf(msg, sizeof msg, "%lld文字以内で入力してください。 "
-					 "Keep it within %lld characters.", f->max, f->max);
-				json_object_set_new(errors, f->name, json_string(msg));
+				json_object_set_new(errors, f->name,
+						    json_pack("{s:s, s:{s:I}}", "key",
+							      "action_err_too_long", "args", "max",
+							      (json_int_t)f->max));
 			} else {
 				json_object_set_new(vals, f->name, json_string(v));
 			}

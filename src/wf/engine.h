@@ -94,7 +94,7 @@ enum engine_act_result {
 
 /* A person takes action on run run_id, which they saw at fence (-1: do not
  * check). fields are the form's values (strings); errors receives a message
- * per bad field. Runs its own transaction: the transition, its audit event,
+ * per bad field (a catalog key with its args, action_err_*: tmpl/i18n.h). Runs its own transaction: the transition, its audit event,
  * the cancelled timers of the old state and the timers and notifications of
  * the new one. */
 enum engine_act_result engine_act(struct engine *e, PGconn *conn, long long run_id, int fence,

@@ -394,6 +394,17 @@ START_TEST(test_dashboard)
 	ck_assert(strstr(body, "<svg class=\"chart\""));
 	ck_assert(strstr(body, "role=\"img\""));
 	ck_assert(strstr(body, "受領されていない報告"));
+	/* the charts in the page's language only */
+	ck_assert(strstr(body, ">月別の報告件数（分類別）</title>"));
+	ck_assert(!strstr(body, "Incidents reported per month"));
+	ck_assert(!strstr(body, "logarithmic scale"));
+	struct resp en;
+	get("/dashboard?lang=en", ciso, &en);
+	ck_assert_int_eq(en.status, 200);
+	ck_assert(strstr(buf_cstr(&en.body), ">Incidents reported per month by category</title>"));
+	ck_assert(!strstr(buf_cstr(&en.body), "月別の報告件数"));
+	ck_assert(!strstr(buf_cstr(&en.body), "中央値"));
+	resp_release(&en);
 	ck_assert_int_ge(links_to(&r, a), 1);
 	/* not late yet */
 	ck_assert(!strstr(body, "<tr class=\"overdue\"><td><a class=\"ref\""));

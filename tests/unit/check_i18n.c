@@ -182,6 +182,16 @@ START_TEST(test_render)
 	ck_assert_str_eq(json_string_value(en), "Say in one line what happened.");
 	json_decref(en);
 	json_decref(m);
+	/* an argument with a text in each language */
+	m = json_pack("{s:s, s:{s:{s:s, s:s}}}", "key", "action_err_required", "args", "field", "ja",
+		      "原因", "en", "the cause");
+	ja = i18n_render(cat, "ja", m);
+	en = i18n_render(cat, "en", m);
+	ck_assert_str_eq(json_string_value(ja), "「原因」を入力してください。");
+	ck_assert_str_eq(json_string_value(en), "Enter the cause.");
+	json_decref(ja);
+	json_decref(en);
+	json_decref(m);
 	/* a text already rendered stays as it is */
 	m = json_string("何か");
 	ja = i18n_render(cat, "ja", m);
