@@ -87,7 +87,7 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 		json_t *sev = json_array();
 		const char *cur = json_string_value(json_object_get(fix, "severity"));
 		for (int k = 0; k < 4; k++) {
-			char v[16], key[24];
+			char v[16], key[32];
 			snprintf(v, sizeof v, "%d", k);
 			snprintf(key, sizeof key, "msg_severity_%d", k);
 			json_array_append_new(sev, json_pack("{s:s, s:o, s:b}", "value", v, "label",

@@ -161,7 +161,7 @@ static json_t *form_data(struct request *req, struct engine *e, PGconn *c,
 	json_t *sev = json_array();
 	for (int k = 0; k < 4; k++) {
 		char v[2] = {(char)('0' + k), 0};
-		char key[24];
+		char key[32];
 		snprintf(key, sizeof key, "msg_severity_%d", k);
 		json_array_append_new(sev, json_pack("{s:s, s:o, s:b}", "value", v, "label",
 						     http_label(req, key), "selected",
