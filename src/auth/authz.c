@@ -6,7 +6,7 @@
 
 static const char *const perm_names[PERM_COUNT] = {
 	"public", "signed_in", "incident_view", "incident_act", "incident_note", "dashboard", "audit", "admin",
-	"timer_retry", "intake",
+	"timer_retry", "intake", "submission",
 };
 
 const char *authz_perm_name(enum perm perm)
@@ -28,6 +28,7 @@ const struct authz_action authz_actions[ACT_COUNT] = {
 	[ACT_TIMER_RETRY] = {"timer_retry", PERM_TIMER_RETRY, 1},
 	[ACT_INTAKE_ACCEPT] = {"intake_accept", PERM_INTAKE, 1},
 	[ACT_INTAKE_CLOSE] = {"intake_close", PERM_INTAKE, 1},
+	[ACT_SUBMISSION] = {"submission", PERM_SUBMISSION, 1},
 };
 
 const char *authz_action_name(enum action action)
@@ -129,6 +130,12 @@ int authz_allows(const struct principal *p, enum perm perm, const struct inciden
 	}
 	case PERM_ADMIN:
 		return authz_has_role(p, "admin");
+	case PERM_SUBMISSION: {
+		/* the 速報 / 確報 are sent by the chief security officer (統括) or
+		 * the CSIRT on their behalf */
+		static const char *const r[] = {"chief_security_officer", "csirt", NULL};
+		return any_role(p, r);
+	}
 	case PERM_INTAKE: /* the single point of contact and those above it */
 	case PERM_TIMER_RETRY: {
 		/* those who watch the dashboard and may act city-wide: not the

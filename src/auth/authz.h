@@ -18,6 +18,7 @@ enum perm {
 	PERM_ADMIN,         /* accounts and configuration: admin */
 	PERM_TIMER_RETRY,   /* retry a failed workflow timer: CISO, chief security officer, CSIRT */
 	PERM_INTAKE,        /* the intake queue of outside reports: CISO, chief security officer, CSIRT */
+	PERM_SUBMISSION,    /* record a legal report as submitted: chief security officer, CSIRT */
 	PERM_COUNT
 };
 
@@ -82,6 +83,7 @@ enum action {
 	ACT_TIMER_RETRY, /* POST /dashboard/timers/ID/retry: a failed workflow timer */
 	ACT_INTAKE_ACCEPT, /* POST /intake/REF, decision=accept: an outside report is an incident */
 	ACT_INTAKE_CLOSE,  /* POST /intake/REF, decision=close: not an incident or spam */
+	ACT_SUBMISSION,    /* POST /incidents/REF/submissions: the 速報 / 確報 was sent */
 	ACT_COUNT
 };
 

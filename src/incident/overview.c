@@ -100,11 +100,16 @@ static const char unacked_sql[] =
 static const char legal_sql[] =
 	"SELECT i.ref, i.summary, l.title_ja, l.title_en, "
 	"  to_char(l.due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS due, "
-	"  l.due_at < (SELECT sokuho_now()) AS overdue, "
+	"  l.met_at IS NULL AND l.due_at < (SELECT sokuho_now()) AS overdue, "
 	"  extract(epoch FROM l.due_at - (SELECT sokuho_now()))::bigint AS left_s, "
-	"  l.due_at < (SELECT sokuho_now()) + interval '24 hours' AS soon "
+	"  l.due_at < (SELECT sokuho_now()) + interval '24 hours' AS soon, "
+	/* a report submitted in the last 7 days stays listed as met (late too) */
+	"  to_char(s.submitted_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS submitted, "
+	"  s.late AS submitted_late, s.ppc_number AS number "
 	"FROM legal_deadline l JOIN incident i ON i.id = l.incident_id "
-	"WHERE l.met_at IS NULL ORDER BY l.due_at LIMIT 20";
+	"LEFT JOIN legal_submission s ON s.deadline_id = l.id "
+	"WHERE l.met_at IS NULL OR s.recorded_at > (SELECT sokuho_now()) - interval '7 days' "
+	"ORDER BY l.met_at IS NOT NULL, l.due_at LIMIT 20";
 
 static const char escalations_sql[] =
 	"SELECT i.ref, i.summary, "

@@ -289,6 +289,18 @@ int printout_incident(PGconn *c, long long id, json_t *d)
 		     "FROM incident_note n LEFT JOIN person p ON p.id = n.author_id "
 		     "WHERE n.incident_id = $1::bigint ORDER BY n.created_at, n.id",
 		     1, p, &failed));
+	/* the legal reports as submitted (sql/0031_legal_submission.sql) */
+	json_t *subs = rows(
+		c,
+		"SELECT ld.title_ja, ld.title_en, to_char(s.submitted_at AT TIME ZONE 'Asia/Tokyo', "
+		"  'YYYY-MM-DD HH24:MI') AS submitted, s.ppc_number AS number, s.sha256, s.late, "
+		"  coalesce(p.display_name, '—') AS by "
+		"FROM legal_submission s JOIN legal_deadline ld ON ld.id = s.deadline_id "
+		"LEFT JOIN person p ON p.id = s.recorded_by WHERE s.incident_id = $1::bigint "
+		"ORDER BY s.submitted_at, s.id",
+		1, p, &failed);
+	json_object_set_new(d, "has_submissions", json_boolean(json_array_size(subs) > 0));
+	json_object_set_new(d, "submissions", subs);
 	json_object_set_new(d, "wf", printout_workflow_fields(c, id));
 	json_t *inc = json_object_get(d, "incident");
 	static const struct {
@@ -459,6 +471,25 @@ json_t *review_data(PGconn *c, int y)
 		}
 		json_object_set_new(d, dl_kinds[k], r);
 	}
+
+	/* The legal reports submitted (sql/0031_legal_submission.sql), per
+	 * report and in all: on time (sent by the due moment) and late. */
+	json_object_set_new(
+		d, "submissions",
+		rows(c,
+		     "SELECT CASE WHEN grouping(s.key) = 1 THEN '合計' ELSE min(ld.title_ja) END "
+		     "  AS name_ja, CASE WHEN grouping(s.key) = 1 THEN 'all reports' "
+		     "  ELSE min(ld.title_en) END AS name_en, "
+		     "  CASE WHEN grouping(s.key) = 1 THEN '' ELSE s.key END AS key, "
+		     "  count(*)::text AS n, count(*) FILTER (WHERE NOT s.late)::text AS on_time, "
+		     "  count(*) FILTER (WHERE s.late)::text AS late, grouping(s.key) = 1 AS total "
+		     "FROM legal_submission s JOIN legal_deadline ld ON ld.id = s.deadline_id "
+		     "JOIN incident i ON i.id = s.incident_id WHERE " IN_YEAR " "
+		     "GROUP BY ROLLUP (s.key) ORDER BY grouping(s.key), "
+		     "  min(ld.due_at - i.discovered_at), s.key",
+		     2, p, &failed));
+	json_object_set_new(d, "has_submissions",
+			    json_boolean(json_array_size(json_object_get(d, "submissions")) > 0));
 
 	/* Recurring causes: the same category in the same section, the same
 	 * system or device, the same contractor, at least twice in the year. */

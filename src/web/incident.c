@@ -24,6 +24,7 @@
 #include "incident/note.h"
 #include "incident/notify.h"
 #include "incident/page.h"
+#include "incident/submission.h"
 #include "web.h"
 #include "wf/engine.h"
 
@@ -97,6 +98,43 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 		json_object_set_new(d, "severities", sev);
 		json_object_set_new(d, "fix", fix);
 	}
+	/* the legal reports as submitted, and the form to record one for a
+	 * deadline not yet submitted (ACT_SUBMISSION) */
+	json_t *subs = submission_list(c, id);
+	json_object_set_new(d, "has_submissions", json_boolean(json_array_size(subs) > 0));
+	json_object_set_new(d, "submissions", subs ? subs : json_array());
+	if (authz_action_allows(who, ACT_SUBMISSION, scope)) {
+		json_t *open = json_array();
+		size_t k;
+		json_t *dl;
+		json_array_foreach(json_object_get(d, "deadlines"), k, dl) {
+			const char *key = json_string_value(json_object_get(dl, "key"));
+			int sent = 0;
+			size_t m;
+			json_t *s;
+			json_array_foreach(json_object_get(d, "submissions"), m, s)
+				sent |= key && strcmp(key, json_string_value(json_object_get(s, "key"))) == 0;
+			if (key && !sent)
+				json_array_append(open, dl);
+		}
+		if (json_array_size(open)) {
+			json_t *typed = json_object();
+			static const char *const names[] = {"key", "submitted_at", "number", "text", NULL};
+			for (int n = 0; names[n]; n++) {
+				const char *v = errors ? http_form(req, names[n]) : NULL;
+				json_object_set_new(typed, names[n], json_string(v ? v : ""));
+			}
+			const char *tk = json_string_value(json_object_get(typed, "key"));
+			json_array_foreach(open, k, dl)
+				json_object_set_new(dl, "selected",
+						    json_boolean(tk && strcmp(tk, json_string_value(json_object_get(dl, "key"))) == 0));
+			json_object_set_new(d, "submit_typed", typed);
+			json_object_set_new(d, "submit_deadlines", open);
+			json_object_set_new(d, "can_submit", json_true());
+		} else {
+			json_decref(open);
+		}
+	}
 	if (req->app->engine) {
 		/* without ACT_WORKFLOW no run offers an action (actor 0 may take none) */
 		json_t *runs = engine_runs_json(req->app->engine, c, id,
@@ -117,6 +155,7 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 				  : strcmp(done, "corrected") == 0 ? "done_corrected"
 				  : strcmp(done, "conflict") == 0  ? "done_conflict"
 				  : strcmp(done, "close_blocked") == 0 ? "done_close_blocked"
+				  : strcmp(done, "submitted") == 0 ? "done_submitted"
 								   : "done_action";
 		json_object_set_new(d, key, json_true());
 	}
@@ -188,6 +227,58 @@ static int correct_facts(struct request *req, PGconn *c, const char *ref, long l
 	char *loc = xasprintf(qs == DB_OK ? "/incidents/%s?done=corrected" : "/incidents/%s", ref);
 	int rc = http_redirect(req, loc);
 	free(loc);
+	return rc;
+}
+
+/* Records that a legal report was submitted (incident/submission.h): the
+ * form's checks, then one transaction; a refusal comes back with the values
+ * as typed. */
+static int record_submission(struct request *req, PGconn *c, const char *ref, long long id,
+			     const struct incident_scope *scope, int can_act)
+{
+	struct submission_in in = {http_form(req, "key"), http_form(req, "submitted_at"),
+				   http_form(req, "number"), http_form(req, "text")};
+	json_t *errors = json_object();
+	unsigned status = 422;
+	if (!in.key || !*in.key) {
+		json_decref(errors);
+		return http_error(req, 400);
+	}
+	if (submission_check(&in, errors) == 0) {
+		struct submission_out out;
+		struct db_err e;
+		enum db_qs qs = submission_record(req->app->engine, c, id, req->sess->who.person_id,
+						  req->ip[0] ? req->ip : NULL, &in, &out, errors, &e);
+		if (qs < 0) {
+			json_decref(errors);
+			log_event(LOG_ERROR, "submission_failed", "rid=%s error=%s", req->rid,
+				  log_quote(0, e.msg));
+			return http_error(req, qs == DB_SOFT ? 503 : 500);
+		}
+		if (qs == DB_OK) {
+			json_decref(errors);
+			log_event(LOG_INFO, "submission_recorded", "rid=%s ref=%s key=%s late=%d",
+				  req->rid, ref, log_quote(0, in.key), out.late);
+			char *loc = xasprintf("/incidents/%s?done=submitted", ref);
+			int rc = http_redirect(req, loc);
+			free(loc);
+			return rc;
+		}
+		if (out.res == SUBMISSION_NO_DEADLINE) {
+			json_decref(errors);
+			return http_error(req, 404);
+		}
+		if (out.res == SUBMISSION_ALREADY) {
+			json_object_set_new(errors, "key", json_string("submission_err_already"));
+			status = 409;
+		} else if (out.res == SUBMISSION_REFUSED) {
+			status = 409;
+			if (!json_object_size(errors))
+				json_object_set_new(errors, "key", json_string("submission_err_refused"));
+		}
+	}
+	int rc = incident_page(req, c, ref, id, scope, can_act, status, errors, NULL);
+	json_decref(errors);
 	return rc;
 }
 
@@ -343,6 +434,11 @@ int web_incident(struct request *req)
 		 * step is the workflow's own "by" (engine_act) */
 		rc = authz_action_allows(who, ACT_WORKFLOW, &scope)
 			     ? workflow_action(req, c, ref, id, &scope, can_act, parts[2], parts[3])
+			     : http_error(req, 403);
+	} else if (np == 2 && strcmp(parts[1], "submissions") == 0) {
+		/* the chief security officer or the CSIRT (ACT_SUBMISSION) */
+		rc = authz_action_allows(who, ACT_SUBMISSION, &scope)
+			     ? record_submission(req, c, ref, id, &scope, can_act)
 			     : http_error(req, 403);
 	} else if (np == 2 && strcmp(parts[1], "facts") == 0) {
 		rc = can_act ? correct_facts(req, c, ref, id, &scope) : http_error(req, 403);

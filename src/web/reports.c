@@ -220,6 +220,22 @@ int web_review_csv(struct request *req)
 	}
 	size_t i;
 	json_t *r;
+	json_array_foreach(json_object_get(d, "submissions"), i, r) {
+		const char *key = json_string_value(json_object_get(r, "key"));
+		static const char *const sk[3][3] = {{"n", "提出", "submitted"},
+						     {"on_time", "期限内に提出", "submitted on time"},
+						     {"late", "期限後に提出", "submitted late"}};
+		for (int m = 0; m < 3; m++) {
+			char ja[160], en[160], k2[96];
+			snprintf(ja, sizeof ja, "%s：%s", json_string_value(json_object_get(r, "name_ja")),
+				 sk[m][1]);
+			snprintf(en, sizeof en, "%s: %s", json_string_value(json_object_get(r, "name_en")),
+				 sk[m][2]);
+			snprintf(k2, sizeof k2, "%s%s%s", key && *key ? key : "all", "_", sk[m][0]);
+			csv_row(&w, "submissions", k2, ja, en,
+				json_string_value(json_object_get(r, sk[m][0])));
+		}
+	}
 	json_array_foreach(json_object_get(d, "recurring"), i, r) {
 		csv_row6(&w, "recurring", json_string_value(json_object_get(r, "kind")),
 			 json_string_value(json_object_get(r, "name_ja")),

@@ -1570,6 +1570,54 @@ enum engine_act_result engine_act_link(struct engine *e, PGconn *c, long long ru
 	return res;
 }
 
+/* The action of state st with a field "submitted_at", when st carries
+ * deadline key; NULL otherwise. */
+static const struct wf_action *sent_action(const struct wf_state *st, const char *key)
+{
+	int has = 0;
+	for (size_t i = 0; st && i < st->ndeadlines; i++)
+		has |= strcmp(st->deadlines[i].key, key) == 0;
+	for (size_t i = 0; has && i < st->nactions; i++)
+		for (size_t k = 0; k < st->actions[i].nfields; k++)
+			if (strcmp(st->actions[i].fields[k].name, "submitted_at") == 0)
+				return &st->actions[i];
+	return NULL;
+}
+
+enum db_qs engine_act_deadline_tx(struct engine *e, PGconn *c, long long incident_id,
+				  const char *key, const json_t *fields, int actor_id,
+				  json_t *errors, enum engine_act_result *res, char *action,
+				  size_t actlen, struct db_err *dbe)
+{
+	*res = ENGINE_ACT_NOT_FOUND;
+	if (actlen)
+		action[0] = '\0';
+	char id[24];
+	snprintf(id, sizeof id, "%lld", incident_id);
+	PGresult *r = NULL;
+	enum db_qs qs = db_exec(c, dbe,
+				"SELECT id, def_id, state FROM workflow_run WHERE incident_id = "
+				"$1::bigint AND finished_at IS NULL ORDER BY id FOR UPDATE",
+				1, (const char *const[]){id}, &r);
+	if (qs <= 0)
+		return qs;
+	long long run = 0;
+	const struct wf_action *a = NULL;
+	for (int i = 0; i < PQntuples(r) && !a; i++) {
+		const struct wf_def *d = get_def(e, c, atoi(PQgetvalue(r, i, 1)));
+		a = d ? sent_action(wf_find_state(d, PQgetvalue(r, i, 2)), key) : NULL;
+		run = atoll(PQgetvalue(r, i, 0));
+	}
+	PQclear(r);
+	if (!a)
+		return DB_NONE;
+	snprintf(action, actlen, "%s", a->name);
+	struct act A = {e, run, -1, a->name, fields, actor_id, errors, 0, 0, ENGINE_ACT_ERROR};
+	qs = act_tx(c, &A, dbe);
+	*res = A.res;
+	return qs;
+}
+
 int engine_may_act(struct engine *e, PGconn *c, long long run_id, int fence, const char *action,
 		   int actor_id)
 {

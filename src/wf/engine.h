@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "auth/authz.h"
+#include "db/tx.h"
 
 struct engine;
 
@@ -107,6 +108,18 @@ enum engine_act_result engine_act(struct engine *e, PGconn *conn, long long run_
  * nothing. */
 enum engine_act_result engine_act_link(struct engine *e, PGconn *c, long long run_id, int fence,
 				       int actor_id, long long outbox_id);
+
+/* Inside the caller's transaction (a legal submission's, incident/
+ * submission.c): on the open run of incident_id whose state carries the
+ * deadline key and offers an action with a field "submitted_at" (the
+ * workflow's own "sent" step), takes that action as actor_id with fields,
+ * as engine_act would. *res is ENGINE_ACT_NOT_FOUND when no run offers one
+ * (nothing done), else the action's result; action (size actlen) receives
+ * its name. Returns < 0 with dbe filled on a database error, else >= 0. */
+enum db_qs engine_act_deadline_tx(struct engine *e, PGconn *c, long long incident_id,
+				  const char *key, const json_t *fields, int actor_id,
+				  json_t *errors, enum engine_act_result *res, char *action,
+				  size_t actlen, struct db_err *dbe);
 
 /* Whether actor_id may take action on run run_id now: the run is open and at
  * fence (-1: any), its state offers the action, and the actor holds one of

@@ -22,6 +22,7 @@ Suite *audit_suite(void);
 Suite *failover_suite(void);
 Suite *resident_suite(void);
 Suite *mailintake_suite(void);
+Suite *submission_suite(void);
 
 int main(void)
 {
@@ -45,6 +46,7 @@ int main(void)
 	srunner_add_suite(sr, failover_suite());
 	srunner_add_suite(sr, resident_suite());
 	srunner_add_suite(sr, mailintake_suite());
+	srunner_add_suite(sr, submission_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -78,6 +78,7 @@ static const struct {
 	{PERM_ADMIN,             "00" "00" "00" "00" "00" "00" "00" "00" "00" "11"},
 	{PERM_TIMER_RETRY,       "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
 	{PERM_INTAKE,            "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
+	{PERM_SUBMISSION,        "00" "00" "00" "00" "00" "11" "11" "00" "00" "00"},
 };
 
 /* Every action (authz_actions) the same way: a new action without a row
@@ -100,6 +101,7 @@ static const struct {
 	{ACT_TIMER_RETRY,      "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
 	{ACT_INTAKE_ACCEPT,    "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
 	{ACT_INTAKE_CLOSE,     "00" "00" "00" "00" "00" "11" "11" "11" "00" "00"},
+	{ACT_SUBMISSION,       "00" "00" "00" "00" "00" "11" "11" "00" "00" "00"},
 };
 
 enum { PERSON = 7, SECTION_IN = 10, SECTION_OUT = 20, DEPT_IN = 1, DEPT_OUT = 2,
@@ -233,12 +235,13 @@ START_TEST(test_auditor_writes_nothing)
 		ck_assert_msg(!authz_action_allows(&p, (enum action)a, NULL), "the auditor may %s",
 			      authz_action_name((enum action)a));
 	}
-	/* note, correct, workflow, acknowledge, timer_retry, intake_accept, intake_close */
-	ck_assert_int_eq(writing, 7);
+	/* note, correct, workflow, acknowledge, timer_retry, intake_accept, intake_close,
+	 * submission */
+	ck_assert_int_eq(writing, 8);
 	ck_assert(authz_actions[ACT_NOTE].writes && authz_actions[ACT_CORRECT].writes &&
 		  authz_actions[ACT_WORKFLOW].writes && authz_actions[ACT_ACKNOWLEDGE].writes &&
 		  authz_actions[ACT_TIMER_RETRY].writes && authz_actions[ACT_INTAKE_ACCEPT].writes &&
-		  authz_actions[ACT_INTAKE_CLOSE].writes);
+		  authz_actions[ACT_INTAKE_CLOSE].writes && authz_actions[ACT_SUBMISSION].writes);
 }
 END_TEST
 
