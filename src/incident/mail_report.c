@@ -505,3 +505,20 @@ json_t *mail_report_of_incident(PGconn *c, long long id)
 	return json_pack("{s:o, s:o, s:i}", "reports", reports, "indicators",
 			 ind ? ind : json_array(), "count", (int)json_array_size(reports));
 }
+
+json_t *mail_report_waves(PGconn *c, int limit)
+{
+	char lim[16];
+	snprintf(lim, sizeof lim, "%d", limit);
+	const char *p[1] = {lim};
+	return db_rows(c,
+		       "SELECT i.ref, i.summary, count(*) AS reports, "
+		       "  to_char(min(m.arrived_at) AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') "
+		       "  AS first, "
+		       "  to_char(max(m.arrived_at) AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') "
+		       "  AS latest "
+		       "FROM mail_report m JOIN incident i ON i.id = m.incident_id "
+		       "WHERE i.closed_at IS NULL GROUP BY i.id HAVING count(*) > 1 "
+		       "ORDER BY max(m.arrived_at) DESC, i.id LIMIT $1::int",
+		       1, p);
+}

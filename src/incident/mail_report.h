@@ -58,4 +58,9 @@ json_t *mail_report_legal_facts(void);
  * none came by mail. Caller owns. */
 json_t *mail_report_of_incident(PGconn *conn, long long id);
 
+/* The open incidents reported by more than one mail (a phishing wave),
+ * latest first, at most limit: [{ref, summary, reports, first, latest}].
+ * NULL on a database error. Caller owns. */
+json_t *mail_report_waves(PGconn *conn, int limit);
+
 #endif

@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "db/db.h"
+#include "incident/mail_report.h"
 #include "incident/outside.h"
 #include "incident/overview.h"
 #include "tmpl/i18n.h"
@@ -487,6 +488,14 @@ int web_dashboard(struct request *req)
 				    json_pack("{s:o, s:I, s:b, s:b, s:i}", "rows", q, "count",
 					      (json_int_t)(waiting > 0 ? waiting : 0), "any",
 					      waiting > 0, "capped", capped, "cap", cap));
+	}
+	if (d) {
+		/* phishing waves: open incidents that several mails reported */
+		json_t *waves = mail_report_waves(c, 10);
+		if (waves && json_array_size(waves))
+			json_object_set_new(d, "waves", json_pack("{s:o}", "rows", waves));
+		else
+			json_decref(waves);
 	}
 	json_t *trends = d ? trends_get(req->app->dash, c, req->app->i18n) : NULL;
 	db_pool_put(req->app->db, c);

@@ -442,6 +442,17 @@ START_TEST(test_wave)
 	ck_assert(strstr(b, "羽田 良子") && strstr(b, "小佐野 武"));
 	ck_assert(strstr(b, "同じメールの追加報告"));
 	resp_release(&r);
+	/* the dashboard shows the wave and its count */
+	client_request(port, "GET", "/dashboard", NULL, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	b = buf_cstr(&r.body);
+	const char *box = strstr(b, "同じ不審メールの複数報告");
+	ck_assert_msg(box != NULL, "no wave box on the dashboard");
+	char *row = xasprintf("%s</a></td><td>", first);
+	const char *at = strstr(box, row);
+	ck_assert(at && strstr(at, "<td class=\"n\">3</td>"));
+	free(row);
+	resp_release(&r);
 	free(path);
 	free(cookie);
 	/* a fourth, different mail: a new incident */
