@@ -295,6 +295,10 @@ START_TEST(test_file_wait_accept)
 			       csrf, arrived);
 	client_request(port, "POST", path, form, csirt, &r);
 	ck_assert_int_eq(r.status, 422);
+	/* the message in words, beside its field, not a catalog key */
+	ck_assert_msg(strstr(buf_cstr(&r.body), "<p class=\"error\" id=\"pd_involved-error\">個人情報"),
+		      "%s", buf_cstr(&r.body));
+	ck_assert(!strstr(buf_cstr(&r.body), "_err_"));
 	resp_release(&r);
 	free(form);
 	ck_assert_int_eq(count_for("workflow_run WHERE incident_id IN", ref), 0);
@@ -382,6 +386,7 @@ START_TEST(test_close_as_spam)
 	char *form = xasprintf("csrf=%s&decision=close&outcome=spam&reason=+", csrf);
 	client_request(port, "POST", path, form, chief, &r);
 	ck_assert_int_eq(r.status, 422);
+	ck_assert(strstr(buf_cstr(&r.body), "閉じる理由を書いてください"));
 	resp_release(&r);
 	free(form);
 	form = xasprintf("csrf=%s&decision=close&outcome=spam&reason=%%E5%%BA%%83%%E5%%91%%8A", csrf);
