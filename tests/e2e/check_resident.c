@@ -179,6 +179,8 @@ START_TEST(test_file_wait_accept)
 	assert_nothing_internal(buf_cstr(&r.body));
 	ck_assert(strstr(buf_cstr(&r.body), "何が ありましたか"));
 	ck_assert(strstr(buf_cstr(&r.body), "0555-12-3456"));
+	/* the city's name leads back to this form, not to the staff's pages */
+	ck_assert(strstr(buf_cstr(&r.body), "<a href=\"/report/public\" class=\"brand\">富士吉田市</a>"));
 	resp_release(&r);
 	client_request(port, "GET", "/report/public?lang=en", NULL, NULL, &r);
 	ck_assert(strstr(buf_cstr(&r.body), "What happened (required)"));
