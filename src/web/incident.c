@@ -24,9 +24,11 @@
 #include "incident/note.h"
 #include "incident/notify.h"
 #include "incident/page.h"
+#include "incident/printout.h"
 #include "incident/submission.h"
 #include "web.h"
 #include "wf/engine.h"
+#include "wf/legal.h"
 
 static int incident_page(struct request *req, PGconn *c, const char *ref, long long id,
 			 const struct incident_scope *scope, int can_act, unsigned status,
@@ -97,6 +99,36 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 		}
 		json_object_set_new(d, "severities", sev);
 		json_object_set_new(d, "fix", fix);
+	}
+	/* The first hour: while a 速報 is due, the items of it still missing
+	 * (wf/legal.h), from the facts and what the workflows recorded. */
+	int preliminary_open = 0;
+	{
+		size_t k;
+		json_t *dl;
+		json_array_foreach(json_object_get(d, "deadlines"), k, dl) {
+			const char *key = json_string_value(json_object_get(dl, "key"));
+			size_t kl = key ? strlen(key) : 0;
+			if (kl > 12 && strcmp(key + kl - 12, "_preliminary") == 0 &&
+			    !json_is_true(json_object_get(dl, "met")))
+				preliminary_open = 1;
+		}
+	}
+	if (preliminary_open) {
+		json_t *known = printout_workflow_fields(c, id);
+		if (!json_is_object(known)) {
+			json_decref(known);
+			known = json_object();
+		}
+		if (!json_object_get(known, "prevention") && json_object_get(known, "measures"))
+			json_object_set(known, "prevention", json_object_get(known, "measures"));
+		json_object_set(known, "description", json_object_get(inc, "description"));
+		json_object_set(known, "items", json_object_get(inc, "pd_items"));
+		json_object_set(known, "persons", json_object_get(inc, "pd_persons"));
+		json_t *missing = legal_preliminary_missing(known);
+		json_decref(known);
+		json_object_set_new(d, "has_missing", json_boolean(json_array_size(missing) > 0));
+		json_object_set_new(d, "missing", missing);
 	}
 	/* the legal reports as submitted, and the form to record one for a
 	 * deadline not yet submitted (ACT_SUBMISSION) */

@@ -21,6 +21,7 @@
 #include "db/db.h"
 #include "db/locks.h"
 #include "db/tx.h"
+#include "legal.h"
 #include "workflow.h"
 
 struct cached {
@@ -365,6 +366,22 @@ static char *skipped_text(const json_t *skipped, int en)
  * notice comes from the reporting duty's first and second states and the
  * response plan's containment: it is sent once, issue 18); reminders and
  * escalations are steps of their own and always go. */
+/* The first hour (issue 21): the 速報's items the incident leaves open, for
+ * the mail that starts a legal report (legal_report_required). NULL on a
+ * database error. */
+static json_t *preliminary_missing(PGconn *c, const struct ctx *x)
+{
+	json_t *known = db_row(c,
+			       "SELECT description, pd_items AS items, pd_persons AS persons "
+			       "FROM incident WHERE id = $1::bigint",
+			       1, (const char *const[]){x->id});
+	if (!known)
+		return NULL;
+	json_t *m = legal_preliminary_missing(known);
+	json_decref(known);
+	return m;
+}
+
 static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 		  const struct wf_def *d, const struct wf_state *st, const struct wf_notify *n,
 		  const char *key, json_t *queued, const json_t *extra)
@@ -378,6 +395,15 @@ static int notify(PGconn *c, const struct ctx *x, long long run_id, int fence,
 	json_object_set_new(data, "workflow_en", json_string(d->title.en));
 	if (extra)
 		json_object_update(data, (json_t *)(uintptr_t)extra);
+	if (strcmp(n->tmpl, "legal_report_required") == 0) {
+		json_t *m = preliminary_missing(c, x);
+		if (!m) {
+			json_decref(data);
+			return -1;
+		}
+		json_object_set_new(data, "has_missing", json_boolean(json_array_size(m) > 0));
+		json_object_set_new(data, "missing", m);
+	}
 	int rc = 0;
 	for (size_t i = 0; i < n->ntargets && rc == 0; i++) {
 		const struct wf_target *t = &n->targets[i];

@@ -390,3 +390,41 @@ json_t *legal_evaluate(const struct legal_rules *r, const json_t *facts, const c
 	}
 	return out;
 }
+
+static int known_value(const json_t *v)
+{
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_integer(v))
+		return json_integer_value(v) >= 0;
+	if (!json_is_string(v))
+		return 1;
+	const char *s = json_string_value(v);
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return *s && strcmp(s, "unknown") != 0;
+}
+
+json_t *legal_preliminary_missing(const json_t *known)
+{
+	static const struct {
+		const char *key, *ja, *en;
+	} items[] = {
+		{"description", "概要", "summary of what happened"},
+		{"items", "漏えい等が発生し、又は発生したおそれがある保有個人情報の項目",
+		 "the items of personal data leaked or possibly leaked"},
+		{"persons", "本人の数", "the number of persons"},
+		{"cause", "原因", "the cause"},
+		{"secondary_harm", "二次被害又はそのおそれの有無及びその内容",
+		 "whether there is secondary harm or a risk of it, and what"},
+		{"notice_to_persons", "本人への対応の実施状況", "what was done toward the persons"},
+		{"publication", "公表の実施状況", "whether and how it was made public"},
+		{"prevention", "再発防止のための措置", "measures against recurrence"},
+	};
+	json_t *out = json_array();
+	for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
+		if (!known_value(json_object_get(known, items[i].key)))
+			json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "key", items[i].key,
+							     "ja", items[i].ja, "en", items[i].en));
+	return out;
+}

@@ -85,4 +85,14 @@ void legal_free(struct legal_rules *r);
  * so several threads may evaluate the same rules at once. */
 json_t *legal_evaluate(const struct legal_rules *r, const json_t *facts, const char *lang);
 
+/* The first hour (issue 21): the items of the PPC's 速報 (施行規則 第43条:
+ * 概要, the data items, the number of persons, the cause, secondary harm, the
+ * action toward the persons, publication, recurrence prevention) that what
+ * is known leaves open. known has "description", "items", "persons",
+ * "cause", "secondary_harm", "notice_to_persons", "publication" and
+ * "prevention" (any may be absent); a value absent, null, blank or
+ * "unknown" is missing. Returns [{key, ja, en}] in the form's order (caller
+ * owns; empty when nothing is missing). */
+json_t *legal_preliminary_missing(const json_t *known);
+
 #endif

@@ -142,7 +142,22 @@ START_TEST(test_preliminary_on_time_and_late)
 	ck_assert_int_eq(r.status, 200);
 	assert_has(buf_cstr(&r.body), "/submissions\"");
 	assert_has(buf_cstr(&r.body), "委員会受付番号");
+	/* the first hour: the 速報's items still missing, the persons known */
+	const char *miss = strstr(buf_cstr(&r.body), "<ul class=\"missing\">");
+	ck_assert_msg(miss != NULL, "no list of missing items");
+	char *list = xstrndup(miss, strstr(miss, "</ul>") - miss);
+	assert_has(list, "<li>原因</li>");
+	assert_has(list, "<li>再発防止のための措置</li>");
+	ck_assert_ptr_null(strstr(list, "本人の数"));
+	free(list);
 	resp_release(&r);
+	/* and the mail that started the PPC report says so too */
+	ck_assert_int_ge(count("SELECT count(*) FROM outbox o JOIN incident i ON i.id = "
+			       "o.incident_id WHERE i.ref = ", ref,
+			       " AND o.template = 'legal_report_required' AND o.data->'missing' @> "
+			       "'[{\"key\": \"cause\"}]' AND NOT o.data->'missing' @> "
+			       "'[{\"key\": \"persons\"}]'"),
+			 1);
 	client_request(port, "GET", page, NULL, staff, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_null(strstr(buf_cstr(&r.body), "/submissions\""));
@@ -203,6 +218,7 @@ START_TEST(test_preliminary_on_time_and_late)
 	free(code);
 	assert_has(b, "期限内");
 	ck_assert_ptr_null(strstr(b, "期限後の提出"));
+	ck_assert_ptr_null(strstr(b, "<ul class=\"missing\">")); /* the 速報 is sent */
 	/* recorded once: a second time is a conflict */
 	resp_release(&r);
 	ck_assert_int_eq(submit(ref, csirt, "ppc_preliminary", at, "PPC-2026-0002", text_on_time),

@@ -519,6 +519,33 @@ START_TEST(test_unreadable_and_bad_json)
 }
 END_TEST
 
+/* The first hour: the 速報's items left open, in the form's order; blank,
+ * null and "unknown" are missing, a number of persons (even 0) is known. */
+START_TEST(test_preliminary_missing)
+{
+	json_t *known = json_pack("{s:s, s:s, s:i, s:s, s:n, s:s}", "description", "誤送付",
+				  "items", "  ", "persons", 0, "cause", "unknown",
+				  "secondary_harm", "publication", "未公表");
+	json_t *m = legal_preliminary_missing(known);
+	static const char *const want[] = {"items", "cause", "secondary_harm",
+					   "notice_to_persons", "prevention"};
+	ck_assert_int_eq(json_array_size(m), 5);
+	for (size_t i = 0; i < 5; i++) {
+		json_t *e = json_array_get(m, i);
+		ck_assert_str_eq(json_string_value(json_object_get(e, "key")), want[i]);
+		ck_assert(json_string_length(json_object_get(e, "ja")) > 0);
+		ck_assert(json_string_length(json_object_get(e, "en")) > 0);
+	}
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(m, 1), "ja")), "原因");
+	json_decref(m);
+	json_decref(known);
+	m = legal_preliminary_missing(NULL); /* nothing known: all eight, 概要 first */
+	ck_assert_int_eq(json_array_size(m), 8);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(m, 0), "ja")), "概要");
+	json_decref(m);
+}
+END_TEST
+
 Suite *legal_suite(void)
 {
 	Suite *s = suite_create("legal");
@@ -534,6 +561,7 @@ Suite *legal_suite(void)
 	tcase_add_test(tc, test_final_deadline);
 	tcase_add_test(tc, test_mynumber_by_segment_alone);
 	tcase_add_test(tc, test_english);
+	tcase_add_test(tc, test_preliminary_missing);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("broken rules");
 	tcase_add_loop_test(tc, test_broken_files, 0, (int)(sizeof broken / sizeof broken[0]));
