@@ -102,7 +102,7 @@ json_t *incident_page_json(PGconn *c, const char *ref, int with_categories)
 		"  AS attachments_json, "
 		"  (SELECT json_agg(json_build_object("
 		"     'at', to_char(a.at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS'), "
-		"     'kind', a.kind, 'actor', coalesce(ap.display_name, 'システム / system'), "
+		"     'kind', a.kind, 'actor', ap.display_name, "
 		"     'is_reported', a.kind = 'incident.reported', 'is_note', a.kind = 'incident.note', "
 		"     'is_corrected', a.kind = 'incident.corrected', "
 		"     'is_submitted', a.kind = 'legal.submitted', 'sub_title_ja', "

@@ -30,6 +30,41 @@
 #include "wf/engine.h"
 #include "wf/legal.h"
 
+/* The page's words for stored codes: a timeline entry's kind ("what": the
+ * catalog's msg_ev_KIND, the kind itself for one it lacks) and the
+ * personal-data answers yes / no / unknown (PD_word: msg_tri_*; the codes stay
+ * for the correction form), in the page's language. */
+static void words_not_codes(struct request *req, json_t *d, json_t *inc)
+{
+	size_t i;
+	json_t *ev;
+	json_array_foreach(json_object_get(d, "timeline"), i, ev) {
+		const char *kind = json_string_value(json_object_get(ev, "kind"));
+		char key[80];
+		snprintf(key, sizeof key, "msg_ev_%s", kind ? kind : "");
+		for (char *p = key; *p; p++)
+			if (*p == '.')
+				*p = '_';
+		json_t *what = http_label(req, key);
+		if (strcmp(json_string_value(what), key) == 0) {
+			json_decref(what);
+			what = json_string(kind ? kind : "");
+		}
+		json_object_set_new(ev, "what", what);
+	}
+	static const char *const tri[] = {"pd_involved", "pd_sensitive", "pd_mynumber", "pd_encrypted",
+					  "pd_malicious", "pd_financial", NULL};
+	for (int k = 0; tri[k]; k++) {
+		const char *v = json_string_value(json_object_get(inc, tri[k]));
+		if (!v || (strcmp(v, "yes") && strcmp(v, "no") && strcmp(v, "unknown")))
+			continue;
+		char key[32], word[32];
+		snprintf(key, sizeof key, "msg_tri_%s", v);
+		snprintf(word, sizeof word, "%s_word", tri[k]);
+		json_object_set_new(inc, word, http_label(req, key));
+	}
+}
+
 static int incident_page(struct request *req, PGconn *c, const char *ref, long long id,
 			 const struct incident_scope *scope, int can_act, unsigned status,
 			 json_t *errors, const char *done)
@@ -39,6 +74,7 @@ static int incident_page(struct request *req, PGconn *c, const char *ref, long l
 	if (!d)
 		return http_error(req, 404);
 	json_t *inc = json_object_get(d, "incident");
+	words_not_codes(req, d, inc);
 	json_object_set_new(d, "has_deadlines",
 			    json_boolean(json_array_size(json_object_get(d, "deadlines")) > 0));
 	json_object_set_new(d, "told",

@@ -596,6 +596,16 @@ START_TEST(test_form_errors_one_language)
 		post_with_csrf(page, notes, ck, "note=", &r);
 		errors_in_one_language(&r, english, "note", english ? "Write the note." : "メモを入力");
 		resp_release(&r);
+		/* words, not codes: the timeline's kinds and the yes / no answers */
+		get(page, ck, NULL, &r);
+		ck_assert_int_eq(r.status, 200);
+		const char *pb = buf_cstr(&r.body);
+		ck_assert_msg(!strstr(pb, "workflow.") && !strstr(pb, "システム / system"), "%.3000s",
+			      strstr(pb, "timeline") ? strstr(pb, "timeline") : pb);
+		ck_assert_msg(strstr(pb, english ? "workflow started" : "対応の流れを開始"), "%.3000s",
+			      strstr(pb, "timeline") ? strstr(pb, "timeline") : pb);
+		ck_assert(!strstr(pb, english ? "いいえ" : "<dd>no"));
+		resp_release(&r);
 		free(notes);
 		free(page);
 		free(ck);
