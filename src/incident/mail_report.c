@@ -483,7 +483,7 @@ json_t *mail_report_of_incident(PGconn *c, long long id)
 	const char *p[1] = {idbuf};
 	json_t *reports = db_rows(
 		c,
-		"SELECT to_char(m.arrived_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS "
+		"SELECT m.id, to_char(m.arrived_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS "
 		"  arrived, m.sender, m.sender_name, coalesce(p.display_name, '') AS reporter_name, "
 		"  m.authenticated, m.auth_via, m.subject, m.linked, m.original_shape "
 		"FROM mail_report m LEFT JOIN person p ON p.id = m.reporter_id "
@@ -521,4 +521,104 @@ json_t *mail_report_waves(PGconn *c, int limit)
 		       "WHERE i.closed_at IS NULL GROUP BY i.id HAVING count(*) > 1 "
 		       "ORDER BY max(m.arrived_at) DESC, i.id LIMIT $1::int",
 		       1, p);
+}
+
+struct split {
+	struct engine *engine;
+	long long id, mail_id;
+	const json_t *clocks;
+	int actor;
+	const char *ip;
+	char ref[32];
+};
+
+static enum db_qs split_tx(PGconn *c, void *arg, struct db_err *e)
+{
+	struct split *sp = arg;
+	sp->ref[0] = '\0';
+	char idb[24], mid[24];
+	snprintf(idb, sizeof idb, "%lld", sp->id);
+	snprintf(mid, sizeof mid, "%lld", sp->mail_id);
+	const char *p[2] = {mid, idb};
+	json_t *row = NULL;
+	enum db_qs qs = db_row_get(
+		c, e,
+		"SELECT m.reporter_id, m.raw_sha256, m.facts::text AS facts, "
+		"  to_char(m.arrived_at AT TIME ZONE 'Asia/Tokyo', "
+		"  'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+09:00\"') AS arrived, "
+		"  coalesce(u.code, '') AS section, i.ref AS old_ref "
+		"FROM mail_report m JOIN incident i ON i.id = m.incident_id "
+		"JOIN person p ON p.id = m.reporter_id "
+		"LEFT JOIN org_unit u ON u.id = p.section_id AND u.kind = 'section' "
+		"WHERE m.id = $1::bigint AND m.incident_id = $2::bigint AND m.linked FOR UPDATE OF m",
+		2, p, &row);
+	if (qs <= 0)
+		return qs;
+	int reporter = atoi(fs(row, "reporter_id"));
+	json_t *facts = json_loads(fs(row, "facts"), 0, NULL);
+	if (!facts || reporter <= 0) {
+		json_decref(facts);
+		json_decref(row);
+		return db_fail(c, e, "a mail report without its facts or reporter");
+	}
+	char *summary = summary_of(fs(facts, "subject"));
+	char *body = cut_chars(fs(facts, "body"), 20000);
+	json_t *clean = staff_clean(summary, body, fs(row, "section"), fs(row, "arrived"));
+	free(summary);
+	free(body);
+	long long nid = 0;
+	qs = intake_store_in_tx(sp->engine, c, clean, sp->clocks, NULL, 0, INTAKE_STAFF, reporter,
+				sp->ip, sp->ref, &nid, e);
+	json_decref(clean);
+	char nidb[24];
+	snprintf(nidb, sizeof nidb, "%lld", nid);
+	const char *q[3] = {nidb, idb, fs(row, "raw_sha256")};
+	/* the mail stays evidence of the first incident, and becomes the new one's */
+	if (qs >= 0)
+		qs = db_exec(c, e,
+			     "INSERT INTO attachment (incident_id, filename, content_type, size, sha256, "
+			     "  data, uploaded_by) SELECT $1::bigint, filename, content_type, size, "
+			     "  sha256, data, uploaded_by FROM attachment WHERE incident_id = $2::bigint "
+			     "  AND sha256 = $3 AND filename = 'mail.eml'",
+			     3, q, NULL);
+	const char *u[2] = {nidb, mid};
+	if (qs >= 0)
+		qs = db_exec(c, e,
+			     "UPDATE mail_report SET incident_id = $1::bigint, linked = false "
+			     "WHERE id = $2::bigint",
+			     2, u, NULL);
+	if (qs >= 0) {
+		json_t *ind = indicators(json_object_get(facts, "original"));
+		char *ind_s = json_dumps(ind, JSON_COMPACT);
+		json_decref(ind);
+		const char *r[2] = {nidb, ind_s};
+		qs = db_exec(c, e,
+			     "INSERT INTO mail_indicator (incident_id, kind, value, detail) "
+			     "SELECT $1::bigint, x->>'kind', x->>'value', x->'detail' "
+			     "FROM jsonb_array_elements($2::jsonb) x ON CONFLICT DO NOTHING",
+			     2, r, NULL);
+		free(ind_s);
+	}
+	if (qs >= 0) {
+		json_t *d = json_pack("{s:s, s:s, s:I}", "from", fs(row, "old_ref"), "to", sp->ref,
+				      "mail_report", (json_int_t)sp->mail_id);
+		qs = audit_append(c, e, sp->actor, "incident.mail_split", sp->ip, sp->id, d);
+		if (qs >= 0)
+			qs = audit_append(c, e, sp->actor, "incident.mail_split", sp->ip, nid, d);
+		json_decref(d);
+	}
+	json_decref(facts);
+	json_decref(row);
+	return qs < 0 ? qs : DB_OK;
+}
+
+enum db_qs mail_report_split(struct engine *engine, PGconn *c, long long id, long long mail_id,
+			     const json_t *clocks, int actor, const char *ip, char ref[32],
+			     struct db_err *e)
+{
+	struct split sp = {engine, id, mail_id, clocks, actor, ip && *ip ? ip : NULL, ""};
+	/* idempotent: a second run finds the report no longer linked (DB_NONE) */
+	enum db_qs qs = db_run_tx(c, "mail_report_split", DB_TX_IDEMPOTENT, split_tx, &sp, e);
+	snprintf(ref, 32, "%s", sp.ref);
+	return qs;
 }

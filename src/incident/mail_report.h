@@ -58,6 +58,17 @@ json_t *mail_report_legal_facts(void);
  * none came by mail. Caller owns. */
 json_t *mail_report_of_incident(PGconn *conn, long long id);
 
+/* Splits the mail report mail_id, wrongly linked to incident id, off into
+ * an incident of its own in one transaction: its reporter's report as the
+ * intake would have stored it (discovered when it arrived; clocks and
+ * engine as mail_report_store), a copy of its mail as evidence, its
+ * original's indicators, and the audit event incident.mail_split on both
+ * by actor. DB_OK with the new reference in ref, DB_NONE when id has no
+ * such linked report, < 0 with e filled. */
+enum db_qs mail_report_split(struct engine *engine, PGconn *conn, long long id, long long mail_id,
+			     const json_t *clocks, int actor, const char *ip, char ref[32],
+			     struct db_err *e);
+
 /* The open incidents reported by more than one mail (a phishing wave),
  * latest first, at most limit: [{ref, summary, reports, first, latest}].
  * NULL on a database error. Caller owns. */

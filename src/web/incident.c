@@ -261,6 +261,37 @@ static int add_note(struct request *req, PGconn *c, const char *ref, long long i
 	return rc;
 }
 
+/* Splits a mail report wrongly linked to incident id off into an incident
+ * of its own (mail_report_split), and shows that one. */
+static int split_mail(struct request *req, PGconn *c, long long id, const char *mail)
+{
+	char *end;
+	errno = 0;
+	long long mail_id = strtoll(mail, &end, 10);
+	if (errno || *end || end == mail || mail_id <= 0)
+		return http_error(req, 404);
+	json_t *facts = mail_report_legal_facts();
+	json_t *clocks = web_legal_clocks(req->app, facts);
+	json_decref(facts);
+	char ref[32];
+	struct db_err e;
+	enum db_qs qs = mail_report_split(req->app->engine, c, id, mail_id, clocks,
+					  req->sess->who.person_id, req->ip[0] ? req->ip : NULL, ref,
+					  &e);
+	json_decref(clocks);
+	if (qs < 0) {
+		log_event(LOG_ERROR, "mail_split_failed", "rid=%s error=%s", req->rid,
+			  log_quote(0, e.msg));
+		return http_error(req, qs == DB_SOFT ? 503 : 500);
+	}
+	if (qs == DB_NONE)
+		return http_error(req, 404);
+	char *loc = xasprintf("/incidents/%s", ref);
+	int rc = http_redirect(req, loc);
+	free(loc);
+	return rc;
+}
+
 /* Corrects facts: the checks of filing (intake_check_correction), then one
  * transaction listing every changed field with its old and new value. A
  * refused correction comes back with the values as typed. */
@@ -508,6 +539,9 @@ int web_incident(struct request *req)
 		rc = authz_action_allows(who, ACT_SUBMISSION, &scope)
 			     ? record_submission(req, c, ref, id, &scope, can_act)
 			     : http_error(req, 403);
+	} else if (np == 4 && strcmp(parts[1], "mail") == 0 && strcmp(parts[3], "split") == 0) {
+		/* a mail wrongly linked to this wave: those who correct split it off */
+		rc = can_act ? split_mail(req, c, id, parts[2]) : http_error(req, 403);
 	} else if (np == 2 && strcmp(parts[1], "facts") == 0) {
 		rc = can_act ? correct_facts(req, c, ref, id, &scope) : http_error(req, 403);
 	} else {

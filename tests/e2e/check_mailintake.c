@@ -454,13 +454,44 @@ START_TEST(test_wave)
 	free(row);
 	resp_release(&r);
 	free(path);
-	free(cookie);
 	/* a fourth, different mail: a new incident */
 	char *out = NULL;
 	ck_assert_int_eq(forward_as("takahashi.makoto", FIX "gmail_inline.eml", &out), 0);
 	ck_assert(strstr(out, "report") && !strstr(out, first));
 	free(out);
 	ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE category = 'suspicious_mail'"), 2);
+
+	/* the CSIRT splits a wrongly linked one off: an incident of its own */
+	char *mid = q_text("SELECT m.id FROM mail_report m JOIN person p ON p.id = m.reporter_id "
+			   "WHERE m.incident_id = " INC " AND p.login = 'osano.takeshi'", first);
+	path = xasprintf("/incidents/%s", first);
+	char *csrf = client_page_csrf(port, path, cookie);
+	char *split = xasprintf("/incidents/%s/mail/%s/split", first, mid);
+	char *form = xasprintf("csrf=%s", csrf);
+	client_request(port, "POST", split, form, cookie, &r);
+	ck_assert_int_eq(r.status, 303);
+	resp_release(&r);
+	ck_assert_int_eq(scalar("SELECT count(*) FROM incident WHERE category = 'suspicious_mail'"), 3);
+	ck_assert_int_eq(q_long("SELECT count(*) FROM mail_report WHERE incident_id = " INC, first), 2);
+	char *nref = q_text("SELECT i.ref FROM mail_report m JOIN incident i ON i.id = m.incident_id "
+			    "WHERE m.id = %s AND NOT m.linked", mid);
+	ck_assert(strncmp(nref, "INC-", 4) == 0 && strcmp(nref, first) != 0);
+	assert_report_of(nref, "osano.takeshi", "【重要】アカウントの確認が必要です");
+	assert_indicator(nref, "from", "security@amaz0n-support.example");
+	ck_assert_int_eq(q_long("SELECT count(*) FROM audit_event WHERE kind = 'incident.mail_split' "
+				"AND incident_id IN (" INC ", (SELECT id FROM incident WHERE ref = '%s'))",
+				first, nref), 2);
+	/* a second time: it is no longer linked */
+	client_request(port, "POST", split, form, cookie, &r);
+	ck_assert_int_eq(r.status, 404);
+	resp_release(&r);
+	free(nref);
+	free(form);
+	free(split);
+	free(csrf);
+	free(path);
+	free(mid);
+	free(cookie);
 }
 END_TEST
 
