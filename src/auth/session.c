@@ -9,6 +9,7 @@
 
 #include "core/xalloc.h"
 #include "db/db.h"
+#include "db/prepared.h"
 
 void session_random_token(char out[SESSION_TOKEN_LEN + 1])
 {
@@ -55,16 +56,39 @@ int session_create(PGconn *conn, int person_id, const char *ip, char token[SESSI
 	return ok ? 0 : -1;
 }
 
+/* Both run on every signed-in request: prepared once per connection
+ * (db/prepared.h). */
+static const struct db_stmt grants_stmt = {
+	"session_grants",
+	"SELECT role, scope_kind, coalesce(scope_id, 0) FROM role_assignment "
+	"WHERE person_id = $1 AND valid_from <= sokuho_today() "
+	"AND (valid_to IS NULL OR valid_to >= sokuho_today())",
+	1};
+
+static const struct db_stmt session_stmt = {
+	"session_load",
+	"WITH s AS (SELECT * FROM session WHERE id_hash = $1::bytea), "
+	"dead AS (DELETE FROM session WHERE id_hash = $1::bytea AND "
+	"  (last_seen_at < sokuho_now() - make_interval(secs => $2::int) OR "
+	"   created_at < sokuho_now() - make_interval(secs => $3::int) OR "
+	"   NOT (SELECT active FROM person WHERE id = (SELECT person_id FROM s))) "
+	"  RETURNING 1), "
+	"touch AS (UPDATE session SET last_seen_at = sokuho_now() WHERE id_hash = $1::bytea "
+	"  AND last_seen_at < sokuho_now() - interval '60 seconds' "
+	"  AND NOT EXISTS (SELECT 1 FROM dead) RETURNING 1) "
+	"SELECT p.id AS person_id, p.login, p.display_name, p.lang, "
+	"  coalesce(p.section_id, 0) AS section_id, s.csrf_token, "
+	"  (SELECT count(*) FROM dead) AS dead, (SELECT count(*) FROM touch) AS touched "
+	"FROM s JOIN person p ON p.id = s.person_id",
+	3};
+
 int session_load_grants(PGconn *conn, int person_id, struct principal *p)
 {
 	char pid[16];
 	snprintf(pid, sizeof pid, "%d", person_id);
 	const char *params[1] = {pid};
-	PGresult *r = PQexecParams(conn,
-				   "SELECT role, scope_kind, coalesce(scope_id, 0) FROM role_assignment "
-				   "WHERE person_id = $1 AND valid_from <= sokuho_today() "
-				   "AND (valid_to IS NULL OR valid_to >= sokuho_today())",
-				   1, NULL, params, NULL, NULL, 0);
+	PGresult *r;
+	db_exec_stmt(conn, NULL, &grants_stmt, params, 0, &r);
 	if (!db_ok(r)) {
 		PQclear(r);
 		return -1;
@@ -118,22 +142,8 @@ struct session *session_load(PGconn *conn, const char *token, int idle_s, int ma
 	const char *params[3] = {key, idle, max};
 	/* Expired sessions die here; a live one is touched at most once a
 	 * minute, so that reading pages does not write on every request. */
-	PGresult *r = PQexecParams(
-		conn,
-		"WITH s AS (SELECT * FROM session WHERE id_hash = $1::bytea), "
-		"dead AS (DELETE FROM session WHERE id_hash = $1::bytea AND "
-		"  (last_seen_at < sokuho_now() - make_interval(secs => $2::int) OR "
-		"   created_at < sokuho_now() - make_interval(secs => $3::int) OR "
-		"   NOT (SELECT active FROM person WHERE id = (SELECT person_id FROM s))) "
-		"  RETURNING 1), "
-		"touch AS (UPDATE session SET last_seen_at = sokuho_now() WHERE id_hash = $1::bytea "
-		"  AND last_seen_at < sokuho_now() - interval '60 seconds' "
-		"  AND NOT EXISTS (SELECT 1 FROM dead) RETURNING 1) "
-		"SELECT p.id AS person_id, p.login, p.display_name, p.lang, "
-		"  coalesce(p.section_id, 0) AS section_id, s.csrf_token, "
-		"  (SELECT count(*) FROM dead) AS dead, (SELECT count(*) FROM touch) AS touched "
-		"FROM s JOIN person p ON p.id = s.person_id",
-		3, NULL, params, NULL, NULL, 0);
+	PGresult *r;
+	db_exec_stmt(conn, NULL, &session_stmt, params, 0, &r);
 	struct session *s = NULL;
 	if (db_ok(r) && PQntuples(r) == 1 && db_first_ll(r, "dead") == 0)
 		s = session_from_row(r);

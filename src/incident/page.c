@@ -9,6 +9,7 @@
 
 #include "core/timefmt.h"
 #include "db/db.h"
+#include "db/prepared.h"
 #include "db/tx.h"
 
 #define JST(col, as) "to_char(" col " AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS " as
@@ -24,17 +25,20 @@ static int first_int(const PGresult *r, const char *name, int *out)
 	return 0;
 }
 
+/* Every request for an incident starts with this (db/prepared.h). */
+static const struct db_stmt scope_stmt = {
+	"incident_scope",
+	"SELECT i.id, coalesce(i.section_id, 0) AS section_id, "
+	"  coalesce(s.parent_id, 0) AS department_id, coalesce(i.system_id, 0) AS system_id, "
+	"  coalesce(i.reporter_id, 0) AS reporter_id "
+	"FROM incident i LEFT JOIN org_unit s ON s.id = i.section_id WHERE i.ref = $1",
+	1};
+
 int incident_scope_load(PGconn *c, const char *ref, struct incident_scope *scope, long long *id)
 {
 	const char *p[1] = {ref};
 	PGresult *r;
-	enum db_qs qs = db_exec(
-		c, NULL,
-		"SELECT i.id, coalesce(i.section_id, 0) AS section_id, "
-		"  coalesce(s.parent_id, 0) AS department_id, coalesce(i.system_id, 0) AS system_id, "
-		"  coalesce(i.reporter_id, 0) AS reporter_id "
-		"FROM incident i LEFT JOIN org_unit s ON s.id = i.section_id WHERE i.ref = $1",
-		1, p, &r);
+	enum db_qs qs = db_exec_stmt(c, NULL, &scope_stmt, p, 0, &r);
 	if (qs < 0)
 		return -1;
 	struct incident_scope got;
@@ -68,71 +72,75 @@ static void set_last_day(json_t *row, const char *name, const char *day, time_t 
 	json_object_set_new(row, key, json_string(en));
 }
 
+/* The page's one statement, prepared on each connection: PostgreSQL took
+ * longer to plan it than to run it. */
+static const struct db_stmt page_stmt = {
+	"incident_page",
+	"SELECT i.id, i.ref, i.channel, i.summary, i.description, i.how_found, i.category, "
+	"  c.title_ja AS category_ja, c.title_en AS category_en, i.severity, "
+	"  " JST("i.discovered_at", "discovered") ", "
+	"  " JST("i.occurred_at", "occurred") ", "
+	"  " JST("i.reported_at", "reported") ", "
+	"  si.code AS site, si.name_ja AS site_ja, s.code AS section, s.name_ja AS section_ja, "
+	"  d.name_ja AS department_ja, array_to_string(i.segments, ',') AS segments, "
+	"  sy.code AS system, sy.name_ja AS system_ja, i.system_text, i.pd_involved, i.pd_persons, "
+	"  i.pd_items, i.pd_sensitive, i.pd_mynumber, i.pd_encrypted, i.pd_malicious, "
+	"  i.pd_financial, i.contractor, i.bcp, i.external_name, i.external_contact, "
+	"  p.display_name AS reporter_name, p.login AS reporter_login, i.facts::text AS facts, "
+	"  coalesce(i.section_id, 0) AS section_id, coalesce(i.system_id, 0) AS system_id, "
+	"  (SELECT json_agg(json_build_object('key', l.key, 'title_ja', l.title_ja, "
+	"     'title_en', l.title_en, "
+	"     'due', to_char(l.due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), "
+	"     'overdue', l.due_at < sokuho_now() AND l.met_at IS NULL, "
+	"     'met', l.met_at IS NOT NULL, 'met_late', l.met_at > l.due_at, 'days_left', "
+	"     greatest(0, ceil(extract(epoch FROM l.due_at - sokuho_now()) / 86400))::int::text, "
+	"     'last_day', l.last_day::text, 'target_day', l.target_day::text, "
+	"     'guide_until', l.guide_until::text) "
+	"     ORDER BY l.due_at) FROM legal_deadline l WHERE l.incident_id = i.id)::text "
+	"  AS deadlines_json, floor(extract(epoch FROM sokuho_now()))::bigint AS page_now, "
+	"  (SELECT json_agg(json_build_object('id', f.id::text, 'filename', f.filename, "
+	"     'size', f.size::text, 'sha256', f.sha256, "
+	"     'at', to_char(f.uploaded_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI')) "
+	"     ORDER BY f.id) FROM attachment f WHERE f.incident_id = i.id)::text "
+	"  AS attachments_json, "
+	"  (SELECT json_agg(json_build_object("
+	"     'at', to_char(a.at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS'), "
+	"     'kind', a.kind, 'actor', ap.display_name, "
+	"     'is_reported', a.kind = 'incident.reported', 'is_note', a.kind = 'incident.note', "
+	"     'is_corrected', a.kind = 'incident.corrected', "
+	"     'is_submitted', a.kind = 'legal.submitted', 'sub_title_ja', "
+	"     a.detail->>'title_ja', 'sub_title_en', a.detail->>'title_en', 'sub_at', "
+	"     a.detail->>'submitted_at', 'sub_number', a.detail->>'number', 'sub_sha256', "
+	"     a.detail->>'sha256', 'sub_late', (a.detail->>'late')::boolean, "
+	"     'changes', (SELECT json_agg(json_build_object('field', ch->>'field', "
+	"        'old', ch->>'old', 'new', ch->>'new')) "
+	"        FROM jsonb_array_elements(a.detail->'changes') ch), "
+	"     'note', a.detail->>'note', 'is_mail_dead', a.kind = 'mail.dead', "
+	"     'mail_to', a.detail->>'recipient', 'mail_email', a.detail->>'email', "
+	"     'mail_template', a.detail->>'template', 'mail_reason', a.detail->>'reason', "
+	/* who a notification skipped because they are away (wf/engine.c) */
+	"     'skip_ja', (SELECT string_agg(q->>'skip_ja', '；') FROM "
+	"        jsonb_array_elements(CASE WHEN jsonb_typeof(a.detail->'queued') = 'array' "
+	"        THEN a.detail->'queued' END) q WHERE q ? 'skip_ja'), "
+	"     'skip_en', (SELECT string_agg(q->>'skip_en', '; ') FROM "
+	"        jsonb_array_elements(CASE WHEN jsonb_typeof(a.detail->'queued') = 'array' "
+	"        THEN a.detail->'queued' END) q WHERE q ? 'skip_en')) "
+	"     ORDER BY a.seq) "
+	"   FROM audit_event a LEFT JOIN person ap ON ap.id = a.actor_id "
+	"   WHERE a.incident_id = i.id)::text AS timeline_json, "
+	"  CASE WHEN $2::boolean THEN (SELECT json_agg(json_build_object('key', k.key, "
+	"     'title_ja', k.title_ja) ORDER BY k.sort) FROM category k)::text END "
+	"  AS categories_json "
+	"FROM incident i JOIN category c ON c.key = i.category "
+	"LEFT JOIN site si ON si.id = i.site_id LEFT JOIN org_unit s ON s.id = i.section_id "
+	"LEFT JOIN org_unit d ON d.id = s.parent_id LEFT JOIN info_system sy ON sy.id = i.system_id "
+	"LEFT JOIN person p ON p.id = i.reporter_id WHERE i.ref = $1",
+	2};
+
 json_t *incident_page_json(PGconn *c, const char *ref, int with_categories)
 {
 	const char *p[2] = {ref, with_categories ? "t" : "f"};
-	json_t *inc = db_row(
-		c,
-		"SELECT i.id, i.ref, i.channel, i.summary, i.description, i.how_found, i.category, "
-		"  c.title_ja AS category_ja, c.title_en AS category_en, i.severity, "
-		"  " JST("i.discovered_at", "discovered") ", "
-		"  " JST("i.occurred_at", "occurred") ", "
-		"  " JST("i.reported_at", "reported") ", "
-		"  si.code AS site, si.name_ja AS site_ja, s.code AS section, s.name_ja AS section_ja, "
-		"  d.name_ja AS department_ja, array_to_string(i.segments, ',') AS segments, "
-		"  sy.code AS system, sy.name_ja AS system_ja, i.system_text, i.pd_involved, i.pd_persons, "
-		"  i.pd_items, i.pd_sensitive, i.pd_mynumber, i.pd_encrypted, i.pd_malicious, "
-		"  i.pd_financial, i.contractor, i.bcp, i.external_name, i.external_contact, "
-		"  p.display_name AS reporter_name, p.login AS reporter_login, i.facts::text AS facts, "
-		"  coalesce(i.section_id, 0) AS section_id, coalesce(i.system_id, 0) AS system_id, "
-		"  (SELECT json_agg(json_build_object('key', l.key, 'title_ja', l.title_ja, "
-		"     'title_en', l.title_en, "
-		"     'due', to_char(l.due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), "
-		"     'overdue', l.due_at < sokuho_now() AND l.met_at IS NULL, "
-		"     'met', l.met_at IS NOT NULL, 'met_late', l.met_at > l.due_at, 'days_left', "
-		"     greatest(0, ceil(extract(epoch FROM l.due_at - sokuho_now()) / 86400))::int::text, "
-		"     'last_day', l.last_day::text, 'target_day', l.target_day::text, "
-		"     'guide_until', l.guide_until::text) "
-		"     ORDER BY l.due_at) FROM legal_deadline l WHERE l.incident_id = i.id)::text "
-		"  AS deadlines_json, floor(extract(epoch FROM sokuho_now()))::bigint AS page_now, "
-		"  (SELECT json_agg(json_build_object('id', f.id::text, 'filename', f.filename, "
-		"     'size', f.size::text, 'sha256', f.sha256, "
-		"     'at', to_char(f.uploaded_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI')) "
-		"     ORDER BY f.id) FROM attachment f WHERE f.incident_id = i.id)::text "
-		"  AS attachments_json, "
-		"  (SELECT json_agg(json_build_object("
-		"     'at', to_char(a.at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS'), "
-		"     'kind', a.kind, 'actor', ap.display_name, "
-		"     'is_reported', a.kind = 'incident.reported', 'is_note', a.kind = 'incident.note', "
-		"     'is_corrected', a.kind = 'incident.corrected', "
-		"     'is_submitted', a.kind = 'legal.submitted', 'sub_title_ja', "
-		"     a.detail->>'title_ja', 'sub_title_en', a.detail->>'title_en', 'sub_at', "
-		"     a.detail->>'submitted_at', 'sub_number', a.detail->>'number', 'sub_sha256', "
-		"     a.detail->>'sha256', 'sub_late', (a.detail->>'late')::boolean, "
-		"     'changes', (SELECT json_agg(json_build_object('field', ch->>'field', "
-		"        'old', ch->>'old', 'new', ch->>'new')) "
-		"        FROM jsonb_array_elements(a.detail->'changes') ch), "
-		"     'note', a.detail->>'note', 'is_mail_dead', a.kind = 'mail.dead', "
-		"     'mail_to', a.detail->>'recipient', 'mail_email', a.detail->>'email', "
-		"     'mail_template', a.detail->>'template', 'mail_reason', a.detail->>'reason', "
-		/* who a notification skipped because they are away (wf/engine.c) */
-		"     'skip_ja', (SELECT string_agg(q->>'skip_ja', '；') FROM "
-		"        jsonb_array_elements(CASE WHEN jsonb_typeof(a.detail->'queued') = 'array' "
-		"        THEN a.detail->'queued' END) q WHERE q ? 'skip_ja'), "
-		"     'skip_en', (SELECT string_agg(q->>'skip_en', '; ') FROM "
-		"        jsonb_array_elements(CASE WHEN jsonb_typeof(a.detail->'queued') = 'array' "
-		"        THEN a.detail->'queued' END) q WHERE q ? 'skip_en')) "
-		"     ORDER BY a.seq) "
-		"   FROM audit_event a LEFT JOIN person ap ON ap.id = a.actor_id "
-		"   WHERE a.incident_id = i.id)::text AS timeline_json, "
-		"  CASE WHEN $2::boolean THEN (SELECT json_agg(json_build_object('key', k.key, "
-		"     'title_ja', k.title_ja) ORDER BY k.sort) FROM category k)::text END "
-		"  AS categories_json "
-		"FROM incident i JOIN category c ON c.key = i.category "
-		"LEFT JOIN site si ON si.id = i.site_id LEFT JOIN org_unit s ON s.id = i.section_id "
-		"LEFT JOIN org_unit d ON d.id = s.parent_id LEFT JOIN info_system sy ON sy.id = i.system_id "
-		"LEFT JOIN person p ON p.id = i.reporter_id WHERE i.ref = $1",
-		2, p);
+	json_t *inc = db_row_stmt(c, &page_stmt, p);
 	if (!inc)
 		return NULL;
 	json_t *page = json_object();

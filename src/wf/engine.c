@@ -20,6 +20,7 @@
 #include "db/audit.h"
 #include "db/db.h"
 #include "db/locks.h"
+#include "db/prepared.h"
 #include "db/tx.h"
 #include "legal.h"
 #include "workflow.h"
@@ -263,19 +264,24 @@ json_t *engine_defs_list(PGconn *c)
 		       0, NULL);
 }
 
+/* Read for every timer applied and every incident page: prepared once per
+ * connection (db/prepared.h). */
+static const struct db_stmt ctx_stmt = {
+	"engine_ctx",
+	"SELECT coalesce(section_id::text, ''), coalesce(system_id::text, ''), "
+	"  coalesce(reporter_id::text, ''), ref, summary, "
+	"  (facts || jsonb_build_object('severity', severity, 'bcp', bcp))::text "
+	"FROM incident WHERE id = $1::bigint",
+	1};
+
 static int load_ctx(PGconn *c, long long incident_id, struct ctx *x)
 {
 	memset(x, 0, sizeof *x);
 	x->incident_id = incident_id;
 	snprintf(x->id, sizeof x->id, "%lld", incident_id);
 	const char *p[1] = {x->id};
-	PGresult *r = PQexecParams(
-		c,
-		"SELECT coalesce(section_id::text, ''), coalesce(system_id::text, ''), "
-		"  coalesce(reporter_id::text, ''), ref, summary, "
-		"  (facts || jsonb_build_object('severity', severity, 'bcp', bcp))::text "
-		"FROM incident WHERE id = $1::bigint",
-		1, NULL, p, NULL, NULL, 0);
+	PGresult *r;
+	db_exec_stmt(c, NULL, &ctx_stmt, p, 0, &r);
 	if (!db_ok(r) || PQntuples(r) != 1) {
 		PQclear(r);
 		return -1;
@@ -1197,6 +1203,13 @@ static int may_take(PGconn *c, const struct ctx *x, const struct wf_action *a, i
  * engine_runs_json reads them) that actor holds over the incident of x, in
  * one statement: an object whose keys are those roles (empty on error). An
  * absent holder still holds (resolve_role_all): absence changes who is told. */
+static const struct db_stmt held_stmt = {
+	"engine_roles_held",
+	"SELECT n.role FROM json_array_elements_text($1::json) AS n(role) "
+	"WHERE EXISTS (SELECT 1 FROM resolve_role_all(n.role, $2::int, $3::int) "
+	"  WHERE person_id = $4::int)",
+	4};
+
 static json_t *roles_held(struct engine *e, PGconn *c, const struct ctx *x, json_t *runs,
 			  int actor)
 {
@@ -1224,11 +1237,8 @@ static json_t *roles_held(struct engine *e, PGconn *c, const struct ctx *x, json
 		char act[16];
 		snprintf(act, sizeof act, "%d", actor);
 		const char *p[4] = {names, nn(x->section), nn(x->system), act};
-		PGresult *r = PQexecParams(c,
-					   "SELECT n.role FROM json_array_elements_text($1::json) AS n(role) "
-					   "WHERE EXISTS (SELECT 1 FROM resolve_role_all(n.role, $2::int, $3::int) "
-					   "  WHERE person_id = $4::int)",
-					   4, NULL, p, NULL, NULL, 0);
+		PGresult *r;
+		db_exec_stmt(c, NULL, &held_stmt, p, 0, &r);
 		int col = PQfnumber(r, "role");
 		for (int k = 0; db_ok(r) && col >= 0 && k < PQntuples(r); k++)
 			json_object_set_new(held, PQgetvalue(r, k, col), json_true());
@@ -1248,6 +1258,27 @@ static json_t *roles_held(struct engine *e, PGconn *c, const struct ctx *x, json
  * holders, and absent_* names the away 「山田 太郎（休暇、12月10日まで）」,
  * resolve_role_rung); a run whose state names no owner, or whose role is not
  * known, has none. Empty on error. */
+static const struct db_stmt owners_stmt = {
+	"engine_owners",
+	"SELECT o.i::text AS i, r.title_ja AS role_ja, r.title_en AS role_en, "
+	"  (SELECT string_agg(p.display_name, '、' ORDER BY x.deputy_rank, p.id) "
+	"   FROM resolve_role_rung(o.role, o.section::int, o.system::int, 0) x "
+	"   JOIN person p ON p.id = x.person_id WHERE x.absence_id IS NULL) "
+	"  AS names, "
+	"  (SELECT string_agg(p.display_name || '（' || absence_label(x.absence_id, "
+	"   'ja') || '）', '、' ORDER BY x.deputy_rank, p.id) FROM "
+	"   resolve_role_rung(o.role, o.section::int, o.system::int, 0) x "
+	"   JOIN person p ON p.id = x.person_id WHERE x.absence_id IS NOT NULL) "
+	"  AS absent_ja, "
+	"  (SELECT string_agg(p.display_name || ' (' || absence_label(x.absence_id, "
+	"   'en') || ')', ', ' ORDER BY x.deputy_rank, p.id) FROM "
+	"   resolve_role_rung(o.role, o.section::int, o.system::int, 0) x "
+	"   JOIN person p ON p.id = x.person_id WHERE x.absence_id IS NOT NULL) "
+	"  AS absent_en "
+	"FROM json_to_recordset($1::json) AS o(i int, role text, section text, "
+	"  system text) JOIN role r ON r.name = o.role ORDER BY o.i",
+	1};
+
 static json_t *owners_of(struct engine *e, PGconn *c, const struct ctx *x, json_t *runs)
 {
 	json_t *want = json_array();
@@ -1271,25 +1302,7 @@ static json_t *owners_of(struct engine *e, PGconn *c, const struct ctx *x, json_
 	json_decref(want);
 	if (!arg)
 		return out;
-	json_t *rows = db_rows(c,
-			       "SELECT o.i::text AS i, r.title_ja AS role_ja, r.title_en AS role_en, "
-			       "  (SELECT string_agg(p.display_name, '、' ORDER BY x.deputy_rank, p.id) "
-			       "   FROM resolve_role_rung(o.role, o.section::int, o.system::int, 0) x "
-			       "   JOIN person p ON p.id = x.person_id WHERE x.absence_id IS NULL) "
-			       "  AS names, "
-			       "  (SELECT string_agg(p.display_name || '（' || absence_label(x.absence_id, "
-			       "   'ja') || '）', '、' ORDER BY x.deputy_rank, p.id) FROM "
-			       "   resolve_role_rung(o.role, o.section::int, o.system::int, 0) x "
-			       "   JOIN person p ON p.id = x.person_id WHERE x.absence_id IS NOT NULL) "
-			       "  AS absent_ja, "
-			       "  (SELECT string_agg(p.display_name || ' (' || absence_label(x.absence_id, "
-			       "   'en') || ')', ', ' ORDER BY x.deputy_rank, p.id) FROM "
-			       "   resolve_role_rung(o.role, o.section::int, o.system::int, 0) x "
-			       "   JOIN person p ON p.id = x.person_id WHERE x.absence_id IS NOT NULL) "
-			       "  AS absent_en "
-			       "FROM json_to_recordset($1::json) AS o(i int, role text, section text, "
-			       "  system text) JOIN role r ON r.name = o.role ORDER BY o.i",
-			       1, (const char *const[]){arg});
+	json_t *rows = db_rows_stmt(c, &owners_stmt, (const char *const[]){arg});
 	free(arg);
 	json_array_foreach(rows, i, run) {
 		const char *place = json_string_value(json_object_get(run, "i"));
@@ -1674,32 +1687,35 @@ int engine_may_act(struct engine *e, PGconn *c, long long run_id, int fence, con
 	return ok;
 }
 
+/* The incident page's runs: prepared once per connection (db/prepared.h). */
+static const struct db_stmt runs_stmt = {
+	"engine_runs",
+	"SELECT r.id, r.def_id, r.state, r.fence, r.escalation_level, "
+	"  r.finished_at IS NOT NULL AS finished, d.name, d.version, "
+	"  to_char(r.entered_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS entered, "
+	"  (SELECT json_agg(json_build_object('title_ja', w.title_ja, 'title_en', w.title_en, "
+	"     'due', to_char(w.due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), "
+	"     'overdue', w.due_at < sokuho_now(), "
+	"     'left', CASE WHEN w.due_at >= sokuho_now() THEN "
+	"        to_char(w.due_at - sokuho_now(), 'DD\"日\" HH24:MI') END, "
+	"     'late', CASE WHEN w.due_at < sokuho_now() THEN "
+	"        to_char(sokuho_now() - w.due_at, 'DD\"日\" HH24:MI') END) ORDER BY w.due_at) "
+	"   FROM workflow_deadline w WHERE w.run_id = r.id AND w.fence = r.fence "
+	"   AND w.met_at IS NULL)::text AS deadlines_json, "
+	"  (SELECT json_agg(json_build_object('from', t.from_state, 'to', t.to_state, "
+	"     'action', t.action, 'who', p.display_name, 'at', to_char(t.at AT TIME ZONE "
+	"     'Asia/Tokyo', 'YYYY-MM-DD HH24:MI')) ORDER BY t.id) FROM workflow_transition t "
+	"   LEFT JOIN person p ON p.id = t.actor_id WHERE t.run_id = r.id)::text AS history_json "
+	"FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id "
+	"WHERE r.incident_id = $1::bigint ORDER BY r.id",
+	1};
+
 json_t *engine_runs_json(struct engine *e, PGconn *c, long long incident_id, int actor_id)
 {
 	char id[24];
 	snprintf(id, sizeof id, "%lld", incident_id);
 	const char *p[1] = {id};
-	json_t *runs = db_rows(
-		c,
-		"SELECT r.id, r.def_id, r.state, r.fence, r.escalation_level, "
-		"  r.finished_at IS NOT NULL AS finished, d.name, d.version, "
-		"  to_char(r.entered_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') AS entered, "
-		"  (SELECT json_agg(json_build_object('title_ja', w.title_ja, 'title_en', w.title_en, "
-		"     'due', to_char(w.due_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI'), "
-		"     'overdue', w.due_at < sokuho_now(), "
-		"     'left', CASE WHEN w.due_at >= sokuho_now() THEN "
-		"        to_char(w.due_at - sokuho_now(), 'DD\"日\" HH24:MI') END, "
-		"     'late', CASE WHEN w.due_at < sokuho_now() THEN "
-		"        to_char(sokuho_now() - w.due_at, 'DD\"日\" HH24:MI') END) ORDER BY w.due_at) "
-		"   FROM workflow_deadline w WHERE w.run_id = r.id AND w.fence = r.fence "
-		"   AND w.met_at IS NULL)::text AS deadlines_json, "
-		"  (SELECT json_agg(json_build_object('from', t.from_state, 'to', t.to_state, "
-		"     'action', t.action, 'who', p.display_name, 'at', to_char(t.at AT TIME ZONE "
-		"     'Asia/Tokyo', 'YYYY-MM-DD HH24:MI')) ORDER BY t.id) FROM workflow_transition t "
-		"   LEFT JOIN person p ON p.id = t.actor_id WHERE t.run_id = r.id)::text AS history_json "
-		"FROM workflow_run r JOIN workflow_def d ON d.id = r.def_id "
-		"WHERE r.incident_id = $1::bigint ORDER BY r.id",
-		1, p);
+	json_t *runs = db_rows_stmt(c, &runs_stmt, p);
 	if (!runs)
 		return json_array();
 	struct ctx x;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/prepared.h"
 #include "db/tx.h"
 #include "support.h"
 
@@ -197,6 +198,80 @@ START_TEST(no_row_is_not_an_error)
 }
 END_TEST
 
+/* Prepared statements (db/prepared.h): prepared once per connection, again
+ * after a reset, a DISCARD ALL or a DEALLOCATE, and the same rows as
+ * unprepared. */
+static const struct db_stmt count_stmt = {"test_count", "SELECT count(*) AS n, $1::text AS k FROM t",
+					  1};
+
+static long long prepared_here(PGconn *c)
+{
+	PGresult *r;
+	struct db_err e;
+	ck_assert_int_ge(db_exec(c, &e,
+				 "SELECT count(*) AS n FROM pg_prepared_statements WHERE name = 'test_count'",
+				 0, NULL, &r),
+			 0);
+	long long n = db_first_ll(r, "n");
+	PQclear(r);
+	return n;
+}
+
+static void count_is(PGconn *c, const char *k, const char *n)
+{
+	json_t *row = db_row_stmt(c, &count_stmt, (const char *const[]){k});
+	ck_assert_ptr_nonnull(row);
+	ck_assert_str_eq(json_string_value(json_object_get(row, "n")), n);
+	ck_assert_str_eq(json_string_value(json_object_get(row, "k")), k);
+	json_decref(row);
+}
+
+START_TEST(prepared_once_and_again_when_lost)
+{
+	ck_assert_int_eq(prepared_here(conn), 0);
+	count_is(conn, "a", "0");
+	ck_assert_int_eq(prepared_here(conn), 1);
+	ts_sql(db, "INSERT INTO t (k) VALUES ('x')");
+	count_is(conn, "b", "1"); /* the same statement, no second prepare */
+	ck_assert_int_eq(prepared_here(conn), 1);
+	/* a reset is a new session: prepared again */
+	PQreset(conn);
+	ck_assert_int_eq(PQstatus(conn), CONNECTION_OK);
+	ck_assert_int_eq(prepared_here(conn), 0);
+	count_is(conn, "c", "1");
+	ck_assert_int_eq(prepared_here(conn), 1);
+	/* dropped behind its back, outside a transaction: prepared and run again */
+	PQclear(PQexec(conn, "DISCARD ALL"));
+	count_is(conn, "d", "1");
+	/* inside a transaction the one statement fails (the transaction is
+	 * lost anyway), and the next use prepares it again */
+	PQclear(PQexec(conn, "DEALLOCATE test_count"));
+	PQclear(PQexec(conn, "BEGIN"));
+	struct db_err e;
+	ck_assert_int_lt(db_exec_stmt(conn, &e, &count_stmt, (const char *const[]){"e"}, 0, NULL), 0);
+	ck_assert_str_eq(e.sqlstate, "26000");
+	PQclear(PQexec(conn, "ROLLBACK"));
+	count_is(conn, "f", "1");
+	/* a prepare inside a transaction outlives its rollback */
+	PQclear(PQexec(conn, "DEALLOCATE test_count"));
+	count_is(conn, "g", "1"); /* prepared again (idle retry) */
+	PQclear(PQexec(conn, "DEALLOCATE test_count"));
+	PQclear(PQexec(conn, "BEGIN"));
+	ck_assert_int_lt(db_exec_stmt(conn, &e, &count_stmt, (const char *const[]){"h"}, 0, NULL), 0);
+	PQclear(PQexec(conn, "ROLLBACK"));
+	PQclear(PQexec(conn, "BEGIN"));
+	count_is(conn, "i", "1"); /* prepared inside this transaction */
+	PQclear(PQexec(conn, "ROLLBACK"));
+	ck_assert_int_eq(prepared_here(conn), 1);
+	count_is(conn, "j", "1");
+	/* a statement with a fault fails as it would unprepared */
+	static const struct db_stmt bad = {"test_bad", "SELECT no_such_column FROM t", 0};
+	ck_assert_int_eq(db_exec_stmt(conn, &e, &bad, NULL, 0, NULL), DB_HARD);
+	ck_assert_str_eq(e.sqlstate, "42703");
+	ck_assert_ptr_null(db_rows_stmt(conn, &bad, NULL));
+}
+END_TEST
+
 Suite *tx_suite(void)
 {
 	Suite *s = suite_create("tx");
@@ -211,6 +286,7 @@ Suite *tx_suite(void)
 	tcase_add_test(tc, unknown_commit_is_not_repeated);
 	tcase_add_test(tc, unknown_commit_of_idempotent_work_is_retried);
 	tcase_add_test(tc, no_row_is_not_an_error);
+	tcase_add_test(tc, prepared_once_and_again_when_lost);
 	suite_add_tcase(s, tc);
 	return s;
 }
