@@ -268,12 +268,12 @@ int web_incidents_csv(struct request *req)
 	json_decref(f.errors);
 	if (!rows)
 		return http_error(req, 500);
+	/* the header in the request's language, one term per idea (the catalog's) */
 	static const char *const head[] = {
-		"整理番号 Reference", "報告日時 Reported", "発見日時 Discovered",
-		"分類 Category",	"影響度 Severity", "課室 Section",
-		"場所 Site",		"概要 Summary",	  "対応状況 State",
-		"個人情報 Personal data", "本人の数 Persons", "法定期限 Legal clock",
-		"期限超過 Overdue",	"完了日時 Closed"};
+		"msg_csv_ref",	    "msg_csv_reported", "msg_csv_discovered", "msg_csv_category",
+		"msg_csv_severity", "msg_csv_section",	"msg_csv_site",	      "msg_csv_summary",
+		"msg_csv_state",    "msg_csv_pd",	"msg_csv_persons",    "msg_csv_legal",
+		"msg_csv_overdue",  "msg_csv_closed"};
 	static const char *const cols[] = {"ref",	   "reported", "discovered", "category_ja",
 					   "severity", "section_ja", "site_ja",  "summary",
 					   "states",   "pd_involved", "pd_persons", "legal",
@@ -282,20 +282,25 @@ int web_incidents_csv(struct request *req)
 	buf_init(&b);
 	struct csvout cw;
 	csv_init(&cw, &b);
-	for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
-		csv_field(&cw, head[k]);
+	for (size_t k = 0; k < sizeof head / sizeof head[0]; k++) {
+		json_t *h = http_label(req, head[k]);
+		csv_field(&cw, json_string_value(h));
+		json_decref(h);
+	}
 	csv_end_row(&cw);
+	json_t *yes = http_label(req, "msg_tri_yes");
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
 		for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
 			json_t *v = json_object_get(row, cols[k]);
-			csv_field(&cw, json_is_true(v)	 ? "はい yes"
+			csv_field(&cw, json_is_true(v)	 ? json_string_value(yes)
 				      : json_is_false(v) ? ""
 							 : json_string_value(v));
 		}
 		csv_end_row(&cw);
 	}
+	json_decref(yes);
 	json_decref(rows);
 	int rc = http_csv(req, 200, "incidents.csv", &b);
 	buf_release(&b);
