@@ -514,22 +514,22 @@ static enum db_qs filing_tx(PGconn *c, void *arg, struct db_err *e)
 	PGresult *r;
 	enum db_qs qs = db_exec(
 		c, e,
-		"INSERT INTO incident (ref, channel, reporter_id, external_name, external_contact, "
+		"INSERT INTO incident (id, ref, channel, reporter_id, external_name, external_contact, "
 		"  section_id, site_id, category, summary, description, how_found, discovered_at, "
 		"  occurred_at, segments, system_id, system_text, pd_involved, pd_persons, pd_items, "
 		"  pd_sensitive, pd_mynumber, pd_encrypted, pd_malicious, pd_financial, contractor, "
 		"  bcp, facts) "
-		"VALUES (next_incident_ref(sokuho_now()), $1, $2::int, $3, $4, "
+		"VALUES (nextval('incident_id_seq'), "
+		"  'INC-0000-' || lpad(currval('incident_id_seq')::text, 12, '0'), $1, $2::int, $3, $4, "
 		"  (SELECT id FROM org_unit WHERE code = $5 AND kind = 'section'), "
 		"  (SELECT id FROM site WHERE code = $6), $7, $8, $9, $10, $11::timestamptz, "
 		"  $12::timestamptz, $13::text[], (SELECT id FROM info_system WHERE code = $14), $15, "
 		"  $16, $17::int, $18, $19, $20, $21, $22, $23, $24, $25::boolean, $26::jsonb) "
-		"RETURNING id, ref",
+		"RETURNING id",
 		26, f->params, &r);
 	if (qs < 0)
 		return qs;
-	long long id = strtoll(PQgetvalue(r, 0, PQfnumber(r, "id")), NULL, 10);
-	snprintf(f->ref, sizeof f->ref, "%s", PQgetvalue(r, 0, PQfnumber(r, "ref")));
+	long long id = db_first_ll(r, "id");
 	PQclear(r);
 	char idbuf[24];
 	snprintf(idbuf, sizeof idbuf, "%lld", id);
@@ -545,14 +545,34 @@ static enum db_qs filing_tx(PGconn *c, void *arg, struct db_err *e)
 				  NULL)) < 0)
 			return qs;
 	}
+	if (f->engine && engine_start_incident(f->engine, c, id) < 0)
+		return db_fail(c, e, "the workflows could not be started");
+	/* The reference last: the year's counter row stays locked from here to
+	 * COMMIT (that is what keeps the numbers gap-free), so it is taken after
+	 * the rest of the work and concurrent filings wait on it only for these
+	 * two statements and the COMMIT. Until then the row holds a placeholder
+	 * no other transaction sees (INC-0000-<id>: year 0000 is never a real
+	 * one); the mails queued meanwhile get the reference from the incident
+	 * when they are sent (the sender's claim reads i.ref). */
+	const char *pr[1] = {idbuf};
+	if ((qs = db_exec(c, e,
+			  "UPDATE incident SET ref = next_incident_ref(sokuho_now()) "
+			  "WHERE id = $1::bigint RETURNING ref",
+			  1, pr, &r)) < 0)
+		return qs;
+	int cref = PQfnumber(r, "ref");
+	if (qs == DB_NONE || cref < 0) {
+		PQclear(r);
+		return db_fail(c, e, "the new incident was not found to number it");
+	}
+	snprintf(f->ref, sizeof f->ref, "%s", PQgetvalue(r, 0, cref));
+	PQclear(r);
 	json_t *detail = json_pack("{s:s, s:s, s:i}", "ref", f->ref, "channel", f->channel_name,
 				   "attachments", (int)f->nfiles);
 	qs = audit_append(c, e, f->reporter_id, "incident.reported", f->ip, id, detail);
 	json_decref(detail);
 	if (qs < 0)
 		return qs;
-	if (f->engine && engine_start_incident(f->engine, c, id) < 0)
-		return db_fail(c, e, "the workflows could not be started");
 	f->id = id;
 	return DB_OK;
 }
