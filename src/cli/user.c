@@ -276,6 +276,20 @@ static int get_password(const char *login, int from_stdin, char *pw, size_t pwle
 	return rc;
 }
 
+/* A message of the domain layers (tmpl/i18n.h) in English, from the label
+ * catalog of the configured templates (the key itself when it cannot be
+ * read). Caller frees. */
+static char *english(const struct config *cfg, const json_t *msg)
+{
+	char err[256];
+	struct i18n *cat = i18n_load(cfg->templates_dir, err, sizeof err);
+	json_t *text = i18n_render(cat, "en", msg);
+	char *out = xstrdup(json_string_value(text));
+	json_decref(text);
+	i18n_free(cat);
+	return out;
+}
+
 /* Checks the policy and hashes. Returns 0, or 1 after a message. */
 static int check_and_hash(const struct config *cfg, PGconn *conn, const char *login,
 			  const char *pw, char hash[PASSWORD_HASH_MAX])
@@ -283,15 +297,11 @@ static int check_and_hash(const struct config *cfg, PGconn *conn, const char *lo
 	const char *why = password_policy(conn, pw, login);
 	if (why) {
 		/* the policy's message in English, from the label catalog */
-		char err[256];
-		struct i18n *cat = i18n_load(cfg->templates_dir, err, sizeof err);
 		json_t *msg = json_string(why);
-		json_t *text = i18n_render(cat, "en", msg);
-		fprintf(stderr, "sokuho: password for '%s' refused: %s\n", login,
-			json_string_value(text));
-		json_decref(text);
+		char *text = english(cfg, msg);
+		fprintf(stderr, "sokuho: password for '%s' refused: %s\n", login, text);
+		free(text);
 		json_decref(msg);
-		i18n_free(cat);
 		return 1;
 	}
 	if (password_hash(pw, hash) != 0) {
@@ -774,14 +784,19 @@ static int user_absence(struct config *cfg, const struct subcmd *sc, int argc, c
 			return bad_usage(sc, "add needs --kind leave, trip or training");
 		if (!v[1])
 			return bad_usage(sc, "add needs --from, the first day away");
-		if (absence_check(&a, &field, why, sizeof why) < 0) {
+		json_t *msg = NULL;
+		if (absence_check(&a, &field, &msg) < 0) {
 			/* the form's field as the option that gave it */
 			static const char *const fields[4] = {"kind", "starts_on", "ends_on", "note"};
 			static const char *const opts[4] = {"kind", "from", "to", "note"};
 			int k = 0;
 			while (k < 3 && strcmp(fields[k], field) != 0)
 				k++;
-			return bad_value(opts[k], k == 2 && !v[2] ? v[1] : v[k], why);
+			char *text = english(cfg, msg);
+			json_decref(msg);
+			int rc = bad_value(opts[k], k == 2 && !v[2] ? v[1] : v[k], text);
+			free(text);
+			return rc;
 		}
 	}
 	if (rm) {

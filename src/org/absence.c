@@ -22,13 +22,12 @@ const char *absence_kind_parse(const char *s)
 	return NULL;
 }
 
-int absence_check(const struct absence_new *a, const char **field, char *why, size_t whylen)
+int absence_check(const struct absence_new *a, const char **field, json_t **msg)
 {
 	char d[128];
 	if (!absence_kind_parse(a->kind)) {
 		*field = "kind";
-		snprintf(why, whylen, "種別を選んでください（休暇・出張・研修）。 Choose leave, trip or "
-				      "training.");
+		*msg = json_string("absence_err_kind");
 		return -1;
 	}
 	static const char *const names[2] = {"starts_on", "ends_on"};
@@ -36,22 +35,19 @@ int absence_check(const struct absence_new *a, const char **field, char *why, si
 	for (int i = 0; i < 2; i++)
 		if (!days[i] || role_check_date(days[i], d, sizeof d) < 0) {
 			*field = names[i];
-			snprintf(why, whylen, "日付を YYYY-MM-DD で入力してください。 Enter a date as "
-					      "YYYY-MM-DD.");
+			*msg = json_string("absence_err_date");
 			return -1;
 		}
 	if (strcmp(a->ends_on, a->starts_on) < 0) { /* YYYY-MM-DD sorts as text */
 		*field = "ends_on";
-		snprintf(why, whylen, "終了日は開始日以降にしてください。 The last day must not be "
-				      "before the first.");
+		*msg = json_string("absence_err_order");
 		return -1;
 	}
 	if (a->note && *a->note &&
 	    (!utf8_valid(a->note, strlen(a->note)) || utf8_chars(a->note) > ABSENCE_NOTE_MAX)) {
 		*field = "note";
-		snprintf(why, whylen, "備考は%d文字以内で入力してください。 Keep the note within %d "
-				      "characters.",
-			 ABSENCE_NOTE_MAX, ABSENCE_NOTE_MAX);
+		*msg = json_pack("{s:s, s:{s:i}}", "key", "absence_err_note", "args", "max",
+				 ABSENCE_NOTE_MAX);
 		return -1;
 	}
 	return 0;

@@ -32,8 +32,9 @@ const char *absence_kind_parse(const char *s);
 
 /* Checks a new absence without the database. Returns 0, or -1 with the
  * form field at fault in *field ("kind", "starts_on", "ends_on", "note") and
- * what is wrong, in Japanese and English, in why. */
-int absence_check(const struct absence_new *a, const char **field, char *why, size_t whylen);
+ * what is wrong in *msg, a message (a catalog key with its args,
+ * absence_err_*: tmpl/i18n.h; caller owns). */
+int absence_check(const struct absence_new *a, const char **field, json_t **msg);
 
 /* Adds an absence (audit absence.add, done by by). *id gets the new
  * absence's id, 0 when there is no such login (nothing written). Returns

@@ -32,6 +32,7 @@ void web_absence_page_data(struct request *req, PGconn *c, const char *login, co
 	json_object_set_new(d, "absence_kinds", kinds ? kinds : json_array());
 	json_object_set_new(d, "av", v);
 	if (errors && json_object_size(errors)) {
+		http_msgs(req, errors);
 		json_object_set(d, "absence_errors", errors);
 		json_object_set_new(d, "has_absence_errors", json_true());
 	}
@@ -58,9 +59,9 @@ static int read_form(struct request *req, const char *login, struct absence_new 
 	*a = (struct absence_new){login, http_form(req, "kind"), http_form(req, "starts_on"),
 				  to && *to ? to : http_form(req, "starts_on"), http_form(req, "note")};
 	const char *field = NULL;
-	char why[256];
-	if (absence_check(a, &field, why, sizeof why) < 0) {
-		json_object_set_new(errors, field, json_string(why));
+	json_t *msg = NULL;
+	if (absence_check(a, &field, &msg) < 0) {
+		json_object_set_new(errors, field, msg);
 		return -1;
 	}
 	return 0;

@@ -582,6 +582,12 @@ START_TEST(test_form_errors_one_language)
 					       : "200文字以内で入力してください（現在250文字）。");
 		resp_release(&r);
 		free(csrf);
+		/* an absence whose last day comes before its first */
+		post_with_csrf("/account/absences", "/account/absences", ck,
+			       "kind=leave&starts_on=2026-12-10&ends_on=2026-12-01", &r);
+		errors_in_one_language(&r, english, "absence",
+				       english ? "must not be before the first" : "開始日以降");
+		resp_release(&r);
 		/* the password policy */
 		post_with_csrf("/account/password", "/account/password", ck,
 			       "current=" DEMO_PW "&password=short&password2=short", &r);
