@@ -163,7 +163,8 @@ static enum db_qs store_tx(PGconn *c, void *arg, struct db_err *e)
 		return qs;
 	/* The CSIRT is told, each member at most once per period of the clock
 	 * (the first report of the period names itself; the mail points to the
-	 * queue, where later ones wait too). */
+	 * queue, where later ones wait too); a member absent today is not
+	 * (resolve_role skips absences, as for every rung). */
 	const char *m[2] = {idbuf, s->ref};
 	qs = db_exec(c, e,
 		     "INSERT INTO outbox (dedup_key, incident_id, recipient_id, email, lang, "
@@ -171,9 +172,8 @@ static enum db_qs store_tx(PGconn *c, void *arg, struct db_err *e)
 		     "SELECT 'outside:' || floor(extract(epoch FROM sokuho_now()) / "
 		     OUTSIDE_MAIL_PERIOD_S ")::bigint || ':p' || p.id, $1::bigint, p.id, p.email, "
 		     "  p.lang, 'outside_reported', jsonb_build_object('path', '/intake/' || $2) "
-		     "FROM person p WHERE p.active AND EXISTS (SELECT 1 FROM role_assignment ra "
-		     "  WHERE ra.person_id = p.id AND ra.role = 'csirt' AND ra.valid_from <= "
-		     "  sokuho_today() AND (ra.valid_to IS NULL OR ra.valid_to >= sokuho_today())) "
+		     "FROM person p WHERE p.active AND p.id IN (SELECT x.person_id FROM "
+		     "  resolve_role('csirt', NULL, NULL) x) "
 		     "ON CONFLICT (dedup_key) DO NOTHING",
 		     2, m, NULL);
 	return qs < 0 ? qs : DB_OK;
