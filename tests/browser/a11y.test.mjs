@@ -34,6 +34,7 @@ const PASSWORD = 'demo-password-2026';   // every demo account's (README)
 const STAFF = 'sakai.haruto';             // staff, 税務課 (src/org/demo.c)
 const CISO = 'sato.kenichi';              // CISO: sees every incident, the dashboard
 const ADMIN = 'tamura.haruka';            // system administrator
+const CSIRT = 'takeuchi.misaki';          // CSIRT: records a legal report as submitted
 const SUMMARY = `個人情報を含むメールを誤送信しました（アクセシビリティ試験 ${Date.now()}）`;
 const DETAILS = '住民税の通知書のPDFを別の事業者に送ってしまいました。';
 const TIMEOUT = 15000;
@@ -63,7 +64,7 @@ before(async () => {
 		],
 		timeout: 30000,
 	});
-	for (const login of [STAFF, CISO, ADMIN]) {
+	for (const login of [STAFF, CISO, ADMIN, CSIRT]) {
 		const context = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
 		context.setDefaultTimeout(TIMEOUT);
 		const page = await context.newPage();
@@ -151,6 +152,7 @@ function pages() {
 		list.push({ name: 'report filed', path: `/report/filed/${ref}`, as: STAFF });
 		list.push({ name: 'incident', path: `/incidents/${ref}`, as: CISO });
 		list.push({ name: 'incident (reporter)', path: `/incidents/${ref}`, as: STAFF });
+		list.push({ name: 'incident (CSIRT, submission form)', path: `/incidents/${ref}`, as: CSIRT });
 	}
 	// English pages last: the language choice may stay with the session
 	list.push({ name: 'login (English)', path: '/login?lang=en', as: null });
