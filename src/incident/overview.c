@@ -175,22 +175,15 @@ static const char times_sql[] =
 	"    reported_at)) / 3600 AS close90 "
 	"FROM incident WHERE reported_at >= " TREND_START " GROUP BY 1";
 
-json_t *overview_live(PGconn *c)
+/* A named query of a page part: its rows go under name. */
+struct part {
+	const char *name, *sql;
+};
+
+/* Adds each part's rows to d; NULL (d released) when a query failed. */
+static json_t *add_parts(PGconn *c, json_t *d, const struct part *parts, size_t n)
 {
-	json_t *fig = db_row(c, figures_sql, 0, NULL);
-	if (!fig)
-		return NULL;
-	json_t *d = json_pack("{s:o}", "figures", fig);
-	static const struct {
-		const char *name, *sql;
-	} parts[] = {
-		{"by_state", by_state_sql},	  {"by_severity", by_severity_sql},
-		{"by_category", by_category_sql}, {"by_site", by_site_sql},
-		{"late", late_sql},		  {"unacknowledged", unacked_sql},
-		{"legal", legal_sql},		  {"escalations", escalations_sql},
-		{"dead_mail", dead_mail_sql},	  {"uncovered", uncovered_sql},
-	};
-	for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+	for (size_t k = 0; k < n; k++) {
 		json_t *rows = db_rows(c, parts[k].sql, 0, NULL);
 		if (!rows) {
 			json_decref(d);
@@ -199,6 +192,22 @@ json_t *overview_live(PGconn *c)
 		json_object_set_new(d, parts[k].name, rows);
 	}
 	return d;
+}
+
+json_t *overview_live(PGconn *c)
+{
+	json_t *fig = db_row(c, figures_sql, 0, NULL);
+	if (!fig)
+		return NULL;
+	json_t *d = json_pack("{s:o}", "figures", fig);
+	static const struct part parts[] = {
+		{"by_state", by_state_sql},	  {"by_severity", by_severity_sql},
+		{"by_category", by_category_sql}, {"by_site", by_site_sql},
+		{"late", late_sql},		  {"unacknowledged", unacked_sql},
+		{"legal", legal_sql},		  {"escalations", escalations_sql},
+		{"dead_mail", dead_mail_sql},	  {"uncovered", uncovered_sql},
+	};
+	return add_parts(c, d, parts, sizeof parts / sizeof parts[0]);
 }
 
 json_t *overview_trend_rows(PGconn *c)
@@ -211,23 +220,13 @@ json_t *overview_trend_rows(PGconn *c)
 		return NULL;
 	json_t *d = json_pack("{s:O}", "now", json_object_get(now, "at"));
 	json_decref(now);
-	static const struct {
-		const char *name, *sql;
-	} parts[] = {
+	static const struct part parts[] = {
 		{"months", months_sql},
 		{"categories", "SELECT key, title_ja, title_en FROM category ORDER BY sort"},
 		{"counts", per_month_sql},
 		{"times", times_sql},
 	};
-	for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
-		json_t *rows = db_rows(c, parts[k].sql, 0, NULL);
-		if (!rows) {
-			json_decref(d);
-			return NULL;
-		}
-		json_object_set_new(d, parts[k].name, rows);
-	}
-	return d;
+	return add_parts(c, d, parts, sizeof parts / sizeof parts[0]);
 }
 
 int overview_stamp(PGconn *c, char *out, size_t size)
