@@ -434,16 +434,25 @@ enum db_qs intake_store_deadlines(PGconn *c, long long id, const json_t *clocks,
 					     last[0] ? last : NULL,
 					     target[0] ? target : NULL,
 					     guide[0] ? guide : NULL};
-			/* A deadline already running keeps its due time and dates:
-			 * a later correction does not move a legal clock. */
+			/* A deadline counted as the law counts it is due at the end
+			 * of its legal last day (23:59:59.999999 Japan time: day 30
+			 * with the day of awareness as day 1, moved past 行政機関の休日;
+			 * docs/legal.md), not its interval after the moment of
+			 * awareness, which ends later in the day than the law on
+			 * most days; one with no such count, interval after. A
+			 * deadline already running keeps its due time and dates: a
+			 * later correction does not move a legal clock. */
 			enum db_qs qs = db_exec(
 				c, e,
 				"INSERT INTO legal_deadline (incident_id, clock, key, title_ja, title_en, "
 				"due_at, last_day, target_day, guide_until) SELECT $1, $2, $3, $4, $5, "
-				"CASE $7 WHEN 'reported_at' THEN reported_at "
+				"CASE WHEN $8::date IS NOT NULL "
+				"THEN ($8::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo' "
+				"  - interval '1 microsecond' "
+				"ELSE CASE $7 WHEN 'reported_at' THEN reported_at "
 				"WHEN 'occurred_at' THEN coalesce(occurred_at, discovered_at) "
-				"ELSE discovered_at END "
-				"+ $6::interval, $8::date, $9::date, $10::date FROM incident WHERE id = $1 "
+				"ELSE discovered_at END + $6::interval END, "
+				"$8::date, $9::date, $10::date FROM incident WHERE id = $1 "
 				"ON CONFLICT (incident_id, key) DO NOTHING",
 				10, p, NULL);
 			if (qs < 0)

@@ -123,7 +123,7 @@ START_TEST(test_print_page)
 	assert_has(b, "業務継続計画の発動");
 	/* legal deadlines with due dates, and whether met */
 	assert_has(b, "2026-11-23 09:30");
-	assert_has(b, "2026-12-20 09:30");
+	assert_has(b, "2026-12-21 23:59");
 	/* workflows, timeline, notes */
 	assert_has(b, "報告責任");
 	assert_has(b, "緊急時対応計画");
@@ -213,7 +213,7 @@ START_TEST(test_ppc_draft)
 	assert_has(b, "速報");
 	assert_has(b, "確報");
 	assert_has(b, "2026-11-23 09:30"); /* 速報: 3 days after discovery */
-	assert_has(b, "2026-12-20 09:30"); /* 確報: 30 days */
+	assert_has(b, "2026-12-21 23:59"); /* 確報: the end of day 30, moved past the weekend */
 	assert_has(b, "100");               /* why the clock runs */
 	assert_has(b, "<span class=\"line\"></span>"); /* blanks to complete */
 	assert_has(b, "href=\"/static/print.css\" media=\"print\"");
