@@ -26,4 +26,12 @@ size_t utf8_chars(const char *s);
  * length goes to *outlen. The caller frees it. */
 char *utf8_mend(const char *s, size_t n, size_t *outlen);
 
+/* A copy (caller frees) of s without the white space around it: ASCII
+ * space, tab, CR, LF and the ideographic space U+3000, in any mix. */
+char *utf8_trim(const char *s);
+
+/* Whether s holds a control character (C0 or DEL) other than, when
+ * multiline, tab and line breaks: they never belong in text. */
+int utf8_has_controls(const char *s, int multiline);
+
 #endif

@@ -36,35 +36,10 @@ static void fail(json_t *errors, const char *field, const char *msg)
 		json_object_set_new(errors, field, json_string(msg));
 }
 
-/* Trims surrounding white space (ASCII and the ideographic space). */
-static char *trimmed(const char *s)
-{
-	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
-	       (strncmp(s, "\xe3\x80\x80", 3) == 0 && (s += 2)))
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-		n--;
-	while (n >= 3 && memcmp(s + n - 3, "\xe3\x80\x80", 3) == 0)
-		n -= 3;
-	return xstrndup(s, n);
-}
-
-/* Control characters other than tab and line breaks never belong in text. */
-static int has_controls(const char *s, int multiline)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f)
-			return 1;
-	}
-	return 0;
-}
-
 static void text_field(json_t *clean, json_t *errors, const json_t *raw, const char *key,
 		       size_t max, int required, int multiline, const char *required_msg)
 {
-	char *v = trimmed(str(raw, key));
+	char *v = utf8_trim(str(raw, key));
 	if (required && !*v) {
 		fail(errors, key, required_msg);
 	} else if (utf8_chars(v) > max) {
@@ -73,7 +48,7 @@ static void text_field(json_t *clean, json_t *errors, const json_t *raw, const c
 					    json_pack("{s:s, s:{s:I, s:I}}", "key", "report_err_too_long",
 						      "args", "max", (json_int_t)max, "now",
 						      (json_int_t)utf8_chars(v)));
-	} else if (has_controls(v, multiline)) {
+	} else if (utf8_has_controls(v, multiline)) {
 		fail(errors, key, "report_err_controls");
 	}
 	json_object_set_new(clean, key, json_string(v));

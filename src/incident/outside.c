@@ -21,49 +21,15 @@ static const char *str(const json_t *raw, const char *key)
 	return s ? s : "";
 }
 
-/* Trims surrounding white space (ASCII and the ideographic space). */
-static char *trimmed(const char *s)
-{
-	for (;;) {
-		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-			s++;
-		else if (strncmp(s, "\xe3\x80\x80", 3) == 0)
-			s += 3;
-		else
-			break;
-	}
-	size_t n = strlen(s);
-	for (;;) {
-		if (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
-			      s[n - 1] == '\n'))
-			n--;
-		else if (n >= 3 && memcmp(s + n - 3, "\xe3\x80\x80", 3) == 0)
-			n -= 3;
-		else
-			break;
-	}
-	return xstrndup(s, n);
-}
-
-static int has_controls(const char *s, int multiline)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) || c == 0x7f)
-			return 1;
-	}
-	return 0;
-}
-
 static void field(json_t *clean, json_t *errors, const json_t *raw, const char *key, size_t max,
 		  int required, int multiline)
 {
-	char *v = trimmed(str(raw, key));
+	char *v = utf8_trim(str(raw, key));
 	if (required && !*v)
 		json_object_set_new(errors, key, json_string("res_err_required"));
 	else if (utf8_chars(v) > max)
 		json_object_set_new(errors, key, json_string("res_err_too_long"));
-	else if (has_controls(v, multiline))
+	else if (utf8_has_controls(v, multiline))
 		json_object_set_new(errors, key, json_string("res_err_controls"));
 	json_object_set_new(clean, key, json_string(v));
 	free(v);

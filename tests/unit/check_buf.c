@@ -87,6 +87,27 @@ START_TEST(test_utf8_chars)
 }
 END_TEST
 
+START_TEST(test_utf8_trim)
+{
+	static const char *const cases[][2] = {
+		{"", ""},
+		{"  abc\t", "abc"},
+		{"\xe3\x80\x80速報 \xe3\x80\x80 ", "速報"}, /* ASCII and U+3000 mixed, both ends */
+		{" \xe3\x80\x80\r\n", ""},
+		{"a \xe3\x80\x80" "b", "a \xe3\x80\x80" "b"}, /* inside: kept */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *t = utf8_trim(cases[i][0]);
+		ck_assert_str_eq(t, cases[i][1]);
+		free(t);
+	}
+	ck_assert(!utf8_has_controls("a\tb\nc", 1));
+	ck_assert(utf8_has_controls("a\tb", 0));
+	ck_assert(utf8_has_controls("a\x7f", 1));
+	ck_assert(utf8_has_controls("a\x01", 1));
+}
+END_TEST
+
 Suite *buf_suite(void)
 {
 	Suite *s = suite_create("buf");
@@ -96,6 +117,7 @@ Suite *buf_suite(void)
 	tcase_add_test(tc, test_log_quote_blocks_new_lines);
 	tcase_add_test(tc, test_file_read_all);
 	tcase_add_test(tc, test_utf8_chars);
+	tcase_add_test(tc, test_utf8_trim);
 	suite_add_tcase(s, tc);
 	return s;
 }
