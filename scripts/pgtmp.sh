@@ -35,7 +35,8 @@ else
 	as_owner() { "$@"; }
 fi
 
-dir=$(mktemp -d /tmp/sokuho-pg.XXXXXX)
+# a fresh, private folder under /tmp, named by mktemp
+dir=$(mktemp -d --tmpdir=/tmp)
 chmod 755 "$dir"
 (($(id -u) == 0)) && chown "$owner" "$dir"
 cleanup() {

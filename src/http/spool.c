@@ -23,11 +23,15 @@ int spool_open(struct spool *s, const char *dir)
 	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
 		/* no O_TMPFILE here: a private name, removed before any use */
-		size_t n = strlen(dir) + sizeof "/sokuho-body-XXXXXX";
+		static const char base[] = "/sokuho-body-";
+		enum { RANDOM_CHARS = 6 }; /* mkostemp replaces that many trailing 'X' */
+		size_t n = strlen(dir) + sizeof base + RANDOM_CHARS;
 		char *path = malloc(n);
 		if (!path)
 			return -1;
-		snprintf(path, n, "%s/sokuho-body-XXXXXX", dir);
+		int k = snprintf(path, n, "%s%s", dir, base);
+		memset(path + k, 'X', RANDOM_CHARS);
+		path[k + RANDOM_CHARS] = '\0';
 		fd = mkostemp(path, O_CLOEXEC);
 		if (fd >= 0)
 			unlink(path);
