@@ -469,6 +469,17 @@ int db_ping(PGconn *c)
 	return ok;
 }
 
+double db_first_double(const PGresult *res, const char *name)
+{
+	int col = PQfnumber(res, name);
+	if (col < 0 || PQntuples(res) < 1 || PQgetisnull(res, 0, col))
+		return 0;
+	char *end;
+	errno = 0;
+	double v = strtod(PQgetvalue(res, 0, col), &end);
+	return errno || *end ? 0 : v;
+}
+
 long long db_first_ll(const PGresult *res, const char *name)
 {
 	int col = PQfnumber(res, name);

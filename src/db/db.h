@@ -110,6 +110,8 @@ int db_ok(const PGresult *res);
 /* The value of the first row's column name as a number: 0 when there is no
  * row, no such column, NULL, or text that is not a whole number. */
 long long db_first_ll(const PGresult *res, const char *name);
+/* The same as a floating-point number (0 for none, NULL or not a number). */
+double db_first_double(const PGresult *res, const char *name);
 
 /* The day this installation's database was made (the instance record of
  * sql/0001), YYYY-MM-DD in Japan time, into out. Returns 0, or -1. */

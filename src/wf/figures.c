@@ -1,22 +1,10 @@
 #include "figures.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/xalloc.h"
 #include "db/db.h"
-
-static double first_double(const PGresult *r, const char *name)
-{
-	int col = PQfnumber(r, name);
-	if (col < 0 || PQntuples(r) < 1 || PQgetisnull(r, 0, col))
-		return 0;
-	char *end;
-	errno = 0;
-	double v = strtod(PQgetvalue(r, 0, col), &end);
-	return errno || *end ? 0 : v;
-}
 
 int wf_figures_read(PGconn *c, struct wf_figures *f)
 {
@@ -66,12 +54,12 @@ int wf_figures_read(PGconn *c, struct wf_figures *f)
 	}
 	f->steps_overdue = db_first_ll(r, "steps_overdue");
 	f->timers_due = db_first_ll(r, "timers_due");
-	f->engine_lag_s = first_double(r, "engine_lag");
+	f->engine_lag_s = db_first_double(r, "engine_lag");
 	f->timers_failed = db_first_ll(r, "timers_failed");
 	f->outbox_queued = db_first_ll(r, "queued");
 	f->outbox_sent = db_first_ll(r, "sent");
 	f->outbox_dead = db_first_ll(r, "dead");
-	f->mail_latency_s = first_double(r, "latency");
+	f->mail_latency_s = db_first_double(r, "latency");
 	f->mail_sent_hour = db_first_ll(r, "sent_hour");
 	PQclear(r);
 	return 0;
